@@ -1,0 +1,40 @@
+namespace Realtime.Tests.Infrastructure;
+
+/// <summary>Waits on conditions with a deadline instead of sleeping for a guessed time.</summary>
+public static class Eventually
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="what"/> at the deadline.</summary>
+    public static async Task True(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Awaits <paramref name="task"/> with a deadline, naming what was awaited when it fails.</summary>
+    public static async Task<T> Within<T>(this Task<T> task, string what, TimeSpan? timeout = null)
+    {
+        await ((Task)task).Within(what, timeout);
+        return await task;
+    }
+
+    /// <summary>Awaits <paramref name="task"/> with a deadline; the task's own exceptions pass through unchanged.</summary>
+    public static async Task Within(this Task task, string what, TimeSpan? timeout = null)
+    {
+        if (await Task.WhenAny(task, Task.Delay(timeout ?? DefaultTimeout)) != task)
+        {
+            throw new TimeoutException($"Timed out waiting for {what}.");
+        }
+
+        await task;
+    }
+}
