@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+
+namespace Realtime.Gateway.Hosting;
+
+/// <summary>Builds the gateway application: the embedded silo, the hubs, the demo page and the health endpoint.</summary>
+public static class GatewayApplication
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.AddRealtimeEmbeddedSilo(builder.Configuration);
+        builder.Services.AddRealtimeGateway(builder.Configuration);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.DemoPage)
+        {
+            var webRoot = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webRoot });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot });
+        }
+
+        app.MapRealtimeHub();
+        app.MapGet("/healthz", () => "ok");
+        return app;
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Realtime.Gateway.Hubs;
+using Realtime.Gateway.Internal;
+using Realtime.Gateway.LifetimeManager;
+using Realtime.Grains;
+using Realtime.Runtime.Hosting;
+
+namespace Realtime.Gateway.Hosting;
+
+public static class RealtimeGatewayExtensions
+{
+    /// <summary>
+    /// Adds SignalR with the grain-backed lifetime manager, so every hub's groups, users and broadcasts go through
+    /// grains. Settings come from the <c>Gateway</c> section of <paramref name="configuration"/>.
+    /// </summary>
+    public static IServiceCollection AddRealtimeGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddSingleton<IConfigureOptions<HubOptions>, ConfigureHubOptions>();
+        services.AddSignalR();
+        services.AddSingleton<GatewayReceiver>();
+        services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
+        return services;
+    }
+
+    /// <summary>
+    /// Hosts the grains in this process (the embedded single-node mode). Settings come from the <c>Runtime</c>
+    /// section of <paramref name="configuration"/>.
+    /// </summary>
+    public static IServiceCollection AddRealtimeEmbeddedSilo(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GrainRuntimeOptions>().Bind(configuration.GetSection(GrainRuntimeOptions.SectionName));
+        return services.AddGrainRuntime(runtime => runtime.AddRealtimeGrains());
+    }
+
+    /// <summary>Maps <see cref="RealtimeHub"/> at <see cref="GatewayOptions.HubPath"/> and, for namespaces, one segment below it.</summary>
+    public static IEndpointRouteBuilder MapRealtimeHub(this IEndpointRouteBuilder endpoints)
+    {
+        var path = endpoints.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value.HubPath;
+        endpoints.MapHub<RealtimeHub>(path);
+        endpoints.MapHub<RealtimeHub>($"{path}/{{{RealtimeHubLifetimeManager<RealtimeHub>.NamespaceRouteValue}}}");
+        return endpoints;
+    }
+
+    private sealed class ConfigureHubOptions(IOptions<GatewayOptions> gateway) : IConfigureOptions<HubOptions>
+    {
+        public void Configure(HubOptions options) => options.MaximumReceiveMessageSize = gateway.Value.MaxFrameBytes;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Realtime.Gateway.LifetimeManager;
+using Realtime.Grains;
+
+namespace Realtime.Gateway.Hubs;
+
+/// <summary>
+/// The ready-made hub: the socket.io-style operations over the grains. Connect to <c>{HubPath}</c> for the default
+/// namespace or <c>{HubPath}/{name}</c> for namespace <c>/name</c>; namespaces exist as soon as someone connects.
+/// Application messages arrive on the client method <c>event</c> as a <see cref="RealtimeEvent"/>.
+/// </summary>
+public sealed class RealtimeHub : Hub
+{
+    /// <summary>The client method that application messages arrive on.</summary>
+    public const string EventMethod = "event";
+
+    /// <summary>The client method called just before a requested disconnect.</summary>
+    public const string DisconnectingMethod = "disconnecting";
+
+    private readonly RealtimeHubLifetimeManager<RealtimeHub> _realtime;
+
+    public RealtimeHub(HubLifetimeManager<RealtimeHub> lifetimeManager)
+    {
+        _realtime = lifetimeManager as RealtimeHubLifetimeManager<RealtimeHub>
+            ?? throw new InvalidOperationException($"RealtimeHub needs the grain-backed lifetime manager; found {lifetimeManager.GetType().Name}. Call AddRealtimeGateway().");
+    }
+
+    private string Namespace => _realtime.NamespaceOf(Context.ConnectionId) ?? GrainKeys.DefaultNamespace;
+
+    public override Task OnConnectedAsync() =>
+        _realtime.RejectionOf(Context.ConnectionId) is { } reason ? throw new HubException(reason) : Task.CompletedTask;
+
+    /// <summary>Sends an event back to the caller only.</summary>
+    public Task Echo(string eventName, JsonElement data) =>
+        _realtime.SendConnectionAsync(Context.ConnectionId, EventMethod, [Event(eventName, data, null)]);
+
+    /// <summary>Sends an event to every connection of the caller's namespace, on every gateway, the caller included.</summary>
+    public Task Broadcast(string eventName, JsonElement data) =>
+        _realtime.SendNamespaceAsync(Namespace, EventMethod, [Event(eventName, data, null)], null);
+
+    /// <summary>Joins a room of the caller's namespace; returns the caller's rooms.</summary>
+    public async Task<IReadOnlyList<string>> Join(string room)
+    {
+        await _realtime.JoinRoomAsync(Context.ConnectionId, Namespace, room);
+        return _realtime.RoomsOf(Context.ConnectionId);
+    }
+
+    /// <summary>Leaves a room; returns the caller's rooms.</summary>
+    public async Task<IReadOnlyList<string>> Leave(string room)
+    {
+        await _realtime.LeaveRoomAsync(Context.ConnectionId, Namespace, room);
+        return _realtime.RoomsOf(Context.ConnectionId);
+    }
+
+    /// <summary>Sends an event to every member of a room, on every gateway; the caller need not be a member.</summary>
+    public Task SendToRoom(string room, string eventName, JsonElement data) =>
+        _realtime.SendRoomAsync(Namespace, room, EventMethod, [Event(eventName, data, room)], null);
+
+    /// <summary>Closes a room: every member, on every gateway, leaves it and receives <c>roomClosed</c>; returns how many there were.</summary>
+    public Task<int> CloseRoom(string room) => _realtime.CloseRoomAsync(Namespace, room);
+
+    /// <summary>The caller's rooms.</summary>
+    public IReadOnlyList<string> Rooms() => _realtime.RoomsOf(Context.ConnectionId);
+
+    /// <summary>The members of a room of the caller's namespace, on every gateway.</summary>
+    public async Task<IReadOnlyList<PresenceEntry>> Presence(string room)
+    {
+        var members = await _realtime.RoomMembersAsync(Namespace, room);
+        return ToPresence(members);
+    }
+
+    /// <summary>The connections of the caller's namespace, on every gateway.</summary>
+    public async Task<IReadOnlyList<PresenceEntry>> NamespacePresence() => ToPresence(await _realtime.NamespaceMembersAsync(Namespace));
+
+    /// <summary>Closes the caller's connection from the server side.</summary>
+    public async Task Disconnect()
+    {
+        await Clients.Caller.SendAsync(DisconnectingMethod, "requested");
+        Context.Abort();
+    }
+
+    private RealtimeEvent Event(string eventName, JsonElement data, string? room)
+    {
+        if (Names.ValidateEvent(eventName) is { } error)
+        {
+            throw new HubException($"Invalid event name: {error}");
+        }
+
+        return new RealtimeEvent(eventName, data, Namespace, room, Context.ConnectionId);
+    }
+
+    private static PresenceEntry[] ToPresence(IReadOnlyList<Member> members)
+    {
+        var entries = new PresenceEntry[members.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = new PresenceEntry(members[i].ConnectionId, members[i].UserId, members[i].GatewayId);
+        }
+
+        return entries;
+    }
+}

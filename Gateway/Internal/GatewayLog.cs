@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace Realtime.Gateway.Internal;
+
+internal static partial class GatewayLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} connected to {Hub}{Namespace}.")]
+    public static partial void Connected(ILogger logger, string connectionId, string hub, string @namespace);
+
+    [LoggerMessage(2, LogLevel.Debug, "Connection {ConnectionId} refused: {Reason}")]
+    public static partial void Refused(ILogger logger, string connectionId, string reason);
+
+    [LoggerMessage(3, LogLevel.Warning, "Cleaning up connection {ConnectionId} after it disconnected failed.")]
+    public static partial void CleanupFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Warning, "Writing to connection {ConnectionId} failed.")]
+    public static partial void WriteFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Warning, "A delivery for hub {Hub}, which this gateway does not serve, was dropped.")]
+    public static partial void UnknownHub(ILogger logger, string hub);
+
+    [LoggerMessage(6, LogLevel.Information, "Gateway {GatewayId} serves hub {Hub}.")]
+    public static partial void HubRegistered(ILogger logger, string gatewayId, string hub);
+}

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Realtime.Gateway.Hosting;
+using Realtime.Grains;
+using Realtime.Runtime;
+using Realtime.Runtime.Hosting;
+
+namespace Realtime.Gateway.Internal;
+
+/// <summary>
+/// The gateway as grains see it: one observer per process, which hands each delivery or request to the lifetime
+/// manager of its hub. Grains hold the reference; calls arrive on any thread, so everything here is thread-safe.
+/// </summary>
+internal sealed class GatewayReceiver : IGatewayObserver
+{
+    private readonly ConcurrentDictionary<string, ILocalHub> _hubs = new(StringComparer.Ordinal);
+    private readonly ILogger<GatewayReceiver> _logger;
+    private readonly Lazy<IGatewayObserver> _reference;
+
+    public GatewayReceiver(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<GrainRuntimeOptions> runtime, ILogger<GatewayReceiver> logger)
+    {
+        _logger = logger;
+        GatewayId = options.Value.GatewayId ?? runtime.Value.NodeName;
+        _reference = new Lazy<IGatewayObserver>(() => grains.CreateObjectReference<IGatewayObserver>(this));
+    }
+
+    public string GatewayId { get; }
+
+    /// <summary>The reference grains store and call.</summary>
+    public IGatewayObserver Reference => _reference.Value;
+
+    public void Register(string hub, ILocalHub localHub)
+    {
+        _hubs[hub] = localHub;
+        GatewayLog.HubRegistered(_logger, GatewayId, hub);
+    }
+
+    public Task Deliver(Delivery delivery)
+    {
+        if (_hubs.TryGetValue(delivery.Hub, out var hub))
+        {
+            hub.Deliver(delivery);
+        }
+        else
+        {
+            GatewayLog.UnknownHub(_logger, delivery.Hub);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task RoomClosed(string hub, string roomKey)
+    {
+        if (_hubs.TryGetValue(hub, out var localHub))
+        {
+            localHub.RoomClosed(roomKey);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) =>
+        _hubs.TryGetValue(hub, out var localHub) ? localHub.JoinLocalAsync(connectionId, roomKey) : Task.FromResult(false);
+
+    public Task<bool> LeaveRoom(string hub, string connectionId, string roomKey) =>
+        _hubs.TryGetValue(hub, out var localHub) ? localHub.LeaveLocalAsync(connectionId, roomKey) : Task.FromResult(false);
+
+    public Task<bool> Disconnect(string hub, string connectionId) =>
+        Task.FromResult(_hubs.TryGetValue(hub, out var localHub) && localHub.DisconnectLocal(connectionId));
+}

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Realtime.Gateway.Internal;
+
+/// <summary>The local connections of each group key (room, namespace or user) on this gateway.</summary>
+internal sealed class LocalIndex
+{
+    private readonly ConcurrentDictionary<string, MemberSet> _groups = new(StringComparer.Ordinal);
+
+    public void Add(string key, HubConnectionContext connection)
+    {
+        while (true)
+        {
+            var members = _groups.GetOrAdd(key, static _ => new MemberSet());
+            lock (members)
+            {
+                // A set dropped as empty by a concurrent Remove is no longer in the index: take a fresh one.
+                if (!members.Dropped)
+                {
+                    members.Connections[connection.ConnectionId] = connection;
+                    return;
+                }
+            }
+        }
+    }
+
+    public void Remove(string key, string connectionId)
+    {
+        if (!_groups.TryGetValue(key, out var members))
+        {
+            return;
+        }
+
+        lock (members)
+        {
+            if (members.Connections.TryRemove(connectionId, out _) && members.Connections.IsEmpty)
+            {
+                members.Dropped = true;
+                _groups.TryRemove(KeyValuePair.Create(key, members));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The local members of <paramref name="key"/>, by connection id. Enumerate the dictionary itself: that is
+    /// lock-free and safe while others change it, where its Values property would lock and copy.
+    /// </summary>
+    public ConcurrentDictionary<string, HubConnectionContext>? Members(string key) => _groups.TryGetValue(key, out var members) ? members.Connections : null;
+
+    /// <summary>Takes every local member of <paramref name="key"/> out of the index.</summary>
+    public ConcurrentDictionary<string, HubConnectionContext>? RemoveAll(string key)
+    {
+        if (!_groups.TryRemove(key, out var members))
+        {
+            return null;
+        }
+
+        lock (members)
+        {
+            members.Dropped = true;
+            return members.Connections;
+        }
+    }
+
+    private sealed class MemberSet
+    {
+        public ConcurrentDictionary<string, HubConnectionContext> Connections { get; } = new(StringComparer.Ordinal);
+
+        public bool Dropped { get; set; }
+    }
+}

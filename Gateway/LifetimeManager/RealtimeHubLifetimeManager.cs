@@ -1,0 +1,513 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Realtime.Gateway.Hosting;
+using Realtime.Gateway.Internal;
+using Realtime.Grains;
+using Realtime.Runtime;
+
+namespace Realtime.Gateway.LifetimeManager;
+
+/// <summary>
+/// A <see cref="HubLifetimeManager{THub}"/> whose groups, users and broadcasts live in grains, so that ordinary
+/// SignalR code reaches connections on every gateway. A send is serialized here once per protocol; the grain that
+/// owns the target pushes those bytes once to each gateway with recipients, and each gateway writes them to its
+/// local connections. A send to a local connection never leaves the process.
+/// SignalR's group API addresses rooms of the default namespace <c>/</c>; namespaced rooms are reached through the
+/// methods of this class that take a namespace.
+/// </summary>
+internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalHub where THub : Hub
+{
+    /// <summary>The client method a member of a closed room is called with (argument: the room name).</summary>
+    public const string RoomClosedMethod = "roomClosed";
+
+    /// <summary>The route value that carries the namespace, when the hub is mapped with one.</summary>
+    public const string NamespaceRouteValue = "namespace";
+
+    private static readonly string HubName = typeof(THub).Name;
+
+    private readonly ConcurrentDictionary<string, LocalConnection> _connections = new(StringComparer.Ordinal);
+    private readonly LocalIndex _rooms = new();
+    private readonly LocalIndex _namespaces = new();
+    private readonly LocalIndex _users = new();
+    private readonly IGrainFactory _grains;
+    private readonly GatewayReceiver _receiver;
+    private readonly IReadOnlyList<IHubProtocol> _protocols;
+    private readonly int _maxMessageBytes;
+    private readonly ILogger _logger;
+    private Task? _hubRegistration;
+
+    public RealtimeHubLifetimeManager(
+        IGrainFactory grains,
+        GatewayReceiver receiver,
+        IHubProtocolResolver protocols,
+        IOptions<GatewayOptions> options,
+        ILogger<RealtimeHubLifetimeManager<THub>> logger)
+    {
+        _grains = grains;
+        _receiver = receiver;
+        _protocols = protocols.AllProtocols;
+        _maxMessageBytes = options.Value.MaxMessageBytes;
+        _logger = logger;
+        receiver.Register(HubName, this);
+    }
+
+    public string GatewayId => _receiver.GatewayId;
+
+    public override async Task OnConnectedAsync(HubConnectionContext connection)
+    {
+        var (@namespace, rejection) = ResolveNamespace(connection);
+        var member = new Member(connection.ConnectionId, GatewayId, connection.UserIdentifier);
+        var local = new LocalConnection(connection, @namespace, member, rejection);
+        _connections[connection.ConnectionId] = local;
+        if (rejection is not null)
+        {
+            // Registered nowhere; the hub refuses it with this reason in its OnConnectedAsync.
+            GatewayLog.Refused(_logger, connection.ConnectionId, rejection);
+            return;
+        }
+
+        _namespaces.Add(GrainKeys.Namespace(HubName, @namespace), connection);
+        if (member.UserId is { } userId)
+        {
+            _users.Add(GrainKeys.User(HubName, userId), connection);
+        }
+
+        await EnsureHubRegisteredAsync();
+        var gateway = _receiver.Reference;
+        var session = new SessionInfo(HubName, @namespace, member, [], null);
+        await Task.WhenAll(
+            Session(connection.ConnectionId).Open(session, gateway),
+            _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Connect(member, gateway),
+            member.UserId is { } user ? _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member, gateway) : Task.CompletedTask);
+        GatewayLog.Connected(_logger, connection.ConnectionId, HubName, @namespace);
+    }
+
+    public override async Task OnDisconnectedAsync(HubConnectionContext connection)
+    {
+        if (!_connections.TryRemove(connection.ConnectionId, out var local))
+        {
+            return;
+        }
+
+        var roomKeys = local.Close();
+        if (local.Rejection is not null)
+        {
+            return;
+        }
+
+        var connectionId = connection.ConnectionId;
+        var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
+        _namespaces.Remove(namespaceKey, connectionId);
+        var cleanup = new List<Task>(roomKeys.Length + 3);
+        foreach (var roomKey in roomKeys)
+        {
+            _rooms.Remove(roomKey, connectionId);
+            cleanup.Add(Room(roomKey).Leave(GatewayId, connectionId));
+        }
+
+        cleanup.Add(_grains.GetGrain<INamespaceGrain>(namespaceKey).Disconnect(GatewayId, connectionId));
+        if (local.Member.UserId is { } userId)
+        {
+            var userKey = GrainKeys.User(HubName, userId);
+            _users.Remove(userKey, connectionId);
+            cleanup.Add(_grains.GetGrain<IUserGrain>(userKey).Disconnect(GatewayId, connectionId));
+        }
+
+        cleanup.Add(Session(connectionId).Close());
+        try
+        {
+            await Task.WhenAll(cleanup);
+        }
+        catch (Exception ex)
+        {
+            GatewayLog.CleanupFailed(_logger, connectionId, ex);
+        }
+    }
+
+    public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<IHubGrain>(HubName).Publish(Serialize(methodName, args), null);
+
+    public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<IHubGrain>(HubName).Publish(Serialize(methodName, args), excludedConnectionIds);
+
+    public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        SendConnectionCoreAsync(connectionId, Serialize(methodName, args));
+
+    public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        var payload = Serialize(methodName, args);
+        var sends = new Task[connectionIds.Count];
+        for (var i = 0; i < sends.Length; i++)
+        {
+            sends[i] = SendConnectionCoreAsync(connectionIds[i], payload);
+        }
+
+        return Task.WhenAll(sends);
+    }
+
+    public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, null);
+
+    public override Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        var payload = Serialize(methodName, args);
+        var sends = new Task[groupNames.Count];
+        for (var i = 0; i < sends.Length; i++)
+        {
+            sends[i] = Room(RoomKey(GrainKeys.DefaultNamespace, groupNames[i])).Publish(payload, null);
+        }
+
+        return Task.WhenAll(sends);
+    }
+
+    public override Task SendGroupExceptAsync(string groupName, string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
+        SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, excludedConnectionIds);
+
+    public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, userId)).Publish(Serialize(methodName, args), null);
+
+    public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        var payload = Serialize(methodName, args);
+        var sends = new Task[userIds.Count];
+        for (var i = 0; i < sends.Length; i++)
+        {
+            sends[i] = _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, userIds[i])).Publish(payload, null);
+        }
+
+        return Task.WhenAll(sends);
+    }
+
+    public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
+        JoinRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
+
+    public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
+        LeaveRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
+
+    /// <summary>The namespace of a local connection, or null when it is not on this gateway.</summary>
+    public string? NamespaceOf(string connectionId) => _connections.TryGetValue(connectionId, out var local) ? local.Namespace : null;
+
+    /// <summary>Why a local connection is refused, or null when it is not.</summary>
+    public string? RejectionOf(string connectionId) => _connections.TryGetValue(connectionId, out var local) ? local.Rejection : null;
+
+    /// <summary>The rooms of a local connection within its own namespace.</summary>
+    public IReadOnlyList<string> RoomsOf(string connectionId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var local))
+        {
+            return [];
+        }
+
+        var prefix = GrainKeys.Room(HubName, local.Namespace, "");
+        var names = new List<string>();
+        foreach (var key in local.RoomKeys())
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                names.Add(key[prefix.Length..]);
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    public Task SendNamespaceAsync(string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except) =>
+        _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Publish(Serialize(methodName, args), except);
+
+    public Task SendRoomAsync(string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except)
+    {
+        var roomKey = RoomKey(@namespace, room);
+        return Room(roomKey).Publish(Serialize(methodName, args), except);
+    }
+
+    /// <summary>Makes a connection, local or on another gateway, join a room; false when no such connection is open.</summary>
+    public Task<bool> JoinRoomAsync(string connectionId, string @namespace, string room)
+    {
+        var roomKey = RoomKey(@namespace, room);
+        return _connections.TryGetValue(connectionId, out var local)
+            ? JoinLocalAsync(local, roomKey)
+            : Session(connectionId).JoinRoom(roomKey);
+    }
+
+    /// <summary>Makes a connection, local or on another gateway, leave a room; false when no such connection is open.</summary>
+    public Task<bool> LeaveRoomAsync(string connectionId, string @namespace, string room)
+    {
+        var roomKey = RoomKey(@namespace, room);
+        return _connections.TryGetValue(connectionId, out var local)
+            ? LeaveLocalAsync(local, roomKey)
+            : Session(connectionId).LeaveRoom(roomKey);
+    }
+
+    /// <summary>Closes a room: every member, on every gateway, leaves it and is told; returns how many there were.</summary>
+    public Task<int> CloseRoomAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Close();
+
+    public Task<IReadOnlyList<Member>> RoomMembersAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Members();
+
+    public Task<IReadOnlyList<Member>> NamespaceMembersAsync(string @namespace) =>
+        _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Members();
+
+    public Task SetDataAsync(string connectionId, JsonElement? data) => Session(connectionId).SetData(data);
+
+    void ILocalHub.Deliver(Delivery delivery)
+    {
+        var message = ToHubMessage(delivery.Payload);
+        var except = delivery.Except;
+        switch (delivery.Target)
+        {
+            case DeliveryTarget.Connection:
+                if (_connections.TryGetValue(delivery.Key, out var target))
+                {
+                    Write(target.Context, message);
+                }
+
+                return;
+            case DeliveryTarget.Hub:
+                foreach (var (connectionId, local) in _connections)
+                {
+                    if (local.Rejection is null && !IsExcluded(except, connectionId))
+                    {
+                        Write(local.Context, message);
+                    }
+                }
+
+                return;
+        }
+
+        var index = delivery.Target switch
+        {
+            DeliveryTarget.Room => _rooms,
+            DeliveryTarget.Namespace => _namespaces,
+            _ => _users,
+        };
+        var members = index.Members(delivery.Key);
+        if (members is null)
+        {
+            return;
+        }
+
+        foreach (var (connectionId, connection) in members)
+        {
+            if (!IsExcluded(except, connectionId))
+            {
+                Write(connection, message);
+            }
+        }
+    }
+
+    void ILocalHub.RoomClosed(string roomKey)
+    {
+        var members = _rooms.RemoveAll(roomKey);
+        if (members is null)
+        {
+            return;
+        }
+
+        var notice = new SerializedHubMessage(new InvocationMessage(RoomClosedMethod, [GrainKeys.RoomName(roomKey)]));
+        foreach (var (connectionId, connection) in members)
+        {
+            if (_connections.TryGetValue(connectionId, out var local) && local.RemoveRoom(roomKey))
+            {
+                _ = ForgetRoomAsync(connectionId, roomKey);
+            }
+
+            Write(connection, notice);
+        }
+    }
+
+    Task<bool> ILocalHub.JoinLocalAsync(string connectionId, string roomKey) =>
+        _connections.TryGetValue(connectionId, out var local) ? JoinLocalAsync(local, roomKey) : Task.FromResult(false);
+
+    Task<bool> ILocalHub.LeaveLocalAsync(string connectionId, string roomKey) =>
+        _connections.TryGetValue(connectionId, out var local) ? LeaveLocalAsync(local, roomKey) : Task.FromResult(false);
+
+    bool ILocalHub.DisconnectLocal(string connectionId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var local))
+        {
+            return false;
+        }
+
+        local.Context.Abort();
+        return true;
+    }
+
+    /// <summary>Serializes an invocation once per protocol, refusing what exceeds <see cref="GatewayOptions.MaxMessageBytes"/>.</summary>
+    internal SerializedPayload Serialize(string methodName, object?[] args)
+    {
+        var invocation = new InvocationMessage(methodName, args);
+        var payloads = new ProtocolPayload[_protocols.Count];
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            payloads[i] = new ProtocolPayload(_protocols[i].Name, _protocols[i].GetMessageBytes(invocation));
+        }
+
+        var payload = new SerializedPayload(payloads);
+        if (payload.Size > _maxMessageBytes)
+        {
+            throw new HubException($"The message is {payload.Size} bytes, more than the limit of {_maxMessageBytes} bytes (Gateway:MaxMessageBytes).");
+        }
+
+        return payload;
+    }
+
+    private async Task<bool> JoinLocalAsync(LocalConnection local, string roomKey)
+    {
+        if (!local.TryAddRoom(roomKey, out var closed))
+        {
+            return !closed;
+        }
+
+        var connectionId = local.Context.ConnectionId;
+        _rooms.Add(roomKey, local.Context);
+        try
+        {
+            await Task.WhenAll(Room(roomKey).Join(local.Member, _receiver.Reference), Session(connectionId).AddRoom(roomKey));
+        }
+        catch
+        {
+            local.RemoveRoom(roomKey);
+            _rooms.Remove(roomKey, connectionId);
+            throw;
+        }
+
+        if (local.IsClosed)
+        {
+            // It disconnected while joining, and its cleanup may have reached the room first: leave again.
+            _rooms.Remove(roomKey, connectionId);
+            await Room(roomKey).Leave(GatewayId, connectionId);
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task<bool> LeaveLocalAsync(LocalConnection local, string roomKey)
+    {
+        if (!local.RemoveRoom(roomKey))
+        {
+            return !local.IsClosed;
+        }
+
+        var connectionId = local.Context.ConnectionId;
+        _rooms.Remove(roomKey, connectionId);
+        await Task.WhenAll(Room(roomKey).Leave(GatewayId, connectionId), Session(connectionId).RemoveRoom(roomKey));
+        return true;
+    }
+
+    private async Task ForgetRoomAsync(string connectionId, string roomKey)
+    {
+        try
+        {
+            await Session(connectionId).RemoveRoom(roomKey);
+        }
+        catch (Exception ex)
+        {
+            GatewayLog.CleanupFailed(_logger, connectionId, ex);
+        }
+    }
+
+    private Task SendConnectionCoreAsync(string connectionId, SerializedPayload payload)
+    {
+        if (_connections.TryGetValue(connectionId, out var local))
+        {
+            return local.Context.WriteAsync(ToHubMessage(payload)).AsTask();
+        }
+
+        return Session(connectionId).Send(payload);
+    }
+
+    private Task EnsureHubRegisteredAsync()
+    {
+        var registration = _hubRegistration;
+        if (registration is null || registration.IsFaulted || registration.IsCanceled)
+        {
+            registration = _grains.GetGrain<IHubGrain>(HubName).AddGateway(GatewayId, _receiver.Reference);
+            _hubRegistration = registration;
+        }
+
+        return registration;
+    }
+
+    private static (string Namespace, string? Rejection) ResolveNamespace(HubConnectionContext connection)
+    {
+        if (connection.GetHttpContext()?.GetRouteValue(NamespaceRouteValue) is not string name)
+        {
+            return (GrainKeys.DefaultNamespace, null);
+        }
+
+        var error = Names.ValidateNamespace(name);
+        return error is null ? ("/" + name, null) : (GrainKeys.DefaultNamespace, $"Invalid namespace: {error}");
+    }
+
+    private static string RoomKey(string @namespace, string room)
+    {
+        if (Names.ValidateRoom(room) is { } error)
+        {
+            throw new HubException($"Invalid room name: {error}");
+        }
+
+        return GrainKeys.Room(HubName, @namespace, room);
+    }
+
+    private static SerializedHubMessage ToHubMessage(SerializedPayload payload)
+    {
+        var messages = new SerializedMessage[payload.Protocols.Count];
+        for (var i = 0; i < messages.Length; i++)
+        {
+            var protocolPayload = payload.Protocols[i];
+            messages[i] = new SerializedMessage(protocolPayload.Protocol, protocolPayload.Bytes);
+        }
+
+        return new SerializedHubMessage(messages);
+    }
+
+    private static bool IsExcluded(IReadOnlyList<string>? except, string connectionId)
+    {
+        if (except is null)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < except.Count; i++)
+        {
+            if (string.Equals(except[i], connectionId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Write(HubConnectionContext connection, SerializedHubMessage message)
+    {
+        var write = connection.WriteAsync(message);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(write, connection.ConnectionId);
+        }
+    }
+
+    private async Task ObserveAsync(ValueTask write, string connectionId)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception ex)
+        {
+            GatewayLog.WriteFailed(_logger, connectionId, ex);
+        }
+    }
+
+    private ISessionGrain Session(string connectionId) => _grains.GetGrain<ISessionGrain>(GrainKeys.Session(HubName, connectionId));
+
+    private IRoomGrain Room(string roomKey) => _grains.GetGrain<IRoomGrain>(roomKey);
+}

@@ -1,0 +1,4 @@
+using Realtime.Gateway.Hosting;
+
+var app = GatewayApplication.Build(args);
+app.Run();

@@ -1,0 +1,110 @@
+// The demo page: one SignalR connection to the RealtimeHub, a form per operation, a log of what arrives.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  let connection = null;
+
+  function log(text, kind) {
+    const item = document.createElement("li");
+    item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+    if (kind) item.className = kind;
+    $("log").prepend(item);
+  }
+
+  function setConnected(connected) {
+    $("status").value = connected ? "connected" : "disconnected";
+    $("connection-id").value = connected && connection ? connection.connectionId : "";
+    $("connect").disabled = connected;
+    $("disconnect").disabled = !connected;
+    for (const button of document.querySelectorAll(".needs-connection button")) button.disabled = !connected;
+  }
+
+  function showRooms(rooms) {
+    $("rooms").value = rooms.length ? rooms.join(", ") : "none";
+  }
+
+  // Calls a hub method and logs the outcome; errors from the server (bad names, oversized messages) are shown.
+  async function call(method, ...args) {
+    log(`→ ${method}(${args.map((a) => JSON.stringify(a)).join(", ")})`, "sent");
+    try {
+      const result = await connection.invoke(method, ...args);
+      if (result !== null && result !== undefined) log(`← ${method}: ${JSON.stringify(result)}`);
+      return result;
+    } catch (error) {
+      log(`✗ ${method}: ${error.message}`, "error");
+      return undefined;
+    }
+  }
+
+  function hubUrl(namespace) {
+    const name = namespace.trim().replace(/^\/+/, "");
+    return name ? `/realtime/${encodeURIComponent(name)}` : "/realtime";
+  }
+
+  async function connect(namespace) {
+    // WebSockets without negotiation: no sticky sessions are needed behind any load balancer.
+    connection = new signalR.HubConnectionBuilder()
+      .withUrl(hubUrl(namespace), { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
+      .withAutomaticReconnect()
+      .build();
+
+    connection.on("event", (message) => {
+      const where = message.room ? `room ${message.room}` : `namespace ${message.namespace}`;
+      log(`${message.event} in ${where} from ${message.from}: ${JSON.stringify(message.data)}`);
+    });
+    connection.on("roomClosed", (room) => {
+      log(`room ${room} was closed`);
+      refreshRooms();
+    });
+    connection.on("disconnecting", (reason) => log(`server is disconnecting us (${reason})`));
+    connection.onreconnecting(() => { log("reconnecting…"); setConnected(false); });
+    connection.onreconnected(() => { log("reconnected"); setConnected(true); });
+    connection.onclose((error) => {
+      log(error ? `disconnected: ${error.message}` : "disconnected", error ? "error" : undefined);
+      setConnected(false);
+      showRooms([]);
+    });
+
+    try {
+      await connection.start();
+      log(`connected to namespace ${namespace || "/"} as ${connection.connectionId}`);
+      setConnected(true);
+    } catch (error) {
+      log(`could not connect: ${error.message}`, "error");
+      setConnected(false);
+    }
+  }
+
+  async function refreshRooms() {
+    const rooms = await call("Rooms");
+    if (rooms) showRooms(rooms);
+  }
+
+  function onSubmit(id, handler) {
+    $(id).addEventListener("submit", (event) => {
+      event.preventDefault();
+      handler();
+    });
+  }
+
+  onSubmit("connect-form", () => connect($("namespace").value));
+  $("disconnect").addEventListener("click", () => call("Disconnect"));
+  onSubmit("echo-form", () => call("Echo", $("echo-event").value, $("echo-data").value));
+  onSubmit("broadcast-form", () => call("Broadcast", $("broadcast-event").value, $("broadcast-data").value));
+  onSubmit("room-form", async () => {
+    const rooms = await call("Join", $("room").value);
+    if (rooms) showRooms(rooms);
+  });
+  $("leave").addEventListener("click", async () => {
+    const rooms = await call("Leave", $("room").value);
+    if (rooms) showRooms(rooms);
+  });
+  $("close-room").addEventListener("click", () => call("CloseRoom", $("room").value));
+  $("my-rooms").addEventListener("click", refreshRooms);
+  $("presence").addEventListener("click", () => call("Presence", $("room").value));
+  onSubmit("send-form", () => call("SendToRoom", $("send-room").value, $("send-event").value, $("send-data").value));
+  $("clear-log").addEventListener("click", () => { $("log").replaceChildren(); });
+
+  setConnected(false);
+})();

@@ -1,0 +1,27 @@
+using Realtime.Runtime;
+
+namespace Realtime.Grains;
+
+/// <summary>
+/// A gateway as grains see it: the receiver of deliveries for its local connections, and the owner that carries out
+/// operations on a connection requested from elsewhere. One per gateway process.
+/// </summary>
+public interface IGatewayObserver : IGrainObserver
+{
+    /// <summary>Writes the payload to the gateway's local recipients of <see cref="Delivery.Key"/>.</summary>
+    [OneWay]
+    Task Deliver(Delivery delivery);
+
+    /// <summary>The room was closed: its local members leave it and are told.</summary>
+    [OneWay]
+    Task RoomClosed(string hub, string roomKey);
+
+    /// <summary>Makes a local connection join a room (by room key); false when the connection is not on this gateway.</summary>
+    Task<bool> JoinRoom(string hub, string connectionId, string roomKey);
+
+    /// <summary>Makes a local connection leave a room (by room key); false when the connection is not on this gateway.</summary>
+    Task<bool> LeaveRoom(string hub, string connectionId, string roomKey);
+
+    /// <summary>Closes a local connection; false when it is not on this gateway.</summary>
+    Task<bool> Disconnect(string hub, string connectionId);
+}

@@ -1,0 +1,18 @@
+using Realtime.Runtime;
+
+namespace Realtime.Grains;
+
+/// <summary>
+/// A hub (key: the hub's name): the gateways that serve it, for sends to every connection of the hub. It tracks
+/// gateways, not connections, so connecting costs it nothing.
+/// </summary>
+[GrainType("hub")]
+public interface IHubGrain : IGrainWithStringKey
+{
+    Task AddGateway(string gatewayId, IGatewayObserver gateway);
+
+    Task RemoveGateway(string gatewayId);
+
+    /// <summary>Sends the payload to every connection of the hub except <paramref name="except"/>; returns its sequence number.</summary>
+    Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except);
+}

@@ -1,0 +1,27 @@
+namespace Realtime.Grains;
+
+/// <summary>
+/// How grain keys are written. Hub names and namespace names never contain '/', so keys split unambiguously:
+/// a namespace is <c>{hub}{namespace}</c> (<c>RealtimeHub/chat</c>, or <c>RealtimeHub/</c> for the default
+/// namespace), a room is <c>{hub}{namespace}/{room}</c> (<c>RealtimeHub/chat/lobby</c>, <c>RealtimeHub//lobby</c>).
+/// </summary>
+public static class GrainKeys
+{
+    public const string DefaultNamespace = "/";
+
+    public static string Namespace(string hub, string @namespace) => hub + @namespace;
+
+    public static string Room(string hub, string @namespace, string room) => $"{hub}{@namespace}/{room}";
+
+    public static string Session(string hub, string connectionId) => $"{hub}/{connectionId}";
+
+    public static string User(string hub, string userId) => $"{hub}/{userId}";
+
+    /// <summary>The room name inside a room key made by <see cref="Room"/>.</summary>
+    public static string RoomName(string roomKey)
+    {
+        var afterHub = roomKey.IndexOf('/', StringComparison.Ordinal);
+        var afterNamespace = roomKey.IndexOf('/', afterHub + 1);
+        return roomKey[(afterNamespace + 1)..];
+    }
+}

@@ -1,0 +1,36 @@
+using Realtime.Runtime;
+
+namespace Realtime.Grains.Hubs;
+
+/// <summary>One hub: the gateways serving it. It stays active while any gateway is registered.</summary>
+public sealed class HubGrain : Grain, IHubGrain
+{
+    private readonly Dictionary<string, IGatewayObserver> _gateways = new(StringComparer.Ordinal);
+    private long _sequence;
+
+    public Task AddGateway(string gatewayId, IGatewayObserver gateway)
+    {
+        _gateways[gatewayId] = gateway;
+        KeepAlive = true;
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveGateway(string gatewayId)
+    {
+        _gateways.Remove(gatewayId);
+        KeepAlive = _gateways.Count > 0;
+        return Task.CompletedTask;
+    }
+
+    public Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except)
+    {
+        var sequence = ++_sequence;
+        var delivery = new Delivery(GetPrimaryKeyString(), DeliveryTarget.Hub, GetPrimaryKeyString(), sequence, payload, except);
+        foreach (var gateway in _gateways.Values)
+        {
+            _ = gateway.Deliver(delivery);
+        }
+
+        return Task.FromResult(sequence);
+    }
+}
