@@ -8,7 +8,8 @@ namespace Realtime.Gateway.Hosting;
 /// <summary>Builds the gateway application: the embedded silo, the hubs, the demo page and the health endpoint.</summary>
 public static class GatewayApplication
 {
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>Builds the gateway; <paramref name="configure"/> adds services, <paramref name="map"/> adds endpoints.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddRealtimeEmbeddedSilo(builder.Configuration);
@@ -25,6 +26,7 @@ public static class GatewayApplication
 
         app.MapRealtimeHub();
         app.MapGet("/healthz", () => "ok");
+        map?.Invoke(app);
         return app;
     }
 }

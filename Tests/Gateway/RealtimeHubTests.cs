@@ -1,0 +1,262 @@
+using Realtime.Tests.Infrastructure;
+
+namespace Realtime.Tests.Gateway;
+
+/// <summary>Every operation of the RealtimeHub, with real clients over WebSockets on a real Kestrel.</summary>
+public sealed class RealtimeHubTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    private TestGateway Gateway => fixture.Gateway;
+
+    [Fact]
+    public async Task Echo_TwoClients_OnlyTheCallerReceives()
+    {
+        var ns = GatewayFixture.Unique("echo");
+        await using var alice = await Gateway.ConnectAsync("alice", ns);
+        await using var bob = await Gateway.ConnectAsync("bob", ns);
+
+        await alice.InvokeAsync("Echo", "my_event", new { text = "hello me" });
+
+        var echo = (await alice.WaitForAsync("event")).Single().Arguments[0];
+        Assert.Equal("my_event", echo.GetProperty("event").GetString());
+        Assert.Equal("hello me", echo.GetProperty("data").GetProperty("text").GetString());
+        Assert.Equal("/" + ns, echo.GetProperty("namespace").GetString());
+        await AssertNothingArrivedAsync(bob);
+    }
+
+    [Fact]
+    public async Task Broadcast_ClientsInTwoNamespaces_ReachesOnlyTheSendersNamespace()
+    {
+        var a = GatewayFixture.Unique("a");
+        var b = GatewayFixture.Unique("b");
+        await using var a1 = await Gateway.ConnectAsync("a1", a);
+        await using var a2 = await Gateway.ConnectAsync("a2", a);
+        await using var b1 = await Gateway.ConnectAsync("b1", b);
+
+        await a1.InvokeAsync("Broadcast", "my_broadcast_event", "to a");
+
+        await a1.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").GetString() == "to a");
+        await a2.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").GetString() == "to a");
+        await AssertNothingArrivedAsync(b1);
+    }
+
+    [Fact]
+    public async Task Broadcast_DefaultNamespace_DoesNotReachNamedNamespace()
+    {
+        var named = GatewayFixture.Unique("named");
+        await using var root = await Gateway.ConnectAsync("root");
+        await using var other = await Gateway.ConnectAsync("other", named);
+
+        await root.InvokeAsync("Broadcast", "hello", "root only");
+
+        await root.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").GetString() == "root only");
+        await AssertNothingArrivedAsync(other);
+    }
+
+    [Fact]
+    public async Task SendToRoom_MembersAndNonMember_OnlyMembersReceive()
+    {
+        var ns = GatewayFixture.Unique("room");
+        await using var alice = await Gateway.ConnectAsync("alice", ns);
+        await using var bob = await Gateway.ConnectAsync("bob", ns);
+        await using var carol = await Gateway.ConnectAsync("carol", ns);
+        await alice.InvokeAsync("Join", "lobby");
+        await bob.InvokeAsync("Join", "lobby");
+
+        await carol.InvokeAsync("SendToRoom", "lobby", "my_room_event", "hi lobby");
+
+        foreach (var member in new[] { alice, bob })
+        {
+            var message = (await member.WaitForAsync("event")).Single().Arguments[0];
+            Assert.Equal("lobby", message.GetProperty("room").GetString());
+            Assert.Equal("hi lobby", message.GetProperty("data").GetString());
+        }
+
+        await AssertNothingArrivedAsync(carol);
+    }
+
+    [Fact]
+    public async Task SendToRoom_SameRoomNameInTwoNamespaces_StaysInItsNamespace()
+    {
+        await using var a = await Gateway.ConnectAsync("a", GatewayFixture.Unique("ns1"));
+        await using var b = await Gateway.ConnectAsync("b", GatewayFixture.Unique("ns2"));
+        await a.InvokeAsync("Join", "lobby");
+        await b.InvokeAsync("Join", "lobby");
+
+        await a.InvokeAsync("SendToRoom", "lobby", "e", "ns1 lobby");
+
+        await a.WaitForAsync("event");
+        await AssertNothingArrivedAsync(b);
+    }
+
+    [Fact]
+    public async Task JoinAndLeave_RoomsAndDelivery_FollowMembership()
+    {
+        var ns = GatewayFixture.Unique("leave");
+        await using var alice = await Gateway.ConnectAsync("alice", ns);
+        await using var bob = await Gateway.ConnectAsync("bob", ns);
+
+        Assert.Equal(["lobby"], await alice.InvokeAsync<string[]>("Join", "lobby"));
+        Assert.Equal(["games", "lobby"], await alice.InvokeAsync<string[]>("Join", "games"));
+        Assert.Equal(["games", "lobby"], await alice.InvokeAsync<string[]>("Join", "lobby")); // joining twice changes nothing
+        Assert.Equal(["games"], await alice.InvokeAsync<string[]>("Leave", "lobby"));
+        Assert.Equal(["games"], await alice.InvokeAsync<string[]>("Rooms"));
+
+        await bob.InvokeAsync("SendToRoom", "lobby", "e", "after leave");
+        await bob.InvokeAsync("SendToRoom", "games", "e", "still member");
+
+        var received = await alice.WaitForAsync("event");
+        Assert.Equal("still member", received.Single().Arguments[0].GetProperty("data").GetString());
+        await AssertNothingArrivedAsync(alice, except: 1);
+    }
+
+    [Fact]
+    public async Task CloseRoom_ThreeMembers_AllRemovedAndTold()
+    {
+        var ns = GatewayFixture.Unique("close");
+        await using var alice = await Gateway.ConnectAsync("alice", ns);
+        await using var bob = await Gateway.ConnectAsync("bob", ns);
+        await using var carol = await Gateway.ConnectAsync("carol", ns);
+        foreach (var client in new[] { alice, bob, carol })
+        {
+            await client.InvokeAsync("Join", "doomed");
+            await client.InvokeAsync("Join", "kept");
+        }
+
+        Assert.Equal(3, await alice.InvokeAsync<int>("CloseRoom", "doomed"));
+
+        foreach (var client in new[] { alice, bob, carol })
+        {
+            var closed = await client.WaitForAsync("roomClosed");
+            Assert.Equal("doomed", closed.Single().Arguments[0].GetString());
+            Assert.Equal(["kept"], await client.InvokeAsync<string[]>("Rooms"));
+        }
+
+        Assert.Empty(await alice.InvokeAsync<object[]>("Presence", "doomed"));
+        await bob.InvokeAsync("SendToRoom", "doomed", "e", "nobody hears this");
+        await AssertNothingArrivedAsync(alice);
+        await AssertNothingArrivedAsync(carol);
+    }
+
+    [Fact]
+    public async Task Presence_RoomAndNamespace_ListEveryConnection()
+    {
+        var ns = GatewayFixture.Unique("presence");
+        await using var alice = await Gateway.ConnectAsync("alice", ns);
+        await using var bob = await Gateway.ConnectAsync("bob", ns);
+        var aliceId = await ConnectionIdOf(alice);
+        var bobId = await ConnectionIdOf(bob);
+        await alice.InvokeAsync("Join", "lobby");
+
+        var room = await alice.InvokeAsync<PresenceDto[]>("Presence", "lobby");
+        var all = await alice.InvokeAsync<PresenceDto[]>("NamespacePresence");
+
+        Assert.Equal([aliceId], room.Select(p => p.ConnectionId));
+        Assert.Equal(new[] { aliceId, bobId }.Order(), all.Select(p => p.ConnectionId).Order());
+        Assert.All(all, p => Assert.False(string.IsNullOrEmpty(p.GatewayId)));
+    }
+
+    [Fact]
+    public async Task Disconnect_OnRequest_ServerClosesAndConnectionLeavesEverything()
+    {
+        var ns = GatewayFixture.Unique("bye");
+        await using var alice = await Gateway.ConnectAsync("alice", ns);
+        await using var bob = await Gateway.ConnectAsync("bob", ns);
+        await alice.InvokeAsync("Join", "lobby");
+        await bob.InvokeAsync("Join", "lobby");
+
+        _ = alice.InvokeAsync("Disconnect").ContinueWith(static _ => { }, TaskScheduler.Default); // it may never answer
+        await alice.Closed.Within("the server to close the connection");
+
+        await Eventually.True(() => bob.InvokeAsync<PresenceDto[]>("Presence", "lobby").Result.Length == 1, "alice left the room");
+        await Eventually.True(() => bob.InvokeAsync<PresenceDto[]>("NamespacePresence").Result.Length == 1, "alice left the namespace");
+    }
+
+    [Fact]
+    public async Task ClientCloses_MemberOfRooms_LeavesThemEverywhere()
+    {
+        var ns = GatewayFixture.Unique("gone");
+        await using var bob = await Gateway.ConnectAsync("bob", ns);
+        var alice = await Gateway.ConnectAsync("alice", ns);
+        await alice.InvokeAsync("Join", "r1");
+        await alice.InvokeAsync("Join", "r2");
+
+        await alice.DisposeAsync();
+
+        await Eventually.True(() => bob.InvokeAsync<PresenceDto[]>("Presence", "r1").Result.Length == 0, "alice left r1");
+        await Eventually.True(() => bob.InvokeAsync<PresenceDto[]>("Presence", "r2").Result.Length == 0, "alice left r2");
+    }
+
+    [Fact]
+    public async Task SendToRoom_TwoConcurrentSenders_EveryMemberSeesTheSameOrder()
+    {
+        var ns = GatewayFixture.Unique("order");
+        var clients = new List<SignalRTestClient>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var client = await Gateway.ConnectAsync($"c{i}", ns);
+                clients.Add(client);
+                await client.InvokeAsync("Join", "ordered");
+            }
+
+            const int PerSender = 100;
+            await Task.WhenAll(clients.Take(2).Select((sender, s) => Task.Run(async () =>
+            {
+                for (var n = 0; n < PerSender; n++)
+                {
+                    await sender.InvokeAsync("SendToRoom", "ordered", "seq", $"{s}:{n}");
+                }
+            }))).Within("200 sends");
+
+            var orders = new List<string[]>();
+            foreach (var client in clients)
+            {
+                var received = await client.WaitForAsync("event", count: 2 * PerSender);
+                orders.Add(received.Select(r => r.Arguments[0].GetProperty("data").GetString()!).ToArray());
+            }
+
+            Assert.All(orders, order => Assert.Equal(orders[0], order));
+            Assert.Equal(2 * PerSender, orders[0].Distinct().Count());
+            for (var s = 0; s < 2; s++)
+            {
+                // Each sender's own messages keep the order it sent them in.
+                var mine = orders[0].Where(d => d.StartsWith($"{s}:", StringComparison.Ordinal)).Select(d => int.Parse(d[2..], System.Globalization.CultureInfo.InvariantCulture));
+                Assert.Equal(Enumerable.Range(0, PerSender), mine);
+            }
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Proves a negative on one gateway: a round trip on the same connection after the positive deliveries. Every
+    /// delivery writes to all its local recipients at once, so a message meant for this client would be ahead of
+    /// the answer to its own echo.
+    /// </summary>
+    internal static async Task AssertNothingArrivedAsync(SignalRTestClient client, int except = 0)
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await client.InvokeAsync("Echo", Barrier, marker);
+        await client.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").ToString() == marker);
+        var applicationEvents = client.ReceivedOn("event").Count(e => e.Arguments[0].GetProperty("event").GetString() is not (Barrier or WhoAmI));
+        Assert.Equal(except, applicationEvents);
+    }
+
+    internal static async Task<string> ConnectionIdOf(SignalRTestClient client)
+    {
+        await client.InvokeAsync("Echo", WhoAmI, "");
+        var echo = await client.WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == WhoAmI);
+        return echo[0].Arguments[0].GetProperty("from").GetString()!;
+    }
+
+    private const string Barrier = "barrier";
+    private const string WhoAmI = "whoami";
+
+    internal sealed record PresenceDto(string ConnectionId, string? UserId, string GatewayId);
+}
