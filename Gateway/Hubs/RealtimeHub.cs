@@ -31,6 +31,12 @@ public sealed class RealtimeHub : Hub
     public override Task OnConnectedAsync() =>
         _realtime.RejectionOf(Context.ConnectionId) is { } reason ? throw new HubException(reason) : Task.CompletedTask;
 
+    /// <summary>
+    /// The caller's connection id. A client that skips negotiation (as behind a round-robin balancer) does not learn
+    /// its id otherwise.
+    /// </summary>
+    public string ConnectionId() => Context.ConnectionId;
+
     /// <summary>Sends an event back to the caller only.</summary>
     public Task Echo(string eventName, JsonElement data) =>
         _realtime.SendConnectionAsync(Context.ConnectionId, EventMethod, [Event(eventName, data, null)]);

@@ -12,9 +12,9 @@
     $("log").prepend(item);
   }
 
-  function setConnected(connected) {
+  function setConnected(connected, connectionId) {
     $("status").value = connected ? "connected" : "disconnected";
-    $("connection-id").value = connected && connection ? connection.connectionId : "";
+    $("connection-id").value = connected && connectionId ? `as ${connectionId}` : "";
     $("connect").disabled = connected;
     $("disconnect").disabled = !connected;
     for (const button of document.querySelectorAll(".needs-connection button")) button.disabled = !connected;
@@ -59,7 +59,10 @@
     });
     connection.on("disconnecting", (reason) => log(`server is disconnecting us (${reason})`));
     connection.onreconnecting(() => { log("reconnecting…"); setConnected(false); });
-    connection.onreconnected(() => { log("reconnected"); setConnected(true); });
+    connection.onreconnected(async () => {
+      log("reconnected");
+      setConnected(true, await connection.invoke("ConnectionId"));
+    });
     connection.onclose((error) => {
       log(error ? `disconnected: ${error.message}` : "disconnected", error ? "error" : undefined);
       setConnected(false);
@@ -68,8 +71,10 @@
 
     try {
       await connection.start();
-      log(`connected to namespace ${namespace || "/"} as ${connection.connectionId}`);
-      setConnected(true);
+      // Without negotiation the client does not know its connection id: ask the hub.
+      const connectionId = await connection.invoke("ConnectionId");
+      log(`connected to namespace ${namespace || "/"} as ${connectionId}`);
+      setConnected(true, connectionId);
     } catch (error) {
       log(`could not connect: ${error.message}`, "error");
       setConnected(false);
