@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need on a fresh Debian machine, builds, runs every test, and ends with
+# one line "N passed, N failed" (", N skipped" when any were skipped). Exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+summary() { echo "$1 passed, $2 failed${3:+, $3 skipped}"; }
+
+# Debian packages the tests use: Chromium for the browser tests.
+packages=(chromium)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing ${missing[*]}..."
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+    echo "Could not install ${missing[*]}."
+    summary 0 1
+    exit 1
+  fi
+fi
+
+# npm packages (the browser SignalR client the gateway serves) install with the Gateway build from package-lock.json.
+if ! dotnet build Orleans.Realtime.sln -c Release -nologo -v quiet; then
+  echo "The build failed."
+  summary 0 1
+  exit 1
+fi
+
+results=$(mktemp -d)
+dotnet test Tests/Tests.csproj -c Release --no-build -nologo \
+  --blame-hang-timeout 5m --logger "console;verbosity=normal" \
+  --logger "trx;LogFileName=results.trx" --results-directory "$results"
+status=$?
+
+# The TRX file's counters: <Counters total="59" executed="59" passed="59" failed="0" ... />
+counter() { grep -o "<Counters [^>]*" "$results"/*.trx 2>/dev/null | grep -o "$1=\"[0-9]*\"" | grep -o '[0-9]*' | awk '{ n += $1 } END { print n + 0 }'; }
+passed=$(counter passed)
+failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
+skipped=$(( $(counter total) - $(counter executed) ))
+rm -rf "$results"
+
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # the run itself broke (a crash or a hang), whatever it counted
+fi
+summary "$passed" "$failed" "$([ "$skipped" -gt 0 ] && echo "$skipped")"
+[ "$failed" -eq 0 ]
