@@ -1,5 +1,4 @@
 using Realtime.Grains.Internal;
-using Realtime.Runtime;
 
 namespace Realtime.Grains.Rooms;
 
@@ -7,52 +6,27 @@ namespace Realtime.Grains.Rooms;
 /// One room. All of its messages pass through this activation, which stamps them with the next sequence number, so
 /// every member sees them in the same order. It stays active while it has members.
 /// </summary>
-public sealed class RoomGrain : Grain, IRoomGrain
+public sealed class RoomGrain() : MemberGroupGrain(DeliveryTarget.Room), IRoomGrain
 {
-    private readonly MemberTable _members = new();
-    private string _hub = "";
-    private long _sequence;
+    public Task<int> Join(Member member, IGatewayObserver gateway) => AddMember(member, gateway);
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        _hub = KeyParts.Hub(GetPrimaryKeyString());
-        return Task.CompletedTask;
-    }
+    public Task<int> Leave(string gatewayId, string connectionId) => RemoveMember(gatewayId, connectionId);
 
-    public Task<int> Join(Member member, IGatewayObserver gateway)
-    {
-        _members.Add(member, gateway);
-        KeepAlive = true;
-        return Task.FromResult(_members.Count);
-    }
+    public Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except) => PublishToMembers(payload, except);
 
-    public Task<int> Leave(string gatewayId, string connectionId)
-    {
-        _members.Remove(gatewayId, connectionId);
-        KeepAlive = _members.Count > 0;
-        return Task.FromResult(_members.Count);
-    }
-
-    public Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except)
-    {
-        var sequence = ++_sequence;
-        _members.Publish(new Delivery(_hub, DeliveryTarget.Room, GetPrimaryKeyString(), sequence, payload, except));
-        return Task.FromResult(sequence);
-    }
+    public Task<IReadOnlyList<Member>> Members() => ListMembers();
 
     public Task<int> Close()
     {
-        var count = _members.Count;
-        foreach (var gateway in _members.Gateways())
+        var count = MemberTable.Count;
+        foreach (var gateway in MemberTable.Gateways())
         {
-            _ = gateway.RoomClosed(_hub, GetPrimaryKeyString());
+            _ = gateway.RoomClosed(Hub, GetPrimaryKeyString());
         }
 
-        _members.Clear();
+        MemberTable.Clear();
         KeepAlive = false;
         DeactivateOnIdle();
         return Task.FromResult(count);
     }
-
-    public Task<IReadOnlyList<Member>> Members() => Task.FromResult(_members.Members());
 }
