@@ -18,7 +18,7 @@ public static class GrainReferenceExtensions
 {
     /// <summary>The identity behind a reference returned by <see cref="IGrainFactory"/>.</summary>
     public static GrainId GetGrainId(this object reference) =>
-        reference is Internal.Invocation.GrainReference r
+        reference is Internal.Invocation.IGrainIdentity r
             ? r.GrainId
             : throw new ArgumentException($"{reference.GetType()} is not a grain or observer reference.", nameof(reference));
 }

@@ -11,12 +11,14 @@ namespace Realtime.Runtime.Internal.Invocation;
 internal sealed class GrainInterface
 {
     private static readonly ConcurrentDictionary<Type, GrainInterface> Cache = new();
+    private static readonly ConcurrentDictionary<uint, GrainInterface> ById = new();
 
     private readonly Dictionary<MethodInfo, GrainMethod> _byMethodInfo;
 
     private GrainInterface(Type type)
     {
         InterfaceType = type;
+        Id = StableHash.Fnv1a32(type.FullName!);
         IsObserver = typeof(IGrainObserver).IsAssignableFrom(type);
         GrainType = type.GetCustomAttribute<GrainTypeAttribute>()?.Name ?? DefaultGrainType(type);
 
@@ -39,6 +41,9 @@ internal sealed class GrainInterface
 
     public Type InterfaceType { get; }
 
+    /// <summary>Names the interface on the wire: a hash of its full name, the same on every node.</summary>
+    public uint Id { get; }
+
     public string GrainType { get; }
 
     public bool IsObserver { get; }
@@ -57,7 +62,52 @@ internal sealed class GrainInterface
             throw new ArgumentException($"{interfaceType} is not a grain or observer interface (it must be an interface deriving from IGrain or IGrainObserver).");
         }
 
-        return Cache.GetOrAdd(interfaceType, static t => new GrainInterface(t));
+        var created = Cache.GetOrAdd(interfaceType, static t => new GrainInterface(t));
+        if (ById.GetOrAdd(created.Id, created) is var existing && existing != created)
+        {
+            throw new InvalidOperationException($"{existing.InterfaceType} and {interfaceType} have the same wire id {created.Id}; rename one of them.");
+        }
+
+        return created;
+    }
+
+    /// <summary>Finds an interface by its wire id, loading every grain interface of the loaded assemblies on a miss.</summary>
+    public static bool TryGet(uint id, out GrainInterface grainInterface)
+    {
+        if (ById.TryGetValue(id, out grainInterface!))
+        {
+            return true;
+        }
+
+        foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            if (assembly.IsDynamic)
+            {
+                continue;
+            }
+
+            Type[] types;
+            try
+            {
+                types = assembly.GetTypes();
+            }
+            catch (ReflectionTypeLoadException ex)
+            {
+                types = ex.Types.Where(t => t is not null).ToArray()!;
+            }
+
+            foreach (var type in types)
+            {
+                if (type.IsInterface && !type.IsGenericType && type != typeof(IGrain) && type != typeof(IGrainWithStringKey) && type != typeof(IGrainObserver) &&
+                    (typeof(IGrain).IsAssignableFrom(type) || typeof(IGrainObserver).IsAssignableFrom(type)) && StableHash.Fnv1a32(type.FullName!) == id)
+                {
+                    grainInterface = Get(type);
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     public GrainMethod GetMethod(MethodInfo method) =>

@@ -26,7 +26,7 @@ internal sealed class GrainMethod
         Name = method.Name;
         IsOneWay = method.GetCustomAttribute<OneWayAttribute>() is not null;
         AlwaysInterleave = method.GetCustomAttribute<AlwaysInterleaveAttribute>() is not null;
-        ParameterCount = method.GetParameters().Length;
+        ParameterTypes = method.GetParameters().Select(p => p.ParameterType).ToArray();
 
         var returnType = method.ReturnType;
         var isTaskLike = returnType == typeof(Task) || returnType == typeof(ValueTask) || IsGeneric(returnType, typeof(Task<>)) || IsGeneric(returnType, typeof(ValueTask<>));
@@ -40,6 +40,7 @@ internal sealed class GrainMethod
             throw new NotSupportedException($"{owner.InterfaceType.Name}.{method.Name} is [OneWay] and so cannot return a value.");
         }
 
+        ResultType = returnType.IsGenericType ? returnType.GetGenericArguments()[0] : null;
         _send = BuildSend(returnType);
         _invoke = BuildInvoke(method);
     }
@@ -56,7 +57,10 @@ internal sealed class GrainMethod
 
     public bool AlwaysInterleave { get; }
 
-    public int ParameterCount { get; }
+    public Type[] ParameterTypes { get; }
+
+    /// <summary>The T of Task&lt;T&gt; or ValueTask&lt;T&gt;; null when the method returns no value.</summary>
+    public Type? ResultType { get; }
 
     /// <summary>Sends a call through <paramref name="runtime"/> and returns what the proxy method must return.</summary>
     public object? Send(RuntimeClient runtime, GrainReference target, object?[] arguments) => _send(runtime, target, this, arguments);

@@ -8,12 +8,13 @@ namespace Realtime.Runtime.Internal.Invocation;
 /// <see cref="RuntimeClient"/>. It holds no pointer to the activation, only its identity, so it stays valid wherever
 /// the activation lives. Public only because the proxy generator derives from it.
 /// </summary>
-public class GrainReference : DispatchProxy
+public class GrainReference : DispatchProxy, IGrainIdentity
 {
     private RuntimeClient? _runtime;
     private GrainInterface? _interface;
 
-    internal GrainId GrainId { get; private set; }
+    /// <inheritdoc />
+    public GrainId GrainId { get; private set; }
 
     internal GrainInterface Interface => _interface!;
 
@@ -42,4 +43,10 @@ public class GrainReference : DispatchProxy
 
     /// <inheritdoc />
     public override int GetHashCode() => GrainId.GetHashCode();
+}
+
+/// <summary>Anything that stands for a grain or observer and knows its identity.</summary>
+internal interface IGrainIdentity
+{
+    GrainId GrainId { get; }
 }

@@ -34,6 +34,9 @@ internal sealed class Message
 
     public Exception? Exception { get; init; }
 
+    /// <summary>The node that sent a request and waits for its response; null for one-way messages sent locally.</summary>
+    public string? Origin { get; set; }
+
     /// <summary>How many times a node passed this message on because it did not host the target.</summary>
     public int ForwardCount { get; set; }
 
