@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,16 @@ public static class GatewayApplication
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Services.AddRealtimeEmbeddedSilo(builder.Configuration);
+        var mode = builder.Configuration.GetSection(GatewayOptions.SectionName).GetValue(nameof(GatewayOptions.Mode), GatewayMode.Embedded);
+        if (mode == GatewayMode.Cluster)
+        {
+            builder.Services.AddRealtimeClusterClient(builder.Configuration);
+        }
+        else
+        {
+            builder.Services.AddRealtimeEmbeddedSilo(builder.Configuration);
+        }
+
         builder.Services.AddRealtimeGateway(builder.Configuration);
         configure?.Invoke(builder);
 

@@ -7,8 +7,11 @@ public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
 
-    /// <summary>This gateway's id in room and namespace member lists; defaults to the runtime's node name.</summary>
-    public string? GatewayId { get; set; }
+    /// <summary>
+    /// <see cref="GatewayMode.Embedded"/>: this process hosts the grains itself. <see cref="GatewayMode.Cluster"/>:
+    /// it is a client of the silos named by the <c>Cluster</c> section.
+    /// </summary>
+    public GatewayMode Mode { get; set; } = GatewayMode.Embedded;
 
     /// <summary>Path of the ready-made <see cref="Hubs.RealtimeHub"/>; a namespace is one more segment (<c>/realtime/chat</c>).</summary>
     public string HubPath { get; set; } = "/realtime";
@@ -27,14 +30,23 @@ public sealed class GatewayOptions
     public bool DemoPage { get; set; } = true;
 }
 
+/// <summary>Where a gateway's grains live.</summary>
+public enum GatewayMode
+{
+    /// <summary>In this process, with in-process membership: one node, no configuration.</summary>
+    Embedded,
+    /// <summary>On the silos of a cluster, reached through the membership table.</summary>
+    Cluster,
+}
+
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
         var failures = new List<string>();
-        if (options.GatewayId is { } id && (id.Length == 0 || id.Contains('/')))
+        if (!Enum.IsDefined(options.Mode))
         {
-            failures.Add($"Gateway:GatewayId must be a non-empty name without '/', not '{id}'.");
+            failures.Add($"Gateway:Mode must be Embedded or Cluster, not '{options.Mode}'.");
         }
 
         if (!options.HubPath.StartsWith('/') || options.HubPath.EndsWith('/'))

@@ -40,6 +40,17 @@ public static class RealtimeGatewayExtensions
         return services.AddGrainRuntime(runtime => runtime.AddRealtimeGrains());
     }
 
+    /// <summary>
+    /// Makes this process a client of a cluster: grains live on the silos found through the membership table
+    /// (settings: the <c>Cluster</c> and <c>Runtime</c> sections).
+    /// </summary>
+    public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.SectionName));
+        services.AddOptions<GrainRuntimeOptions>().Bind(configuration.GetSection(GrainRuntimeOptions.SectionName));
+        return services.AddClusterClient();
+    }
+
     /// <summary>Maps <see cref="RealtimeHub"/> at <see cref="GatewayOptions.HubPath"/> and, for namespaces, one segment below it.</summary>
     public static IEndpointRouteBuilder MapRealtimeHub(this IEndpointRouteBuilder endpoints)
     {

@@ -19,6 +19,12 @@ internal static partial class GatewayLog
     [LoggerMessage(5, LogLevel.Warning, "A delivery for hub {Hub}, which this gateway does not serve, was dropped.")]
     public static partial void UnknownHub(ILogger logger, string hub);
 
+    [LoggerMessage(7, LogLevel.Information, "Re-asserted this gateway's state to {Count} grain(s) that moved.")]
+    public static partial void Reasserted(ILogger logger, int count);
+
+    [LoggerMessage(8, LogLevel.Warning, "Re-asserting this gateway's state to moved grains failed; the next membership change retries.")]
+    public static partial void ReassertFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(6, LogLevel.Information, "Gateway {GatewayId} serves hub {Hub}.")]
     public static partial void HubRegistered(ILogger logger, string gatewayId, string hub);
 }

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Realtime.Gateway.Hosting;
 using Realtime.Grains;
 using Realtime.Runtime;
-using Realtime.Runtime.Hosting;
 
 namespace Realtime.Gateway.Internal;
 
@@ -18,10 +15,13 @@ internal sealed class GatewayReceiver : IGatewayObserver
     private readonly ILogger<GatewayReceiver> _logger;
     private readonly Lazy<IGatewayObserver> _reference;
 
-    public GatewayReceiver(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<GrainRuntimeOptions> runtime, ILogger<GatewayReceiver> logger)
+    public GatewayReceiver(IGrainFactory grains, NodeIdentity node, ILogger<GatewayReceiver> logger)
     {
         _logger = logger;
-        GatewayId = options.Value.GatewayId ?? runtime.Value.NodeName;
+
+        // The node name, unique to this process's lifetime: when the node leaves the cluster, grains purge the
+        // members recorded under this id, and never those of a restarted successor.
+        GatewayId = node.Name;
         _reference = new Lazy<IGatewayObserver>(() => grains.CreateObjectReference<IGatewayObserver>(this));
     }
 

@@ -48,6 +48,9 @@ internal sealed class LocalIndex
     /// </summary>
     public ConcurrentDictionary<string, HubConnectionContext>? Members(string key) => _groups.TryGetValue(key, out var members) ? members.Connections : null;
 
+    /// <summary>The keys with local members now.</summary>
+    public IEnumerable<string> Keys => _groups.Keys;
+
     /// <summary>Takes every local member of <paramref name="key"/> out of the index.</summary>
     public ConcurrentDictionary<string, HubConnectionContext>? RemoveAll(string key)
     {

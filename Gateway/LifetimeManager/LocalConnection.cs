@@ -15,6 +15,9 @@ internal sealed class LocalConnection(HubConnectionContext context, string @name
 
     public Member Member { get; } = member;
 
+    /// <summary>The application data last set on the connection, kept here to re-assert its session.</summary>
+    public System.Text.Json.JsonElement? Data { get; set; }
+
     /// <summary>Why the connection is refused (an invalid namespace); it is then registered nowhere.</summary>
     public string? Rejection { get; } = rejection;
 

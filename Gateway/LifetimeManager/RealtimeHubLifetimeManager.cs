@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Hosting;
@@ -47,7 +48,9 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         GatewayReceiver receiver,
         IHubProtocolResolver protocols,
         IOptions<GatewayOptions> options,
-        ILogger<RealtimeHubLifetimeManager<THub>> logger)
+        IHostApplicationLifetime lifetime,
+        ILogger<RealtimeHubLifetimeManager<THub>> logger,
+        IClusterMembership? membership = null)
     {
         _grains = grains;
         _receiver = receiver;
@@ -55,6 +58,11 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         _maxMessageBytes = options.Value.MaxMessageBytes;
         _logger = logger;
         receiver.Register(HubName, this);
+        lifetime.ApplicationStopping.Register(CloseForShutdown);
+        if (membership is not null)
+        {
+            membership.Changed += change => _ = ReassertAsync(change);
+        }
     }
 
     public string GatewayId => _receiver.GatewayId;
@@ -253,7 +261,15 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
     public Task<IReadOnlyList<Member>> NamespaceMembersAsync(string @namespace) =>
         _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Members();
 
-    public Task SetDataAsync(string connectionId, JsonElement? data) => Session(connectionId).SetData(data);
+    public Task SetDataAsync(string connectionId, JsonElement? data)
+    {
+        if (_connections.TryGetValue(connectionId, out var local))
+        {
+            local.Data = data;
+        }
+
+        return Session(connectionId).SetData(data);
+    }
 
     void ILocalHub.Deliver(Delivery delivery)
     {
@@ -355,6 +371,92 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         }
 
         return payload;
+    }
+
+    /// <summary>
+    /// The ring moved some grains to other silos (one died, joined or left): every grain this gateway has state in
+    /// and that now lives elsewhere is told that state again, one call per grain. The grain on its new silo thus
+    /// has every member it had, and no client has to join again.
+    /// </summary>
+    private async Task ReassertAsync(ClusterMembershipChange change)
+    {
+        try
+        {
+            var gateway = _receiver.Reference;
+            var calls = new List<Task>();
+            var hub = _grains.GetGrain<IHubGrain>(HubName);
+            if (_hubRegistration is not null && change.Moved(hub.GetGrainId()))
+            {
+                _hubRegistration = null;
+                calls.Add(EnsureHubRegisteredAsync());
+            }
+
+            foreach (var (connectionId, local) in _connections)
+            {
+                var session = Session(connectionId);
+                if (local.Rejection is null && change.Moved(session.GetGrainId()))
+                {
+                    calls.Add(session.Open(new SessionInfo(HubName, local.Namespace, local.Member, local.RoomKeys(), local.Data), gateway));
+                }
+            }
+
+            Resync(change, _rooms, key => Room(key), calls);
+            Resync(change, _namespaces, key => _grains.GetGrain<INamespaceGrain>(key), calls);
+            Resync(change, _users, key => _grains.GetGrain<IUserGrain>(key), calls);
+            await Task.WhenAll(calls);
+            GatewayLog.Reasserted(_logger, calls.Count);
+        }
+        catch (Exception ex)
+        {
+            GatewayLog.ReassertFailed(_logger, ex);
+        }
+    }
+
+    private void Resync(ClusterMembershipChange change, LocalIndex index, Func<string, IGatewayMembers> grainOf, List<Task> calls)
+    {
+        foreach (var key in index.Keys)
+        {
+            var grain = grainOf(key);
+            if (!change.Moved(grain.GetGrainId()) || index.Members(key) is not { } connections)
+            {
+                continue;
+            }
+
+            var members = new List<Member>();
+            foreach (var (connectionId, _) in connections)
+            {
+                if (_connections.TryGetValue(connectionId, out var local))
+                {
+                    members.Add(local.Member);
+                }
+            }
+
+            calls.Add(grain.SyncGateway(GatewayId, members, _receiver.Reference));
+        }
+    }
+
+    /// <summary>Tells every client to reconnect (to another gateway) before this one stops.</summary>
+    private void CloseForShutdown()
+    {
+        var close = new CloseMessage("The gateway is shutting down; reconnect.", allowReconnect: true);
+        foreach (var (_, local) in _connections)
+        {
+            _ = CloseAsync(local.Context, close);
+        }
+    }
+
+    private static async Task CloseAsync(HubConnectionContext connection, CloseMessage close)
+    {
+        try
+        {
+            await connection.WriteAsync(close).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or InvalidOperationException or IOException)
+        {
+            // It is going away either way.
+        }
+
+        connection.Abort();
     }
 
     private async Task<bool> JoinLocalAsync(LocalConnection local, string roomKey)

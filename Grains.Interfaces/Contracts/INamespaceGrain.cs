@@ -4,7 +4,7 @@ namespace Realtime.Grains;
 
 /// <summary>A namespace of a hub (key from <see cref="GrainKeys.Namespace"/>): its connections by gateway, and broadcast to them.</summary>
 [GrainType("namespace")]
-public interface INamespaceGrain : IGrainWithStringKey
+public interface INamespaceGrain : IGatewayMembers
 {
     /// <summary>Registers a connection; returns the connection count.</summary>
     Task<int> Connect(Member member, IGatewayObserver gateway);

@@ -7,7 +7,7 @@ namespace Realtime.Grains;
 /// message once to every gateway that holds members, stamped with the room's next sequence number.
 /// </summary>
 [GrainType("room")]
-public interface IRoomGrain : IGrainWithStringKey
+public interface IRoomGrain : IGatewayMembers
 {
     /// <summary>Adds a member; returns the member count.</summary>
     Task<int> Join(Member member, IGatewayObserver gateway);

@@ -4,7 +4,7 @@ namespace Realtime.Grains;
 
 /// <summary>A user of a hub (key from <see cref="GrainKeys.User"/>): the user's connections on every gateway.</summary>
 [GrainType("user")]
-public interface IUserGrain : IGrainWithStringKey
+public interface IUserGrain : IGatewayMembers
 {
     Task<int> Connect(Member member, IGatewayObserver gateway);
 

@@ -3,7 +3,7 @@ using Realtime.Runtime;
 namespace Realtime.Grains.Hubs;
 
 /// <summary>One hub: the gateways serving it. It stays active while any gateway is registered.</summary>
-public sealed class HubGrain : Grain, IHubGrain
+public sealed class HubGrain : Grain, IHubGrain, IClusterNodeAware
 {
     private readonly Dictionary<string, IGatewayObserver> _gateways = new(StringComparer.Ordinal);
     private long _sequence;
@@ -18,6 +18,17 @@ public sealed class HubGrain : Grain, IHubGrain
     public Task RemoveGateway(string gatewayId)
     {
         _gateways.Remove(gatewayId);
+        KeepAlive = _gateways.Count > 0;
+        return Task.CompletedTask;
+    }
+
+    public Task OnNodesDeparted(IReadOnlyList<string> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            _gateways.Remove(node);
+        }
+
         KeepAlive = _gateways.Count > 0;
         return Task.CompletedTask;
     }

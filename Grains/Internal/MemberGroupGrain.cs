@@ -7,7 +7,7 @@ namespace Realtime.Grains.Internal;
 /// that stamps the next sequence number and sends one delivery per gateway. Each grain names these operations in its
 /// own contract's words (join or connect, leave or disconnect).
 /// </summary>
-public abstract class MemberGroupGrain : Grain
+public abstract class MemberGroupGrain : Grain, IClusterNodeAware
 {
     private readonly MemberTable _members = new();
     private readonly DeliveryTarget _target;
@@ -48,4 +48,23 @@ public abstract class MemberGroupGrain : Grain
     }
 
     private protected Task<IReadOnlyList<Member>> ListMembers() => Task.FromResult(_members.Members());
+
+    public Task<int> SyncGateway(string gatewayId, IReadOnlyList<Member> members, IGatewayObserver gateway)
+    {
+        _members.ReplaceGateway(gatewayId, members, gateway);
+        KeepAlive = _members.Count > 0;
+        return Task.FromResult(_members.Count);
+    }
+
+    /// <summary>A gateway that left or died takes its members with it, on every grain that had any.</summary>
+    public Task OnNodesDeparted(IReadOnlyList<string> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            _members.RemoveGateway(node);
+        }
+
+        KeepAlive = _members.Count > 0;
+        return Task.CompletedTask;
+    }
 }

@@ -44,6 +44,24 @@ internal sealed class MemberTable
         }
     }
 
+    /// <summary>Makes <paramref name="members"/> the whole membership of one gateway.</summary>
+    public void ReplaceGateway(string gatewayId, IReadOnlyList<Member> members, IGatewayObserver gateway)
+    {
+        RemoveGateway(gatewayId);
+        foreach (var member in members)
+        {
+            Add(member, gateway);
+        }
+    }
+
+    public void RemoveGateway(string gatewayId)
+    {
+        if (_gateways.Remove(gatewayId, out var members))
+        {
+            Count -= members.Connections.Count;
+        }
+    }
+
     public void Publish(Delivery delivery)
     {
         foreach (var members in _gateways.Values)

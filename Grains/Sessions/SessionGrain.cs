@@ -8,7 +8,7 @@ namespace Realtime.Grains.Sessions;
 /// the connection's gateway call back into it (joining a room records the room here).
 /// </summary>
 [Reentrant]
-public sealed class SessionGrain : Grain, ISessionGrain
+public sealed class SessionGrain : Grain, ISessionGrain, IClusterNodeAware
 {
     private readonly List<string> _rooms = [];
     private SessionInfo? _info;
@@ -34,6 +34,10 @@ public sealed class SessionGrain : Grain, ISessionGrain
         DeactivateOnIdle();
         return Task.CompletedTask;
     }
+
+    /// <summary>The connection's gateway left or died: the connection is gone with it.</summary>
+    public Task OnNodesDeparted(IReadOnlyList<string> nodes) =>
+        _info is not null && nodes.Contains(_info.Member.GatewayId) ? Close() : Task.CompletedTask;
 
     public Task<SessionInfo?> Get() => Task.FromResult(_info is null ? null : _info with { Rooms = _rooms.ToArray() });
 

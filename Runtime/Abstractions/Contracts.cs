@@ -47,4 +47,6 @@ public enum DeactivationReason
     Requested,
     /// <summary>The runtime is stopping.</summary>
     ShuttingDown,
+    /// <summary>The hash ring moved the grain to another silo.</summary>
+    PlacementChanged,
 }

@@ -31,9 +31,9 @@ internal sealed class GrainRuntimeOptionsValidator : IValidateOptions<GrainRunti
     public ValidateOptionsResult Validate(string? name, GrainRuntimeOptions options)
     {
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.NodeName) || options.NodeName.Contains('/'))
+        if (string.IsNullOrWhiteSpace(options.NodeName) || options.NodeName.IndexOfAny(['/', ':', '@']) >= 0)
         {
-            failures.Add($"Runtime:NodeName must be a non-empty name without '/', not '{options.NodeName}'.");
+            failures.Add($"Runtime:NodeName must be a non-empty name without '/', ':' or '@', not '{options.NodeName}'.");
         }
 
         Positive(failures, "Runtime:ResponseTimeout", options.ResponseTimeout);

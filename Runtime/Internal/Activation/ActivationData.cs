@@ -316,6 +316,20 @@ internal sealed class ActivationData
             case WorkKind.Deactivate:
                 await DeactivateAsync(item.Reason);
                 break;
+            case WorkKind.Callback:
+                if (_grain is not null)
+                {
+                    try
+                    {
+                        await item.Callback!(_grain);
+                    }
+                    catch (Exception ex)
+                    {
+                        RuntimeLog.TimerFailed(_catalog.Logger, GrainId, ex);
+                    }
+                }
+
+                break;
         }
     }
 
@@ -411,7 +425,7 @@ internal sealed class ActivationData
         {
             if (item.Message is { } message)
             {
-                _catalog.Deliver(message);
+                _catalog.Reroute(message);
             }
         }
     }

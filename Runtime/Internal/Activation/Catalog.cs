@@ -17,6 +17,7 @@ internal sealed class Catalog
     private readonly GrainClassRegistry _classes;
     private readonly IServiceProvider _services;
     private TaskCompletionSource? _emptied;
+    private IMessageRouter? _router;
 
     public Catalog(
         GrainClassRegistry classes,
@@ -73,6 +74,30 @@ internal sealed class Catalog
     }
 
     public bool IsActive(GrainId id) => _activations.ContainsKey(id);
+
+    /// <summary>Routes a message again, after the activation it was queued at went away.</summary>
+    public void Reroute(Message message) => (_router ??= _services.GetRequiredService<IMessageRouter>()).Route(message);
+
+    /// <summary>
+    /// Applies a new membership view: activations whose owner is now another silo deactivate (their queued calls
+    /// follow them), and node-aware grains hear which nodes departed.
+    /// </summary>
+    public void OnViewChanged(Membership.MembershipView before, Membership.MembershipView after, string self)
+    {
+        var departed = after.DepartedSince(before).Select(e => e.Name).ToArray();
+        foreach (var activation in _activations.Values)
+        {
+            var owner = after.Ring.Owner(activation.GrainId);
+            if (owner is not null && owner != self)
+            {
+                activation.RequestDeactivation(DeactivationReason.PlacementChanged);
+            }
+            else if (departed.Length > 0 && activation.Class.IsNodeAware)
+            {
+                activation.TryEnqueue(WorkItem.ForCallback(grain => ((IClusterNodeAware)grain).OnNodesDeparted(departed)));
+            }
+        }
+    }
 
     public Grain CreateGrain(ActivationData activation)
     {

@@ -13,6 +13,8 @@ internal sealed class GrainClass(string grainType, Type type, TimeSpan collectio
 
     public bool IsReentrant { get; } = type.GetCustomAttribute<ReentrantAttribute>() is not null;
 
+    public bool IsNodeAware { get; } = typeof(IClusterNodeAware).IsAssignableFrom(type);
+
     public TimeSpan CollectionAge { get; } = type.GetCustomAttribute<CollectionAgeAttribute>()?.Age ?? collectionAge;
 }
 

@@ -52,6 +52,29 @@ internal sealed class CallbackRegistry : IDisposable
         }
     }
 
+    /// <summary>The method of a pending call, to decode its response; null when the call is no longer waiting.</summary>
+    public Invocation.GrainMethod? MethodOf(long id) => _pending.TryGetValue(id, out var call) ? call.Method : null;
+
+    public void SetDestination(long id, string node)
+    {
+        if (_pending.TryGetValue(id, out var call))
+        {
+            call.SentTo = node;
+        }
+    }
+
+    /// <summary>Fails the calls waiting on <paramref name="node"/>: what was in flight to a lost node is reported lost.</summary>
+    public void FailSentTo(string node, Func<PendingCall, Exception> reason)
+    {
+        foreach (var (id, call) in _pending)
+        {
+            if (call.SentTo == node && _pending.TryRemove(id, out _))
+            {
+                call.Fail(reason(call));
+            }
+        }
+    }
+
     public void FailAll(Func<PendingCall, Exception> reason)
     {
         foreach (var (id, call) in _pending)

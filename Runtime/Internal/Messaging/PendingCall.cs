@@ -11,6 +11,9 @@ internal abstract class PendingCall(GrainId target, GrainMethod method, DateTime
 
     public DateTimeOffset SentAt { get; } = sentAt;
 
+    /// <summary>The node the request went to, when it left this process.</summary>
+    public string? SentTo { get; set; }
+
     public abstract void Complete(object? result);
 
     public abstract void Fail(Exception exception);

@@ -4,7 +4,7 @@ using Realtime.Runtime.Internal.Invocation;
 namespace Realtime.Runtime.Internal.Messaging;
 
 /// <summary>Turns calls on references into messages, and responses back into completed tasks.</summary>
-internal sealed class RuntimeClient(CallbackRegistry callbacks, IServiceProvider services)
+internal sealed class RuntimeClient(CallbackRegistry callbacks, IServiceProvider services, NodeIdentity identity)
 {
     // Resolved on first use: the router depends on components that in turn send through this client.
     private IMessageRouter? _router;
@@ -19,6 +19,7 @@ internal sealed class RuntimeClient(CallbackRegistry callbacks, IServiceProvider
         {
             Kind = MessageKind.Request,
             CorrelationId = id,
+            Origin = identity.Name,
             Target = target.GrainId,
             Method = method,
             Arguments = arguments,
@@ -41,7 +42,10 @@ internal sealed class RuntimeClient(CallbackRegistry callbacks, IServiceProvider
         {
             Kind = MessageKind.Response,
             CorrelationId = request.CorrelationId,
+            Origin = request.Origin,
+            ForwardCount = request.ForwardCount,
             Target = request.Target,
+            Method = request.Method,
             Result = result,
             Exception = exception,
         });

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Realtime.Runtime.Hosting;
 using Realtime.Runtime.Internal.Messaging;
 
 namespace Realtime.Runtime.Internal.Observers;
@@ -10,7 +8,7 @@ namespace Realtime.Runtime.Internal.Observers;
 /// Objects of this process that grains can call (gateways, services). Their ids name this node, so that in a cluster
 /// a call to an observer can be routed back to the process that created it.
 /// </summary>
-internal sealed class ObserverRegistry(RuntimeClient runtime, IOptions<GrainRuntimeOptions> options, ILogger<ObserverRegistry> logger)
+internal sealed class ObserverRegistry(RuntimeClient runtime, NodeIdentity identity, ILogger<ObserverRegistry> logger)
 {
     public const string GrainType = "observer";
 
@@ -18,12 +16,19 @@ internal sealed class ObserverRegistry(RuntimeClient runtime, IOptions<GrainRunt
 
     public GrainId Register(object observer)
     {
-        var key = $"{options.Value.NodeName}/{Guid.NewGuid():N}";
+        var key = $"{identity.Name}/{Guid.NewGuid():N}";
         _observers[key] = observer;
         return new GrainId(GrainType, key);
     }
 
     public void Unregister(GrainId id) => _observers.TryRemove(id.Key, out _);
+
+    /// <summary>The node that hosts an observer: the first part of its key.</summary>
+    public static string NodeOf(GrainId id)
+    {
+        var slash = id.Key.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? id.Key : id.Key[..slash];
+    }
 
     public void Deliver(Message message)
     {

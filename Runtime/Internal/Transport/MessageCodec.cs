@@ -24,11 +24,6 @@ internal readonly record struct DecodedFrame(FrameKind Kind, Message? Message, H
 /// <summary>What a node says about itself when it opens a connection.</summary>
 internal sealed record Hello(string NodeName, NodeRole Role);
 
-internal enum NodeRole : byte
-{
-    Silo = 0,
-    Client = 1,
-}
 
 /// <summary>
 /// The wire format of node-to-node connections. Every frame is a 4-byte little-endian length followed by that many

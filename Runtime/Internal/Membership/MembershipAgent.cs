@@ -1,0 +1,414 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Realtime.Runtime.Hosting;
+using Realtime.Runtime.Internal.Activation;
+using Realtime.Runtime.Internal.Transport;
+
+namespace Realtime.Runtime.Internal.Membership;
+
+/// <summary>
+/// This node's part in the membership protocol, after Orleans' design:
+/// <list type="bullet">
+/// <item>it writes its own row (silos: Joining, then Active; clients: Active) and its I-am-alive time;</item>
+/// <item>it reads the table periodically and publishes the view; a node that finds itself declared dead stops;</item>
+/// <item>a silo probes the next few active silos on the ring of names; after enough missed probes it adds its
+/// suspicion to the target's row, and declares it dead once the suspicions are enough votes;</item>
+/// <item>a silo also declares dead any node whose I-am-alive time has not moved for <see cref="ClusterOptions.DefunctTimeout"/>
+/// while the table could be read (this is how clients that vanish are found);</item>
+/// <item>while the table cannot be read nothing is declared, and the I-am-alive clock of every node restarts when it
+/// can be read again, so an outage of the table never kills the cluster.</item>
+/// </list>
+/// </summary>
+internal sealed class MembershipAgent : IHostedService
+{
+    private readonly IMembershipTable _table;
+    private readonly ClusterView _view;
+    private readonly MessageCenter _messages;
+    private readonly NodeIdentity _self;
+    private readonly ClusterOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Catalog _catalog;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<MembershipAgent> _logger;
+    private readonly Dictionary<string, (DateTimeOffset Value, DateTimeOffset ObservedAt)> _aliveSeen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _missedProbes = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private DateTimeOffset _lastRead;
+    private bool _tableDown;
+    private volatile bool _declaredDead;
+
+    public MembershipAgent(
+        IMembershipTable table,
+        ClusterView view,
+        MessageCenter messages,
+        NodeIdentity self,
+        IOptions<ClusterOptions> options,
+        TimeProvider time,
+        Catalog catalog,
+        IHostApplicationLifetime lifetime,
+        ILogger<MembershipAgent> logger)
+    {
+        _table = table;
+        _view = view;
+        _messages = messages;
+        _self = self;
+        _options = options.Value;
+        _time = time;
+        _catalog = catalog;
+        _lifetime = lifetime;
+        _logger = logger;
+        _view.Changed += OnViewChanged;
+    }
+
+    private bool IsSilo => _self.Role == NodeRole.Silo;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var row = new MembershipEntry(_self.Name, _self.Role, IsSilo ? MembershipStatus.Joining : MembershipStatus.Active, now, []) { IAmAlive = now };
+        while (true)
+        {
+            try
+            {
+                if (!await _table.TryInsertAsync(row, cancellationToken))
+                {
+                    throw new InvalidOperationException($"The membership table already has a node named {_self.Name}.");
+                }
+
+                break;
+            }
+            catch (MembershipUnavailableException ex)
+            {
+                // Joining needs the table; an existing cluster goes on without it, a new node waits for it.
+                MembershipLog.TableUnavailable(_logger, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+
+        await RefreshAsync(cancellationToken);
+
+        // A silo turns Active once the host has started, and so once Kestrel accepts node connections.
+        _lifetime.ApplicationStarted.Register(() => _ = BeginAsync());
+    }
+
+    private async Task BeginAsync()
+    {
+        var token = _stopping.Token;
+        try
+        {
+            if (IsSilo)
+            {
+                await SetOwnStatusAsync(MembershipStatus.Active, token);
+                await RefreshAsync(token);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            return;
+        }
+
+        MembershipLog.Joined(_logger, _self.Name, _self.Role);
+        lock (_loops)
+        {
+            _loops.Add(LoopAsync(_options.TableRefreshPeriod, RefreshAsync, wakeOnRefreshRequest: true));
+            _loops.Add(LoopAsync(_options.IAmAlivePeriod, WriteIAmAliveAsync));
+            if (IsSilo)
+            {
+                _loops.Add(LoopAsync(_options.ProbePeriod, ProbeAsync));
+            }
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!_declaredDead)
+        {
+            if (IsSilo)
+            {
+                // Leave the ring first: the others stop routing here, our grains deactivate and move, and calls still
+                // queued here follow them.
+                await SetOwnStatusAsync(MembershipStatus.ShuttingDown, cancellationToken);
+                await RefreshAsync(cancellationToken);
+                await _catalog.DeactivateAllAsync(TimeSpan.FromSeconds(10));
+                await Task.Delay(_options.TableRefreshPeriod * 2, cancellationToken);
+            }
+
+            await SetOwnStatusAsync(MembershipStatus.Dead, cancellationToken);
+            MembershipLog.Left(_logger, _self.Name);
+        }
+
+        await _stopping.CancelAsync();
+        Task[] loops;
+        lock (_loops)
+        {
+            loops = [.. _loops];
+        }
+
+        await Task.WhenAll(loops);
+        _messages.Stop();
+    }
+
+    private async Task LoopAsync(TimeSpan period, Func<CancellationToken, Task> work, bool wakeOnRefreshRequest = false)
+    {
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                var delay = Task.Delay(period, _time, token);
+                if (wakeOnRefreshRequest)
+                {
+                    await Task.WhenAny(delay, _view.RefreshRequested);
+                }
+                else
+                {
+                    await delay;
+                }
+
+                await work(token);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                MembershipLog.LoopFailed(_logger, ex);
+            }
+        }
+    }
+
+    private async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        MembershipSnapshot snapshot;
+        try
+        {
+            snapshot = await _table.ReadAllAsync(cancellationToken);
+        }
+        catch (MembershipUnavailableException ex)
+        {
+            if (!_tableDown)
+            {
+                MembershipLog.TableUnavailable(_logger, ex.Message);
+            }
+
+            _tableDown = true;
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        if (_tableDown || now - _lastRead > _options.TableRefreshPeriod * 4)
+        {
+            // We could not see the table for a while: nobody's I-am-alive clock is evidence of anything yet.
+            _aliveSeen.Clear();
+            if (_tableDown)
+            {
+                MembershipLog.TableBack(_logger);
+            }
+        }
+
+        _tableDown = false;
+        _lastRead = now;
+        var own = snapshot.Find(_self.Name);
+        if (own is null)
+        {
+            // The table lost our row (a Redis restart without persistence): write it again.
+            var row = new MembershipEntry(_self.Name, _self.Role, MembershipStatus.Active, now, []) { IAmAlive = now };
+            await _table.TryInsertAsync(row, cancellationToken);
+            snapshot = await _table.ReadAllAsync(cancellationToken);
+        }
+        else if (own.Status == MembershipStatus.Dead && !_stopping.IsCancellationRequested)
+        {
+            DeclaredDead();
+            return;
+        }
+
+        _view.Update(new MembershipView(snapshot, _options.VirtualNodes));
+        if (IsSilo)
+        {
+            await DeclareDefunctAsync(snapshot, now, cancellationToken);
+        }
+    }
+
+    private async Task DeclareDefunctAsync(MembershipSnapshot snapshot, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var entry in snapshot.Entries)
+        {
+            if (entry.Name == _self.Name || entry.Status == MembershipStatus.Dead)
+            {
+                _aliveSeen.Remove(entry.Name);
+                continue;
+            }
+
+            if (!_aliveSeen.TryGetValue(entry.Name, out var seen) || seen.Value != entry.IAmAlive)
+            {
+                _aliveSeen[entry.Name] = (entry.IAmAlive, now);
+                continue;
+            }
+
+            if (now - seen.ObservedAt > _options.DefunctTimeout)
+            {
+                await DeclareDeadAsync(entry, $"its I-am-alive time has not moved for {(now - seen.ObservedAt).TotalSeconds:0.#} s", cancellationToken);
+            }
+        }
+    }
+
+    private Task WriteIAmAliveAsync(CancellationToken cancellationToken) => IgnoreUnavailable(_table.UpdateIAmAliveAsync(_self.Name, _time.GetUtcNow(), cancellationToken));
+
+    private async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        var silos = _view.Current.ActiveSilos;
+        var index = IndexOf(silos, _self.Name);
+        if (index < 0)
+        {
+            return;
+        }
+
+        var targets = new List<string>();
+        for (var i = 1; i < silos.Count && targets.Count < _options.ProbedSilos; i++)
+        {
+            targets.Add(silos[(index + i) % silos.Count]);
+        }
+
+        foreach (var stale in _missedProbes.Keys.Except(targets).ToArray())
+        {
+            _missedProbes.Remove(stale);
+        }
+
+        var results = await Task.WhenAll(targets.Select(t => _messages.PingAsync(t, _options.ProbeTimeout)));
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var target = targets[i];
+            if (results[i])
+            {
+                _missedProbes[target] = 0;
+                continue;
+            }
+
+            var missed = _missedProbes[target] = _missedProbes.GetValueOrDefault(target) + 1;
+            MembershipLog.ProbeMissed(_logger, target, missed);
+            if (missed >= _options.MissedProbesLimit)
+            {
+                await IgnoreUnavailable(SuspectAsync(target, cancellationToken));
+            }
+        }
+    }
+
+    private async Task SuspectAsync(string target, CancellationToken cancellationToken)
+    {
+        var snapshot = await _table.ReadAllAsync(cancellationToken);
+        var entry = snapshot.Find(target);
+        if (entry is null || entry.Status == MembershipStatus.Dead)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var votes = entry.Suspicions.Where(s => s.By != _self.Name && now - s.At < _options.DeathVoteExpiration).ToList();
+        votes.Add(new Suspicion(_self.Name, now));
+
+        // With few silos there are few voters: the votes needed never exceed the silos that could cast them.
+        var voters = snapshot.Entries.Count(e => e.IsActiveSilo && e.Name != target);
+        var needed = Math.Min(_options.VotesForDeath, Math.Max(1, voters));
+        if (votes.Count >= needed)
+        {
+            await DeclareDeadAsync(entry with { Suspicions = votes }, $"{votes.Count} silo(s) missed {_options.MissedProbesLimit} probes in a row", cancellationToken);
+        }
+        else if (await _table.TryUpdateAsync(entry with { Suspicions = votes }, entry.ETag, cancellationToken))
+        {
+            MembershipLog.Suspected(_logger, target, votes.Count, needed);
+        }
+    }
+
+    private async Task DeclareDeadAsync(MembershipEntry entry, string reason, CancellationToken cancellationToken)
+    {
+        if (await _table.TryUpdateAsync(entry with { Status = MembershipStatus.Dead }, entry.ETag, cancellationToken))
+        {
+            MembershipLog.DeclaredDead(_logger, entry.Name, reason);
+            _view.RequestRefresh();
+        }
+    }
+
+    private async Task SetOwnStatusAsync(MembershipStatus status, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            try
+            {
+                var snapshot = await _table.ReadAllAsync(cancellationToken);
+                if (snapshot.Find(_self.Name) is not { } own)
+                {
+                    return;
+                }
+
+                if (own.Status == status || await _table.TryUpdateAsync(own with { Status = status }, own.ETag, cancellationToken))
+                {
+                    return;
+                }
+            }
+            catch (MembershipUnavailableException ex)
+            {
+                MembershipLog.TableUnavailable(_logger, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+            }
+        }
+    }
+
+    private void DeclaredDead()
+    {
+        if (_declaredDead)
+        {
+            return;
+        }
+
+        // The cluster has moved on without us: whatever we hold may already live elsewhere. Stop.
+        _declaredDead = true;
+        MembershipLog.FoundSelfDead(_logger, _self.Name);
+        _lifetime.StopApplication();
+    }
+
+    private void OnViewChanged(MembershipView before, MembershipView after)
+    {
+        foreach (var departed in after.DepartedSince(before))
+        {
+            _messages.MarkDead(departed.Name);
+        }
+
+        if (IsSilo)
+        {
+            _catalog.OnViewChanged(before, after, _self.Name);
+        }
+
+        MembershipLog.ViewChanged(_logger, after.Snapshot.Version, string.Join(", ", after.ActiveSilos));
+    }
+
+    private async Task IgnoreUnavailable(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (MembershipUnavailableException ex)
+        {
+            if (!_tableDown)
+            {
+                MembershipLog.TableUnavailable(_logger, ex.Message);
+            }
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<string> list, string value)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] == value)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
