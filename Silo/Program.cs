@@ -23,6 +23,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 
 var app = builder.Build();
 app.MapGet("/healthz", () => "ok");
+app.MapGet("/stats", (NodeIdentity node, IRuntimeStatistics runtime) => Results.Json(new { node = node.Name, activations = runtime.ActivationCount }));
 app.MapGet("/healthz/ready", (IClusterMembership membership, NodeIdentity node) =>
     membership.ActiveSilos.Contains(node.Name) ? Results.Text("ready") : Results.Text("not active in the cluster yet", statusCode: 503));
 app.Run();

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Realtime.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
@@ -36,6 +38,12 @@ public static class GatewayApplication
 
         app.MapRealtimeHub();
         app.MapGet("/healthz", () => "ok");
+
+        // Ready when grains can be reached: always in embedded mode, once a silo is active in cluster mode.
+        app.MapGet("/healthz/ready", (IServiceProvider services) =>
+            services.GetService<IClusterMembership>() is { } membership && membership.ActiveSilos.Count == 0
+                ? Results.Text("no silo is active in the cluster", statusCode: 503)
+                : Results.Text("ready"));
         map?.Invoke(app);
         return app;
     }

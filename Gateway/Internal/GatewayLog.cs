@@ -19,10 +19,10 @@ internal static partial class GatewayLog
     [LoggerMessage(5, LogLevel.Warning, "A delivery for hub {Hub}, which this gateway does not serve, was dropped.")]
     public static partial void UnknownHub(ILogger logger, string hub);
 
-    [LoggerMessage(7, LogLevel.Information, "Re-asserted this gateway's state to {Count} grain(s) that moved.")]
-    public static partial void Reasserted(ILogger logger, int count);
+    [LoggerMessage(7, LogLevel.Information, "Re-asserted this gateway's state to {Count} grain(s) that moved; {Failed} to try again.")]
+    public static partial void Reasserted(ILogger logger, int count, int failed);
 
-    [LoggerMessage(8, LogLevel.Warning, "Re-asserting this gateway's state to moved grains failed; the next membership change retries.")]
+    [LoggerMessage(8, LogLevel.Warning, "Re-asserting this gateway's state to moved grains failed after retries; the next membership change tries again.")]
     public static partial void ReassertFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(6, LogLevel.Information, "Gateway {GatewayId} serves hub {Hub}.")]

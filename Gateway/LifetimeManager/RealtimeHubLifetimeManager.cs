@@ -42,6 +42,7 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
     private readonly int _maxMessageBytes;
     private readonly ILogger _logger;
     private Task? _hubRegistration;
+    private long _reassertGeneration;
 
     public RealtimeHubLifetimeManager(
         IGrainFactory grains,
@@ -376,53 +377,96 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
     /// <summary>
     /// The ring moved some grains to other silos (one died, joined or left): every grain this gateway has state in
     /// and that now lives elsewhere is told that state again, one call per grain. The grain on its new silo thus
-    /// has every member it had, and no client has to join again.
+    /// has every member it had, and no client has to join again. Silos learn of a change a little apart from each
+    /// other, so a call that fails is tried again, until it succeeds or a newer change takes over.
     /// </summary>
     private async Task ReassertAsync(ClusterMembershipChange change)
     {
-        try
+        var generation = Interlocked.Increment(ref _reassertGeneration);
+        var pending = ReassertCalls(change);
+        var delay = TimeSpan.FromMilliseconds(250);
+        for (var attempt = 1; pending.Count > 0; attempt++)
         {
-            var gateway = _receiver.Reference;
-            var calls = new List<Task>();
-            var hub = _grains.GetGrain<IHubGrain>(HubName);
-            if (_hubRegistration is not null && change.Moved(hub.GetGrainId()))
+            var results = await Task.WhenAll(pending.Select(TryCallAsync));
+            var failed = pending.Where((_, i) => results[i] is not null).ToList();
+            GatewayLog.Reasserted(_logger, pending.Count - failed.Count, failed.Count);
+            if (failed.Count == 0 || attempt == 20 || generation != Volatile.Read(ref _reassertGeneration))
             {
-                _hubRegistration = null;
-                calls.Add(EnsureHubRegisteredAsync());
-            }
-
-            foreach (var (connectionId, local) in _connections)
-            {
-                var session = Session(connectionId);
-                if (local.Rejection is null && change.Moved(session.GetGrainId()))
+                if (failed.Count > 0 && generation == Volatile.Read(ref _reassertGeneration))
                 {
-                    calls.Add(session.Open(new SessionInfo(HubName, local.Namespace, local.Member, local.RoomKeys(), local.Data), gateway));
+                    GatewayLog.ReassertFailed(_logger, results.First(r => r is not null)!);
                 }
+
+                return;
             }
 
-            Resync(change, _rooms, key => Room(key), calls);
-            Resync(change, _namespaces, key => _grains.GetGrain<INamespaceGrain>(key), calls);
-            Resync(change, _users, key => _grains.GetGrain<IUserGrain>(key), calls);
-            await Task.WhenAll(calls);
-            GatewayLog.Reasserted(_logger, calls.Count);
-        }
-        catch (Exception ex)
-        {
-            GatewayLog.ReassertFailed(_logger, ex);
+            await Task.Delay(delay);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            pending = failed;
         }
     }
 
-    private void Resync(ClusterMembershipChange change, LocalIndex index, Func<string, IGatewayMembers> grainOf, List<Task> calls)
+    private static async Task<Exception?> TryCallAsync(Func<Task> call)
+    {
+        try
+        {
+            await call();
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+
+    private List<Func<Task>> ReassertCalls(ClusterMembershipChange change)
+    {
+        var gateway = _receiver.Reference;
+        var calls = new List<Func<Task>>();
+        if (_hubRegistration is not null && change.Moved(_grains.GetGrain<IHubGrain>(HubName).GetGrainId()))
+        {
+            calls.Add(() =>
+            {
+                _hubRegistration = null;
+                return EnsureHubRegisteredAsync();
+            });
+        }
+
+        foreach (var (connectionId, local) in _connections)
+        {
+            var session = Session(connectionId);
+            if (local.Rejection is null && change.Moved(session.GetGrainId()))
+            {
+                calls.Add(() => local.IsClosed
+                    ? Task.CompletedTask
+                    : session.Open(new SessionInfo(HubName, local.Namespace, local.Member, local.RoomKeys(), local.Data), gateway));
+            }
+        }
+
+        AddResyncCalls(change, _rooms, key => Room(key), calls);
+        AddResyncCalls(change, _namespaces, key => _grains.GetGrain<INamespaceGrain>(key), calls);
+        AddResyncCalls(change, _users, key => _grains.GetGrain<IUserGrain>(key), calls);
+        return calls;
+    }
+
+    private void AddResyncCalls(ClusterMembershipChange change, LocalIndex index, Func<string, IGatewayMembers> grainOf, List<Func<Task>> calls)
     {
         foreach (var key in index.Keys)
         {
             var grain = grainOf(key);
-            if (!change.Moved(grain.GetGrainId()) || index.Members(key) is not { } connections)
+            if (change.Moved(grain.GetGrainId()))
             {
-                continue;
+                // The members are read when the call is made, so a retry carries joins and leaves made meanwhile.
+                calls.Add(() => grain.SyncGateway(GatewayId, LocalMembers(index, key), _receiver.Reference));
             }
+        }
+    }
 
-            var members = new List<Member>();
+    private List<Member> LocalMembers(LocalIndex index, string key)
+    {
+        var members = new List<Member>();
+        if (index.Members(key) is { } connections)
+        {
             foreach (var (connectionId, _) in connections)
             {
                 if (_connections.TryGetValue(connectionId, out var local))
@@ -430,9 +474,9 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
                     members.Add(local.Member);
                 }
             }
-
-            calls.Add(grain.SyncGateway(GatewayId, members, _receiver.Reference));
         }
+
+        return members;
     }
 
     /// <summary>Tells every client to reconnect (to another gateway) before this one stops.</summary>

@@ -8,7 +8,7 @@ using Realtime.Runtime.Internal.Messaging;
 namespace Realtime.Runtime.Hosting;
 
 /// <summary>Starts and stops the grain runtime with the host: stopping deactivates every activation and fails calls still waiting.</summary>
-internal sealed class GrainRuntimeHost : IHostedService, IDisposable
+internal sealed class GrainRuntimeHost : IHostedService, IRuntimeStatistics, IDisposable
 {
     private readonly Catalog _catalog;
     private readonly ActivationCollector _collector;

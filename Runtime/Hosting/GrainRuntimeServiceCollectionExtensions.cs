@@ -43,6 +43,7 @@ public static class GrainRuntimeServiceCollectionExtensions
         services.TryAddSingleton<IMessageRouter, LocalMessageRouter>();
         services.AddSingleton<IGrainFactory, GrainFactory>();
         services.AddSingleton<GrainRuntimeHost>();
+        services.AddSingleton<IRuntimeStatistics>(static sp => sp.GetRequiredService<GrainRuntimeHost>());
         services.AddHostedService(static sp => sp.GetRequiredService<GrainRuntimeHost>());
         return services;
     }

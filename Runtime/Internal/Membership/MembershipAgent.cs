@@ -33,6 +33,7 @@ internal sealed class MembershipAgent : IHostedService
     private readonly ILogger<MembershipAgent> _logger;
     private readonly Dictionary<string, (DateTimeOffset Value, DateTimeOffset ObservedAt)> _aliveSeen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _missedProbes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _missingSince = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
     private DateTimeOffset _lastRead;
@@ -225,11 +226,45 @@ internal sealed class MembershipAgent : IHostedService
             return;
         }
 
-        _view.Update(new MembershipView(snapshot, _options.VirtualNodes));
+        _view.Update(new MembershipView(KeepMissingRows(snapshot, now), _options.VirtualNodes));
         if (IsSilo)
         {
             await DeclareDefunctAsync(snapshot, now, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Rows are never deleted, so a row that vanished means the table lost its data (Redis restarted empty). Such a
+    /// node is not dead: a live one writes its row again within a refresh. Its last known row stays in the view for
+    /// <see cref="ClusterOptions.DefunctTimeout"/>, and only a node that has not come back by then departs.
+    /// </summary>
+    private MembershipSnapshot KeepMissingRows(MembershipSnapshot snapshot, DateTimeOffset now)
+    {
+        var kept = new List<MembershipEntry>();
+        foreach (var entry in _view.Current.Snapshot.Entries)
+        {
+            if (entry.Status == MembershipStatus.Dead || snapshot.Find(entry.Name) is not null)
+            {
+                _missingSince.Remove(entry.Name);
+                continue;
+            }
+
+            if (!_missingSince.TryGetValue(entry.Name, out var since))
+            {
+                _missingSince[entry.Name] = since = now;
+            }
+
+            if (now - since < _options.DefunctTimeout)
+            {
+                kept.Add(entry);
+            }
+            else
+            {
+                _missingSince.Remove(entry.Name);
+            }
+        }
+
+        return kept.Count == 0 ? snapshot : snapshot with { Entries = [.. snapshot.Entries, .. kept] };
     }
 
     private async Task DeclareDefunctAsync(MembershipSnapshot snapshot, DateTimeOffset now, CancellationToken cancellationToken)

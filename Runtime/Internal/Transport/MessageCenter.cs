@@ -91,7 +91,14 @@ internal sealed class MessageCenter : IReferenceActivator
         _pings[id] = pong;
         try
         {
-            var connection = await GetOrDialAsync(node);
+            // A probe never waits out the dialling budget of ordinary sends: one attempt, within the probe's time.
+            var dial = GetOrDialAsync(node);
+            if (await Task.WhenAny(dial, Task.Delay(timeout)) != dial)
+            {
+                return false;
+            }
+
+            var connection = await dial;
             if (connection is null || !connection.TrySend(MessageCodec.EncodePing(FrameKind.Ping, id)))
             {
                 return false;

@@ -1,0 +1,296 @@
+using System.Text.Json;
+using Realtime.Tests.Infrastructure;
+using Realtime.Tests.Infrastructure.Processes;
+
+namespace Realtime.Tests.Cluster;
+
+/// <summary>The cluster as separate OS processes: Redis, silos and gateways, with faults caused for real.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterTests
+{
+    private static readonly TimeSpan Recovery = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task TwoGateways_RoomMembersOnBoth_ReceiveEachOthersMessagesInOneOrder()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var clients = await ConnectAsync(cluster, 4);
+        try
+        {
+            await JoinAllAsync(clients, "lobby");
+
+            const int PerSender = 50;
+            await Task.WhenAll(clients.Take(2).Select((sender, s) => Task.Run(async () =>
+            {
+                for (var n = 0; n < PerSender; n++)
+                {
+                    await sender.InvokeAsync("SendToRoom", "lobby", "seq", $"{s}:{n}");
+                }
+            }))).Within("100 sends from two gateways");
+
+            var orders = new List<string[]>();
+            foreach (var client in clients)
+            {
+                var received = await client.WaitForAsync("event", count: 2 * PerSender);
+                orders.Add(received.Select(r => r.Arguments[0].GetProperty("data").GetString()!).ToArray());
+            }
+
+            Assert.All(orders, order => Assert.Equal(orders[0], order));
+            Assert.Equal(2 * PerSender, orders[0].Distinct().Count());
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Fact]
+    public async Task TwoGateways_BroadcastAndPresence_SpanBothGateways()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var clients = await ConnectAsync(cluster, 4, "chat");
+        try
+        {
+            await JoinAllAsync(clients, "lobby");
+
+            await clients[0].InvokeAsync("Broadcast", "hello", "everyone");
+
+            foreach (var client in clients)
+            {
+                await client.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").GetString() == "everyone");
+            }
+
+            var presence = await clients[1].InvokeAsync<Presence[]>("Presence", "lobby");
+            Assert.Equal(4, presence.Length);
+            Assert.Equal(2, presence.Select(p => p.GatewayId).Distinct().Count());
+            Assert.Equal(4, (await clients[2].InvokeAsync<Presence[]>("NamespacePresence")).Length);
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Fact]
+    public async Task KillSilo_WhileClientsExchangeMessages_TrafficResumesWithEveryRoomIntactAndNoRejoin()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var clients = await ConnectAsync(cluster, 2);
+        var rooms = Enumerable.Range(0, 12).Select(i => $"room{i}").ToArray();
+        try
+        {
+            foreach (var room in rooms)
+            {
+                await JoinAllAsync(clients, room);
+            }
+
+            await RoundTripAsync(clients, rooms, "before");
+            cluster.Silos[0].Kill();
+
+            await Eventually.True(() => TryRoundTrip(clients, rooms, "after"), "every room delivers again after the silo died", Recovery);
+            foreach (var room in rooms)
+            {
+                Assert.Equal(2, (await clients[0].InvokeAsync<Presence[]>("Presence", room)).Length);
+            }
+
+            Assert.All(clients, c => Assert.False(c.Closed.IsCompleted, $"{c.Name} was disconnected"));
+            Assert.Equal(rooms.Order(), (await clients[1].InvokeAsync<string[]>("Rooms")).Order());
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Fact]
+    public async Task KillGateway_ItsConnections_DisappearFromPresenceAndRooms()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var survivor = await cluster.ConnectAsync(cluster.Gateways[0], "survivor");
+        var doomed = await cluster.ConnectAsync(cluster.Gateways[1], "doomed");
+        try
+        {
+            await survivor.InvokeAsync("Join", "lobby");
+            await doomed.InvokeAsync("Join", "lobby");
+            await doomed.InvokeAsync("Join", "games");
+            Assert.Equal(2, (await survivor.InvokeAsync<Presence[]>("NamespacePresence")).Length);
+
+            cluster.Gateways[1].Kill();
+
+            await Eventually.True(
+                () => survivor.InvokeAsync<Presence[]>("Presence", "lobby").Result.Length == 1 &&
+                      survivor.InvokeAsync<Presence[]>("Presence", "games").Result.Length == 0 &&
+                      survivor.InvokeAsync<Presence[]>("NamespacePresence").Result.Length == 1,
+                "the dead gateway's connection left every room and the namespace",
+                Recovery);
+            await survivor.InvokeAsync("SendToRoom", "lobby", "still", "works");
+            await survivor.WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == "still");
+        }
+        finally
+        {
+            await survivor.DisposeAsync();
+            await doomed.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ThirdSiloJoins_UnderTraffic_GrainsMoveToItAndTrafficGoesOn()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var clients = await ConnectAsync(cluster, 2);
+        var rooms = Enumerable.Range(0, 30).Select(i => $"room{i}").ToArray();
+        using var stop = new CancellationTokenSource();
+        try
+        {
+            foreach (var room in rooms)
+            {
+                await JoinAllAsync(clients, room);
+            }
+
+            var traffic = Task.Run(async () =>
+            {
+                var sent = 0;
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        await clients[0].InvokeAsync("SendToRoom", rooms[sent++ % rooms.Length], "load", sent);
+                    }
+                    catch (HubErrorException)
+                    {
+                        // a call in flight while grains move may fail; the test asserts on what follows
+                    }
+                }
+            });
+
+            var third = await cluster.StartSiloAsync();
+            await Eventually.True(() => Activations(third) > 0, "grains activate on the new silo", Recovery);
+            await Eventually.True(() => TryRoundTrip(clients, rooms, "after-join"), "every room delivers after the join", Recovery);
+            await stop.CancelAsync();
+            await traffic.Within("the traffic loop to stop");
+
+            foreach (var room in rooms)
+            {
+                Assert.Equal(2, (await clients[0].InvokeAsync<Presence[]>("Presence", room)).Length);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Fact]
+    public async Task RedisStopped_ExistingMembersKeepTalking_AndNewSilosJoinWhenItIsBack()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var clients = await ConnectAsync(cluster, 2);
+        var rooms = new[] { "r1", "r2", "r3", "r4" };
+        try
+        {
+            foreach (var room in rooms)
+            {
+                await JoinAllAsync(clients, room);
+            }
+
+            cluster.Redis.Kill();
+            await cluster.Redis.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+            // Longer than the time after which a silent node is declared dead: nobody may be declared dead now.
+            var outageEnds = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            var round = 0;
+            while (DateTime.UtcNow < outageEnds)
+            {
+                await RoundTripAsync(clients, rooms, $"outage-{round++}");
+            }
+
+            await cluster.StartRedisAsync();
+            var third = await cluster.StartSiloAsync();
+            await Eventually.True(() => Activations(third) > 0 || TryRoundTrip(clients, rooms, "after-outage"), "the cluster admits the new silo", Recovery);
+            await Eventually.True(() => TryRoundTrip(clients, rooms, "after-outage-2"), "every room delivers after the outage", Recovery);
+            Assert.All(cluster.Silos.Take(2).Concat(cluster.Gateways), n => Assert.False(n.HasExited, $"{n.Name} stopped"));
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    private static async Task<List<SignalRTestClient>> ConnectAsync(TestCluster cluster, int count, string? @namespace = null)
+    {
+        var clients = new List<SignalRTestClient>();
+        for (var i = 0; i < count; i++)
+        {
+            clients.Add(await cluster.ConnectAsync(cluster.Gateways[i % cluster.Gateways.Count], $"client{i}", @namespace));
+        }
+
+        return clients;
+    }
+
+    private static async Task JoinAllAsync(IEnumerable<SignalRTestClient> clients, string room)
+    {
+        foreach (var client in clients)
+        {
+            await client.InvokeAsync("Join", room);
+        }
+    }
+
+    /// <summary>The first client sends one message to each room; every client must receive all of them.</summary>
+    private static async Task RoundTripAsync(IReadOnlyList<SignalRTestClient> clients, string[] rooms, string tag)
+    {
+        var marker = $"{tag}-{Guid.NewGuid():N}";
+        foreach (var room in rooms)
+        {
+            await clients[0].InvokeAsync("SendToRoom", room, "round", marker);
+        }
+
+        foreach (var client in clients)
+        {
+            await client.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").ToString() == marker, count: rooms.Length, timeout: TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private static bool TryRoundTrip(IReadOnlyList<SignalRTestClient> clients, string[] rooms, string tag)
+    {
+        try
+        {
+            RoundTripAsync(clients, rooms, tag).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Exception ex) when (ex is HubErrorException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static int Activations(NodeProcess silo)
+    {
+        try
+        {
+            using var stats = JsonDocument.Parse(TestCluster.GetAsync(silo, "/stats").GetAwaiter().GetResult());
+            return stats.RootElement.GetProperty("activations").GetInt32();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return 0;
+        }
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<SignalRTestClient> clients)
+    {
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    private sealed record Presence(string ConnectionId, string? UserId, string GatewayId);
+}
+
+/// <summary>Cluster tests start several processes each: they run one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ClusterCollection
+{
+    public const string Name = "cluster";
+}

@@ -1,0 +1,201 @@
+using System.Globalization;
+
+namespace Realtime.Tests.Infrastructure.Processes;
+
+/// <summary>
+/// A cluster of separate OS processes on loopback: its own <c>redis-server</c>, silos and gateways started from their
+/// build output, with membership timings shortened so that failures are detected in seconds.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    /// <summary>Membership settings for tests: probes every 0.5 s, a dead node declared within about 3 s.</summary>
+    public static readonly string[] FastMembership =
+    [
+        "--Cluster:ProbePeriod=00:00:00.500", "--Cluster:ProbeTimeout=00:00:00.500", "--Cluster:MissedProbesLimit=3",
+        "--Cluster:IAmAlivePeriod=00:00:00.500", "--Cluster:TableRefreshPeriod=00:00:00.250", "--Cluster:DefunctTimeout=00:00:03",
+        "--Cluster:ConnectTimeout=00:00:01", "--Runtime:ResponseTimeout=00:00:05",
+    ];
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    private readonly List<NodeProcess> _silos = [];
+    private readonly List<NodeProcess> _gateways = [];
+    private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..13];
+    private int _redisPort;
+
+    private TestCluster()
+    {
+    }
+
+    public NodeProcess Redis { get; private set; } = null!;
+
+    public IReadOnlyList<NodeProcess> Silos => _silos;
+
+    public IReadOnlyList<NodeProcess> Gateways => _gateways;
+
+    public static async Task<TestCluster> StartAsync(int silos = 2, int gateways = 2)
+    {
+        var cluster = new TestCluster();
+        try
+        {
+            cluster._redisPort = NodeProcess.FreePort();
+            await cluster.StartRedisAsync();
+            await Task.WhenAll(Enumerable.Range(0, silos).Select(_ => cluster.StartSiloAsync()));
+            await Task.WhenAll(Enumerable.Range(0, gateways).Select(_ => cluster.StartGatewayAsync()));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts (or restarts, on the same port and with an empty table) the cluster's Redis.</summary>
+    public async Task StartRedisAsync()
+    {
+        Redis = NodeProcess.Start("redis", "redis-server", ["--port", Port(_redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], _redisPort);
+        await Eventually.True(() => CanConnect(_redisPort), "redis-server accepts connections", TimeSpan.FromSeconds(15));
+    }
+
+    public async Task<NodeProcess> StartSiloAsync()
+    {
+        var httpPort = NodeProcess.FreePort();
+        var siloPort = NodeProcess.FreePort();
+        var silo = NodeProcess.Start(
+            $"silo{_silos.Count}",
+            "dotnet",
+            [Build.Output("Silo", "Realtime.Silo.dll"), .. ClusterArguments(), $"--Cluster:SiloPort={siloPort}", $"--Silo:HttpPort={httpPort}"],
+            httpPort);
+        lock (_silos)
+        {
+            _silos.Add(silo);
+        }
+
+        await WaitReadyAsync(silo);
+        return silo;
+    }
+
+    public async Task<NodeProcess> StartGatewayAsync()
+    {
+        var httpPort = NodeProcess.FreePort();
+        var name = $"gw{_gateways.Count}";
+        var gateway = NodeProcess.Start(
+            name,
+            "dotnet",
+            [Build.Output("Gateway", "Realtime.Gateway.dll"), .. ClusterArguments(), "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{httpPort}", $"--Runtime:NodeName={name}"],
+            httpPort);
+        lock (_gateways)
+        {
+            _gateways.Add(gateway);
+        }
+
+        await WaitReadyAsync(gateway);
+        return gateway;
+    }
+
+    public Task<SignalRTestClient> ConnectAsync(NodeProcess gateway, string name, string? @namespace = null)
+    {
+        var path = string.IsNullOrEmpty(@namespace) ? "/realtime" : "/realtime/" + Uri.EscapeDataString(@namespace);
+        return SignalRTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{gateway.Port}{path}"), name);
+    }
+
+    public static async Task<string> GetAsync(NodeProcess node, string path) =>
+        await Http.GetStringAsync(new Uri($"http://127.0.0.1:{node.Port}{path}"));
+
+    /// <summary>Every process's output, for a failing test's message.</summary>
+    public string Logs() => string.Join(
+        Environment.NewLine,
+        new[] { Redis }.Concat(_silos).Concat(_gateways).Where(n => n is not null).Select(n => $"----- {n.Name} -----{Environment.NewLine}{Tail(n.Output)}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _gateways.Concat(_silos).Append(Redis).Where(n => n is not null))
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    private string[] ClusterArguments() =>
+    [
+        $"--Cluster:Redis=127.0.0.1:{_redisPort}", $"--Cluster:ClusterId={_clusterId}", "--Cluster:ListenAddress=127.0.0.1", "--Cluster:AdvertisedHost=127.0.0.1",
+        "--Logging:LogLevel:Default=Information", "--Logging:LogLevel:Microsoft.AspNetCore=Warning", .. FastMembership,
+    ];
+
+    private static async Task WaitReadyAsync(NodeProcess node)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (node.HasExited)
+            {
+                throw new InvalidOperationException($"{node.Name} exited during start-up:{Environment.NewLine}{node.Output}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync(new Uri($"http://127.0.0.1:{node.Port}/healthz/ready"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // not listening yet
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{node.Name} did not become ready:{Environment.NewLine}{node.Output}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private static bool CanConnect(int port)
+    {
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            client.Connect("127.0.0.1", port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private static string Tail(string text) => text.Length <= 6000 ? text : text[^6000..];
+}
+
+/// <summary>Finds the build output of the solution's projects, in the configuration the tests were built in.</summary>
+public static class Build
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string Configuration { get; } = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
+    public static string Output(string project, string file)
+    {
+        var path = Path.Combine(RepositoryRoot, project, "bin", Configuration, "net10.0", file);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: build the solution first.");
+    }
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Orleans.Realtime.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Orleans.Realtime.sln not found above the test assembly.");
+    }
+}
