@@ -8,8 +8,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 summary() { echo "$1 passed, $2 failed${3:+, $3 skipped}"; }
 
-# Debian packages the tests use: Chromium for the browser tests, redis-server for the cluster tests.
-packages=(chromium redis-server)
+# Debian packages the tests use: Chromium (browser tests), redis-server and nginx (cluster tests).
+packages=(chromium redis-server nginx)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -217,6 +217,41 @@ public sealed class ClusterTests
         }
     }
 
+    [Fact]
+    public async Task RoundRobinNginxOfTheComposeFile_ClientsLandOnBothGateways_RoomsWorkAndSurviveASiloKill()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await using var nginx = await Nginx.StartAsync(cluster.Gateways);
+        var clients = new List<SignalRTestClient>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                clients.Add(await SignalRTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{nginx.Port}/realtime"), $"client{i}"));
+            }
+
+            var rooms = new[] { "lobby", "games", "news" };
+            foreach (var room in rooms)
+            {
+                await JoinAllAsync(clients, room);
+            }
+
+            var presence = await clients[0].InvokeAsync<Presence[]>("Presence", "lobby");
+            Assert.Equal(4, presence.Length);
+            Assert.Equal(2, presence.Select(p => p.GatewayId).Distinct().Count()); // round robin, no stickiness
+            await RoundTripAsync(clients, rooms, "through-nginx");
+
+            cluster.Silos[1].Kill();
+
+            await Eventually.True(() => TryRoundTrip(clients, rooms, "after-kill"), "rooms deliver through nginx after a silo died", Recovery);
+            Assert.All(clients, c => Assert.False(c.Closed.IsCompleted, $"{c.Name} was disconnected"));
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
     private static async Task<List<SignalRTestClient>> ConnectAsync(TestCluster cluster, int count, string? @namespace = null)
     {
         var clients = new List<SignalRTestClient>();

@@ -340,14 +340,8 @@ internal sealed class MembershipAgent : IHostedService
             return;
         }
 
-        var now = _time.GetUtcNow();
-        var votes = entry.Suspicions.Where(s => s.By != _self.Name && now - s.At < _options.DeathVoteExpiration).ToList();
-        votes.Add(new Suspicion(_self.Name, now));
-
-        // With few silos there are few voters: the votes needed never exceed the silos that could cast them.
-        var voters = snapshot.Entries.Count(e => e.IsActiveSilo && e.Name != target);
-        var needed = Math.Min(_options.VotesForDeath, Math.Max(1, voters));
-        if (votes.Count >= needed)
+        var (votes, needed, dead) = SuspicionVote.Cast(snapshot, entry, _self.Name, _time.GetUtcNow(), _options.DeathVoteExpiration, _options.VotesForDeath);
+        if (dead)
         {
             await DeclareDeadAsync(entry with { Suspicions = votes }, $"{votes.Count} silo(s) missed {_options.MissedProbesLimit} probes in a row", cancellationToken);
         }
