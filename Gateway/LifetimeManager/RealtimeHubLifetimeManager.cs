@@ -479,28 +479,36 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         return members;
     }
 
-    /// <summary>Tells every client to reconnect (to another gateway) before this one stops.</summary>
+    /// <summary>
+    /// Tells every client to reconnect (to another gateway) before this one stops. It runs while the host is
+    /// stopping and waits, briefly, for the close messages to be written: SignalR closes connections on stopping
+    /// too, and a connection closed first would never hear why.
+    /// </summary>
     private void CloseForShutdown()
     {
         var close = new CloseMessage("The gateway is shutting down; reconnect.", allowReconnect: true);
+        var writes = new List<Task>();
         foreach (var (_, local) in _connections)
         {
-            _ = CloseAsync(local.Context, close);
+            writes.Add(local.Context.WriteAsync(close).AsTask());
         }
-    }
 
-    private static async Task CloseAsync(HubConnectionContext connection, CloseMessage close)
-    {
         try
         {
-            await connection.WriteAsync(close).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+            Task.WaitAll(writes.ToArray(), TimeSpan.FromSeconds(2));
         }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or InvalidOperationException or IOException)
+        catch (AggregateException)
         {
-            // It is going away either way.
+            // Some connections were already going away.
         }
 
-        connection.Abort();
+        // A client closes on its own when told; give the frames time to leave before SignalR aborts what is left
+        // (aborting here would cut the transport before it sent them).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        while (!_connections.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
     }
 
     private async Task<bool> JoinLocalAsync(LocalConnection local, string roomKey)

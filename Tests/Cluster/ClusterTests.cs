@@ -252,6 +252,71 @@ public sealed class ClusterTests
         }
     }
 
+    [Fact]
+    public async Task SiloStopsGracefully_ItsGrainsReactivateElsewhere_AndItExitsCleanly()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var clients = await ConnectAsync(cluster, 2);
+        var rooms = Enumerable.Range(0, 16).Select(i => $"room{i}").ToArray();
+        try
+        {
+            foreach (var room in rooms)
+            {
+                await JoinAllAsync(clients, room);
+            }
+
+            await RoundTripAsync(clients, rooms, "before");
+            Assert.True(Activations(cluster.Silos[0]) > 0, "the leaving silo hosts grains");
+
+            cluster.Silos[0].Signal("TERM");
+            await cluster.Silos[0].WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+            await Eventually.True(() => TryRoundTrip(clients, rooms, "after"), "every room delivers from the remaining silo", Recovery);
+            foreach (var room in rooms)
+            {
+                Assert.Equal(2, (await clients[0].InvokeAsync<Presence[]>("Presence", room)).Length);
+            }
+
+            Assert.Contains("left the cluster", cluster.Silos[0].Output);
+            Assert.All(clients, c => Assert.False(c.Closed.IsCompleted, $"{c.Name} was disconnected"));
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Fact]
+    public async Task GatewayStopsGracefully_ClientsAreToldToReconnect_AndTheirMembershipIsGone()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var survivor = await cluster.ConnectAsync(cluster.Gateways[0], "survivor");
+        var leaving = await cluster.ConnectAsync(cluster.Gateways[1], "leaving");
+        try
+        {
+            await survivor.InvokeAsync("Join", "lobby");
+            await leaving.InvokeAsync("Join", "lobby");
+
+            cluster.Gateways[1].Signal("TERM");
+
+            var reason = await leaving.Closed.Within("the leaving gateway to close its connections");
+            Assert.Contains("shutting down", reason);
+            Assert.True(leaving.CloseAllowsReconnect, "the close message invites the client to reconnect");
+            await cluster.Gateways[1].WaitForExitAsync(TimeSpan.FromSeconds(30));
+            await Eventually.True(() => survivor.InvokeAsync<Presence[]>("Presence", "lobby").Result.Length == 1, "the leaving gateway's member is gone", Recovery);
+
+            await using var back = await cluster.ConnectAsync(cluster.Gateways[0], "reconnected");
+            await back.InvokeAsync("Join", "lobby");
+            await survivor.InvokeAsync("SendToRoom", "lobby", "welcome", "back");
+            await back.WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == "welcome");
+        }
+        finally
+        {
+            await survivor.DisposeAsync();
+            await leaving.DisposeAsync();
+        }
+    }
+
     private static async Task<List<SignalRTestClient>> ConnectAsync(TestCluster cluster, int count, string? @namespace = null)
     {
         var clients = new List<SignalRTestClient>();

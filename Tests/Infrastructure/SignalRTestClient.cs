@@ -35,6 +35,9 @@ public sealed class SignalRTestClient : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>Whether the server's close message invited the client to reconnect.</summary>
+    public bool CloseAllowsReconnect { get; private set; }
+
     /// <summary>Completes when the connection ends, with the server's close error if it sent one.</summary>
     public Task<string?> Closed => _closed.Task;
 
@@ -226,6 +229,7 @@ public sealed class SignalRTestClient : IAsyncDisposable
                         break;
                     case 7:
                         closeError = root.TryGetProperty("error", out var reason) ? reason.GetString() : null;
+                        CloseAllowsReconnect = root.TryGetProperty("allowReconnect", out var reconnect) && reconnect.GetBoolean();
                         break;
                 }
             }

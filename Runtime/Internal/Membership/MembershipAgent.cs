@@ -20,7 +20,7 @@ namespace Realtime.Runtime.Internal.Membership;
 /// can be read again, so an outage of the table never kills the cluster.</item>
 /// </list>
 /// </summary>
-internal sealed class MembershipAgent : IHostedService
+internal sealed class MembershipAgent : IHostedLifecycleService
 {
     private readonly IMembershipTable _table;
     private readonly ClusterView _view;
@@ -36,6 +36,7 @@ internal sealed class MembershipAgent : IHostedService
     private readonly Dictionary<string, DateTimeOffset> _missingSince = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
+    private readonly TaskCompletionSource _left = new();
     private DateTimeOffset _lastRead;
     private bool _tableDown;
     private volatile bool _declaredDead;
@@ -122,9 +123,17 @@ internal sealed class MembershipAgent : IHostedService
         }
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Leaves the cluster before any hosted service stops, Kestrel included: Kestrel waits for the node connections
+    /// it accepted, and those close only once this node has handed its grains over and said it is gone.
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        if (!_declaredDead)
+        if (!_declaredDead && _left.TrySetResult())
         {
             if (IsSilo)
             {
@@ -141,6 +150,12 @@ internal sealed class MembershipAgent : IHostedService
         }
 
         await _stopping.CancelAsync();
+        _messages.Stop();
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
         Task[] loops;
         lock (_loops)
         {
@@ -150,6 +165,8 @@ internal sealed class MembershipAgent : IHostedService
         await Task.WhenAll(loops);
         _messages.Stop();
     }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private async Task LoopAsync(TimeSpan period, Func<CancellationToken, Task> work, bool wakeOnRefreshRequest = false)
     {

@@ -18,6 +18,7 @@ namespace Realtime.Runtime.Internal.Transport;
 internal sealed class MessageCenter : IReferenceActivator
 {
     private readonly ConcurrentDictionary<string, Connection> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Connection, byte> _open = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<Connection?>>> _dialing = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, TaskCompletionSource> _pings = new();
     private readonly ConcurrentDictionary<string, byte> _dead = new(StringComparer.Ordinal);
@@ -136,10 +137,11 @@ internal sealed class MessageCenter : IReferenceActivator
         _callbacks.FailSentTo(node, call => new GrainCallException($"{call.Method} on {call.Target} was lost: node {node} was declared dead."));
     }
 
+    /// <summary>Closes every connection, including superseded ones, and refuses new ones: the host can then stop.</summary>
     public void Stop()
     {
         _stopping.Cancel();
-        foreach (var connection in _connections.Values)
+        foreach (var connection in _open.Keys)
         {
             connection.Close();
         }
@@ -237,7 +239,14 @@ internal sealed class MessageCenter : IReferenceActivator
 
     private async Task RunAsync(Connection connection)
     {
+        _open.TryAdd(connection, 0);
+        if (_stopping.IsCancellationRequested)
+        {
+            connection.Close();
+        }
+
         await connection.RunAsync(OnFrame);
+        _open.TryRemove(connection, out _);
         if (connection.RemoteNode is { } node && _connections.TryRemove(KeyValuePair.Create(node, connection)))
         {
             TransportLog.Disconnected(_logger, node, connection.CloseReason ?? "closed");
