@@ -317,6 +317,35 @@ public sealed class ClusterTests
         }
     }
 
+    [Fact]
+    public async Task FrozenSiloDeclaredDead_WhenItThaws_StopsItself()
+    {
+        await using var cluster = await TestCluster.StartAsync(silos: 3, gateways: 1);
+        var client = await cluster.ConnectAsync(cluster.Gateways[0], "client");
+        var rooms = Enumerable.Range(0, 8).Select(i => $"room{i}").ToArray();
+        try
+        {
+            foreach (var room in rooms)
+            {
+                await client.InvokeAsync("Join", room);
+            }
+
+            var frozen = cluster.Silos[2];
+            frozen.Signal("STOP");
+            await Eventually.True(() => TryRoundTrip([client], rooms, "while-frozen"), "the others route around the frozen silo", Recovery);
+
+            frozen.Signal("CONT");
+            await frozen.WaitForExitAsync(Recovery);
+
+            Assert.Contains("was declared dead by the cluster; stopping", frozen.Output);
+            await RoundTripAsync([client], rooms, "after-thaw");
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+    }
+
     private static async Task<List<SignalRTestClient>> ConnectAsync(TestCluster cluster, int count, string? @namespace = null)
     {
         var clients = new List<SignalRTestClient>();
