@@ -19,24 +19,7 @@ public sealed class ClusterTests
         {
             await JoinAllAsync(clients, "lobby");
 
-            const int PerSender = 50;
-            await Task.WhenAll(clients.Take(2).Select((sender, s) => Task.Run(async () =>
-            {
-                for (var n = 0; n < PerSender; n++)
-                {
-                    await sender.InvokeAsync("SendToRoom", "lobby", "seq", $"{s}:{n}");
-                }
-            }))).Within("100 sends from two gateways");
-
-            var orders = new List<string[]>();
-            foreach (var client in clients)
-            {
-                var received = await client.WaitForAsync("event", count: 2 * PerSender);
-                orders.Add(received.Select(r => r.Arguments[0].GetProperty("data").GetString()!).ToArray());
-            }
-
-            Assert.All(orders, order => Assert.Equal(orders[0], order));
-            Assert.Equal(2 * PerSender, orders[0].Distinct().Count());
+            await RoomOrder.AssertOneOrderAsync(clients, "lobby", perSender: 50);
         }
         finally
         {

@@ -179,7 +179,7 @@ public sealed class RedisFixture : IAsyncLifetime, IAsyncDisposable
 
     private async Task StartOnAsync(int port)
     {
-        Process = NodeProcess.Start("redis", "redis-server", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port);
+        Process = NodeProcess.StartRedis(port);
         var connection = new RespConnection("127.0.0.1", port, TimeSpan.FromSeconds(1));
         await Eventually.True(() => Ping(connection), "redis-server answers", TimeSpan.FromSeconds(15));
     }

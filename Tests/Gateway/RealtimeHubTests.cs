@@ -200,30 +200,7 @@ public sealed class RealtimeHubTests(GatewayFixture fixture) : IClassFixture<Gat
                 await client.InvokeAsync("Join", "ordered");
             }
 
-            const int PerSender = 100;
-            await Task.WhenAll(clients.Take(2).Select((sender, s) => Task.Run(async () =>
-            {
-                for (var n = 0; n < PerSender; n++)
-                {
-                    await sender.InvokeAsync("SendToRoom", "ordered", "seq", $"{s}:{n}");
-                }
-            }))).Within("200 sends");
-
-            var orders = new List<string[]>();
-            foreach (var client in clients)
-            {
-                var received = await client.WaitForAsync("event", count: 2 * PerSender);
-                orders.Add(received.Select(r => r.Arguments[0].GetProperty("data").GetString()!).ToArray());
-            }
-
-            Assert.All(orders, order => Assert.Equal(orders[0], order));
-            Assert.Equal(2 * PerSender, orders[0].Distinct().Count());
-            for (var s = 0; s < 2; s++)
-            {
-                // Each sender's own messages keep the order it sent them in.
-                var mine = orders[0].Where(d => d.StartsWith($"{s}:", StringComparison.Ordinal)).Select(d => int.Parse(d[2..], System.Globalization.CultureInfo.InvariantCulture));
-                Assert.Equal(Enumerable.Range(0, PerSender), mine);
-            }
+            await RoomOrder.AssertOneOrderAsync(clients, "ordered", perSender: 100);
         }
         finally
         {

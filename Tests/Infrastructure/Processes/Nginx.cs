@@ -23,7 +23,7 @@ public static class Nginx
         await File.WriteAllTextAsync(file, config);
 
         var nginx = NodeProcess.Start("nginx", "nginx", ["-p", prefix, "-c", file, "-g", $"daemon off; pid {prefix}/nginx.pid; error_log stderr warn;"], port);
-        await Eventually.True(() => CanConnect(port) || nginx.HasExited, "nginx accepts connections", TimeSpan.FromSeconds(15));
+        await Eventually.True(() => NodeProcess.CanConnect(port) || nginx.HasExited, "nginx accepts connections", TimeSpan.FromSeconds(15));
         return nginx.HasExited ? throw new InvalidOperationException($"nginx exited:{Environment.NewLine}{nginx.Output}") : nginx;
     }
 
@@ -31,18 +31,4 @@ public static class Nginx
         config.Contains(from, StringComparison.Ordinal)
             ? config.Replace(from, to, StringComparison.Ordinal)
             : throw new InvalidOperationException($"deploy/nginx/nginx.conf no longer has '{from}'.");
-
-    private static bool CanConnect(int port)
-    {
-        try
-        {
-            using var client = new System.Net.Sockets.TcpClient();
-            client.Connect("127.0.0.1", port);
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
-    }
 }

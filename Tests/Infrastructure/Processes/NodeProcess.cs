@@ -85,6 +85,25 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public async Task WaitForExitAsync(TimeSpan timeout) => await _process.WaitForExitAsync().Within($"{Name} to exit", timeout);
 
+    /// <summary>Starts a redis-server of the tests' own: loopback only, nothing persisted.</summary>
+    public static NodeProcess StartRedis(int port) =>
+        Start("redis", "redis-server", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port);
+
+    /// <summary>True when something accepts TCP connections on the loopback port.</summary>
+    public static bool CanConnect(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A free TCP port on the loopback interface.</summary>
     public static int FreePort()
     {

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Realtime.Tests.Infrastructure.Processes;
 
 /// <summary>
@@ -54,8 +52,8 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Starts (or restarts, on the same port and with an empty table) the cluster's Redis.</summary>
     public async Task StartRedisAsync()
     {
-        Redis = NodeProcess.Start("redis", "redis-server", ["--port", Port(_redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], _redisPort);
-        await Eventually.True(() => CanConnect(_redisPort), "redis-server accepts connections", TimeSpan.FromSeconds(15));
+        Redis = NodeProcess.StartRedis(_redisPort);
+        await Eventually.True(() => NodeProcess.CanConnect(_redisPort), "redis-server accepts connections", TimeSpan.FromSeconds(15));
     }
 
     public async Task<NodeProcess> StartSiloAsync()
@@ -153,22 +151,6 @@ public sealed class TestCluster : IAsyncDisposable
             await Task.Delay(100);
         }
     }
-
-    private static bool CanConnect(int port)
-    {
-        try
-        {
-            using var client = new System.Net.Sockets.TcpClient();
-            client.Connect("127.0.0.1", port);
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 
     private static string Tail(string text) => text.Length <= 6000 ? text : text[^6000..];
 }

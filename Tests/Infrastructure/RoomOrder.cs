@@ -1,0 +1,35 @@
+namespace Realtime.Tests.Infrastructure;
+
+/// <summary>Checks the promise of a room: every member sees its messages in one order.</summary>
+public static class RoomOrder
+{
+    /// <summary>
+    /// The first two <paramref name="members"/> send <paramref name="perSender"/> messages each to the room at the
+    /// same time; every member must then hold all of them, in the same order, each sender's in the order it sent.
+    /// </summary>
+    public static async Task AssertOneOrderAsync(IReadOnlyList<SignalRTestClient> members, string room, int perSender)
+    {
+        await Task.WhenAll(members.Take(2).Select((sender, s) => Task.Run(async () =>
+        {
+            for (var n = 0; n < perSender; n++)
+            {
+                await sender.InvokeAsync("SendToRoom", room, "seq", $"{s}:{n}");
+            }
+        }))).Within($"{2 * perSender} sends");
+
+        var orders = new List<string[]>();
+        foreach (var member in members)
+        {
+            var received = await member.WaitForAsync("event", count: 2 * perSender);
+            orders.Add(received.Select(r => r.Arguments[0].GetProperty("data").GetString()!).ToArray());
+        }
+
+        Assert.All(orders, order => Assert.Equal(orders[0], order));
+        Assert.Equal(2 * perSender, orders[0].Distinct().Count());
+        for (var s = 0; s < 2; s++)
+        {
+            var mine = orders[0].Where(d => d.StartsWith($"{s}:", StringComparison.Ordinal)).Select(d => int.Parse(d[2..], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(Enumerable.Range(0, perSender), mine);
+        }
+    }
+}
