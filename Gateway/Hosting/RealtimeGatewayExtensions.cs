@@ -24,7 +24,7 @@ public static class RealtimeGatewayExtensions
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.AddSingleton<IConfigureOptions<HubOptions>, ConfigureHubOptions>();
-        services.AddSignalR();
+        services.AddSignalR(hubs => hubs.AddFilter<ClusterErrorFilter>());
         services.AddSingleton<GatewayReceiver>();
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
         return services;
