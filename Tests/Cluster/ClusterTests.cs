@@ -68,9 +68,13 @@ public sealed class ClusterTests
             }
 
             await RoundTripAsync(clients, rooms, "before");
+            using var stop = new CancellationTokenSource();
+            var traffic = KeepSendingAsync(clients, rooms, stop.Token);
             cluster.Silos[0].Kill();
 
             await Eventually.True(() => TryRoundTrip(clients, rooms, "after"), "every room delivers again after the silo died", Recovery);
+            await stop.CancelAsync();
+            Assert.True(await traffic.Within("the traffic to stop") > 0, "messages were exchanged across the kill");
             foreach (var room in rooms)
             {
                 Assert.Equal(2, (await clients[0].InvokeAsync<Presence[]>("Presence", room)).Length);
@@ -130,21 +134,7 @@ public sealed class ClusterTests
                 await JoinAllAsync(clients, room);
             }
 
-            var traffic = Task.Run(async () =>
-            {
-                var sent = 0;
-                while (!stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        await clients[0].InvokeAsync("SendToRoom", rooms[sent++ % rooms.Length], "load", sent);
-                    }
-                    catch (HubErrorException)
-                    {
-                        // a call in flight while grains move may fail; the test asserts on what follows
-                    }
-                }
-            });
+            var traffic = KeepSendingAsync(clients, rooms, stop.Token);
 
             var third = await cluster.StartSiloAsync();
             await Eventually.True(() => Activations(third) > 0, "grains activate on the new silo", Recovery);
@@ -328,6 +318,27 @@ public sealed class ClusterTests
             await client.DisposeAsync();
         }
     }
+
+    /// <summary>Both clients keep sending to the rooms until stopped; returns how many sends succeeded.</summary>
+    private static Task<int> KeepSendingAsync(IReadOnlyList<SignalRTestClient> clients, string[] rooms, CancellationToken stop) => Task.Run(async () =>
+    {
+        var sent = 0;
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            try
+            {
+                await clients[n % clients.Count].InvokeAsync("SendToRoom", rooms[n % rooms.Length], "load", n);
+                sent++;
+            }
+            catch (HubErrorException ex)
+            {
+                // A call in flight while the cluster recovers may fail, and must say so clearly.
+                Assert.Contains("The cluster could not complete SendToRoom", ex.Message);
+            }
+        }
+
+        return sent;
+    });
 
     private static async Task<List<SignalRTestClient>> ConnectAsync(TestCluster cluster, int count, string? @namespace = null)
     {
