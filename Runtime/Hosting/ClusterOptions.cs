@@ -49,6 +49,9 @@ public sealed class ClusterOptions
     /// <summary>A node whose I-am-alive time has not moved for this long, while the table could be read, is declared dead.</summary>
     public TimeSpan DefunctTimeout { get; set; } = TimeSpan.FromSeconds(12);
 
+    /// <summary>How long the rows of dead nodes stay in the table (for inspection) before silos delete them.</summary>
+    public TimeSpan DeadRowRetention { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How many times a message may be passed on by nodes that do not host its target.</summary>
     public int MaxForwardCount { get; set; } = 2;
 
@@ -99,7 +102,7 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
         {
             ("ProbePeriod", options.ProbePeriod), ("ProbeTimeout", options.ProbeTimeout), ("DeathVoteExpiration", options.DeathVoteExpiration),
             ("IAmAlivePeriod", options.IAmAlivePeriod), ("TableRefreshPeriod", options.TableRefreshPeriod), ("DefunctTimeout", options.DefunctTimeout),
-            ("ConnectTimeout", options.ConnectTimeout),
+            ("ConnectTimeout", options.ConnectTimeout), ("DeadRowRetention", options.DeadRowRetention),
         })
         {
             if (value <= TimeSpan.Zero)

@@ -107,6 +107,25 @@ public abstract class MembershipTableSpecification
         Assert.Equal([NodeRole.Silo, NodeRole.Client], rows.Select(r => r.Role));
     }
 
+    [Fact]
+    public async Task DeleteDead_OnlyDeadRowsLastAliveBeforeTheCutoff_AreDeleted()
+    {
+        var table = await CreateTableAsync();
+        foreach (var name in new[] { "old-dead", "recent-dead", "old-active" })
+        {
+            await table.TryInsertAsync(Row(name), default).Within("insert");
+        }
+
+        await table.TryUpdateAsync(Row("old-dead") with { Status = MembershipStatus.Dead }, 1, default).Within("kill old");
+        await table.TryUpdateAsync(Row("recent-dead") with { Status = MembershipStatus.Dead }, 1, default).Within("kill recent");
+        await table.UpdateIAmAliveAsync("recent-dead", Start.AddHours(2), default).Within("recent i am alive");
+
+        var deleted = await table.DeleteDeadAsync(Start.AddHours(1), default).Within("delete dead");
+
+        Assert.Equal(1, deleted);
+        Assert.Equal(["old-active", "recent-dead"], (await table.ReadAllAsync(default)).Entries.Select(e => e.Name).Order(StringComparer.Ordinal));
+    }
+
     private protected static MembershipEntry Row(string name) =>
         new(name, NodeRole.Silo, MembershipStatus.Joining, Start, []) { IAmAlive = Start };
 }

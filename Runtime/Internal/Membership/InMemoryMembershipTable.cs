@@ -64,6 +64,28 @@ internal sealed class InMemoryMembershipTable : IMembershipTable
         }
     }
 
+    public Task<int> DeleteDeadAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            ThrowIfUnavailable();
+            var dead = _rows.Values.Where(r => r.Status == MembershipStatus.Dead && Max(r.IAmAlive, r.StartTime) < before).Select(r => r.Name).ToArray();
+            foreach (var name in dead)
+            {
+                _rows.Remove(name);
+            }
+
+            if (dead.Length > 0)
+            {
+                _version++;
+            }
+
+            return Task.FromResult(dead.Length);
+        }
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
     private void ThrowIfUnavailable()
     {
         if (Unavailable)

@@ -119,6 +119,7 @@ internal sealed class MembershipAgent : IHostedLifecycleService
             if (IsSilo)
             {
                 _loops.Add(LoopAsync(_options.ProbePeriod, ProbeAsync));
+                _loops.Add(LoopAsync(TimeSpan.FromTicks(Math.Max(_options.DeadRowRetention.Ticks / 4, TimeSpan.FromSeconds(1).Ticks)), DeleteDeadRowsAsync));
             }
         }
     }
@@ -251,8 +252,8 @@ internal sealed class MembershipAgent : IHostedLifecycleService
     }
 
     /// <summary>
-    /// Rows are never deleted, so a row that vanished means the table lost its data (Redis restarted empty). Such a
-    /// node is not dead: a live one writes its row again within a refresh. Its last known row stays in the view for
+    /// Only the rows of long-dead nodes are ever deleted, so a row of a live node that vanished means the table lost
+    /// its data (Redis restarted empty). Such a node is not dead: a live one writes its row again within a refresh. Its last known row stays in the view for
     /// <see cref="ClusterOptions.DefunctTimeout"/>, and only a node that has not come back by then departs.
     /// </summary>
     private MembershipSnapshot KeepMissingRows(MembershipSnapshot snapshot, DateTimeOffset now)
@@ -304,6 +305,23 @@ internal sealed class MembershipAgent : IHostedLifecycleService
             {
                 await DeclareDeadAsync(entry, $"its I-am-alive time has not moved for {(now - seen.ObservedAt).TotalSeconds:0.#} s", cancellationToken);
             }
+        }
+    }
+
+    /// <summary>Rows are kept after death for inspection, then deleted, so restarts do not grow the table forever.</summary>
+    private async Task DeleteDeadRowsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var deleted = await _table.DeleteDeadAsync(_time.GetUtcNow() - _options.DeadRowRetention, cancellationToken);
+            if (deleted > 0)
+            {
+                MembershipLog.DeletedDeadRows(_logger, deleted);
+            }
+        }
+        catch (MembershipUnavailableException)
+        {
+            // The next round tries again.
         }
     }
 

@@ -59,6 +59,9 @@ internal interface IMembershipTable
     Task<bool> TryUpdateAsync(MembershipEntry entry, long expectedETag, CancellationToken cancellationToken);
 
     Task UpdateIAmAliveAsync(string name, DateTimeOffset time, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the rows of nodes that are dead and were last alive before <paramref name="before"/>; returns how many.</summary>
+    Task<int> DeleteDeadAsync(DateTimeOffset before, CancellationToken cancellationToken);
 }
 
 /// <summary>The membership table cannot be reached.</summary>

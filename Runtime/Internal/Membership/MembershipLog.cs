@@ -31,6 +31,9 @@ internal static partial class MembershipLog
     [LoggerMessage(209, LogLevel.Information, "Membership view {Version}: active silos {Silos}.")]
     public static partial void ViewChanged(ILogger logger, long version, string silos);
 
+    [LoggerMessage(211, LogLevel.Information, "Deleted {Count} row(s) of long-dead nodes from the membership table.")]
+    public static partial void DeletedDeadRows(ILogger logger, int count);
+
     [LoggerMessage(210, LogLevel.Error, "A membership task failed.")]
     public static partial void LoopFailed(ILogger logger, Exception exception);
 }

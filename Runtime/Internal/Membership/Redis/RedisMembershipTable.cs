@@ -33,6 +33,22 @@ internal sealed class RedisMembershipTable(RespConnection redis, string clusterI
         return redis.call('INCR', KEYS[3])
         """;
 
+    private const string DeleteDeadScript = """
+        local deleted = 0
+        local rows = redis.call('HGETALL', KEYS[1])
+        for i = 1, #rows, 2 do
+          local row = cjson.decode(rows[i + 1])
+          local alive = tonumber(redis.call('HGET', KEYS[2], rows[i]) or '0')
+          if row['status'] == 3 and math.max(alive, row['start']) < tonumber(ARGV[1]) then
+            redis.call('HDEL', KEYS[1], rows[i])
+            redis.call('HDEL', KEYS[2], rows[i])
+            deleted = deleted + 1
+          end
+        end
+        if deleted > 0 then redis.call('INCR', KEYS[3]) end
+        return deleted
+        """;
+
     private const string ReadScript = """
         return { redis.call('GET', KEYS[3]) or '0', redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]) }
         """;
@@ -73,6 +89,12 @@ internal sealed class RedisMembershipTable(RespConnection redis, string clusterI
 
     public Task UpdateIAmAliveAsync(string name, DateTimeOffset time, CancellationToken cancellationToken) =>
         redis.ExecuteAsync(["HSET", _keys[1], name, ToMilliseconds(time)], cancellationToken);
+
+    public async Task<int> DeleteDeadAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var reply = await redis.ExecuteAsync(["EVAL", DeleteDeadScript, "3", .. _keys, ToMilliseconds(before)], cancellationToken);
+        return (int)reply.Integer;
+    }
 
     public ValueTask DisposeAsync() => redis.DisposeAsync();
 
