@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Realtime.Client.Hosting;
 using Realtime.Gateway.Hubs;
 using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
@@ -27,6 +28,10 @@ public static class RealtimeGatewayExtensions
         services.AddSignalR(hubs => hubs.AddFilter<ClusterErrorFilter>());
         services.AddSingleton<GatewayReceiver>();
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
+
+        // The emitter and the cluster operations, for code hosted in the gateway; they share the gateway's limit.
+        services.AddRealtimeOperations();
+        services.AddOptions<RealtimeClientOptions>().Configure<IOptions<GatewayOptions>>((client, gateway) => client.MaxMessageBytes = gateway.Value.MaxMessageBytes);
         return services;
     }
 
@@ -38,17 +43,6 @@ public static class RealtimeGatewayExtensions
     {
         services.AddOptions<GrainRuntimeOptions>().Bind(configuration.GetSection(GrainRuntimeOptions.SectionName));
         return services.AddGrainRuntime(runtime => runtime.AddRealtimeGrains());
-    }
-
-    /// <summary>
-    /// Makes this process a client of a cluster: grains live on the silos found through the membership table
-    /// (settings: the <c>Cluster</c> and <c>Runtime</c> sections).
-    /// </summary>
-    public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.SectionName));
-        services.AddOptions<GrainRuntimeOptions>().Bind(configuration.GetSection(GrainRuntimeOptions.SectionName));
-        return services.AddClusterClient();
     }
 
     /// <summary>Maps <see cref="RealtimeHub"/> at <see cref="GatewayOptions.HubPath"/> and, for namespaces, one segment below it.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
+using Realtime.Client;
 using Realtime.Gateway.LifetimeManager;
 using Realtime.Grains;
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Realtime.Client.Emitting;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.Internal;
 using Realtime.Grains;
@@ -38,8 +39,7 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
     private readonly LocalIndex _users = new();
     private readonly IGrainFactory _grains;
     private readonly GatewayReceiver _receiver;
-    private readonly IReadOnlyList<IHubProtocol> _protocols;
-    private readonly int _maxMessageBytes;
+    private readonly PayloadSerializer _serializer;
     private readonly ILogger _logger;
     private Task? _hubRegistration;
     private long _reassertGeneration;
@@ -55,8 +55,7 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
     {
         _grains = grains;
         _receiver = receiver;
-        _protocols = protocols.AllProtocols;
-        _maxMessageBytes = options.Value.MaxMessageBytes;
+        _serializer = new PayloadSerializer(protocols.AllProtocols, options.Value.MaxMessageBytes);
         _logger = logger;
         receiver.Register(HubName, this);
         lifetime.ApplicationStopping.Register(CloseForShutdown);
@@ -358,20 +357,14 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
     /// <summary>Serializes an invocation once per protocol, refusing what exceeds <see cref="GatewayOptions.MaxMessageBytes"/>.</summary>
     internal SerializedPayload Serialize(string methodName, object?[] args)
     {
-        var invocation = new InvocationMessage(methodName, args);
-        var payloads = new ProtocolPayload[_protocols.Count];
-        for (var i = 0; i < payloads.Length; i++)
+        try
         {
-            payloads[i] = new ProtocolPayload(_protocols[i].Name, _protocols[i].GetMessageBytes(invocation));
+            return _serializer.Serialize(methodName, args);
         }
-
-        var payload = new SerializedPayload(payloads);
-        if (payload.Size > _maxMessageBytes)
+        catch (MessageTooLargeException ex)
         {
-            throw new HubException($"The message is {payload.Size} bytes, more than the limit of {_maxMessageBytes} bytes (Gateway:MaxMessageBytes).");
+            throw new HubException(ex.Message);
         }
-
-        return payload;
     }
 
     /// <summary>

@@ -16,5 +16,5 @@ public sealed record Member(string ConnectionId, string GatewayId, string? UserI
 /// <param name="Data">Application data attached to the connection.</param>
 public sealed record SessionInfo(string Hub, string Namespace, Member Member, IReadOnlyList<string> Rooms, JsonElement? Data);
 
-/// <summary>One entry of a presence list.</summary>
-public sealed record PresenceEntry(string ConnectionId, string? UserId, string GatewayId);
+/// <summary>One entry of a presence list: a connection, its user, its gateway and, when asked for, its data.</summary>
+public sealed record PresenceEntry(string ConnectionId, string? UserId, string GatewayId, JsonElement? Data = null);

@@ -10,6 +10,7 @@ public sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly StringBuilder _standardOutput = new();
 
     private NodeProcess(string name, Process process, int port)
     {
@@ -38,6 +39,18 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>What the process wrote to its standard output only.</summary>
+    public string StandardOutput
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _standardOutput.ToString();
+            }
+        }
+    }
+
     public static NodeProcess Start(string name, string fileName, IEnumerable<string> arguments, int port, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
@@ -59,7 +72,17 @@ public sealed class NodeProcess : IAsyncDisposable
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var node = new NodeProcess(name, process, port);
-        process.OutputDataReceived += (_, e) => node.Append(e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            node.Append(e.Data);
+            if (e.Data is not null)
+            {
+                lock (node._output)
+                {
+                    node._standardOutput.AppendLine(e.Data);
+                }
+            }
+        };
         process.ErrorDataReceived += (_, e) => node.Append(e.Data);
         process.Start();
         process.BeginOutputReadLine();
@@ -84,6 +107,14 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     public async Task WaitForExitAsync(TimeSpan timeout) => await _process.WaitForExitAsync().Within($"{Name} to exit", timeout);
+
+    /// <summary>Waits for the process to end, and for its output to be read to the end, and returns its exit code.</summary>
+    public async Task<int> WaitForExitCodeAsync(TimeSpan timeout)
+    {
+        await WaitForExitAsync(timeout);
+        _process.WaitForExit(); // also drains the redirected output
+        return _process.ExitCode;
+    }
 
     /// <summary>Starts a redis-server of the tests' own: loopback only, nothing persisted.</summary>
     public static NodeProcess StartRedis(int port) =>

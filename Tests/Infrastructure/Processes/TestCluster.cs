@@ -92,6 +92,24 @@ public sealed class TestCluster : IAsyncDisposable
         return gateway;
     }
 
+    /// <summary>
+    /// Runs the sample internal service (<c>samples/EmitterService</c>) as a separate client process of this cluster
+    /// and returns its exit code, its result (standard output) and, when it failed, its error output too.
+    /// </summary>
+    public async Task<(int ExitCode, string Output)> RunServiceAsync(params string[] command)
+    {
+        var service = NodeProcess.Start(
+            "service",
+            "dotnet",
+            [Build.Output(Path.Combine("samples", "EmitterService"), "Realtime.Samples.Emitter.dll"), .. ClusterArguments(), "--Runtime:NodeName=service", .. command],
+            0);
+        await using (service)
+        {
+            var exitCode = await service.WaitForExitCodeAsync(TimeSpan.FromSeconds(60));
+            return (exitCode, (exitCode == 0 ? service.StandardOutput : service.Output).Trim());
+        }
+    }
+
     public Task<SignalRTestClient> ConnectAsync(NodeProcess gateway, string name, string? @namespace = null)
     {
         var path = string.IsNullOrEmpty(@namespace) ? "/realtime" : "/realtime/" + Uri.EscapeDataString(@namespace);

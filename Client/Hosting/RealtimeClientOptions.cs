@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Options;
+using Realtime.Grains;
+
+namespace Realtime.Client.Hosting;
+
+/// <summary>Settings of the cluster client library (configuration section <c>Client</c>).</summary>
+public sealed class RealtimeClientOptions
+{
+    public const string SectionName = "Client";
+
+    /// <summary>The hub whose connections the emitter and the operations address.</summary>
+    public string Hub { get; set; } = "RealtimeHub";
+
+    /// <summary>What messages from this service carry as their sender (<see cref="RealtimeEvent.From"/>).</summary>
+    public string ServiceName { get; set; } = "service";
+
+    /// <summary>The largest message, serialized, this service may send; larger ones throw <see cref="Emitting.MessageTooLargeException"/>.</summary>
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+}
+
+internal sealed class RealtimeClientOptionsValidator : IValidateOptions<RealtimeClientOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RealtimeClientOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrEmpty(options.Hub) || options.Hub.Contains('/'))
+        {
+            failures.Add($"Client:Hub must be a hub name without '/', not '{options.Hub}'.");
+        }
+
+        if (Names.ValidateEvent(options.ServiceName) is { } error)
+        {
+            failures.Add($"Client:ServiceName is invalid ('{options.ServiceName}'): {error}");
+        }
+
+        if (options.MaxMessageBytes < 1024)
+        {
+            failures.Add($"Client:MaxMessageBytes must be at least 1024, not {options.MaxMessageBytes}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,35 @@
+using Realtime.Grains;
+
+namespace Realtime.Client.Operations;
+
+/// <summary>
+/// Cluster-wide operations on the connections of the RealtimeHub, from any process of the cluster. They answer from
+/// the grains, which drop the members of dead gateways, so no ghost survives a gateway's death. A call whose grain
+/// cannot be reached fails (a <c>GrainCallException</c> or <see cref="TimeoutException"/>); none waits forever.
+/// </summary>
+public interface IRealtimeCluster
+{
+    /// <summary>The members of a room, on every gateway; with their data when <paramref name="withData"/> is set.</summary>
+    Task<IReadOnlyList<PresenceEntry>> RoomPresenceAsync(string @namespace, string room, bool withData = false, CancellationToken cancellationToken = default);
+
+    /// <summary>The connections of a namespace, on every gateway.</summary>
+    Task<IReadOnlyList<PresenceEntry>> NamespacePresenceAsync(string @namespace, bool withData = false, CancellationToken cancellationToken = default);
+
+    /// <summary>What the cluster knows of one connection, or null when it is not open.</summary>
+    Task<SessionInfo?> GetConnectionAsync(string connectionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes a connection join a room of its namespace; false when the connection is not open.</summary>
+    Task<bool> JoinAsync(string connectionId, string room, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes a connection leave a room of its namespace; false when the connection is not open.</summary>
+    Task<bool> LeaveAsync(string connectionId, string room, CancellationToken cancellationToken = default);
+
+    /// <summary>Closes one connection; false when it is not open.</summary>
+    Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Closes every connection of a user; returns how many were closed.</summary>
+    Task<int> DisconnectUserAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Closes every connection in a room; returns how many were closed.</summary>
+    Task<int> DisconnectRoomAsync(string @namespace, string room, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+using Realtime.Client.Emitting;
+using Realtime.Client.Hosting;
+using Realtime.Grains;
+using Realtime.Runtime;
+
+namespace Realtime.Client.Operations;
+
+internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeClientOptions> options) : IRealtimeCluster
+{
+    private readonly string _hub = options.Value.Hub;
+
+    public async Task<IReadOnlyList<PresenceEntry>> RoomPresenceAsync(string @namespace, string room, bool withData = false, CancellationToken cancellationToken = default)
+    {
+        var members = await Room(@namespace, room).Members().WaitAsync(cancellationToken);
+        return await PresenceAsync(members, withData, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<PresenceEntry>> NamespacePresenceAsync(string @namespace, bool withData = false, CancellationToken cancellationToken = default)
+    {
+        var key = GrainKeys.Namespace(_hub, Checked.Namespace(@namespace));
+        var members = await grains.GetGrain<INamespaceGrain>(key).Members().WaitAsync(cancellationToken);
+        return await PresenceAsync(members, withData, cancellationToken);
+    }
+
+    public Task<SessionInfo?> GetConnectionAsync(string connectionId, CancellationToken cancellationToken = default) =>
+        Session(connectionId).Get().WaitAsync(cancellationToken);
+
+    public async Task<bool> JoinAsync(string connectionId, string room, CancellationToken cancellationToken = default)
+    {
+        var session = Session(connectionId);
+        var info = await session.Get().WaitAsync(cancellationToken);
+        return info is not null && await session.JoinRoom(GrainKeys.Room(_hub, info.Namespace, Checked.Room(room))).WaitAsync(cancellationToken);
+    }
+
+    public async Task<bool> LeaveAsync(string connectionId, string room, CancellationToken cancellationToken = default)
+    {
+        var session = Session(connectionId);
+        var info = await session.Get().WaitAsync(cancellationToken);
+        return info is not null && await session.LeaveRoom(GrainKeys.Room(_hub, info.Namespace, Checked.Room(room))).WaitAsync(cancellationToken);
+    }
+
+    public Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default) =>
+        Session(connectionId).Disconnect().WaitAsync(cancellationToken);
+
+    public async Task<int> DisconnectUserAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        var connections = await grains.GetGrain<IUserGrain>(GrainKeys.User(_hub, userId)).Connections().WaitAsync(cancellationToken);
+        return await DisconnectAllAsync(connections, cancellationToken);
+    }
+
+    public async Task<int> DisconnectRoomAsync(string @namespace, string room, CancellationToken cancellationToken = default)
+    {
+        var members = await Room(@namespace, room).Members().WaitAsync(cancellationToken);
+        return await DisconnectAllAsync(members, cancellationToken);
+    }
+
+    private async Task<int> DisconnectAllAsync(IReadOnlyList<Member> members, CancellationToken cancellationToken)
+    {
+        var closed = await Task.WhenAll(members.Select(m => Session(m.ConnectionId).Disconnect())).WaitAsync(cancellationToken);
+        return closed.Count(c => c);
+    }
+
+    private async Task<IReadOnlyList<PresenceEntry>> PresenceAsync(IReadOnlyList<Member> members, bool withData, CancellationToken cancellationToken)
+    {
+        if (!withData)
+        {
+            return members.Select(m => new PresenceEntry(m.ConnectionId, m.UserId, m.GatewayId)).ToArray();
+        }
+
+        var sessions = await Task.WhenAll(members.Select(m => Session(m.ConnectionId).Get())).WaitAsync(cancellationToken);
+        return members.Select((m, i) => new PresenceEntry(m.ConnectionId, m.UserId, m.GatewayId, sessions[i]?.Data)).ToArray();
+    }
+
+    private IRoomGrain Room(string @namespace, string room) =>
+        grains.GetGrain<IRoomGrain>(GrainKeys.Room(_hub, Checked.Namespace(@namespace), Checked.Room(room)));
+
+    private ISessionGrain Session(string connectionId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionId);
+        return grains.GetGrain<ISessionGrain>(GrainKeys.Session(_hub, connectionId));
+    }
+}

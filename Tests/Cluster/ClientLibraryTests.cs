@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Realtime.Tests.Infrastructure;
+using Realtime.Tests.Infrastructure.Processes;
+
+namespace Realtime.Tests.Cluster;
+
+/// <summary>
+/// An internal service reaching clients through the cluster client library, run as its own OS process (the sample
+/// in <c>samples/EmitterService</c>), against silos and gateways that are processes too.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClientLibraryTests
+{
+    [Fact]
+    public async Task ServiceProcess_EmitsToRoomNamespaceAndConnection_EachArrivesOnceWhereItShould()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await using var a = await cluster.ConnectAsync(cluster.Gateways[0], "a", "chat");
+        await using var b = await cluster.ConnectAsync(cluster.Gateways[1], "b", "chat");
+        await using var other = await cluster.ConnectAsync(cluster.Gateways[1], "other", "news");
+        await a.InvokeAsync("Join", "lobby");
+        await b.InvokeAsync("Join", "lobby");
+        var bId = (await b.InvokeAsync("ConnectionId")).GetString()!;
+
+        await AssertSucceedsAsync(cluster, "emit-room", "/chat", "lobby", "job_done", """{"id":7}""");
+        await AssertSucceedsAsync(cluster, "emit-namespace", "/chat", "notice", "\"to chat\"");
+        await AssertSucceedsAsync(cluster, "emit-connection", bId, "private", "\"just b\"");
+
+        foreach (var member in new[] { a, b })
+        {
+            var room = Assert.Single(await member.WaitForAsync("event", e => Event(e) == "job_done"));
+            Assert.Equal(7, room.Arguments[0].GetProperty("data").GetProperty("id").GetInt32());
+            Assert.Equal("lobby", room.Arguments[0].GetProperty("room").GetString());
+            Assert.Equal("service", room.Arguments[0].GetProperty("from").GetString());
+            Assert.Single(await member.WaitForAsync("event", e => Event(e) == "notice"));
+        }
+
+        Assert.Single(await b.WaitForAsync("event", e => Event(e) == "private"));
+        await RealtimeHubBarrier(a);
+        await RealtimeHubBarrier(other);
+        Assert.DoesNotContain(a.ReceivedOn("event"), e => Event(e) == "private");
+        Assert.DoesNotContain(other.ReceivedOn("event"), e => Event(e) is "job_done" or "notice");
+        Assert.Single(a.ReceivedOn("event"), e => Event(e) == "job_done"); // once, not once per gateway
+    }
+
+    [Fact]
+    public async Task ServiceProcess_JoinLeaveAndDisconnect_ActOnConnectionsOfAnyGateway()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await using var a = await cluster.ConnectAsync(cluster.Gateways[0], "a");
+        await using var b = await cluster.ConnectAsync(cluster.Gateways[1], "b");
+        var bId = (await b.InvokeAsync("ConnectionId")).GetString()!;
+        await a.InvokeAsync("Join", "lobby");
+
+        Assert.Equal("true", await AssertSucceedsAsync(cluster, "join", bId, "lobby"));
+        Assert.Equal(["lobby"], await b.InvokeAsync<string[]>("Rooms"));
+        var presence = JsonSerializer.Deserialize<JsonElement[]>(await AssertSucceedsAsync(cluster, "presence", "/", "lobby"))!;
+        Assert.Equal(2, presence.Length);
+
+        Assert.Equal("true", await AssertSucceedsAsync(cluster, "leave", bId, "lobby"));
+        Assert.Empty(await b.InvokeAsync<string[]>("Rooms"));
+
+        Assert.Equal("true", await AssertSucceedsAsync(cluster, "disconnect", bId));
+        await b.Closed.Within("the service to close b's connection");
+        Assert.Equal("false", await AssertSucceedsAsync(cluster, "disconnect", bId));
+    }
+
+    [Fact]
+    public async Task ServiceProcess_PresenceAfterAGatewayIsKilled_ShowsNoneOfItsConnections()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await using var survivor = await cluster.ConnectAsync(cluster.Gateways[0], "survivor");
+        var doomed = await cluster.ConnectAsync(cluster.Gateways[1], "doomed");
+        await survivor.InvokeAsync("Join", "lobby");
+        await doomed.InvokeAsync("Join", "lobby");
+        var survivorId = (await survivor.InvokeAsync("ConnectionId")).GetString()!;
+
+        cluster.Gateways[1].Kill();
+        await doomed.DisposeAsync();
+
+        await Eventually.True(
+            () => PresenceIds(cluster, "/", "lobby").SequenceEqual([survivorId]) && PresenceIds(cluster, "/").SequenceEqual([survivorId]),
+            "presence shows only the survivor's connection",
+            TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task ServiceProcess_OperationsWhileASiloIsDown_CompleteOrFailFast()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await using var a = await cluster.ConnectAsync(cluster.Gateways[0], "a");
+        var aId = (await a.InvokeAsync("ConnectionId")).GetString()!;
+        var rooms = Enumerable.Range(0, 8).Select(i => $"room{i}").ToArray();
+
+        cluster.Silos[0].Kill();
+
+        // Before the silo is declared dead some grains are unreachable: every operation still ends quickly,
+        // with a result or with an error that says why. None hangs.
+        foreach (var room in rooms.Take(4))
+        {
+            var started = DateTime.UtcNow;
+            var (exitCode, output) = await cluster.RunServiceAsync("join", aId, room);
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20), $"join took {(DateTime.UtcNow - started).TotalSeconds:0.#} s");
+            Assert.True(exitCode == 0 || output.Contains("GrainCallException") || output.Contains("TimeoutException"), output);
+        }
+    }
+
+    private static async Task<string> AssertSucceedsAsync(TestCluster cluster, params string[] command)
+    {
+        var (exitCode, output) = await cluster.RunServiceAsync(command);
+        Assert.True(exitCode == 0, $"{string.Join(' ', command)} failed: {output}");
+        return output.Split('\n')[^1].Trim();
+    }
+
+    private static string[] PresenceIds(TestCluster cluster, params string[] where)
+    {
+        var (exitCode, output) = cluster.RunServiceAsync(["presence", .. where]).GetAwaiter().GetResult();
+        return exitCode != 0
+            ? ["(failed)"]
+            : JsonSerializer.Deserialize<JsonElement[]>(output.Split('\n')[^1])!.Select(p => p.GetProperty("connectionId").GetString()!).ToArray();
+    }
+
+    private static string? Event(ReceivedInvocation e) => e.Arguments[0].GetProperty("event").GetString();
+
+    /// <summary>A round trip on the connection: anything sent to it before has arrived by then.</summary>
+    private static async Task RealtimeHubBarrier(SignalRTestClient client)
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await client.InvokeAsync("Echo", "barrier", marker);
+        await client.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").ToString() == marker);
+    }
+}

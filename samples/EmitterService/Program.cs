@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Realtime.Client.Emitting;
+using Realtime.Client.Hosting;
+using Realtime.Client.Operations;
+using Realtime.Runtime;
+
+// An internal service that never holds a WebSocket: it joins the cluster as a client, reaches the connections of the
+// RealtimeHub through the grains, and leaves. Settings (--Cluster:Redis=host:port and the others) come first;
+// the command follows:
+//
+//   emit-namespace <namespace> <event> <json>         emit-room <namespace> <room> <event> <json>
+//   emit-connection <connectionId> <event> <json>     emit-user <userId> <event> <json>
+//   presence <namespace> [room]                       join <connectionId> <room>
+//   leave <connectionId> <room>                       disconnect <connectionId>
+//   disconnect-user <userId>                          disconnect-room <namespace> <room>
+var settings = args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+var command = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+if (command.Length == 0)
+{
+    Console.Error.WriteLine("usage: Realtime.Samples.Emitter [--Setting=value ...] <command> <arguments>");
+    return 2;
+}
+
+var builder = Host.CreateApplicationBuilder(settings);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace); // stdout carries only the result
+builder.Services.AddRealtimeClusterClient(builder.Configuration);
+using var host = builder.Build();
+await host.StartAsync();
+try
+{
+    // The client reads the membership table on start; wait until it sees a silo to call.
+    var membership = host.Services.GetRequiredService<IClusterMembership>();
+    var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+    while (membership.ActiveSilos.Count == 0 && DateTime.UtcNow < deadline)
+    {
+        await Task.Delay(100);
+    }
+
+    var emitter = host.Services.GetRequiredService<IRealtimeEmitter>();
+    var cluster = host.Services.GetRequiredService<IRealtimeCluster>();
+    object? result = command switch
+    {
+        ["emit-namespace", var ns, var name, var json] => await Emit(emitter.All(ns), name, json),
+        ["emit-room", var ns, var room, var name, var json] => await Emit(emitter.Room(ns, room), name, json),
+        ["emit-connection", var id, var name, var json] => await Emit(emitter.Connection(id), name, json),
+        ["emit-user", var user, var name, var json] => await Emit(emitter.User(user), name, json),
+        ["presence", var ns] => await cluster.NamespacePresenceAsync(ns, withData: true),
+        ["presence", var ns, var room] => await cluster.RoomPresenceAsync(ns, room, withData: true),
+        ["join", var id, var room] => await cluster.JoinAsync(id, room),
+        ["leave", var id, var room] => await cluster.LeaveAsync(id, room),
+        ["disconnect", var id] => await cluster.DisconnectAsync(id),
+        ["disconnect-user", var user] => await cluster.DisconnectUserAsync(user),
+        ["disconnect-room", var ns, var room] => await cluster.DisconnectRoomAsync(ns, room),
+        _ => throw new ArgumentException($"Unknown command or wrong arguments: {string.Join(' ', command)}"),
+    };
+
+    Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+    return 0;
+}
+catch (Exception ex) when (ex is GrainCallException or TimeoutException or ArgumentException or MessageTooLargeException or JsonException)
+{
+    Console.Error.WriteLine($"{ex.GetType().Name}: {ex.Message}");
+    return 1;
+}
+finally
+{
+    await host.StopAsync();
+}
+
+static async Task<object> Emit(IRealtimeEmitTarget target, string eventName, string json)
+{
+    await target.EmitAsync(eventName, JsonSerializer.Deserialize<JsonElement>(json));
+    return "sent";
+}
