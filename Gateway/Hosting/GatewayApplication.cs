@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Realtime.Client.Hosting;
+using Realtime.Gateway.Api;
 using Realtime.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,9 @@ public static class GatewayApplication
         }
 
         builder.Services.AddRealtimeGateway(builder.Configuration);
+        builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        builder.Services.AddOpenApi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -38,6 +42,8 @@ public static class GatewayApplication
         }
 
         app.MapRealtimeHub();
+        app.MapRealtimeHttpApi();
+        app.MapOpenApi();
         app.MapGet("/healthz", () => "ok");
 
         // Ready when grains can be reached: always in embedded mode, once a silo is active in cluster mode.
