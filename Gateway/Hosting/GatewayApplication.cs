@@ -41,6 +41,7 @@ public static class GatewayApplication
             app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot });
         }
 
+        app.UseAuthentication();
         app.MapRealtimeHub();
         app.MapRealtimeHttpApi();
         app.MapOpenApi();

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Hosting;
+using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Hubs;
 using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
@@ -25,7 +26,11 @@ public static class RealtimeGatewayExtensions
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.AddSingleton<IConfigureOptions<HubOptions>, ConfigureHubOptions>();
-        services.AddSignalR(hubs => hubs.AddFilter<ClusterErrorFilter>());
+        services.AddOptions<JwtOptions>().Bind(configuration.GetSection(JwtOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>());
+        services.AddAuthentication(JwtAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, JwtAuthenticationHandler>(JwtAuthenticationHandler.SchemeName, null);
+        services.AddSignalR(hubs => hubs.AddFilter<RealtimeHubFilter>());
         services.AddSingleton<GatewayReceiver>();
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
 

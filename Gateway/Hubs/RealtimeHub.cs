@@ -29,9 +29,6 @@ public sealed class RealtimeHub : Hub
 
     private string Namespace => _realtime.NamespaceOf(Context.ConnectionId) ?? GrainKeys.DefaultNamespace;
 
-    public override Task OnConnectedAsync() =>
-        _realtime.RejectionOf(Context.ConnectionId) is { } reason ? throw new HubException(reason) : Task.CompletedTask;
-
     /// <summary>
     /// The caller's connection id. A client that skips negotiation (as behind a round-robin balancer) does not learn
     /// its id otherwise.

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Emitting;
+using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.Internal;
 using Realtime.Grains;
@@ -40,6 +41,7 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
     private readonly IGrainFactory _grains;
     private readonly GatewayReceiver _receiver;
     private readonly PayloadSerializer _serializer;
+    private readonly JwtOptions _jwt;
     private readonly ILogger _logger;
     private Task? _hubRegistration;
     private long _reassertGeneration;
@@ -50,6 +52,7 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         IHubProtocolResolver protocols,
         IOptions<GatewayOptions> options,
         IHostApplicationLifetime lifetime,
+        IOptions<JwtOptions> jwt,
         ILogger<RealtimeHubLifetimeManager<THub>> logger,
         IClusterMembership? membership = null)
     {
@@ -57,6 +60,7 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         _receiver = receiver;
         _serializer = new PayloadSerializer(protocols.AllProtocols, options.Value.MaxMessageBytes);
         _logger = logger;
+        _jwt = jwt.Value;
         receiver.Register(HubName, this);
         lifetime.ApplicationStopping.Register(CloseForShutdown);
         if (membership is not null)
@@ -70,12 +74,14 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
         var (@namespace, rejection) = ResolveNamespace(connection);
+        rejection ??= Authenticate(connection, @namespace);
         var member = new Member(connection.ConnectionId, GatewayId, connection.UserIdentifier);
         var local = new LocalConnection(connection, @namespace, member, rejection);
         _connections[connection.ConnectionId] = local;
         if (rejection is not null)
         {
-            // Registered nowhere; the hub refuses it with this reason in its OnConnectedAsync.
+            // Registered nowhere; the hub filter refuses it with this reason.
+            connection.Items[RealtimeHubFilter.RejectionItem] = rejection;
             GatewayLog.Refused(_logger, connection.ConnectionId, rejection);
             return;
         }
@@ -200,9 +206,6 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
 
     /// <summary>The namespace of a local connection, or null when it is not on this gateway.</summary>
     public string? NamespaceOf(string connectionId) => _connections.TryGetValue(connectionId, out var local) ? local.Namespace : null;
-
-    /// <summary>Why a local connection is refused, or null when it is not.</summary>
-    public string? RejectionOf(string connectionId) => _connections.TryGetValue(connectionId, out var local) ? local.Rejection : null;
 
     /// <summary>The rooms of a local connection within its own namespace.</summary>
     public IReadOnlyList<string> RoomsOf(string connectionId)
@@ -580,6 +583,19 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         }
 
         return registration;
+    }
+
+    /// <summary>Why the connection's credentials do not admit it to <paramref name="namespace"/>, or null when they do.</summary>
+    private string? Authenticate(HubConnectionContext connection, string @namespace)
+    {
+        if (connection.GetHttpContext()?.Items[JwtAuthenticationHandler.FailureItem] is string failure)
+        {
+            return $"Authentication failed: {failure}";
+        }
+
+        return _jwt.Requires(@namespace) && connection.User?.Identity?.IsAuthenticated != true
+            ? $"The namespace {@namespace} requires a token: pass a JWT as access_token or in the Authorization header."
+            : null;
     }
 
     private static (string Namespace, string? Rejection) ResolveNamespace(HubConnectionContext connection)

@@ -44,6 +44,28 @@ public sealed class ClientLibraryTests
     }
 
     [Fact]
+    public async Task ServiceProcess_EmitsToAUserWithConnectionsOnTwoGateways_BothReceiveOnce()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await using var phone = await cluster.ConnectAsync(cluster.Gateways[0], "phone", user: "alice");
+        await using var laptop = await cluster.ConnectAsync(cluster.Gateways[1], "laptop", user: "alice");
+        await using var stranger = await cluster.ConnectAsync(cluster.Gateways[1], "stranger", user: "mallory");
+
+        await AssertSucceedsAsync(cluster, "emit-user", "alice", "order_shipped", """{"order":42}""");
+
+        foreach (var device in new[] { phone, laptop })
+        {
+            var received = Assert.Single(await device.WaitForAsync("event", e => Event(e) == "order_shipped"));
+            Assert.Equal(42, received.Arguments[0].GetProperty("data").GetProperty("order").GetInt32());
+        }
+
+        await RealtimeHubBarrier(phone);
+        await RealtimeHubBarrier(stranger);
+        Assert.Single(phone.ReceivedOn("event"), e => Event(e) == "order_shipped");
+        Assert.DoesNotContain(stranger.ReceivedOn("event"), e => Event(e) == "order_shipped");
+    }
+
+    [Fact]
     public async Task ServiceProcess_JoinLeaveAndDisconnect_ActOnConnectionsOfAnyGateway()
     {
         await using var cluster = await TestCluster.StartAsync();

@@ -41,9 +41,14 @@ public sealed class SignalRTestClient : IAsyncDisposable
     /// <summary>Completes when the connection ends, with the server's close error if it sent one.</summary>
     public Task<string?> Closed => _closed.Task;
 
-    public static async Task<SignalRTestClient> ConnectAsync(Uri url, string name = "client", TimeSpan? timeout = null)
+    public static async Task<SignalRTestClient> ConnectAsync(Uri url, string name = "client", TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? headers = null)
     {
         var client = new SignalRTestClient(name);
+        foreach (var (header, value) in headers ?? new Dictionary<string, string>())
+        {
+            client._socket.Options.SetRequestHeader(header, value);
+        }
+
         using var cts = new CancellationTokenSource(timeout ?? Eventually.DefaultTimeout);
         await client._socket.ConnectAsync(url, cts.Token);
         await client.SendFrameAsync("""{"protocol":"json","version":1}""");

@@ -63,7 +63,9 @@ public sealed class TestGateway : IAsyncDisposable
     private sealed class QueryUserIdProvider : IUserIdProvider
     {
         public string? GetUserId(HubConnectionContext connection) =>
-            connection.GetHttpContext()?.Request.Query["user"] is { Count: > 0 } user ? user.ToString() : null;
+            connection.GetHttpContext()?.Request.Query["user"] is { Count: > 0 } user
+                ? user.ToString()
+                : connection.User?.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value;
     }
 }
 

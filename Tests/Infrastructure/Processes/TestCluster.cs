@@ -81,7 +81,7 @@ public sealed class TestCluster : IAsyncDisposable
         var gateway = NodeProcess.Start(
             name,
             "dotnet",
-            [Build.Output("Gateway", "Realtime.Gateway.dll"), .. ClusterArguments(), "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{httpPort}", $"--Runtime:NodeName={name}"],
+            [Build.Output("Gateway", "Realtime.Gateway.dll"), .. ClusterArguments(), "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{httpPort}", $"--Runtime:NodeName={name}", $"--Auth:HmacKey={TestTokens.HmacKey}"],
             httpPort);
         lock (_gateways)
         {
@@ -110,10 +110,12 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public Task<SignalRTestClient> ConnectAsync(NodeProcess gateway, string name, string? @namespace = null)
+    /// <summary>Connects to a gateway's RealtimeHub; with <paramref name="user"/>, as that user (a JWT the gateways accept).</summary>
+    public Task<SignalRTestClient> ConnectAsync(NodeProcess gateway, string name, string? @namespace = null, string? user = null)
     {
         var path = string.IsNullOrEmpty(@namespace) ? "/realtime" : "/realtime/" + Uri.EscapeDataString(@namespace);
-        return SignalRTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{gateway.Port}{path}"), name);
+        var query = user is null ? "" : $"?access_token={Uri.EscapeDataString(TestTokens.Create(user))}";
+        return SignalRTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{gateway.Port}{path}{query}"), name);
     }
 
     public static async Task<string> GetAsync(NodeProcess node, string path) =>

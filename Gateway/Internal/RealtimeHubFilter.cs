@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.SignalR;
+using Realtime.Runtime;
+
+namespace Realtime.Gateway.Internal;
+
+/// <summary>
+/// Applies to every hub. It refuses, with the reason, a connection the lifetime manager could not admit (an invalid
+/// namespace, a bad token, a missing token where one is required). It also gives clients a clear error when a
+/// method fails because the cluster could not complete it, instead of SignalR's generic "unexpected error".
+/// </summary>
+internal sealed class RealtimeHubFilter : IHubFilter
+{
+    /// <summary>The key, in a connection's items, of the reason it is refused.</summary>
+    public const string RejectionItem = "Realtime.Rejection";
+
+    public Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next) =>
+        context.Context.Items.TryGetValue(RejectionItem, out var reason) && reason is string text
+            ? throw new HubException(text)
+            : next(context);
+
+    public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        try
+        {
+            return await next(invocationContext);
+        }
+        catch (Exception ex) when (ex is GrainCallException or TimeoutException)
+        {
+            throw new HubException($"The cluster could not complete {invocationContext.HubMethodName} right now; try again. ({ex.Message})");
+        }
+    }
+}
