@@ -24,6 +24,13 @@ public interface IRealtimeCluster
     /// <summary>Makes a connection leave a room of its namespace; false when the connection is not open.</summary>
     Task<bool> LeaveAsync(string connectionId, string room, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Calls a method on one connection's client and returns its answer (SignalR client results), wherever the
+    /// connection is. Fails with a <see cref="TimeoutException"/> when the client does not answer within
+    /// <paramref name="timeout"/>, which must be shorter than <c>Runtime:ResponseTimeout</c>.
+    /// </summary>
+    Task<System.Text.Json.JsonElement> InvokeClientAsync(string connectionId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken = default);
+
     /// <summary>Closes one connection; false when it is not open.</summary>
     Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default);
 

@@ -1,13 +1,17 @@
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Emitting;
 using Realtime.Client.Hosting;
 using Realtime.Grains;
 using Realtime.Runtime;
+using Realtime.Runtime.Hosting;
 
 namespace Realtime.Client.Operations;
 
-internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeClientOptions> options) : IRealtimeCluster
+internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeClientOptions> options, IOptions<GrainRuntimeOptions> runtime) : IRealtimeCluster
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     private readonly string _hub = options.Value.Hub;
 
     public async Task<IReadOnlyList<PresenceEntry>> RoomPresenceAsync(string @namespace, string room, bool withData = false, CancellationToken cancellationToken = default)
@@ -38,6 +42,18 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
         var session = Session(connectionId);
         var info = await session.Get().WaitAsync(cancellationToken);
         return info is not null && await session.LeaveRoom(GrainKeys.Room(_hub, info.Namespace, Checked.Room(room))).WaitAsync(cancellationToken);
+    }
+
+    public Task<JsonElement> InvokeClientAsync(string connectionId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (timeout <= TimeSpan.Zero || timeout >= runtime.Value.ResponseTimeout)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, $"The timeout must be positive and shorter than Runtime:ResponseTimeout ({runtime.Value.ResponseTimeout}).");
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        var arguments = args.Select(a => a is JsonElement element ? element : JsonSerializer.SerializeToElement(a, Json)).ToArray();
+        return Session(connectionId).InvokeClient(method, arguments, timeout).WaitAsync(cancellationToken);
     }
 
     public Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default) =>

@@ -26,6 +26,9 @@ public sealed class GatewayOptions
     /// </summary>
     public int MaxFrameBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>How long a client may take to answer a call from the server made on another gateway (SignalR client results).</summary>
+    public TimeSpan ClientResultTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Serve the demo page at <c>/</c>.</summary>
     public bool DemoPage { get; set; } = true;
 }
@@ -62,6 +65,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.MaxFrameBytes < options.MaxMessageBytes)
         {
             failures.Add($"Gateway:MaxFrameBytes ({options.MaxFrameBytes}) must be at least Gateway:MaxMessageBytes ({options.MaxMessageBytes}).");
+        }
+
+        if (options.ClientResultTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Gateway:ClientResultTimeout must be greater than zero, not {options.ClientResultTimeout}.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -66,6 +66,11 @@ internal sealed class GatewayReceiver : IGatewayObserver
     public Task<bool> LeaveRoom(string hub, string connectionId, string roomKey) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.LeaveLocalAsync(connectionId, roomKey) : Task.FromResult(false);
 
+    public Task<System.Text.Json.JsonElement> InvokeClient(string hub, string connectionId, string method, System.Text.Json.JsonElement[] args, TimeSpan timeout) =>
+        _hubs.TryGetValue(hub, out var localHub)
+            ? localHub.InvokeClientLocalAsync(connectionId, method, args, timeout)
+            : throw new InvalidOperationException($"This gateway does not serve hub {hub}.");
+
     public Task<bool> Disconnect(string hub, string connectionId) =>
         Task.FromResult(_hubs.TryGetValue(hub, out var localHub) && localHub.DisconnectLocal(connectionId));
 }

@@ -14,4 +14,6 @@ internal interface ILocalHub
     Task<bool> LeaveLocalAsync(string connectionId, string roomKey);
 
     bool DisconnectLocal(string connectionId);
+
+    Task<System.Text.Json.JsonElement> InvokeClientLocalAsync(string connectionId, string method, System.Text.Json.JsonElement[] args, TimeSpan timeout);
 }

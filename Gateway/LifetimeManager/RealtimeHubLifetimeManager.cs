@@ -40,7 +40,12 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
     private readonly LocalIndex _users = new();
     private readonly IGrainFactory _grains;
     private readonly GatewayReceiver _receiver;
+    private static readonly JsonSerializerOptions ClientResultJson = new(JsonSerializerDefaults.Web);
+
     private readonly PayloadSerializer _serializer;
+    private readonly ConcurrentDictionary<string, PendingClientResult> _clientResults = new(StringComparer.Ordinal);
+    private readonly TimeSpan _clientResultTimeout;
+    private long _nextClientResult;
     private readonly JwtOptions _jwt;
     private readonly ILogger _logger;
     private Task? _hubRegistration;
@@ -61,6 +66,7 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         _serializer = new PayloadSerializer(protocols.AllProtocols, options.Value.MaxMessageBytes);
         _logger = logger;
         _jwt = jwt.Value;
+        _clientResultTimeout = options.Value.ClientResultTimeout;
         receiver.Register(HubName, this);
         lifetime.ApplicationStopping.Register(CloseForShutdown);
         if (membership is not null)
@@ -110,6 +116,14 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         }
 
         var roomKeys = local.Close();
+        foreach (var (_, pending) in _clientResults)
+        {
+            if (pending.ConnectionId == connection.ConnectionId)
+            {
+                pending.Fail(new HubException("The connection closed before the client answered."));
+            }
+        }
+
         if (local.Rejection is not null)
         {
             return;
@@ -196,6 +210,45 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         }
 
         return Task.WhenAll(sends);
+    }
+
+    /// <summary>
+    /// SignalR client results: calls a method on one connection's client and waits for its answer. A connection on
+    /// another gateway is reached through its session grain, within <see cref="GatewayOptions.ClientResultTimeout"/>.
+    /// </summary>
+    public override async Task<T> InvokeConnectionAsync<T>(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        if (_connections.TryGetValue(connectionId, out var local))
+        {
+            return await InvokeLocalAsync<T>(local, methodName, args, cancellationToken);
+        }
+
+        var arguments = args.Select(a => a is JsonElement element ? element : JsonSerializer.SerializeToElement(a, ClientResultJson)).ToArray();
+        var answer = await Session(connectionId).InvokeClient(methodName, arguments, _clientResultTimeout).WaitAsync(cancellationToken);
+        return answer.Deserialize<T>(ClientResultJson)!;
+    }
+
+    public override Task SetConnectionResultAsync(string connectionId, CompletionMessage result)
+    {
+        if (result.InvocationId is { } id && _clientResults.TryGetValue(id, out var pending) && pending.ConnectionId == connectionId)
+        {
+            if (result.HasResult)
+            {
+                pending.Complete(result.Result);
+            }
+            else
+            {
+                pending.Fail(new HubException(result.Error ?? "The client answered with an error."));
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override bool TryGetReturnType(string invocationId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Type? type)
+    {
+        type = _clientResults.TryGetValue(invocationId, out var pending) ? pending.Type : null;
+        return type is not null;
     }
 
     public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
@@ -345,6 +398,24 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
 
     Task<bool> ILocalHub.LeaveLocalAsync(string connectionId, string roomKey) =>
         _connections.TryGetValue(connectionId, out var local) ? LeaveLocalAsync(local, roomKey) : Task.FromResult(false);
+
+    async Task<JsonElement> ILocalHub.InvokeClientLocalAsync(string connectionId, string method, JsonElement[] args, TimeSpan timeout)
+    {
+        if (!_connections.TryGetValue(connectionId, out var local))
+        {
+            throw new InvalidOperationException($"Connection {connectionId} is not on this gateway.");
+        }
+
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            return await InvokeLocalAsync<JsonElement>(local, method, [.. args.Cast<object?>()], deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The client of connection {connectionId} did not answer {method} within {timeout.TotalSeconds:0.###} s.");
+        }
+    }
 
     bool ILocalHub.DisconnectLocal(string connectionId)
     {
@@ -504,6 +575,28 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         while (!_connections.IsEmpty && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(20);
+        }
+    }
+
+    private async Task<T> InvokeLocalAsync<T>(LocalConnection local, string methodName, object?[] args, CancellationToken cancellationToken)
+    {
+        var id = "r" + Interlocked.Increment(ref _nextClientResult).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var pending = new PendingClientResult(local.Context.ConnectionId, typeof(T));
+        _clientResults[id] = pending;
+        try
+        {
+            using var cancel = cancellationToken.Register(static p => ((PendingClientResult)p!).Cancel(), pending);
+            if (local.IsClosed)
+            {
+                throw new HubException("The connection closed before the client answered.");
+            }
+
+            await local.Context.WriteAsync(new InvocationMessage(id, methodName, args), cancellationToken);
+            return (T)(await pending.Task)!;
+        }
+        finally
+        {
+            _clientResults.TryRemove(id, out _);
         }
     }
 

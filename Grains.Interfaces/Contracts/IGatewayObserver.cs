@@ -22,6 +22,12 @@ public interface IGatewayObserver : IGrainObserver
     /// <summary>Makes a local connection leave a room (by room key); false when the connection is not on this gateway.</summary>
     Task<bool> LeaveRoom(string hub, string connectionId, string roomKey);
 
+    /// <summary>
+    /// Calls a method on a local connection's client and returns the client's answer (SignalR client results).
+    /// Fails with a <see cref="TimeoutException"/> when the client does not answer within <paramref name="timeout"/>.
+    /// </summary>
+    Task<System.Text.Json.JsonElement> InvokeClient(string hub, string connectionId, string method, System.Text.Json.JsonElement[] args, TimeSpan timeout);
+
     /// <summary>Closes a local connection; false when it is not on this gateway.</summary>
     Task<bool> Disconnect(string hub, string connectionId);
 }

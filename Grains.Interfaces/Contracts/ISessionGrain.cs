@@ -33,6 +33,9 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Asks the connection's gateway to make it leave a room (by room key); false when it is not open.</summary>
     Task<bool> LeaveRoom(string roomKey);
 
+    /// <summary>Calls a method on the connection's client and returns its answer; fails when the connection is not open.</summary>
+    Task<JsonElement> InvokeClient(string method, JsonElement[] args, TimeSpan timeout);
+
     /// <summary>Asks the connection's gateway to close it; false when it is not open.</summary>
     Task<bool> Disconnect();
 }

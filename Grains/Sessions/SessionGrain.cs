@@ -84,6 +84,11 @@ public sealed class SessionGrain : Grain, ISessionGrain, IClusterNodeAware
     public Task<bool> LeaveRoom(string roomKey) =>
         _info is null ? Task.FromResult(false) : _gateway!.LeaveRoom(_info.Hub, _info.Member.ConnectionId, roomKey);
 
+    public Task<JsonElement> InvokeClient(string method, JsonElement[] args, TimeSpan timeout) =>
+        _info is null
+            ? throw new InvalidOperationException($"Connection {GetPrimaryKeyString()} is not open.")
+            : _gateway!.InvokeClient(_info.Hub, _info.Member.ConnectionId, method, args, timeout);
+
     public Task<bool> Disconnect() =>
         _info is null ? Task.FromResult(false) : _gateway!.Disconnect(_info.Hub, _info.Member.ConnectionId);
 }

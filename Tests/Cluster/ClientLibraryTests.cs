@@ -66,6 +66,25 @@ public sealed class ClientLibraryTests
     }
 
     [Fact]
+    public async Task ServiceProcess_InvokesAClientOnAnotherGateway_GetsItsAnswerOrATimeout()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await using var client = await cluster.ConnectAsync(cluster.Gateways[1], "client");
+        client.Answer("getLocation", args => new { city = "Oslo", precise = args[0].GetBoolean() });
+        await using var silent = await cluster.ConnectAsync(cluster.Gateways[0], "silent");
+        var id = (await client.InvokeAsync("ConnectionId")).GetString()!;
+        var silentId = (await silent.InvokeAsync("ConnectionId")).GetString()!;
+
+        var answer = JsonSerializer.Deserialize<JsonElement>(await AssertSucceedsAsync(cluster, "invoke", id, "getLocation", "3", "true"));
+        var (exitCode, output) = await cluster.RunServiceAsync("invoke", silentId, "getLocation", "1", "true");
+
+        Assert.Equal("Oslo", answer.GetProperty("city").GetString());
+        Assert.True(answer.GetProperty("precise").GetBoolean());
+        Assert.Equal(1, exitCode);
+        Assert.Contains("did not answer getLocation within 1 s", output);
+    }
+
+    [Fact]
     public async Task ServiceProcess_JoinLeaveAndDisconnect_ActOnConnectionsOfAnyGateway()
     {
         await using var cluster = await TestCluster.StartAsync();

@@ -69,6 +69,19 @@ public sealed class MessageCodecTests
     }
 
     [Fact]
+    public void EncodeDecode_ClientInvocationWithJsonArgumentsAndTimeout_RoundTrips()
+    {
+        JsonElement[] args = [JsonSerializer.Deserialize<JsonElement>("{\"q\":\"where\"}"), JsonSerializer.Deserialize<JsonElement>("[1,2]")];
+        var message = Request(Sessions, nameof(ISessionGrain.InvokeClient), ["getLocation", args, TimeSpan.FromSeconds(7)]);
+
+        var decoded = RoundTrip(message).Message!.Arguments;
+
+        Assert.Equal("getLocation", decoded[0]);
+        Assert.Equal(["{\"q\":\"where\"}", "[1,2]"], ((JsonElement[])decoded[1]!).Select(e => e.GetRawText()));
+        Assert.Equal(TimeSpan.FromSeconds(7), decoded[2]);
+    }
+
+    [Fact]
     public void EncodeDecode_ResponseWithResult_ReadsTheResultByThePendingMethod()
     {
         var method = Method(Rooms, nameof(IRoomGrain.Members));
@@ -219,6 +232,8 @@ public sealed class MessageCodecTests
         public Task<bool> JoinRoom(string roomKey) => throw new NotSupportedException();
         public Task<bool> LeaveRoom(string roomKey) => throw new NotSupportedException();
         public Task<bool> Disconnect() => throw new NotSupportedException();
+        public Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout) => throw new NotSupportedException();
+        public Task<JsonElement> InvokeClient(string method, JsonElement[] args, TimeSpan timeout) => throw new NotSupportedException();
     }
 
     private sealed class FakeActivator : IReferenceActivator

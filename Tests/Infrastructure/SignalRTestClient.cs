@@ -26,6 +26,7 @@ public sealed class SignalRTestClient : IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource<string?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<string, Func<JsonElement[], object?>> _answers = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _nextInvocationId;
     private Task? _receiveLoop;
@@ -78,6 +79,12 @@ public sealed class SignalRTestClient : IAsyncDisposable
 
     public async Task<T> InvokeAsync<T>(string method, params object?[] args) =>
         (await InvokeAsync(method, args)).Deserialize<T>(JsonOptions)!;
+
+    /// <summary>
+    /// Answers the server's calls to <paramref name="target"/> that wait for a result (SignalR client results) with
+    /// what <paramref name="answer"/> returns; an exception it throws goes back as the client's error.
+    /// </summary>
+    public void Answer(string target, Func<JsonElement[], object?> answer) => _answers[target] = answer;
 
     /// <summary>Sends a raw frame (a record separator is appended): for malformed-input tests.</summary>
     public Task SendRawAsync(string frame) => SendFrameAsync(frame);
@@ -210,11 +217,17 @@ public sealed class SignalRTestClient : IAsyncDisposable
                 {
                     case 1:
                         var arguments = root.GetProperty("arguments").EnumerateArray().Select(a => a.Clone()).ToArray();
+                        var target = root.GetProperty("target").GetString()!;
                         lock (_received)
                         {
-                            _received.Add(new ReceivedInvocation(root.GetProperty("target").GetString()!, arguments));
+                            _received.Add(new ReceivedInvocation(target, arguments));
                             _changed.TrySetResult();
                             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        }
+
+                        if (root.TryGetProperty("invocationId", out var invocationId) && _answers.TryGetValue(target, out var answer))
+                        {
+                            _ = AnswerAsync(invocationId.GetString()!, answer, arguments);
                         }
 
                         break;
@@ -256,6 +269,21 @@ public sealed class SignalRTestClient : IAsyncDisposable
                 _changed.TrySetResult();
             }
         }
+    }
+
+    private async Task AnswerAsync(string invocationId, Func<JsonElement[], object?> answer, JsonElement[] arguments)
+    {
+        object completion;
+        try
+        {
+            completion = new { type = 3, invocationId, result = answer(arguments) };
+        }
+        catch (Exception ex)
+        {
+            completion = new { type = 3, invocationId, error = ex.Message };
+        }
+
+        await SendFrameAsync(JsonSerializer.Serialize(completion));
     }
 
     private async Task PingLoopAsync()

@@ -16,6 +16,7 @@ using Realtime.Runtime;
 //   presence <namespace> [room]                       join <connectionId> <room>
 //   leave <connectionId> <room>                       disconnect <connectionId>
 //   disconnect-user <userId>                          disconnect-room <namespace> <room>
+//   invoke <connectionId> <method> <timeoutSeconds> [<json argument> ...]   (asks the client and prints its answer)
 var settings = args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToArray();
 var command = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
 if (command.Length == 0)
@@ -55,13 +56,18 @@ try
         ["disconnect", var id] => await cluster.DisconnectAsync(id),
         ["disconnect-user", var user] => await cluster.DisconnectUserAsync(user),
         ["disconnect-room", var ns, var room] => await cluster.DisconnectRoomAsync(ns, room),
+        ["invoke", var id, var method, var seconds, .. var json] => await cluster.InvokeClientAsync(
+            id,
+            method,
+            [.. json.Select(j => (object?)JsonSerializer.Deserialize<JsonElement>(j))],
+            TimeSpan.FromSeconds(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture))),
         _ => throw new ArgumentException($"Unknown command or wrong arguments: {string.Join(' ', command)}"),
     };
 
     Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
     return 0;
 }
-catch (Exception ex) when (ex is GrainCallException or TimeoutException or ArgumentException or MessageTooLargeException or JsonException)
+catch (Exception ex) when (ex is GrainCallException or TimeoutException or ArgumentException or MessageTooLargeException or JsonException or InvalidOperationException or Microsoft.AspNetCore.SignalR.HubException)
 {
     Console.Error.WriteLine($"{ex.GetType().Name}: {ex.Message}");
     return 1;
