@@ -31,6 +31,12 @@ public interface IRealtimeCluster
     /// </summary>
     Task<System.Text.Json.JsonElement> InvokeClientAsync(string connectionId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Sends a server-to-server event to every gateway but this process (socket.io's <c>serverSideEmit</c>); gateway
+    /// code hears it through <c>IServerEvents</c>. Returns how many gateways it was sent to.
+    /// </summary>
+    Task<int> ServerEmitAsync(string eventName, object? data, CancellationToken cancellationToken = default);
+
     /// <summary>Closes one connection; false when it is not open.</summary>
     Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default);
 

@@ -8,7 +8,7 @@ using Realtime.Runtime.Hosting;
 
 namespace Realtime.Client.Operations;
 
-internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeClientOptions> options, IOptions<GrainRuntimeOptions> runtime) : IRealtimeCluster
+internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeClientOptions> options, IOptions<GrainRuntimeOptions> runtime, NodeIdentity node) : IRealtimeCluster
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -54,6 +54,17 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
         ArgumentException.ThrowIfNullOrEmpty(method);
         var arguments = args.Select(a => a is JsonElement element ? element : JsonSerializer.SerializeToElement(a, Json)).ToArray();
         return Session(connectionId).InvokeClient(method, arguments, timeout).WaitAsync(cancellationToken);
+    }
+
+    public Task<int> ServerEmitAsync(string eventName, object? data, CancellationToken cancellationToken = default)
+    {
+        if (Names.ValidateEvent(eventName) is { } error)
+        {
+            throw new ArgumentException($"Invalid event name: {error}", nameof(eventName));
+        }
+
+        var element = data is JsonElement json ? json : JsonSerializer.SerializeToElement(data, Json);
+        return grains.GetGrain<IHubGrain>(_hub).ServerEmit(eventName, element, node.Name).WaitAsync(cancellationToken);
     }
 
     public Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default) =>

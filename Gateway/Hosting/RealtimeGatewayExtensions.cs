@@ -32,6 +32,9 @@ public static class RealtimeGatewayExtensions
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, JwtAuthenticationHandler>(JwtAuthenticationHandler.SchemeName, null);
         services.AddSignalR(hubs => hubs.AddFilter<RealtimeHubFilter>());
         services.AddSingleton<GatewayReceiver>();
+        services.AddSingleton<ServerEvents>();
+        services.AddSingleton<IServerEvents>(static sp => sp.GetRequiredService<ServerEvents>());
+        services.AddHostedService<GatewayRegistration>();
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
 
         // The emitter and the cluster operations, for code hosted in the gateway; they share the gateway's limit.

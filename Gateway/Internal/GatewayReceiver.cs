@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Realtime.Gateway.Hosting;
 using Realtime.Grains;
 using Realtime.Runtime;
 
@@ -15,9 +16,12 @@ internal sealed class GatewayReceiver : IGatewayObserver
     private readonly ILogger<GatewayReceiver> _logger;
     private readonly Lazy<IGatewayObserver> _reference;
 
-    public GatewayReceiver(IGrainFactory grains, NodeIdentity node, ILogger<GatewayReceiver> logger)
+    private readonly ServerEvents _serverEvents;
+
+    public GatewayReceiver(IGrainFactory grains, NodeIdentity node, ServerEvents serverEvents, ILogger<GatewayReceiver> logger)
     {
         _logger = logger;
+        _serverEvents = serverEvents;
 
         // The node name, unique to this process's lifetime: when the node leaves the cluster, grains purge the
         // members recorded under this id, and never those of a restarted successor.
@@ -47,6 +51,12 @@ internal sealed class GatewayReceiver : IGatewayObserver
             GatewayLog.UnknownHub(_logger, delivery.Hub);
         }
 
+        return Task.CompletedTask;
+    }
+
+    public Task ServerEvent(string hub, string eventName, System.Text.Json.JsonElement data, string from)
+    {
+        _serverEvents.Raise(new ServerEvent(eventName, data, from));
         return Task.CompletedTask;
     }
 

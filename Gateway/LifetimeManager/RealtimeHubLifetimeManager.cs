@@ -666,6 +666,9 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         return Session(connectionId).Send(payload);
     }
 
+    /// <summary>Registers this gateway with the hub's grain (again, if an earlier attempt failed).</summary>
+    public Task RegisterGatewayAsync() => EnsureHubRegisteredAsync();
+
     private Task EnsureHubRegisteredAsync()
     {
         var registration = _hubRegistration;

@@ -12,6 +12,10 @@ public interface IGatewayObserver : IGrainObserver
     [OneWay]
     Task Deliver(Delivery delivery);
 
+    /// <summary>A server-to-server event, sent to every gateway of the hub but the sender's.</summary>
+    [OneWay]
+    Task ServerEvent(string hub, string eventName, System.Text.Json.JsonElement data, string from);
+
     /// <summary>The room was closed: its local members leave it and are told.</summary>
     [OneWay]
     Task RoomClosed(string hub, string roomKey);

@@ -13,6 +13,9 @@ public interface IHubGrain : IGrainWithStringKey
 
     Task RemoveGateway(string gatewayId);
 
+    /// <summary>Sends a server-to-server event to every gateway of the hub except <paramref name="from"/>; returns how many got it.</summary>
+    Task<int> ServerEmit(string eventName, System.Text.Json.JsonElement data, string from);
+
     /// <summary>Sends the payload to every connection of the hub except <paramref name="except"/>; returns its sequence number.</summary>
     Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except);
 }

@@ -33,6 +33,21 @@ public sealed class HubGrain : Grain, IHubGrain, IClusterNodeAware
         return Task.CompletedTask;
     }
 
+    public Task<int> ServerEmit(string eventName, System.Text.Json.JsonElement data, string from)
+    {
+        var sent = 0;
+        foreach (var (gatewayId, gateway) in _gateways)
+        {
+            if (gatewayId != from)
+            {
+                _ = gateway.ServerEvent(GetPrimaryKeyString(), eventName, data, from);
+                sent++;
+            }
+        }
+
+        return Task.FromResult(sent);
+    }
+
     public Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except)
     {
         var sequence = ++_sequence;

@@ -234,6 +234,7 @@ public sealed class MessageCodecTests
         public Task<bool> Disconnect() => throw new NotSupportedException();
         public Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout) => throw new NotSupportedException();
         public Task<JsonElement> InvokeClient(string method, JsonElement[] args, TimeSpan timeout) => throw new NotSupportedException();
+        public Task ServerEvent(string hub, string eventName, JsonElement data, string from) => throw new NotSupportedException();
     }
 
     private sealed class FakeActivator : IReferenceActivator

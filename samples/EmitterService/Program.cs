@@ -17,6 +17,7 @@ using Realtime.Runtime;
 //   leave <connectionId> <room>                       disconnect <connectionId>
 //   disconnect-user <userId>                          disconnect-room <namespace> <room>
 //   invoke <connectionId> <method> <timeoutSeconds> [<json argument> ...]   (asks the client and prints its answer)
+//   server-emit <event> <json>                        (to every gateway: server-to-server)
 var settings = args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToArray();
 var command = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
 if (command.Length == 0)
@@ -56,6 +57,7 @@ try
         ["disconnect", var id] => await cluster.DisconnectAsync(id),
         ["disconnect-user", var user] => await cluster.DisconnectUserAsync(user),
         ["disconnect-room", var ns, var room] => await cluster.DisconnectRoomAsync(ns, room),
+        ["server-emit", var name, var json] => await cluster.ServerEmitAsync(name, JsonSerializer.Deserialize<JsonElement>(json)),
         ["invoke", var id, var method, var seconds, .. var json] => await cluster.InvokeClientAsync(
             id,
             method,

@@ -134,7 +134,8 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    private string[] ClusterArguments() =>
+    /// <summary>The settings that make any process (a gateway in this test process, say) a node of this cluster.</summary>
+    public string[] ClusterArguments() =>
     [
         $"--Cluster:Redis=127.0.0.1:{_redisPort}", $"--Cluster:ClusterId={_clusterId}", "--Cluster:ListenAddress=127.0.0.1", "--Cluster:AdvertisedHost=127.0.0.1",
         "--Logging:LogLevel:Default=Information", "--Logging:LogLevel:Microsoft.AspNetCore=Warning", .. FastMembership,
