@@ -32,10 +32,11 @@ public interface IRealtimeCluster
     Task<System.Text.Json.JsonElement> InvokeClientAsync(string connectionId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Sends a server-to-server event to every gateway but this process (socket.io's <c>serverSideEmit</c>); gateway
-    /// code hears it through <c>IServerEvents</c>. Returns how many gateways it was sent to.
+    /// Sends a server-to-server event to every gateway but this process (socket.io's <c>serverSideEmit</c>), or to every
+    /// gateway with <paramref name="includeSelf"/>; gateway code hears it through <c>IServerEvents</c>. Returns how
+    /// many gateways it was sent to.
     /// </summary>
-    Task<int> ServerEmitAsync(string eventName, object? data, CancellationToken cancellationToken = default);
+    Task<int> ServerEmitAsync(string eventName, object? data, bool includeSelf = false, CancellationToken cancellationToken = default);
 
     /// <summary>Closes one connection; false when it is not open.</summary>
     Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default);

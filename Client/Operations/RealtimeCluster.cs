@@ -56,7 +56,7 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
         return Session(connectionId).InvokeClient(method, arguments, timeout).WaitAsync(cancellationToken);
     }
 
-    public Task<int> ServerEmitAsync(string eventName, object? data, CancellationToken cancellationToken = default)
+    public Task<int> ServerEmitAsync(string eventName, object? data, bool includeSelf = false, CancellationToken cancellationToken = default)
     {
         if (Names.ValidateEvent(eventName) is { } error)
         {
@@ -64,7 +64,7 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
         }
 
         var element = data is JsonElement json ? json : JsonSerializer.SerializeToElement(data, Json);
-        return grains.GetGrain<IHubGrain>(_hub).ServerEmit(eventName, element, node.Name).WaitAsync(cancellationToken);
+        return grains.GetGrain<IHubGrain>(_hub).ServerEmit(eventName, element, includeSelf ? "" : node.Name).WaitAsync(cancellationToken);
     }
 
     public Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default) =>

@@ -46,6 +46,12 @@ public static class HttpApi
             .WithSummary("Makes a connection join a room of its namespace.");
         api.MapDelete("/connections/{connectionId}/rooms/{room}", LeaveAsync)
             .WithSummary("Makes a connection leave a room of its namespace.");
+        api.MapPost("/connections/{connectionId}/invoke", InvokeClientAsync)
+            .WithSummary("Calls a method on a connection's client and returns its answer (SignalR client results).")
+            .Accepts<InvokeRequest>("application/json");
+        api.MapPost("/server-events", ServerEmitAsync)
+            .WithSummary("Sends a server-to-server event to every gateway.")
+            .Accepts<ServerEventRequest>("application/json");
         api.MapDelete("/connections/{connectionId}", DisconnectAsync)
             .WithSummary("Closes a connection.");
         api.MapDelete("/users/{userId}/connections", DisconnectUserAsync)
@@ -57,18 +63,8 @@ public static class HttpApi
 
     private static async Task<IResult> SendEventAsync(HttpRequest request, IRealtimeEmitter emitter, IOptions<GatewayOptions> gateway, CancellationToken cancellationToken)
     {
-        var body = await ReadBodyAsync(request, gateway.Value.MaxMessageBytes * 2, cancellationToken);
-        EventRequest? message;
-        try
-        {
-            message = JsonSerializer.Deserialize<EventRequest>(body, Json);
-        }
-        catch (JsonException ex)
-        {
-            throw new ApiException(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {ex.Message}");
-        }
-
-        if (message is null || string.IsNullOrEmpty(message.Event))
+        var message = await ReadJsonAsync<EventRequest>(request, gateway.Value.MaxMessageBytes * 2, cancellationToken);
+        if (string.IsNullOrEmpty(message.Event))
         {
             throw new ApiException(StatusCodes.Status400BadRequest, "The body needs an \"event\" name.");
         }
@@ -92,6 +88,59 @@ public static class HttpApi
         };
         await target.EmitAsync(message.Event, message.Data, cancellationToken);
         return Results.Accepted();
+    }
+
+    private static async Task<IResult> InvokeClientAsync(HttpRequest request, string connectionId, IRealtimeCluster cluster, IOptions<GatewayOptions> gateway, CancellationToken cancellationToken)
+    {
+        var body = await ReadJsonAsync<InvokeRequest>(request, gateway.Value.MaxMessageBytes * 2, cancellationToken);
+        if (string.IsNullOrEmpty(body.Method))
+        {
+            throw new ApiException(StatusCodes.Status400BadRequest, "The body needs a \"method\" name.");
+        }
+
+        var timeout = TimeSpan.FromSeconds(body.TimeoutSeconds ?? 10);
+        try
+        {
+            var answer = await cluster.InvokeClientAsync(connectionId, body.Method, [.. (body.Args ?? []).Select(a => (object?)a)], timeout, cancellationToken);
+            return Results.Ok(new { result = answer });
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ApiException(StatusCodes.Status404NotFound, ex.Message);
+        }
+        catch (Microsoft.AspNetCore.SignalR.HubException ex)
+        {
+            throw new ApiException(StatusCodes.Status502BadGateway, $"The client answered with an error: {ex.Message}");
+        }
+        catch (TimeoutException ex) when (ex.Message.Contains("did not answer", StringComparison.Ordinal))
+        {
+            throw new ApiException(StatusCodes.Status504GatewayTimeout, ex.Message);
+        }
+    }
+
+    private static async Task<IResult> ServerEmitAsync(HttpRequest request, IRealtimeCluster cluster, IOptions<GatewayOptions> gateway, CancellationToken cancellationToken)
+    {
+        var body = await ReadJsonAsync<ServerEventRequest>(request, gateway.Value.MaxMessageBytes * 2, cancellationToken);
+        if (string.IsNullOrEmpty(body.Event))
+        {
+            throw new ApiException(StatusCodes.Status400BadRequest, "The body needs an \"event\" name.");
+        }
+
+        // The caller is a service outside the cluster, so every gateway hears it, this one included.
+        return Results.Ok(new { gateways = await cluster.ServerEmitAsync(body.Event, body.Data, includeSelf: true, cancellationToken) });
+    }
+
+    private static async Task<T> ReadJsonAsync<T>(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        var body = await ReadBodyAsync(request, limit, cancellationToken);
+        try
+        {
+            return JsonSerializer.Deserialize<T>(body, Json) ?? throw new ApiException(StatusCodes.Status400BadRequest, "The body is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw new ApiException(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {ex.Message}");
+        }
     }
 
     private static async Task<IResult> PresenceAsync(IRealtimeCluster cluster, string? @namespace, string? room, bool? data, CancellationToken cancellationToken)
@@ -143,6 +192,17 @@ public static class HttpApi
 
         return buffer.ToArray();
     }
+
+    /// <summary>The body of <c>POST /connections/{connectionId}/invoke</c>.</summary>
+    /// <param name="Method">The client method to call.</param>
+    /// <param name="Args">Its arguments.</param>
+    /// <param name="TimeoutSeconds">How long to wait for the answer (default 10; less than <c>Runtime:ResponseTimeout</c>).</param>
+    public sealed record InvokeRequest(string Method, JsonElement[]? Args, double? TimeoutSeconds);
+
+    /// <summary>The body of <c>POST /server-events</c>.</summary>
+    /// <param name="Event">The event name gateway code listens for.</param>
+    /// <param name="Data">Any JSON.</param>
+    public sealed record ServerEventRequest(string Event, JsonElement? Data);
 
     /// <summary>The body of <c>POST /events</c>.</summary>
     /// <param name="Event">The event name the clients receive.</param>

@@ -13,7 +13,10 @@ public interface IHubGrain : IGrainWithStringKey
 
     Task RemoveGateway(string gatewayId);
 
-    /// <summary>Sends a server-to-server event to every gateway of the hub except <paramref name="from"/>; returns how many got it.</summary>
+    /// <summary>
+    /// Sends a server-to-server event to every gateway of the hub except the node <paramref name="from"/> (empty: to
+    /// all); returns how many got it.
+    /// </summary>
     Task<int> ServerEmit(string eventName, System.Text.Json.JsonElement data, string from);
 
     /// <summary>Sends the payload to every connection of the hub except <paramref name="except"/>; returns its sequence number.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Gateway;
@@ -64,6 +65,47 @@ public sealed class HttpApiTests : IAsyncLifetime
 
         await AssertStatusAsync(HttpStatusCode.NoContent, _http.DeleteAsync($"api/v1/connections/{aliceId}"));
         await alice.Closed.Within("the API to close the connection");
+    }
+
+    [Fact]
+    public async Task PostInvoke_ClientAnswersErrsOrStaysSilent_200Or502Or504()
+    {
+        await using var client = await _gateway.ConnectAsync("asked");
+        client.Answer("getLocation", args => args.Length == 0 ? throw new InvalidOperationException("no location") : new { city = args[0].GetString() });
+        await using var silent = await _gateway.ConnectAsync("silent");
+        var id = (await client.InvokeAsync("ConnectionId")).GetString()!;
+        var silentId = (await silent.InvokeAsync("ConnectionId")).GetString()!;
+
+        var answered = await _http.PostAsJsonAsync($"api/v1/connections/{id}/invoke", new { method = "getLocation", args = new[] { "Oslo" } }).Within("invoke");
+        var failed = await _http.PostAsJsonAsync($"api/v1/connections/{id}/invoke", new { method = "getLocation" }).Within("invoke with error");
+        var timedOut = await _http.PostAsJsonAsync($"api/v1/connections/{silentId}/invoke", new { method = "getLocation", timeoutSeconds = 0.5 }).Within("invoke timing out");
+        var unknown = await _http.PostAsJsonAsync("api/v1/connections/nobody/invoke", new { method = "getLocation" }).Within("invoke unknown");
+
+        Assert.Equal("Oslo", (await answered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("result").GetProperty("city").GetString());
+        Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+        Assert.Contains("no location", await DetailAsync(failed));
+        Assert.Equal(HttpStatusCode.GatewayTimeout, timedOut.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task PostServerEvents_FromAService_EveryGatewayHearsIt()
+    {
+        var heard = new TaskCompletionSource<Realtime.Gateway.Hosting.ServerEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = _gateway.Services.GetRequiredService<Realtime.Gateway.Hosting.IServerEvents>().On("cache_flush", e =>
+        {
+            heard.TrySetResult(e);
+            return Task.CompletedTask;
+        });
+        await Eventually.True(() => _http.PostAsJsonAsync("api/v1/server-events", new { @event = "probe" }).Result.IsSuccessStatusCode, "the gateway is registered");
+
+        var response = await _http.PostAsJsonAsync("api/v1/server-events", new { @event = "cache_flush", data = new { key = "users" } }).Within("server event");
+        var bad = await _http.PostAsJsonAsync("api/v1/server-events", new { data = 1 }).Within("server event without a name");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("gateways").GetInt32());
+        Assert.Equal("users", (await heard.Task.Within("the gateway to hear it")).Data.GetProperty("key").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }
 
     [Fact]
@@ -159,6 +201,8 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Contains("/api/v1/presence", paths);
         Assert.Contains("/api/v1/connections/{connectionId}/rooms/{room}", paths);
         Assert.Contains("/api/v1/users/{userId}/connections", paths);
+        Assert.Contains("/api/v1/connections/{connectionId}/invoke", paths);
+        Assert.Contains("/api/v1/server-events", paths);
     }
 
     [Fact]
