@@ -13,6 +13,12 @@ public sealed class ClusterOptions
     /// <summary>The Redis server holding the membership table, as <c>host:port</c>. Empty means an in-process table (tests only).</summary>
     public string? Redis { get; set; }
 
+    /// <summary>
+    /// For a client only: silo addresses (<c>host:port</c>) to use instead of the membership table, when this process
+    /// cannot reach Redis. The silos that answer are its view of the cluster.
+    /// </summary>
+    public string[] Silos { get; set; } = [];
+
     /// <summary>The host name or address other nodes reach this silo at.</summary>
     public string AdvertisedHost { get; set; } = "127.0.0.1";
 
@@ -81,6 +87,14 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
         if (!string.IsNullOrEmpty(options.Redis) && !RedisEndpoint.TryParse(options.Redis, out _, out _))
         {
             failures.Add($"Cluster:Redis must be host:port, not '{options.Redis}'.");
+        }
+
+        foreach (var silo in options.Silos)
+        {
+            if (!RedisEndpoint.TryParse(silo, out _, out _))
+            {
+                failures.Add($"Cluster:Silos holds '{silo}': each entry is host:port.");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(options.AdvertisedHost) || options.AdvertisedHost.Contains('@') || options.AdvertisedHost.Contains('/'))

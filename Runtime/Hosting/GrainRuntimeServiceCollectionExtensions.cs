@@ -94,6 +94,12 @@ public static class GrainRuntimeServiceCollectionExtensions
         services.TryAddSingleton<IMembershipTable>(static sp =>
         {
             var options = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            var identity = sp.GetRequiredService<NodeIdentity>();
+            if (string.IsNullOrEmpty(options.Redis) && options.Silos.Length > 0 && identity.Role == NodeRole.Client)
+            {
+                return new StaticMembershipTable(options.Silos, sp.GetRequiredService<MessageCenter>(), identity, options.ConnectTimeout);
+            }
+
             if (string.IsNullOrEmpty(options.Redis))
             {
                 return new InMemoryMembershipTable();

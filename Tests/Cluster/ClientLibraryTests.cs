@@ -85,6 +85,29 @@ public sealed class ClientLibraryTests
     }
 
     [Fact]
+    public async Task ServiceProcess_GivenSiloAddressesInsteadOfRedis_EmitsAndReadsPresence()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await using var a = await cluster.ConnectAsync(cluster.Gateways[0], "a");
+        await using var b = await cluster.ConnectAsync(cluster.Gateways[1], "b");
+        await a.InvokeAsync("Join", "lobby");
+        await b.InvokeAsync("Join", "lobby");
+        string[] settings =
+        [
+            .. cluster.ClusterArguments().Where(s => !s.StartsWith("--Cluster:Redis=", StringComparison.Ordinal)),
+            .. cluster.Silos.Select((silo, i) => $"--Cluster:Silos:{i}=127.0.0.1:{silo.ClusterPort}"),
+        ];
+
+        var (exitCode, output) = await cluster.RunServiceWithAsync(settings, "emit-room", "/", "lobby", "no_redis", "1");
+        var (_, presence) = await cluster.RunServiceWithAsync(settings, "presence", "/", "lobby");
+
+        Assert.True(exitCode == 0, output);
+        await a.WaitForAsync("event", e => Event(e) == "no_redis");
+        await b.WaitForAsync("event", e => Event(e) == "no_redis");
+        Assert.Equal(2, JsonSerializer.Deserialize<JsonElement[]>(presence.Split('\n')[^1])!.Length);
+    }
+
+    [Fact]
     public async Task ServiceProcess_JoinLeaveAndDisconnect_ActOnConnectionsOfAnyGateway()
     {
         await using var cluster = await TestCluster.StartAsync();

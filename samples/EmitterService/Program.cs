@@ -26,7 +26,7 @@ if (command.Length == 0)
     return 2;
 }
 
-var builder = Host.CreateApplicationBuilder(settings);
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = settings, ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace); // stdout carries only the result
 builder.Services.AddRealtimeClusterClient(builder.Configuration);

@@ -16,6 +16,7 @@ internal sealed class Connection
     private readonly CancellationTokenSource _closing = new();
     private readonly int _maxFrameBytes;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _identified = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Connection(IDuplexPipe pipe, bool isOutbound, int sendQueueCapacity, int maxFrameBytes, IDisposable? owned = null)
     {
@@ -38,6 +39,11 @@ internal sealed class Connection
     public NodeRole RemoteRole { get; set; }
 
     public Task Closed => _closed.Task;
+
+    /// <summary>Completes with the peer's node name when its hello arrives.</summary>
+    public Task<string> Identified => _identified.Task;
+
+    public void MarkIdentified(string node) => _identified.TrySetResult(node);
 
     /// <summary>Why the connection was closed on purpose (bad input from the peer), if it was.</summary>
     public string? CloseReason { get; set; }

@@ -113,6 +113,29 @@ internal sealed class MessageCenter : IReferenceActivator
         }
     }
 
+    /// <summary>
+    /// Dials a silo by address alone and learns its node name from its hello; the connection is kept for the traffic
+    /// that follows. Null when nothing answers in time.
+    /// </summary>
+    public async Task<string?> IdentifyAsync(string host, int port, TimeSpan timeout)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            var connection = await Connection.ConnectAsync(host, port, _options.SendQueueCapacity, _options.MaxFrameBytes, deadline.Token);
+            connection.TrySend(MessageCodec.EncodeHello(new Hello(NodeName, Role)));
+            _ = RunAsync(connection);
+            var name = await connection.Identified.WaitAsync(deadline.Token);
+            TransportLog.Connected(_logger, name);
+            return name;
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException or IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Serves a connection another node opened (Kestrel's connection handler calls this).</summary>
     public async Task AcceptAsync(ConnectionContext context)
     {
@@ -284,7 +307,7 @@ internal sealed class MessageCenter : IReferenceActivator
         {
             case FrameKind.Hello:
                 var hello = frame.Hello!;
-                if (connection.IsOutbound && hello.NodeName != connection.RemoteNode)
+                if (connection.IsOutbound && connection.RemoteNode is not null && hello.NodeName != connection.RemoteNode)
                 {
                     // A different generation answers at that address: the node we meant is gone.
                     connection.CloseReason = $"expected {connection.RemoteNode}, {hello.NodeName} answered";
@@ -295,6 +318,7 @@ internal sealed class MessageCenter : IReferenceActivator
                 connection.RemoteNode = hello.NodeName;
                 connection.RemoteRole = hello.Role;
                 Register(connection);
+                connection.MarkIdentified(hello.NodeName);
                 break;
             case FrameKind.Request or FrameKind.OneWay:
                 // Resolved here, not injected: the router itself sends through this message center.

@@ -24,6 +24,9 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>The port the process serves HTTP (or Redis) on.</summary>
     public int Port { get; }
 
+    /// <summary>A silo's node-to-node port.</summary>
+    public int ClusterPort { get; set; }
+
     public int Id => _process.Id;
 
     public bool HasExited => _process.HasExited;
@@ -62,6 +65,12 @@ public sealed class NodeProcess : IAsyncDisposable
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        // A .NET host reads appsettings.json from its content root; run it in its own folder, not the tests'.
+        if (info.ArgumentList.FirstOrDefault(a => a.EndsWith(".dll", StringComparison.Ordinal)) is { } assembly)
+        {
+            info.WorkingDirectory = Path.GetDirectoryName(assembly)!;
         }
 
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";

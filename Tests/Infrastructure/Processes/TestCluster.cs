@@ -65,6 +65,7 @@ public sealed class TestCluster : IAsyncDisposable
             "dotnet",
             [Build.Output("Silo", "Realtime.Silo.dll"), .. ClusterArguments(), $"--Cluster:SiloPort={siloPort}", $"--Silo:HttpPort={httpPort}"],
             httpPort);
+        silo.ClusterPort = siloPort;
         lock (_silos)
         {
             _silos.Add(silo);
@@ -96,16 +97,28 @@ public sealed class TestCluster : IAsyncDisposable
     /// Runs the sample internal service (<c>samples/EmitterService</c>) as a separate client process of this cluster
     /// and returns its exit code, its result (standard output) and, when it failed, its error output too.
     /// </summary>
-    public async Task<(int ExitCode, string Output)> RunServiceAsync(params string[] command)
+    public Task<(int ExitCode, string Output)> RunServiceAsync(params string[] command) => RunServiceWithAsync(ClusterArguments(), command);
+
+    /// <summary>The same, with the settings given instead of this cluster's (a fixed list of silos, say).</summary>
+    public async Task<(int ExitCode, string Output)> RunServiceWithAsync(IEnumerable<string> settings, params string[] command)
     {
         var service = NodeProcess.Start(
             "service",
             "dotnet",
-            [Build.Output(Path.Combine("samples", "EmitterService"), "Realtime.Samples.Emitter.dll"), .. ClusterArguments(), "--Runtime:NodeName=service", .. command],
+            [Build.Output(Path.Combine("samples", "EmitterService"), "Realtime.Samples.Emitter.dll"), .. settings, "--Runtime:NodeName=service", .. command],
             0);
         await using (service)
         {
-            var exitCode = await service.WaitForExitCodeAsync(TimeSpan.FromSeconds(60));
+            int exitCode;
+            try
+            {
+                exitCode = await service.WaitForExitCodeAsync(TimeSpan.FromSeconds(60));
+            }
+            catch (TimeoutException ex)
+            {
+                throw new TimeoutException($"{ex.Message} It printed:{Environment.NewLine}{Tail(service.Output)}");
+            }
+
             return (exitCode, (exitCode == 0 ? service.StandardOutput : service.Output).Trim());
         }
     }
