@@ -15,6 +15,9 @@ public interface IRealtimeCluster
     /// <summary>The connections of a namespace, on every gateway.</summary>
     Task<IReadOnlyList<PresenceEntry>> NamespacePresenceAsync(string @namespace, bool withData = false, CancellationToken cancellationToken = default);
 
+    /// <summary>How many connections a namespace has, or one of its rooms when <paramref name="room"/> is given.</summary>
+    Task<int> CountAsync(string @namespace, string? room = null, CancellationToken cancellationToken = default);
+
     /// <summary>What the cluster knows of one connection, or null when it is not open.</summary>
     Task<SessionInfo?> GetConnectionAsync(string connectionId, CancellationToken cancellationToken = default);
 

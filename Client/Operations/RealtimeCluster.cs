@@ -27,6 +27,11 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
         return await PresenceAsync(members, withData, cancellationToken);
     }
 
+    public Task<int> CountAsync(string @namespace, string? room = null, CancellationToken cancellationToken = default) =>
+        (room is null
+            ? grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(_hub, Checked.Namespace(@namespace))).MemberCount()
+            : Room(@namespace, room).MemberCount()).WaitAsync(cancellationToken);
+
     public Task<SessionInfo?> GetConnectionAsync(string connectionId, CancellationToken cancellationToken = default) =>
         Session(connectionId).Get().WaitAsync(cancellationToken);
 

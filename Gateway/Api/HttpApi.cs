@@ -42,6 +42,8 @@ public static class HttpApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         api.MapGet("/presence", PresenceAsync)
             .WithSummary("The connections of a namespace, or of one of its rooms, on every gateway.");
+        api.MapGet("/presence/count", CountAsync)
+            .WithSummary("How many connections a namespace, or one of its rooms, has.");
         api.MapPut("/connections/{connectionId}/rooms/{room}", JoinAsync)
             .WithSummary("Makes a connection join a room of its namespace.");
         api.MapDelete("/connections/{connectionId}/rooms/{room}", LeaveAsync)
@@ -151,6 +153,9 @@ public static class HttpApi
             : await cluster.RoomPresenceAsync(ns, room, data ?? false, cancellationToken);
         return Results.Ok(entries);
     }
+
+    private static async Task<IResult> CountAsync(IRealtimeCluster cluster, string? @namespace, string? room, CancellationToken cancellationToken) =>
+        Results.Ok(new { count = await cluster.CountAsync(@namespace ?? GrainKeys.DefaultNamespace, room, cancellationToken) });
 
     private static async Task<IResult> JoinAsync(IRealtimeCluster cluster, string connectionId, string room, CancellationToken cancellationToken) =>
         Found(await cluster.JoinAsync(connectionId, room, cancellationToken), connectionId);

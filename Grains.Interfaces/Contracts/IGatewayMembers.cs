@@ -10,4 +10,7 @@ public interface IGatewayMembers : IGrainWithStringKey
     /// re-asserts its members when the ring moves the grain to another silo. Returns the member count.
     /// </summary>
     Task<int> SyncGateway(string gatewayId, IReadOnlyList<Member> members, IGatewayObserver gateway);
+
+    /// <summary>How many members there are, on every gateway, without listing them.</summary>
+    Task<int> MemberCount();
 }

@@ -49,6 +49,8 @@ public abstract class MemberGroupGrain : Grain, IClusterNodeAware
 
     private protected Task<IReadOnlyList<Member>> ListMembers() => Task.FromResult(_members.Members());
 
+    public Task<int> MemberCount() => Task.FromResult(_members.Count);
+
     public Task<int> SyncGateway(string gatewayId, IReadOnlyList<Member> members, IGatewayObserver gateway)
     {
         _members.ReplaceGateway(gatewayId, members, gateway);

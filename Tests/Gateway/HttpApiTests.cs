@@ -59,6 +59,10 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Equal(["lobby"], await alice.InvokeAsync<string[]>("Rooms"));
         var presence = await _http.GetFromJsonAsync<JsonElement[]>("api/v1/presence?namespace=/ops&room=lobby&data=true");
         Assert.Equal(aliceId, Assert.Single(presence!).GetProperty("connectionId").GetString());
+        var roomCount = await _http.GetFromJsonAsync<JsonElement>("api/v1/presence/count?namespace=/ops&room=lobby");
+        var namespaceCount = await _http.GetFromJsonAsync<JsonElement>("api/v1/presence/count?namespace=/ops");
+        Assert.Equal(1, roomCount.GetProperty("count").GetInt32());
+        Assert.Equal(1, namespaceCount.GetProperty("count").GetInt32());
 
         await AssertStatusAsync(HttpStatusCode.NoContent, _http.DeleteAsync($"api/v1/connections/{aliceId}/rooms/lobby"));
         Assert.Empty(await alice.InvokeAsync<string[]>("Rooms"));
