@@ -34,6 +34,7 @@ internal sealed class MembershipAgent : IHostedLifecycleService
     private readonly Dictionary<string, (DateTimeOffset Value, DateTimeOffset ObservedAt)> _aliveSeen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _missedProbes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _missingSince = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
     private readonly TaskCompletionSource _left = new();
@@ -199,7 +200,21 @@ internal sealed class MembershipAgent : IHostedLifecycleService
         }
     }
 
+    /// <summary>Reads the table and publishes the view; one refresh at a time, as the loop and the lifecycle both refresh.</summary>
     private async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await _refreshing.WaitAsync(cancellationToken);
+        try
+        {
+            await RefreshOnceAsync(cancellationToken);
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+
+    private async Task RefreshOnceAsync(CancellationToken cancellationToken)
     {
         MembershipSnapshot snapshot;
         try
