@@ -1,0 +1,64 @@
+using Realtime.Gateway.SocketIO.Protocol;
+
+namespace Realtime.Tests.SocketIO;
+
+public sealed class EngineIOCodecTests
+{
+    [Theory]
+    [InlineData("4hello", EngineIOPacketType.Message, "hello")]
+    [InlineData("2", EngineIOPacketType.Ping, "")]
+    [InlineData("3probe", EngineIOPacketType.Pong, "probe")]
+    [InlineData("5", EngineIOPacketType.Upgrade, "")]
+    [InlineData("6", EngineIOPacketType.Noop, "")]
+    [InlineData("1", EngineIOPacketType.Close, "")]
+    [InlineData("0{\"sid\":\"x\"}", EngineIOPacketType.Open, "{\"sid\":\"x\"}")]
+    public void DecodeEncode_SpecExamples_RoundTrip(string text, EngineIOPacketType type, string data)
+    {
+        var packet = EngineIOCodec.Decode(text);
+
+        Assert.Equal(type, packet.Type);
+        Assert.Equal(data, packet.Text);
+        Assert.Equal(text, EngineIOCodec.Encode(packet));
+    }
+
+    [Theory]
+    [InlineData("", "cannot be empty")]
+    [InlineData("7", "not an Engine.IO packet type")]
+    [InlineData("x4", "not an Engine.IO packet type")]
+    public void Decode_Malformed_SaysWhy(string text, string expected) =>
+        Assert.Contains(expected, Assert.Throws<ProtocolException>(() => EngineIOCodec.Decode(text)).Message);
+
+    [Fact]
+    public void DecodePayload_TextAndBase64Binary_SplitsOnRecordSeparator()
+    {
+        var packets = EngineIOCodec.DecodePayload("4hello\u001ebAQID\u001e2");
+
+        Assert.Equal(3, packets.Count);
+        Assert.Equal("hello", packets[0].Text);
+        Assert.Equal(new byte[] { 1, 2, 3 }, packets[1].Binary!.Value.ToArray());
+        Assert.Equal(EngineIOPacketType.Ping, packets[2].Type);
+    }
+
+    [Fact]
+    public void EncodePayload_TextAndBinary_IsWhatDecodePayloadReads()
+    {
+        EngineIOPacket[] packets = [EngineIOPacket.Message("héllo"), EngineIOPacket.BinaryMessage(new byte[] { 255, 0, 7 }), new(EngineIOPacketType.Noop, "")];
+
+        var payload = EngineIOCodec.EncodePayload(packets);
+
+        Assert.Equal("4héllo\u001eb/wAH\u001e6", payload);
+        var decoded = EngineIOCodec.DecodePayload(payload);
+        Assert.Equal(new byte[] { 255, 0, 7 }, decoded[1].Binary!.Value.ToArray());
+    }
+
+    [Theory]
+    [InlineData("4a\u001ebnot*base64", "not valid base64")]
+    [InlineData("4a\u001e\u001e4b", "cannot be empty")]
+    [InlineData("9", "not an Engine.IO packet type")]
+    public void DecodePayload_Malformed_SaysWhy(string payload, string expected) =>
+        Assert.Contains(expected, Assert.Throws<ProtocolException>(() => EngineIOCodec.DecodePayload(payload)).Message);
+
+    [Fact]
+    public void DecodePayload_TooManyPackets_IsRefused() =>
+        Assert.Contains("more than 3 packets", Assert.Throws<ProtocolException>(() => EngineIOCodec.DecodePayload("2\u001e2\u001e2\u001e2", maxPackets: 3)).Message);
+}

@@ -1,0 +1,64 @@
+using Realtime.Gateway.SocketIO.Protocol;
+
+namespace Realtime.Tests.SocketIO;
+
+public sealed class SocketIOCodecTests
+{
+    public static TheoryData<string, SocketIOPacketType, string, long?, int, string?> SpecExamples => new()
+    {
+        { "0", SocketIOPacketType.Connect, "/", null, 0, null },
+        { "0/admin,{\"token\":\"123\"}", SocketIOPacketType.Connect, "/admin", null, 0, "{\"token\":\"123\"}" },
+        { "1/admin,", SocketIOPacketType.Disconnect, "/admin", null, 0, null },
+        { "2[\"hello\",1]", SocketIOPacketType.Event, "/", null, 0, "[\"hello\",1]" },
+        { "2/admin,456[\"project:delete\",123]", SocketIOPacketType.Event, "/admin", 456, 0, "[\"project:delete\",123]" },
+        { "3/admin,456[]", SocketIOPacketType.Ack, "/admin", 456, 0, "[]" },
+        { "4{\"message\":\"Not authorized\"}", SocketIOPacketType.ConnectError, "/", null, 0, "{\"message\":\"Not authorized\"}" },
+        { "51-[\"hello\",{\"_placeholder\":true,\"num\":0}]", SocketIOPacketType.BinaryEvent, "/", null, 1, "[\"hello\",{\"_placeholder\":true,\"num\":0}]" },
+        { "61-/admin,456[{\"_placeholder\":true,\"num\":0}]", SocketIOPacketType.BinaryAck, "/admin", 456, 1, "[{\"_placeholder\":true,\"num\":0}]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SpecExamples))]
+    public void DecodeEncode_SpecExamples_RoundTrip(string text, SocketIOPacketType type, string @namespace, long? ackId, int attachments, string? data)
+    {
+        var packet = SocketIOCodec.Decode(text);
+
+        Assert.Equal(type, packet.Type);
+        Assert.Equal(@namespace, packet.Namespace);
+        Assert.Equal(ackId, packet.AckId);
+        Assert.Equal(attachments, packet.Attachments);
+        Assert.Equal(data, packet.Data?.GetRawText());
+        Assert.Equal(text.TrimEnd(','), SocketIOCodec.Encode(packet).TrimEnd(','));
+    }
+
+    public static TheoryData<string, string> Malformed => new()
+    {
+        { "", "cannot be empty" },
+        { "9[\"x\"]", "not a Socket.IO packet type" },
+        { "2", "Event packet cannot carry nothing" },
+        { "2{\"a\":1}", "Event packet cannot carry a JSON object" },
+        { "2[]", "Event packet cannot carry an empty array" },
+        { "2[\"disconnect\"]", "cannot carry an array starting with \"disconnect\"" },
+        { "2[{\"not\":\"a name\"}]", "Event packet cannot carry" },
+        { "0[1]", "Connect packet cannot carry a JSON array" },
+        { "1[\"x\"]", "Disconnect packet cannot carry" },
+        { "3{}", "Ack packet cannot carry a JSON object" },
+        { "5[\"x\"]", "attachment count followed by '-'" },
+        { "2[\"x\"", "not valid JSON" },
+        { "2abc", "not valid JSON" },
+        { "2/admin,99999999999999999999[\"x\"]", "too large" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Malformed))]
+    public void Decode_Malformed_SaysWhy(string text, string expected) =>
+        Assert.Contains(expected, Assert.Throws<ProtocolException>(() => SocketIOCodec.Decode(text)).Message);
+
+    [Fact]
+    public void Encode_EventWithAckOnDefaultNamespace_OmitsTheNamespace()
+    {
+        var packet = new SocketIOPacket(SocketIOPacketType.Event, "/", System.Text.Json.JsonSerializer.SerializeToElement(new object[] { "my_event", new { data = "hi" } }), 12);
+
+        Assert.Equal("212[\"my_event\",{\"data\":\"hi\"}]", SocketIOCodec.Encode(packet));
+    }
+}
