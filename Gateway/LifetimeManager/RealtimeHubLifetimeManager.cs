@@ -24,7 +24,7 @@ namespace Realtime.Gateway.LifetimeManager;
 /// SignalR's group API addresses rooms of the default namespace <c>/</c>; namespaced rooms are reached through the
 /// methods of this class that take a namespace.
 /// </summary>
-internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalHub where THub : Hub
+internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalHub where THub : Hub
 {
     /// <summary>The client method a member of a closed room is called with (argument: the room name).</summary>
     public const string RoomClosedMethod = "roomClosed";
@@ -212,45 +212,6 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         return Task.WhenAll(sends);
     }
 
-    /// <summary>
-    /// SignalR client results: calls a method on one connection's client and waits for its answer. A connection on
-    /// another gateway is reached through its session grain, within <see cref="GatewayOptions.ClientResultTimeout"/>.
-    /// </summary>
-    public override async Task<T> InvokeConnectionAsync<T>(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default)
-    {
-        if (_connections.TryGetValue(connectionId, out var local))
-        {
-            return await InvokeLocalAsync<T>(local, methodName, args, cancellationToken);
-        }
-
-        var arguments = args.Select(a => a is JsonElement element ? element : JsonSerializer.SerializeToElement(a, ClientResultJson)).ToArray();
-        var answer = await Session(connectionId).InvokeClient(methodName, arguments, _clientResultTimeout).WaitAsync(cancellationToken);
-        return answer.Deserialize<T>(ClientResultJson)!;
-    }
-
-    public override Task SetConnectionResultAsync(string connectionId, CompletionMessage result)
-    {
-        if (result.InvocationId is { } id && _clientResults.TryGetValue(id, out var pending) && pending.ConnectionId == connectionId)
-        {
-            if (result.HasResult)
-            {
-                pending.Complete(result.Result);
-            }
-            else
-            {
-                pending.Fail(new HubException(result.Error ?? "The client answered with an error."));
-            }
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public override bool TryGetReturnType(string invocationId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Type? type)
-    {
-        type = _clientResults.TryGetValue(invocationId, out var pending) ? pending.Type : null;
-        return type is not null;
-    }
-
     public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
         JoinRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
 
@@ -327,95 +288,11 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         return Session(connectionId).SetData(data);
     }
 
-    void ILocalHub.Deliver(Delivery delivery)
-    {
-        var message = ToHubMessage(delivery.Payload);
-        var except = delivery.Except;
-        switch (delivery.Target)
-        {
-            case DeliveryTarget.Connection:
-                if (_connections.TryGetValue(delivery.Key, out var target))
-                {
-                    Write(target.Context, message);
-                }
-
-                return;
-            case DeliveryTarget.Hub:
-                foreach (var (connectionId, local) in _connections)
-                {
-                    if (local.Rejection is null && !IsExcluded(except, connectionId))
-                    {
-                        Write(local.Context, message);
-                    }
-                }
-
-                return;
-        }
-
-        var index = delivery.Target switch
-        {
-            DeliveryTarget.Room => _rooms,
-            DeliveryTarget.Namespace => _namespaces,
-            _ => _users,
-        };
-        var members = index.Members(delivery.Key);
-        if (members is null)
-        {
-            return;
-        }
-
-        foreach (var (connectionId, connection) in members)
-        {
-            if (!IsExcluded(except, connectionId))
-            {
-                Write(connection, message);
-            }
-        }
-    }
-
-    void ILocalHub.RoomClosed(string roomKey)
-    {
-        var members = _rooms.RemoveAll(roomKey);
-        if (members is null)
-        {
-            return;
-        }
-
-        var notice = new SerializedHubMessage(new InvocationMessage(RoomClosedMethod, [GrainKeys.RoomName(roomKey)]));
-        foreach (var (connectionId, connection) in members)
-        {
-            if (_connections.TryGetValue(connectionId, out var local) && local.RemoveRoom(roomKey))
-            {
-                _ = ForgetRoomAsync(connectionId, roomKey);
-            }
-
-            Write(connection, notice);
-        }
-    }
-
     Task<bool> ILocalHub.JoinLocalAsync(string connectionId, string roomKey) =>
         _connections.TryGetValue(connectionId, out var local) ? JoinLocalAsync(local, roomKey) : Task.FromResult(false);
 
     Task<bool> ILocalHub.LeaveLocalAsync(string connectionId, string roomKey) =>
         _connections.TryGetValue(connectionId, out var local) ? LeaveLocalAsync(local, roomKey) : Task.FromResult(false);
-
-    async Task<JsonElement> ILocalHub.InvokeClientLocalAsync(string connectionId, string method, JsonElement[] args, TimeSpan timeout)
-    {
-        if (!_connections.TryGetValue(connectionId, out var local))
-        {
-            throw new InvalidOperationException($"Connection {connectionId} is not on this gateway.");
-        }
-
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            return await InvokeLocalAsync<JsonElement>(local, method, [.. args.Cast<object?>()], deadline.Token);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The client of connection {connectionId} did not answer {method} within {timeout.TotalSeconds:0.###} s.");
-        }
-    }
 
     bool ILocalHub.DisconnectLocal(string connectionId)
     {
@@ -438,165 +315,6 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         catch (MessageTooLargeException ex)
         {
             throw new HubException(ex.Message);
-        }
-    }
-
-    /// <summary>
-    /// The ring moved some grains to other silos (one died, joined or left): every grain this gateway has state in
-    /// and that now lives elsewhere is told that state again, one call per grain. The grain on its new silo thus
-    /// has every member it had, and no client has to join again. Silos learn of a change a little apart from each
-    /// other, so a call that fails is tried again, until it succeeds or a newer change takes over.
-    /// </summary>
-    private async Task ReassertAsync(ClusterMembershipChange change)
-    {
-        var generation = Interlocked.Increment(ref _reassertGeneration);
-        var pending = ReassertCalls(change);
-        var delay = TimeSpan.FromMilliseconds(250);
-        for (var attempt = 1; pending.Count > 0; attempt++)
-        {
-            var results = await Task.WhenAll(pending.Select(TryCallAsync));
-            var failed = pending.Where((_, i) => results[i] is not null).ToList();
-            GatewayLog.Reasserted(_logger, pending.Count - failed.Count, failed.Count);
-            if (failed.Count == 0 || attempt == 20 || generation != Volatile.Read(ref _reassertGeneration))
-            {
-                if (failed.Count > 0 && generation == Volatile.Read(ref _reassertGeneration))
-                {
-                    GatewayLog.ReassertFailed(_logger, results.First(r => r is not null)!);
-                }
-
-                return;
-            }
-
-            await Task.Delay(delay);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
-            pending = failed;
-        }
-    }
-
-    private static async Task<Exception?> TryCallAsync(Func<Task> call)
-    {
-        try
-        {
-            await call();
-            return null;
-        }
-        catch (Exception ex)
-        {
-            return ex;
-        }
-    }
-
-    private List<Func<Task>> ReassertCalls(ClusterMembershipChange change)
-    {
-        var gateway = _receiver.Reference;
-        var calls = new List<Func<Task>>();
-        if (_hubRegistration is not null && change.Moved(_grains.GetGrain<IHubGrain>(HubName).GetGrainId()))
-        {
-            calls.Add(() =>
-            {
-                _hubRegistration = null;
-                return EnsureHubRegisteredAsync();
-            });
-        }
-
-        foreach (var (connectionId, local) in _connections)
-        {
-            var session = Session(connectionId);
-            if (local.Rejection is null && change.Moved(session.GetGrainId()))
-            {
-                calls.Add(() => local.IsClosed
-                    ? Task.CompletedTask
-                    : session.Open(new SessionInfo(HubName, local.Namespace, local.Member, local.RoomKeys(), local.Data), gateway));
-            }
-        }
-
-        AddResyncCalls(change, _rooms, key => Room(key), calls);
-        AddResyncCalls(change, _namespaces, key => _grains.GetGrain<INamespaceGrain>(key), calls);
-        AddResyncCalls(change, _users, key => _grains.GetGrain<IUserGrain>(key), calls);
-        return calls;
-    }
-
-    private void AddResyncCalls(ClusterMembershipChange change, LocalIndex index, Func<string, IGatewayMembers> grainOf, List<Func<Task>> calls)
-    {
-        foreach (var key in index.Keys)
-        {
-            var grain = grainOf(key);
-            if (change.Moved(grain.GetGrainId()))
-            {
-                // The members are read when the call is made, so a retry carries joins and leaves made meanwhile.
-                calls.Add(() => grain.SyncGateway(GatewayId, LocalMembers(index, key), _receiver.Reference));
-            }
-        }
-    }
-
-    private List<Member> LocalMembers(LocalIndex index, string key)
-    {
-        var members = new List<Member>();
-        if (index.Members(key) is { } connections)
-        {
-            foreach (var (connectionId, _) in connections)
-            {
-                if (_connections.TryGetValue(connectionId, out var local))
-                {
-                    members.Add(local.Member);
-                }
-            }
-        }
-
-        return members;
-    }
-
-    /// <summary>
-    /// Tells every client to reconnect (to another gateway) before this one stops. It runs while the host is
-    /// stopping and waits, briefly, for the close messages to be written: SignalR closes connections on stopping
-    /// too, and a connection closed first would never hear why.
-    /// </summary>
-    private void CloseForShutdown()
-    {
-        var close = new CloseMessage("The gateway is shutting down; reconnect.", allowReconnect: true);
-        var writes = new List<Task>();
-        foreach (var (_, local) in _connections)
-        {
-            writes.Add(local.Context.WriteAsync(close).AsTask());
-        }
-
-        try
-        {
-            Task.WaitAll(writes.ToArray(), TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-            // Some connections were already going away.
-        }
-
-        // A client closes on its own when told; give the frames time to leave before SignalR aborts what is left
-        // (aborting here would cut the transport before it sent them).
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
-        while (!_connections.IsEmpty && DateTime.UtcNow < deadline)
-        {
-            Thread.Sleep(20);
-        }
-    }
-
-    private async Task<T> InvokeLocalAsync<T>(LocalConnection local, string methodName, object?[] args, CancellationToken cancellationToken)
-    {
-        var id = "r" + Interlocked.Increment(ref _nextClientResult).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var pending = new PendingClientResult(local.Context.ConnectionId, typeof(T));
-        _clientResults[id] = pending;
-        try
-        {
-            using var cancel = cancellationToken.Register(static p => ((PendingClientResult)p!).Cancel(), pending);
-            if (local.IsClosed)
-            {
-                throw new HubException("The connection closed before the client answered.");
-            }
-
-            await local.Context.WriteAsync(new InvocationMessage(id, methodName, args), cancellationToken);
-            return (T)(await pending.Task)!;
-        }
-        finally
-        {
-            _clientResults.TryRemove(id, out _);
         }
     }
 
@@ -713,57 +431,6 @@ internal sealed class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub
         }
 
         return GrainKeys.Room(HubName, @namespace, room);
-    }
-
-    private static SerializedHubMessage ToHubMessage(SerializedPayload payload)
-    {
-        var messages = new SerializedMessage[payload.Protocols.Count];
-        for (var i = 0; i < messages.Length; i++)
-        {
-            var protocolPayload = payload.Protocols[i];
-            messages[i] = new SerializedMessage(protocolPayload.Protocol, protocolPayload.Bytes);
-        }
-
-        return new SerializedHubMessage(messages);
-    }
-
-    private static bool IsExcluded(IReadOnlyList<string>? except, string connectionId)
-    {
-        if (except is null)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < except.Count; i++)
-        {
-            if (string.Equals(except[i], connectionId, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private void Write(HubConnectionContext connection, SerializedHubMessage message)
-    {
-        var write = connection.WriteAsync(message);
-        if (!write.IsCompletedSuccessfully)
-        {
-            _ = ObserveAsync(write, connection.ConnectionId);
-        }
-    }
-
-    private async Task ObserveAsync(ValueTask write, string connectionId)
-    {
-        try
-        {
-            await write;
-        }
-        catch (Exception ex)
-        {
-            GatewayLog.WriteFailed(_logger, connectionId, ex);
-        }
     }
 
     private ISessionGrain Session(string connectionId) => _grains.GetGrain<ISessionGrain>(GrainKeys.Session(HubName, connectionId));
