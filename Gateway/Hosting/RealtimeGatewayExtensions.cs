@@ -31,6 +31,10 @@ public static class RealtimeGatewayExtensions
         services.AddAuthentication(JwtAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, JwtAuthenticationHandler>(JwtAuthenticationHandler.SchemeName, null);
         services.AddSignalR(hubs => hubs.AddFilter<RealtimeHubFilter>());
+
+        // The JSON protocol, wrapped so that a malformed frame gets an error and the connection goes on.
+        services.RemoveAll<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ResilientJsonHubProtocol>());
         services.AddSingleton<GatewayReceiver>();
         services.AddSingleton<ServerEvents>();
         services.AddSingleton<IServerEvents>(static sp => sp.GetRequiredService<ServerEvents>());

@@ -135,20 +135,35 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     }
 
     [Fact]
-    public async Task MalformedFrame_ClosesOnlyThatConnection()
+    public async Task MalformedFrame_WithAnInvocationId_ErrorToThatCallAndTheConnectionGoesOn()
     {
         var ns = GatewayFixture.Unique("malformed");
         await using var alice = await Gateway.ConnectAsync("alice", ns);
         await using var bob = await Gateway.ConnectAsync("bob", ns);
         await bob.InvokeAsync("Join", "lobby");
 
-        await alice.SendRawAsync("{ this is not json");
-        var reason = await alice.Closed.Within("the malformed connection to close");
+        var error = await Assert.ThrowsAsync<HubErrorException>(() => alice.InvokeRawAsync("""{"type":1,"invocationId":"bad-1","target":"Echo","arguments":[}""", "bad-1"));
 
-        Assert.NotNull(reason);
-        Assert.Contains("Connection closed with an error", reason);
-        await bob.InvokeAsync("SendToRoom", "lobby", "still", "here");
-        await bob.WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == "still");
+        Assert.Contains("The frame is not a valid message", error.Message);
+        Assert.False(alice.Closed.IsCompleted);
+        await AssertStillWorksAsync(alice, bob);
+    }
+
+    [Theory]
+    [InlineData("{ this is not json")]
+    [InlineData("[1,2,3]")]
+    [InlineData("{\"type\":\"one\"}")]
+    public async Task MalformedFrame_WithoutAnId_IsSkippedAndTheConnectionGoesOn(string frame)
+    {
+        var ns = GatewayFixture.Unique("garbage");
+        await using var alice = await Gateway.ConnectAsync("alice", ns);
+        await using var bob = await Gateway.ConnectAsync("bob", ns);
+        await bob.InvokeAsync("Join", "lobby");
+
+        await alice.SendRawAsync(frame);
+
+        await AssertStillWorksAsync(alice, bob);
+        Assert.False(alice.Closed.IsCompleted);
     }
 
     [Fact]

@@ -89,6 +89,15 @@ public sealed class SignalRTestClient : IAsyncDisposable
     /// <summary>Sends a raw frame (a record separator is appended): for malformed-input tests.</summary>
     public Task SendRawAsync(string frame) => SendFrameAsync(frame);
 
+    /// <summary>Sends a raw frame and waits for the completion the server sends for <paramref name="invocationId"/>.</summary>
+    public async Task<JsonElement> InvokeRawAsync(string frame, string invocationId)
+    {
+        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[invocationId] = completion;
+        await SendFrameAsync(frame);
+        return await completion.Task.Within($"{Name}: the answer to raw invocation {invocationId}");
+    }
+
     /// <summary>Everything received so far on <paramref name="target"/>.</summary>
     public IReadOnlyList<ReceivedInvocation> ReceivedOn(string target)
     {
