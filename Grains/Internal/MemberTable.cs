@@ -10,8 +10,6 @@ internal sealed class MemberTable
 
     public int Count { get; private set; }
 
-    public int GatewayCount => _gateways.Count;
-
     public void Add(Member member, IGatewayObserver gateway)
     {
         if (!_gateways.TryGetValue(member.GatewayId, out var members))

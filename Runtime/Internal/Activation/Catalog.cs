@@ -73,8 +73,6 @@ internal sealed class Catalog
         }
     }
 
-    public bool IsActive(GrainId id) => _activations.ContainsKey(id);
-
     /// <summary>Routes a message again, after the activation it was queued at went away.</summary>
     public void Reroute(Message message) => (_router ??= _services.GetRequiredService<IMessageRouter>()).Route(message);
 

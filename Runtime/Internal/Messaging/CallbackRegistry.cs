@@ -24,8 +24,6 @@ internal sealed class CallbackRegistry : IDisposable
         _scan = time.CreateTimer(static s => ((CallbackRegistry)s!).FailExpired(), this, period, period);
     }
 
-    public int Count => _pending.Count;
-
     public DateTimeOffset Now => _time.GetUtcNow();
 
     public long Register(PendingCall call)

@@ -46,8 +46,6 @@ internal sealed class MessageCenter : IReferenceActivator
 
     public NodeRole Role { get; }
 
-    public IEnumerable<string> ConnectedNodes => _connections.Keys;
-
     public bool IsConnected(string node) => _connections.ContainsKey(node);
 
     /// <summary>Sends a message to a node, dialling it when it is a silo with no connection yet.</summary>

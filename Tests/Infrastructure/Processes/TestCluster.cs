@@ -134,11 +134,6 @@ public sealed class TestCluster : IAsyncDisposable
     public static async Task<string> GetAsync(NodeProcess node, string path) =>
         await Http.GetStringAsync(new Uri($"http://127.0.0.1:{node.Port}{path}"));
 
-    /// <summary>Every process's output, for a failing test's message.</summary>
-    public string Logs() => string.Join(
-        Environment.NewLine,
-        new[] { Redis }.Concat(_silos).Concat(_gateways).Where(n => n is not null).Select(n => $"----- {n.Name} -----{Environment.NewLine}{Tail(n.Output)}"));
-
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _gateways.Concat(_silos).Append(Redis).Where(n => n is not null))
