@@ -1,15 +1,5 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Realtime.Client.Emitting;
-using Realtime.Gateway.Authentication;
-using Realtime.Gateway.Hosting;
 using Realtime.Gateway.Internal;
 using Realtime.Grains;
 using Realtime.Runtime;

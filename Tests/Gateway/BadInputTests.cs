@@ -19,10 +19,8 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [MemberData(nameof(InvalidRoomNames))]
     public async Task Join_InvalidRoomName_ErrorAndConnectionGoesOn(string room, string expected)
     {
-        var ns = GatewayFixture.Unique("badroom");
-        await using var alice = await Gateway.ConnectAsync("alice", ns);
-        await using var bob = await Gateway.ConnectAsync("bob", ns);
-        await bob.InvokeAsync("Join", "lobby");
+        await using var pair = await ConnectPairAsync("badroom");
+        var (alice, bob) = pair;
 
         var error = await Assert.ThrowsAsync<HubErrorException>(() => alice.InvokeAsync("Join", room));
         Assert.Contains("Invalid room name", error.Message);
@@ -90,10 +88,8 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [Fact]
     public async Task Invoke_UnknownMethod_ErrorAndConnectionGoesOn()
     {
-        var ns = GatewayFixture.Unique("unknown");
-        await using var alice = await Gateway.ConnectAsync("alice", ns);
-        await using var bob = await Gateway.ConnectAsync("bob", ns);
-        await bob.InvokeAsync("Join", "lobby");
+        await using var pair = await ConnectPairAsync("unknown");
+        var (alice, bob) = pair;
 
         var error = await Assert.ThrowsAsync<HubErrorException>(() => alice.InvokeAsync("LaunchRockets", 1));
 
@@ -104,10 +100,8 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [Fact]
     public async Task Invoke_WrongArgumentCount_ErrorAndConnectionGoesOn()
     {
-        var ns = GatewayFixture.Unique("args");
-        await using var alice = await Gateway.ConnectAsync("alice", ns);
-        await using var bob = await Gateway.ConnectAsync("bob", ns);
-        await bob.InvokeAsync("Join", "lobby");
+        await using var pair = await ConnectPairAsync("args");
+        var (alice, bob) = pair;
 
         var error = await Assert.ThrowsAsync<HubErrorException>(() => alice.InvokeAsync("Join"));
 
@@ -137,10 +131,8 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [Fact]
     public async Task MalformedFrame_WithAnInvocationId_ErrorToThatCallAndTheConnectionGoesOn()
     {
-        var ns = GatewayFixture.Unique("malformed");
-        await using var alice = await Gateway.ConnectAsync("alice", ns);
-        await using var bob = await Gateway.ConnectAsync("bob", ns);
-        await bob.InvokeAsync("Join", "lobby");
+        await using var pair = await ConnectPairAsync("malformed");
+        var (alice, bob) = pair;
 
         var error = await Assert.ThrowsAsync<HubErrorException>(() => alice.InvokeRawAsync("""{"type":1,"invocationId":"bad-1","target":"Echo","arguments":[}""", "bad-1"));
 
@@ -155,10 +147,8 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [InlineData("{\"type\":\"one\"}")]
     public async Task MalformedFrame_WithoutAnId_IsSkippedAndTheConnectionGoesOn(string frame)
     {
-        var ns = GatewayFixture.Unique("garbage");
-        await using var alice = await Gateway.ConnectAsync("alice", ns);
-        await using var bob = await Gateway.ConnectAsync("bob", ns);
-        await bob.InvokeAsync("Join", "lobby");
+        await using var pair = await ConnectPairAsync("garbage");
+        var (alice, bob) = pair;
 
         await alice.SendRawAsync(frame);
 
@@ -177,6 +167,25 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
 
         Assert.Contains("limit of 2048 bytes", error.Message);
         await alice.WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == "small");
+    }
+
+    /// <summary>Two clients in a namespace of their own; bob is in room "lobby".</summary>
+    private async Task<ClientPair> ConnectPairAsync(string prefix)
+    {
+        var ns = GatewayFixture.Unique(prefix);
+        var alice = await Gateway.ConnectAsync("alice", ns);
+        var bob = await Gateway.ConnectAsync("bob", ns);
+        await bob.InvokeAsync("Join", "lobby");
+        return new ClientPair(alice, bob);
+    }
+
+    private sealed record ClientPair(SignalRTestClient Alice, SignalRTestClient Bob) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Alice.DisposeAsync();
+            await Bob.DisposeAsync();
+        }
     }
 
     /// <summary>The caller can still use its connection, and another client in a room still gets messages.</summary>
