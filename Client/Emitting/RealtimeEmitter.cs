@@ -11,8 +11,6 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
     /// <summary>The client method of the RealtimeHub that application events arrive on.</summary>
     public const string EventMethod = "event";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     private readonly RealtimeClientOptions _options = options.Value;
 
     public IRealtimeEmitTarget All(string @namespace = "/") => AllExcept(@namespace);
@@ -55,13 +53,7 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
 
     private SerializedPayload Serialize(string eventName, object? data, string? @namespace, string? room)
     {
-        if (Names.ValidateEvent(eventName) is { } error)
-        {
-            throw new ArgumentException($"Invalid event name: {error}", nameof(eventName));
-        }
-
-        var element = data is JsonElement json ? json : JsonSerializer.SerializeToElement(data, Json);
-        return serializer.Serialize(EventMethod, [new RealtimeEvent(eventName, element, @namespace, room, _options.ServiceName)]);
+        return serializer.Serialize(EventMethod, [new RealtimeEvent(Checked.Event(eventName), JsonData.ToElement(data), @namespace, room, _options.ServiceName)]);
     }
 
     private sealed class Target(RealtimeEmitter emitter, string? @namespace, string? room, Func<SerializedPayload, Task> publish) : IRealtimeEmitTarget
@@ -88,4 +80,17 @@ internal static class Checked
 
     public static string Room(string room) =>
         Names.ValidateRoom(room) is { } error ? throw new ArgumentException($"Invalid room name: {error}", nameof(room)) : room;
+
+    public static string Event(string eventName) =>
+        Names.ValidateEvent(eventName) is { } error ? throw new ArgumentException($"Invalid event name: {error}", nameof(eventName)) : eventName;
+}
+
+/// <summary>Application data as JSON: a <see cref="JsonElement"/> passes through, anything else is serialized with web defaults.</summary>
+internal static class JsonData
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+
+    public static JsonElement ToElement(object? value) => value is JsonElement element ? element : JsonSerializer.SerializeToElement(value, Options);
+
+    public static JsonElement[] ToElements(object?[] values) => Array.ConvertAll(values, ToElement);
 }

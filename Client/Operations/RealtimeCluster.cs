@@ -10,8 +10,6 @@ namespace Realtime.Client.Operations;
 
 internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeClientOptions> options, IOptions<GrainRuntimeOptions> runtime, NodeIdentity node) : IRealtimeCluster
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     private readonly string _hub = options.Value.Hub;
 
     public async Task<IReadOnlyList<PresenceEntry>> RoomPresenceAsync(string @namespace, string room, bool withData = false, CancellationToken cancellationToken = default)
@@ -57,19 +55,12 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
         }
 
         ArgumentException.ThrowIfNullOrEmpty(method);
-        var arguments = args.Select(a => a is JsonElement element ? element : JsonSerializer.SerializeToElement(a, Json)).ToArray();
-        return Session(connectionId).InvokeClient(method, arguments, timeout).WaitAsync(cancellationToken);
+        return Session(connectionId).InvokeClient(method, JsonData.ToElements(args), timeout).WaitAsync(cancellationToken);
     }
 
     public Task<int> ServerEmitAsync(string eventName, object? data, bool includeSelf = false, CancellationToken cancellationToken = default)
     {
-        if (Names.ValidateEvent(eventName) is { } error)
-        {
-            throw new ArgumentException($"Invalid event name: {error}", nameof(eventName));
-        }
-
-        var element = data is JsonElement json ? json : JsonSerializer.SerializeToElement(data, Json);
-        return grains.GetGrain<IHubGrain>(_hub).ServerEmit(eventName, element, includeSelf ? "" : node.Name).WaitAsync(cancellationToken);
+        return grains.GetGrain<IHubGrain>(_hub).ServerEmit(Checked.Event(eventName), JsonData.ToElement(data), includeSelf ? "" : node.Name).WaitAsync(cancellationToken);
     }
 
     public Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default) =>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Realtime.Client.Emitting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Realtime.Gateway.Hosting;
@@ -21,9 +22,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             return await InvokeLocalAsync<T>(local, methodName, args, cancellationToken);
         }
 
-        var arguments = args.Select(a => a is JsonElement element ? element : JsonSerializer.SerializeToElement(a, ClientResultJson)).ToArray();
-        var answer = await Session(connectionId).InvokeClient(methodName, arguments, _clientResultTimeout).WaitAsync(cancellationToken);
-        return answer.Deserialize<T>(ClientResultJson)!;
+        var answer = await Session(connectionId).InvokeClient(methodName, JsonData.ToElements(args), _clientResultTimeout).WaitAsync(cancellationToken);
+        return answer.Deserialize<T>(JsonData.Options)!;
     }
 
     public override Task SetConnectionResultAsync(string connectionId, CompletionMessage result)

@@ -40,8 +40,6 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     private readonly LocalIndex _users = new();
     private readonly IGrainFactory _grains;
     private readonly GatewayReceiver _receiver;
-    private static readonly JsonSerializerOptions ClientResultJson = new(JsonSerializerDefaults.Web);
-
     private readonly PayloadSerializer _serializer;
     private readonly ConcurrentDictionary<string, PendingClientResult> _clientResults = new(StringComparer.Ordinal);
     private readonly TimeSpan _clientResultTimeout;
