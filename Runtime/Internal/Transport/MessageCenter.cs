@@ -121,9 +121,7 @@ internal sealed class MessageCenter : IReferenceActivator
         deadline.CancelAfter(timeout);
         try
         {
-            var connection = await Connection.ConnectAsync(host, port, _options.SendQueueCapacity, _options.MaxFrameBytes, deadline.Token);
-            connection.TrySend(MessageCodec.EncodeHello(new Hello(NodeName, Role)));
-            _ = RunAsync(connection);
+            var connection = await OpenAsync(host, port, node: null, deadline.Token);
             var name = await connection.Identified.WaitAsync(deadline.Token);
             TransportLog.Connected(_logger, name);
             return name;
@@ -213,12 +211,7 @@ internal sealed class MessageCenter : IReferenceActivator
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
                     timeout.CancelAfter(deadline - DateTime.UtcNow);
-                    var connection = await Connection.ConnectAsync(host, port, _options.SendQueueCapacity, _options.MaxFrameBytes, timeout.Token);
-                    connection.RemoteNode = node;
-                    connection.RemoteRole = NodeRole.Silo;
-                    connection.TrySend(MessageCodec.EncodeHello(new Hello(NodeName, Role)));
-                    Register(connection);
-                    _ = RunAsync(connection);
+                    var connection = await OpenAsync(host, port, node, timeout.Token);
                     TransportLog.Connected(_logger, node);
                     return connection;
                 }
@@ -241,6 +234,25 @@ internal sealed class MessageCenter : IReferenceActivator
         {
             _dialing.TryRemove(node, out _);
         }
+    }
+
+    /// <summary>
+    /// Opens a connection to a silo and says hello. With <paramref name="node"/> the connection serves that node at
+    /// once (its hello must confirm it); without, it serves whoever answers, once their hello arrives.
+    /// </summary>
+    private async Task<Connection> OpenAsync(string host, int port, string? node, CancellationToken cancellationToken)
+    {
+        var connection = await Connection.ConnectAsync(host, port, _options.SendQueueCapacity, _options.MaxFrameBytes, cancellationToken);
+        connection.TrySend(MessageCodec.EncodeHello(new Hello(NodeName, Role)));
+        if (node is not null)
+        {
+            connection.RemoteNode = node;
+            connection.RemoteRole = NodeRole.Silo;
+            Register(connection);
+        }
+
+        _ = RunAsync(connection);
+        return connection;
     }
 
     private void Register(Connection connection)
