@@ -16,16 +16,31 @@ internal static class StableHash
     }
 
     /// <summary>A 64-bit hash with good spread over the whole range, for placing keys on the hash ring.</summary>
-    public static ulong Hash64(string value)
+    public static ulong Hash64(string value) => Finish(Fnv64(OffsetBasis, value));
+
+    /// <summary>
+    /// <see cref="Hash64(string)"/> of <c>first + separator + second</c>, without building that string: routing hashes
+    /// a grain id on every call.
+    /// </summary>
+    public static ulong Hash64(ReadOnlySpan<char> first, char separator, ReadOnlySpan<char> second) =>
+        Finish(Fnv64(Fnv64(Fnv64(OffsetBasis, first), [separator]), second));
+
+    private const ulong OffsetBasis = 14695981039346656037ul;
+
+    private static ulong Fnv64(ulong hash, ReadOnlySpan<char> value)
     {
-        var hash = 14695981039346656037ul;
         foreach (var c in value)
         {
             hash = (hash ^ (byte)c) * 1099511628211ul;
             hash = (hash ^ (byte)(c >> 8)) * 1099511628211ul;
         }
 
-        // splitmix64's finalizer: FNV alone clusters similar keys ("room1", "room2") on the ring.
+        return hash;
+    }
+
+    // splitmix64's finalizer: FNV alone clusters similar keys ("room1", "room2") on the ring.
+    private static ulong Finish(ulong hash)
+    {
         hash ^= hash >> 30;
         hash *= 0xbf58476d1ce4e5b9ul;
         hash ^= hash >> 27;

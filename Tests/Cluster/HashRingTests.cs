@@ -44,6 +44,13 @@ public sealed class HashRingTests
         Assert.InRange(moved.Length, Keys.Length * 0.15, Keys.Length * 0.35);
     }
 
+    [Theory]
+    [InlineData("room", "RealtimeHub/chat/lobby")]
+    [InlineData("", "")]
+    [InlineData("session", "RealtimeHub/é漢")]
+    public void Hash64_OfPartsWithSeparator_EqualsTheHashOfTheJoinedString(string type, string key) =>
+        Assert.Equal(Realtime.Runtime.Internal.StableHash.Hash64($"{type}/{key}"), Realtime.Runtime.Internal.StableHash.Hash64(type, '/', key));
+
     [Fact]
     public void Owner_NoActiveSilo_IsNull() => Assert.Null(HashRing.Empty.Owner(Keys[0]));
 }

@@ -40,7 +40,7 @@ internal sealed class HashRing
             return null;
         }
 
-        var hash = StableHash.Hash64($"{id.Type}/{id.Key}");
+        var hash = StableHash.Hash64(id.Type, '/', id.Key);
         var index = Array.BinarySearch(_points, hash);
         if (index < 0)
         {
