@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Realtime.Client.Hosting;
 using Realtime.Gateway.Api;
+using Realtime.Gateway.SocketIO;
 using Realtime.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,6 +44,7 @@ public static class GatewayApplication
 
         app.UseAuthentication();
         app.MapRealtimeHub();
+        app.MapSocketIO();
         app.MapRealtimeHttpApi();
         app.MapOpenApi();
         app.MapGet("/healthz", () => "ok");

@@ -29,6 +29,14 @@ public sealed class GatewayOptions
     /// <summary>How long a client may take to answer a call from the server made on another gateway (SignalR client results).</summary>
     public TimeSpan ClientResultTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The URL other gateways reach this one at (<c>http://10.1.2.3:8080</c>), for socket.io long-polling requests
+    /// that a load balancer sent to a gateway that does not own the session. Default: the first address Kestrel
+    /// listens on, a wildcard host (<c>+</c>, <c>*</c>, <c>0.0.0.0</c>, <c>[::]</c>) replaced by this machine's first
+    /// non-loopback IPv4 address. In Kubernetes, set it from the pod IP.
+    /// </summary>
+    public string? InternalUrl { get; set; }
+
     /// <summary>Serve the demo page at <c>/</c>.</summary>
     public bool DemoPage { get; set; } = true;
 }
@@ -70,6 +78,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.ClientResultTimeout <= TimeSpan.Zero)
         {
             failures.Add($"Gateway:ClientResultTimeout must be greater than zero, not {options.ClientResultTimeout}.");
+        }
+
+        if (options.InternalUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            failures.Add($"Gateway:InternalUrl must be an absolute http or https URL, not '{url}'.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -10,6 +10,7 @@ using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Hubs;
 using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
+using Realtime.Gateway.SocketIO;
 using Realtime.Grains;
 using Realtime.Runtime.Hosting;
 
@@ -40,6 +41,7 @@ public static class RealtimeGatewayExtensions
         services.AddSingleton<IServerEvents>(static sp => sp.GetRequiredService<ServerEvents>());
         services.AddHostedService<GatewayRegistration>();
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
+        services.AddRealtimeSocketIO(configuration);
 
         // The emitter and the cluster operations, for code hosted in the gateway; they share the gateway's limit.
         services.AddRealtimeOperations();

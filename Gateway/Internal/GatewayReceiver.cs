@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Realtime.Gateway.Hosting;
 using Realtime.Grains;
 using Realtime.Runtime;
@@ -17,11 +20,19 @@ internal sealed class GatewayReceiver : IGatewayObserver
     private readonly Lazy<IGatewayObserver> _reference;
 
     private readonly ServerEvents _serverEvents;
+    private readonly Lazy<string?> _url;
 
-    public GatewayReceiver(IGrainFactory grains, NodeIdentity node, ServerEvents serverEvents, ILogger<GatewayReceiver> logger)
+    public GatewayReceiver(
+        IGrainFactory grains,
+        NodeIdentity node,
+        ServerEvents serverEvents,
+        IOptions<GatewayOptions> options,
+        IServiceProvider services,
+        ILogger<GatewayReceiver> logger)
     {
         _logger = logger;
         _serverEvents = serverEvents;
+        _url = new Lazy<string?>(() => InternalUrl.Resolve(options.Value.InternalUrl, services.GetService<IServer>()));
 
         // The node name, unique to this process's lifetime: when the node leaves the cluster, grains purge the
         // members recorded under this id, and never those of a restarted successor.
@@ -30,6 +41,12 @@ internal sealed class GatewayReceiver : IGatewayObserver
     }
 
     public string GatewayId { get; }
+
+    /// <summary>
+    /// Where other gateways reach this one, for requests they forward here (see <see cref="GatewayOptions.InternalUrl"/>);
+    /// read once Kestrel listens.
+    /// </summary>
+    public string? Url => _url.Value;
 
     /// <summary>The reference grains store and call.</summary>
     public IGatewayObserver Reference => _reference.Value;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.SignalR;
+using Realtime.Gateway.LifetimeManager;
 
 namespace Realtime.Gateway.Internal;
 
@@ -8,7 +8,7 @@ internal sealed class LocalIndex
 {
     private readonly ConcurrentDictionary<string, MemberSet> _groups = new(StringComparer.Ordinal);
 
-    public void Add(string key, HubConnectionContext connection)
+    public void Add(string key, LocalConnection connection)
     {
         while (true)
         {
@@ -46,13 +46,13 @@ internal sealed class LocalIndex
     /// The local members of <paramref name="key"/>, by connection id. Enumerate the dictionary itself: that is
     /// lock-free and safe while others change it, where its Values property would lock and copy.
     /// </summary>
-    public ConcurrentDictionary<string, HubConnectionContext>? Members(string key) => _groups.TryGetValue(key, out var members) ? members.Connections : null;
+    public ConcurrentDictionary<string, LocalConnection>? Members(string key) => _groups.TryGetValue(key, out var members) ? members.Connections : null;
 
     /// <summary>The keys with local members now.</summary>
     public IEnumerable<string> Keys => _groups.Keys;
 
     /// <summary>Takes every local member of <paramref name="key"/> out of the index.</summary>
-    public ConcurrentDictionary<string, HubConnectionContext>? RemoveAll(string key)
+    public ConcurrentDictionary<string, LocalConnection>? RemoveAll(string key)
     {
         if (!_groups.TryRemove(key, out var members))
         {
@@ -68,7 +68,7 @@ internal sealed class LocalIndex
 
     private sealed class MemberSet
     {
-        public ConcurrentDictionary<string, HubConnectionContext> Connections { get; } = new(StringComparer.Ordinal);
+        public ConcurrentDictionary<string, LocalConnection> Connections { get; } = new(StringComparer.Ordinal);
 
         public bool Dropped { get; set; }
     }

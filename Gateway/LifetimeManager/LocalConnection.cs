@@ -1,25 +1,51 @@
-using Microsoft.AspNetCore.SignalR;
+using System.Text.Json;
 using Realtime.Grains;
 
 namespace Realtime.Gateway.LifetimeManager;
 
-/// <summary>What this gateway knows of one of its connections.</summary>
-internal sealed class LocalConnection(HubConnectionContext context, string @namespace, Member member, string? rejection)
+/// <summary>
+/// What this gateway knows of one of its connections, whatever its protocol: its namespace, member record, rooms and
+/// data, and how to write to it. SignalR connections and socket.io sockets share the grains, rooms and indexes.
+/// </summary>
+internal abstract class LocalConnection(string connectionId, string @namespace, Member member, string? rejection)
 {
     private readonly HashSet<string> _roomKeys = new(StringComparer.Ordinal);
     private bool _closed;
 
-    public HubConnectionContext Context { get; } = context;
+    public string ConnectionId { get; } = connectionId;
 
     public string Namespace { get; } = @namespace;
 
     public Member Member { get; } = member;
 
     /// <summary>The application data last set on the connection, kept here to re-assert its session.</summary>
-    public System.Text.Json.JsonElement? Data { get; set; }
+    public JsonElement? Data { get; set; }
+
+    /// <summary>
+    /// The key of the room named by the connection's own id (socket.io sockets are in it without joining); null for
+    /// protocols without one.
+    /// </summary>
+    public string? OwnRoomKey { get; init; }
 
     /// <summary>Why the connection is refused (an invalid namespace); it is then registered nowhere.</summary>
     public string? Rejection { get; } = rejection;
+
+    /// <summary>Writes a message, in this connection's protocol, without waiting for it to leave.</summary>
+    public abstract void Write(OutgoingMessage message);
+
+    /// <summary>Closes the connection now.</summary>
+    public abstract void Abort();
+
+    /// <summary>Tells the client, as its protocol allows, that the gateway stops and that it should reconnect.</summary>
+    public abstract Task CloseForShutdownAsync();
+
+    /// <summary>Calls the client and waits for its answer (SignalR client results, socket.io acknowledgements).</summary>
+    public abstract Task<JsonElement> InvokeAsync(string method, JsonElement[] args, CancellationToken cancellationToken);
+
+    /// <summary>The room was closed by someone: tell the client, if its protocol has a way to.</summary>
+    public virtual void RoomClosed(string roomName)
+    {
+    }
 
     /// <summary>Records a room; false when already in it or when the connection has closed.</summary>
     public bool TryAddRoom(string roomKey, out bool closed)
@@ -36,6 +62,19 @@ internal sealed class LocalConnection(HubConnectionContext context, string @name
         lock (_roomKeys)
         {
             return _roomKeys.Remove(roomKey);
+        }
+    }
+
+    public bool InRoom(string roomKey)
+    {
+        if (roomKey == OwnRoomKey)
+        {
+            return true;
+        }
+
+        lock (_roomKeys)
+        {
+            return _roomKeys.Contains(roomKey);
         }
     }
 

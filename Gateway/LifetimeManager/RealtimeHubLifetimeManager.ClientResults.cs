@@ -19,7 +19,9 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     {
         if (_connections.TryGetValue(connectionId, out var local))
         {
-            return await InvokeLocalAsync<T>(local, methodName, args, cancellationToken);
+            return local is SignalRConnection signalR
+                ? await InvokeLocalAsync<T>(signalR, methodName, args, cancellationToken)
+                : (await local.InvokeAsync(methodName, JsonData.ToElements(args), cancellationToken)).Deserialize<T>(JsonData.Options)!;
         }
 
         var answer = await Session(connectionId).InvokeClient(methodName, JsonData.ToElements(args), _clientResultTimeout).WaitAsync(cancellationToken);
@@ -59,7 +61,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
         using var deadline = new CancellationTokenSource(timeout);
         try
         {
-            return await InvokeLocalAsync<JsonElement>(local, method, [.. args.Cast<object?>()], deadline.Token);
+            return await local.InvokeAsync(method, args, deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
@@ -67,10 +69,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
         }
     }
 
-    private async Task<T> InvokeLocalAsync<T>(LocalConnection local, string methodName, object?[] args, CancellationToken cancellationToken)
+    public async Task<T> InvokeLocalAsync<T>(SignalRConnection local, string methodName, object?[] args, CancellationToken cancellationToken)
     {
         var id = "r" + Interlocked.Increment(ref _nextClientResult).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var pending = new PendingClientResult(local.Context.ConnectionId, typeof(T));
+        var pending = new PendingClientResult(local.ConnectionId, typeof(T));
         _clientResults[id] = pending;
         try
         {

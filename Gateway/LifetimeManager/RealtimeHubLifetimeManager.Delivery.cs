@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Protocol;
 using Realtime.Gateway.Internal;
 using Realtime.Grains;
 
@@ -11,14 +10,14 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
 {
     void ILocalHub.Deliver(Delivery delivery)
     {
-        var message = ToHubMessage(delivery.Payload);
+        var message = new OutgoingMessage(delivery.Payload);
         var except = delivery.Except;
         switch (delivery.Target)
         {
             case DeliveryTarget.Connection:
                 if (_connections.TryGetValue(delivery.Key, out var target))
                 {
-                    Write(target.Context, message);
+                    target.Write(message);
                 }
 
                 return;
@@ -27,7 +26,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
                 {
                     if (local.Rejection is null && !IsExcluded(except, connectionId))
                     {
-                        Write(local.Context, message);
+                        local.Write(message);
                     }
                 }
 
@@ -46,11 +45,12 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             return;
         }
 
+        var rooms = delivery.Rooms;
         foreach (var (connectionId, connection) in members)
         {
-            if (!IsExcluded(except, connectionId))
+            if (!IsExcluded(except, connectionId) && (rooms is null || Selects(rooms, connection)))
             {
-                Write(connection, message);
+                connection.Write(message);
             }
         }
     }
@@ -63,28 +63,42 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             return;
         }
 
-        var notice = new SerializedHubMessage(new InvocationMessage(RoomClosedMethod, [GrainKeys.RoomName(roomKey)]));
+        var roomName = GrainKeys.RoomName(roomKey);
         foreach (var (connectionId, connection) in members)
         {
-            if (_connections.TryGetValue(connectionId, out var local) && local.RemoveRoom(roomKey))
+            if (connection.RemoveRoom(roomKey))
             {
                 _ = ForgetRoomAsync(connectionId, roomKey);
             }
 
-            Write(connection, notice);
+            connection.RoomClosed(roomName);
         }
     }
 
-    private static SerializedHubMessage ToHubMessage(SerializedPayload payload)
+    private static bool Selects(RoomFilter filter, LocalConnection connection)
     {
-        var messages = new SerializedMessage[payload.Protocols.Count];
-        for (var i = 0; i < messages.Length; i++)
+        foreach (var excluded in filter.Exclude)
         {
-            var protocolPayload = payload.Protocols[i];
-            messages[i] = new SerializedMessage(protocolPayload.Protocol, protocolPayload.Bytes);
+            if (connection.InRoom(excluded))
+            {
+                return false;
+            }
         }
 
-        return new SerializedHubMessage(messages);
+        if (filter.Include.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (var included in filter.Include)
+        {
+            if (connection.InRoom(included))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsExcluded(IReadOnlyList<string>? except, string connectionId)
@@ -103,26 +117,5 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
         }
 
         return false;
-    }
-
-    private void Write(HubConnectionContext connection, SerializedHubMessage message)
-    {
-        var write = connection.WriteAsync(message);
-        if (!write.IsCompletedSuccessfully)
-        {
-            _ = ObserveAsync(write, connection.ConnectionId);
-        }
-    }
-
-    private async Task ObserveAsync(ValueTask write, string connectionId)
-    {
-        try
-        {
-            await write;
-        }
-        catch (Exception ex)
-        {
-            GatewayLog.WriteFailed(_logger, connectionId, ex);
-        }
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Protocol;
 using Realtime.Gateway.Internal;
 using Realtime.Grains;
 using Realtime.Runtime;
@@ -122,11 +121,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     /// </summary>
     private void CloseForShutdown()
     {
-        var close = new CloseMessage("The gateway is shutting down; reconnect.", allowReconnect: true);
         var writes = new List<Task>();
         foreach (var (_, local) in _connections)
         {
-            writes.Add(local.Context.WriteAsync(close).AsTask());
+            writes.Add(local.CloseForShutdownAsync());
         }
 
         try

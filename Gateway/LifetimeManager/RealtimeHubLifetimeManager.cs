@@ -24,11 +24,9 @@ namespace Realtime.Gateway.LifetimeManager;
 /// SignalR's group API addresses rooms of the default namespace <c>/</c>; namespaced rooms are reached through the
 /// methods of this class that take a namespace.
 /// </summary>
-internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalHub where THub : Hub
+internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalHub, SignalRConnection.IClientResults
+    where THub : Hub
 {
-    /// <summary>The client method a member of a closed room is called with (argument: the room name).</summary>
-    public const string RoomClosedMethod = "roomClosed";
-
     /// <summary>The route value that carries the namespace, when the hub is mapped with one.</summary>
     public const string NamespaceRouteValue = "namespace";
 
@@ -75,40 +73,55 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
     public string GatewayId => _receiver.GatewayId;
 
-    public override async Task OnConnectedAsync(HubConnectionContext connection)
+    public override Task OnConnectedAsync(HubConnectionContext connection)
     {
         var (@namespace, rejection) = ResolveNamespace(connection);
         rejection ??= Authenticate(connection, @namespace);
         var member = new Member(connection.ConnectionId, GatewayId, connection.UserIdentifier);
-        var local = new LocalConnection(connection, @namespace, member, rejection);
-        _connections[connection.ConnectionId] = local;
+        var local = new SignalRConnection(connection, @namespace, member, rejection, this, _logger);
         if (rejection is not null)
         {
             // Registered nowhere; the hub filter refuses it with this reason.
+            _connections[connection.ConnectionId] = local;
             connection.Items[RealtimeHubFilter.RejectionItem] = rejection;
             GatewayLog.Refused(_logger, connection.ConnectionId, rejection);
-            return;
+            return Task.CompletedTask;
         }
 
-        _namespaces.Add(GrainKeys.Namespace(HubName, @namespace), connection);
+        return ConnectAsync(local);
+    }
+
+    public override Task OnDisconnectedAsync(HubConnectionContext connection) => DisconnectAsync(connection.ConnectionId);
+
+    /// <summary>
+    /// Registers a connection of any protocol with this gateway and with its session, namespace and user grains;
+    /// from then on it receives what is sent to it, its namespace, its user and the rooms it joins.
+    /// </summary>
+    public async Task ConnectAsync(LocalConnection local)
+    {
+        var connectionId = local.ConnectionId;
+        _connections[connectionId] = local;
+        _namespaces.Add(GrainKeys.Namespace(HubName, local.Namespace), local);
+        var member = local.Member;
         if (member.UserId is { } userId)
         {
-            _users.Add(GrainKeys.User(HubName, userId), connection);
+            _users.Add(GrainKeys.User(HubName, userId), local);
         }
 
         await EnsureHubRegisteredAsync();
         var gateway = _receiver.Reference;
-        var session = new SessionInfo(HubName, @namespace, member, [], null);
+        var session = new SessionInfo(HubName, local.Namespace, member, [], local.Data);
         await Task.WhenAll(
-            Session(connection.ConnectionId).Open(session, gateway),
-            _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Connect(member, gateway),
+            Session(connectionId).Open(session, gateway),
+            _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, local.Namespace)).Connect(member, gateway),
             member.UserId is { } user ? _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member, gateway) : Task.CompletedTask);
-        GatewayLog.Connected(_logger, connection.ConnectionId, HubName, @namespace);
+        GatewayLog.Connected(_logger, connectionId, HubName, local.Namespace);
     }
 
-    public override async Task OnDisconnectedAsync(HubConnectionContext connection)
+    /// <summary>Forgets a connection that closed: it leaves its rooms, namespace and user, and its session ends.</summary>
+    public async Task DisconnectAsync(string connectionId)
     {
-        if (!_connections.TryRemove(connection.ConnectionId, out var local))
+        if (!_connections.TryRemove(connectionId, out var local))
         {
             return;
         }
@@ -116,7 +129,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         var roomKeys = local.Close();
         foreach (var (_, pending) in _clientResults)
         {
-            if (pending.ConnectionId == connection.ConnectionId)
+            if (pending.ConnectionId == connectionId)
             {
                 pending.Fail(new HubException("The connection closed before the client answered."));
             }
@@ -127,7 +140,6 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
             return;
         }
 
-        var connectionId = connection.ConnectionId;
         var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
         _namespaces.Remove(namespaceKey, connectionId);
         var cleanup = new List<Task>(roomKeys.Length + 3);
@@ -163,7 +175,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         _grains.GetGrain<IHubGrain>(HubName).Publish(Serialize(methodName, args), excludedConnectionIds);
 
     public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        SendConnectionCoreAsync(connectionId, Serialize(methodName, args));
+        SendConnectionAsync(connectionId, Serialize(methodName, args));
 
     public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
@@ -171,7 +183,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         var sends = new Task[connectionIds.Count];
         for (var i = 0; i < sends.Length; i++)
         {
-            sends[i] = SendConnectionCoreAsync(connectionIds[i], payload);
+            sends[i] = SendConnectionAsync(connectionIds[i], payload);
         }
 
         return Task.WhenAll(sends);
@@ -250,6 +262,31 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         return Room(roomKey).Publish(Serialize(methodName, args), except);
     }
 
+    /// <summary>Sends a serialized message to a namespace, optionally only to the connections a room filter selects.</summary>
+    public Task SendNamespaceAsync(string @namespace, SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms)
+    {
+        var grain = _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace));
+        return rooms is null ? grain.Publish(payload, except) : grain.PublishFiltered(payload, rooms, except);
+    }
+
+    /// <summary>Sends a serialized message to a room.</summary>
+    public Task SendRoomAsync(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) => Room(roomKey).Publish(payload, except);
+
+    /// <summary>Sends a serialized message to one connection, here or on another gateway; false when it is not open.</summary>
+    public Task<bool> SendConnectionAsync(string connectionId, SerializedPayload payload)
+    {
+        if (_connections.TryGetValue(connectionId, out var local))
+        {
+            local.Write(new OutgoingMessage(payload));
+            return Task.FromResult(true);
+        }
+
+        return Session(connectionId).Send(payload);
+    }
+
+    /// <summary>The grain key of a room of a namespace of this hub; the room name must be valid.</summary>
+    public static string RoomKeyOf(string @namespace, string room) => GrainKeys.Room(HubName, @namespace, room);
+
     /// <summary>Makes a connection, local or on another gateway, join a room; false when no such connection is open.</summary>
     public Task<bool> JoinRoomAsync(string connectionId, string @namespace, string room)
     {
@@ -299,7 +336,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
             return false;
         }
 
-        local.Context.Abort();
+        local.Abort();
         return true;
     }
 
@@ -323,8 +360,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
             return !closed;
         }
 
-        var connectionId = local.Context.ConnectionId;
-        _rooms.Add(roomKey, local.Context);
+        var connectionId = local.ConnectionId;
+        _rooms.Add(roomKey, local);
         try
         {
             await Task.WhenAll(Room(roomKey).Join(local.Member, _receiver.Reference), Session(connectionId).AddRoom(roomKey));
@@ -354,7 +391,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
             return !local.IsClosed;
         }
 
-        var connectionId = local.Context.ConnectionId;
+        var connectionId = local.ConnectionId;
         _rooms.Remove(roomKey, connectionId);
         await Task.WhenAll(Room(roomKey).Leave(GatewayId, connectionId), Session(connectionId).RemoveRoom(roomKey));
         return true;
@@ -372,16 +409,6 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         }
     }
 
-    private Task SendConnectionCoreAsync(string connectionId, SerializedPayload payload)
-    {
-        if (_connections.TryGetValue(connectionId, out var local))
-        {
-            return local.Context.WriteAsync(ToHubMessage(payload)).AsTask();
-        }
-
-        return Session(connectionId).Send(payload);
-    }
-
     /// <summary>Registers this gateway with the hub's grain (again, if an earlier attempt failed).</summary>
     public Task RegisterGatewayAsync() => EnsureHubRegisteredAsync();
 
@@ -390,7 +417,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         var registration = _hubRegistration;
         if (registration is null || registration.IsFaulted || registration.IsCanceled)
         {
-            registration = _grains.GetGrain<IHubGrain>(HubName).AddGateway(GatewayId, _receiver.Reference);
+            registration = _grains.GetGrain<IHubGrain>(HubName).AddGateway(GatewayId, _receiver.Reference, _receiver.Url);
             _hubRegistration = registration;
         }
 

@@ -9,7 +9,14 @@ namespace Realtime.Grains;
 [GrainType("hub")]
 public interface IHubGrain : IGrainWithStringKey
 {
-    Task AddGateway(string gatewayId, IGatewayObserver gateway);
+    /// <summary>
+    /// Registers a gateway of the hub, with the URL other gateways reach it at for requests they forward to it
+    /// (socket.io long-polling of a session it owns); null when it takes none.
+    /// </summary>
+    Task AddGateway(string gatewayId, IGatewayObserver gateway, string? url);
+
+    /// <summary>The URL a registered gateway gave, or null when it is not registered (it left or died) or gave none.</summary>
+    Task<string?> GatewayUrl(string gatewayId);
 
     Task RemoveGateway(string gatewayId);
 

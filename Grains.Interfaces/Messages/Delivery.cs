@@ -24,4 +24,14 @@ public enum DeliveryTarget : byte
 /// <param name="Sequence">Per-publisher sequence number: every recipient sees one publisher's messages in this order.</param>
 /// <param name="Payload">The serialized message.</param>
 /// <param name="Except">Connection ids that must not receive it.</param>
-public sealed record Delivery(string Hub, DeliveryTarget Target, string Key, long Sequence, SerializedPayload Payload, IReadOnlyList<string>? Except);
+/// <param name="Rooms">
+/// When set, only the recipients that the receiving gateway knows to be in one of its rooms, and in none of its
+/// excluded rooms, get the payload: socket.io's <c>to(rooms).except(rooms)</c>, where a connection in several of
+/// the rooms receives the message once.
+/// </param>
+public sealed record Delivery(string Hub, DeliveryTarget Target, string Key, long Sequence, SerializedPayload Payload, IReadOnlyList<string>? Except, RoomFilter? Rooms = null);
+
+/// <summary>Room keys (see <see cref="GrainKeys.Room"/>) that select the recipients of a namespace delivery.</summary>
+/// <param name="Include">A recipient must be in at least one of these; empty means every connection of the namespace.</param>
+/// <param name="Exclude">A recipient must be in none of these.</param>
+public sealed record RoomFilter(IReadOnlyList<string> Include, IReadOnlyList<string> Exclude);

@@ -6,18 +6,31 @@ namespace Realtime.Grains.Hubs;
 public sealed class HubGrain : Grain, IHubGrain, IClusterNodeAware
 {
     private readonly Dictionary<string, IGatewayObserver> _gateways = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _urls = new(StringComparer.Ordinal);
     private long _sequence;
 
-    public Task AddGateway(string gatewayId, IGatewayObserver gateway)
+    public Task AddGateway(string gatewayId, IGatewayObserver gateway, string? url)
     {
         _gateways[gatewayId] = gateway;
+        if (url is null)
+        {
+            _urls.Remove(gatewayId);
+        }
+        else
+        {
+            _urls[gatewayId] = url;
+        }
+
         KeepAlive = true;
         return Task.CompletedTask;
     }
 
+    public Task<string?> GatewayUrl(string gatewayId) => Task.FromResult(_urls.GetValueOrDefault(gatewayId));
+
     public Task RemoveGateway(string gatewayId)
     {
         _gateways.Remove(gatewayId);
+        _urls.Remove(gatewayId);
         KeepAlive = _gateways.Count > 0;
         return Task.CompletedTask;
     }
@@ -27,6 +40,7 @@ public sealed class HubGrain : Grain, IHubGrain, IClusterNodeAware
         foreach (var node in nodes)
         {
             _gateways.Remove(node);
+            _urls.Remove(node);
         }
 
         KeepAlive = _gateways.Count > 0;

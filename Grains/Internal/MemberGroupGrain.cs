@@ -40,10 +40,10 @@ public abstract class MemberGroupGrain : Grain, IClusterNodeAware
         return Task.FromResult(_members.Count);
     }
 
-    private protected Task<long> PublishToMembers(SerializedPayload payload, IReadOnlyList<string>? except)
+    private protected Task<long> PublishToMembers(SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms = null)
     {
         var sequence = ++_sequence;
-        _members.Publish(new Delivery(_hub, _target, GetPrimaryKeyString(), sequence, payload, except));
+        _members.Publish(new Delivery(_hub, _target, GetPrimaryKeyString(), sequence, payload, except, rooms));
         return Task.FromResult(sequence);
     }
 

@@ -11,5 +11,7 @@ public sealed class NamespaceGrain() : MemberGroupGrain(DeliveryTarget.Namespace
 
     public Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except) => PublishToMembers(payload, except);
 
+    public Task<long> PublishFiltered(SerializedPayload payload, RoomFilter rooms, IReadOnlyList<string>? except) => PublishToMembers(payload, except, rooms);
+
     public Task<IReadOnlyList<Member>> Members() => ListMembers();
 }

@@ -20,6 +20,13 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<NodeProcess> _gateways = [];
     private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..13];
     private int _redisPort;
+    private (string Project, string Assembly) _gatewayProgram = StockGateway;
+
+    /// <summary>The stock gateway.</summary>
+    public static readonly (string Project, string Assembly) StockGateway = ("Gateway", "Realtime.Gateway.dll");
+
+    /// <summary>The gateway of the socket.io sample: the flask-socketio test page's events and the page.</summary>
+    public static readonly (string Project, string Assembly) SocketIOTestPage = (Path.Combine("samples", "SocketIOTestPage"), "Realtime.Samples.SocketIOTestPage.dll");
 
     private TestCluster()
     {
@@ -31,9 +38,13 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<NodeProcess> Gateways => _gateways;
 
-    public static async Task<TestCluster> StartAsync(int silos = 2, int gateways = 2)
+    /// <summary>
+    /// Starts Redis, the silos and the gateways. <paramref name="gatewayProgram"/> is the gateway's assembly, as
+    /// <see cref="Build.Output"/> finds it: the stock gateway by default.
+    /// </summary>
+    public static async Task<TestCluster> StartAsync(int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null)
     {
-        var cluster = new TestCluster();
+        var cluster = new TestCluster { _gatewayProgram = gatewayProgram ?? StockGateway };
         try
         {
             cluster._redisPort = NodeProcess.FreePort();
@@ -75,14 +86,14 @@ public sealed class TestCluster : IAsyncDisposable
         return silo;
     }
 
-    public async Task<NodeProcess> StartGatewayAsync()
+    public async Task<NodeProcess> StartGatewayAsync(params string[] extraArguments)
     {
         var httpPort = NodeProcess.FreePort();
         var name = $"gw{_gateways.Count}";
         var gateway = NodeProcess.Start(
             name,
             "dotnet",
-            [Build.Output("Gateway", "Realtime.Gateway.dll"), .. ClusterArguments(), "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{httpPort}", $"--Runtime:NodeName={name}", $"--Auth:HmacKey={TestTokens.HmacKey}"],
+            [Build.Output(_gatewayProgram.Project, _gatewayProgram.Assembly), .. ClusterArguments(), .. extraArguments, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{httpPort}", $"--Runtime:NodeName={name}", $"--Auth:HmacKey={TestTokens.HmacKey}"],
             httpPort);
         lock (_gateways)
         {

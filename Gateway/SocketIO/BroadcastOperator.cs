@@ -1,0 +1,200 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Realtime.Client;
+using Realtime.Client.Emitting;
+using Realtime.Gateway.Hubs;
+using Realtime.Gateway.SocketIO.Internal;
+using Realtime.Grains;
+
+namespace Realtime.Gateway.SocketIO;
+
+/// <summary>
+/// Who a broadcast goes to, as socket.io's <c>io.to(...).except(...)</c>: the sockets of a namespace, on every
+/// gateway, narrowed to some rooms (a socket in several gets the message once), without the sockets of other rooms
+/// or given sockets. Immutable: each call returns a new operator. SignalR connections of the same namespace and
+/// rooms receive the message too, on the <c>event</c> method.
+/// </summary>
+public sealed class BroadcastOperator
+{
+    private readonly SocketIONamespace _namespace;
+    private readonly ImmutableArray<string> _rooms;
+    private readonly ImmutableArray<string> _exceptRooms;
+    private readonly ImmutableArray<string> _exceptSockets;
+    private readonly TimeSpan? _timeout;
+    private readonly string? _from;
+
+    internal BroadcastOperator(SocketIONamespace @namespace)
+        : this(@namespace, [], [], [], null, null)
+    {
+    }
+
+    private BroadcastOperator(SocketIONamespace @namespace, ImmutableArray<string> rooms, ImmutableArray<string> exceptRooms, ImmutableArray<string> exceptSockets, TimeSpan? timeout, string? from)
+    {
+        _namespace = @namespace;
+        _rooms = rooms;
+        _exceptRooms = exceptRooms;
+        _exceptSockets = exceptSockets;
+        _timeout = timeout;
+        _from = from;
+    }
+
+    public BroadcastOperator To(string room) => new(_namespace, _rooms.Add(SocketIONamespace.CheckRoom(room)), _exceptRooms, _exceptSockets, _timeout, _from);
+
+    public BroadcastOperator To(IEnumerable<string> rooms) => rooms.Aggregate(this, (op, room) => op.To(room));
+
+    public BroadcastOperator In(string room) => To(room);
+
+    public BroadcastOperator Except(string room) => new(_namespace, _rooms, _exceptRooms.Add(SocketIONamespace.CheckRoom(room)), _exceptSockets, _timeout, _from);
+
+    public BroadcastOperator Except(IEnumerable<string> rooms) => rooms.Aggregate(this, (op, room) => op.Except(room));
+
+    /// <summary>How long <see cref="EmitWithAckAsync"/> waits for every client's acknowledgement.</summary>
+    public BroadcastOperator Timeout(TimeSpan timeout) => new(_namespace, _rooms, _exceptRooms, _exceptSockets, timeout, _from);
+
+    internal BroadcastOperator ExceptSocket(string socketId) => new(_namespace, _rooms, _exceptRooms, _exceptSockets.Add(socketId), _timeout, _from);
+
+    internal BroadcastOperator From(string socketId) => new(_namespace, _rooms, _exceptRooms, _exceptSockets, _timeout, socketId);
+
+    /// <summary>Sends the event to every selected socket (and SignalR connection), on every gateway.</summary>
+    public Task EmitAsync(string eventName, params object?[] args)
+    {
+        SocketIONamespace.CheckEventName(eventName);
+        var payload = Serialize(eventName, args);
+        var manager = _namespace.Server.Manager;
+        var name = _namespace.Name;
+        IReadOnlyList<string>? except = _exceptSockets.IsEmpty ? null : _exceptSockets;
+        if (_rooms.IsEmpty && _exceptRooms.IsEmpty)
+        {
+            return manager.SendNamespaceAsync(name, payload, except, null);
+        }
+
+        if (_rooms.Length == 1 && _exceptRooms.IsEmpty)
+        {
+            var room = manager.SendRoomAsync(Key(_rooms[0]), payload, except);
+
+            // A socket's id names a room only it is in, without a room grain: reach it directly.
+            return SocketIONamespace.CouldBeSocketId(_rooms[0]) && !_exceptSockets.Contains(_rooms[0])
+                ? Task.WhenAll(room, manager.SendConnectionAsync(_rooms[0], payload))
+                : room;
+        }
+
+        return manager.SendNamespaceAsync(name, payload, except, new RoomFilter([.. _rooms.Distinct().Select(Key)], [.. _exceptRooms.Select(Key)]));
+    }
+
+    /// <summary>
+    /// Sends the event to every selected socket and waits for each one's acknowledgement (one argument as itself,
+    /// several as an array, binary in base64). Fails with <see cref="SocketIOAckTimeoutException"/>, which holds
+    /// the answers that came, when some do not answer within the timeout.
+    /// </summary>
+    public async Task<IReadOnlyList<JsonElement>> EmitWithAckAsync(string eventName, params object?[] args)
+    {
+        SocketIONamespace.CheckEventName(eventName);
+        var timeout = _timeout ?? _namespace.Server.Options.AckTimeout;
+        var targets = await TargetsAsync();
+        var elements = JsonData.ToElements([.. args.Select(a => a is byte[] bytes ? Convert.ToBase64String(bytes) : a)]);
+        var calls = targets.Select(id => _namespace.Server.InvokeAsync(id, eventName, args, elements, timeout)).ToArray();
+        var responses = new List<JsonElement>(calls.Length);
+        foreach (var call in calls)
+        {
+            try
+            {
+                responses.Add(await call);
+            }
+            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or Runtime.GrainCallException)
+            {
+                // Counted as missing below.
+            }
+        }
+
+        return responses.Count == calls.Length ? responses : throw new SocketIOAckTimeoutException(responses, calls.Length);
+    }
+
+    /// <summary>The selected sockets, on every gateway, with their data and rooms.</summary>
+    public async Task<IReadOnlyList<RemoteSocket>> FetchSocketsAsync()
+    {
+        var targets = await TargetsAsync();
+        var sessions = await Task.WhenAll(targets.Select(id => _namespace.Server.Cluster.GetConnectionAsync(id)));
+        var sockets = new List<RemoteSocket>(sessions.Length);
+        foreach (var session in sessions)
+        {
+            if (session is not null)
+            {
+                sockets.Add(new RemoteSocket(_namespace, session));
+            }
+        }
+
+        return sockets;
+    }
+
+    /// <summary>Makes every selected socket join a room.</summary>
+    public async Task SocketsJoinAsync(string room)
+    {
+        SocketIONamespace.CheckRoom(room);
+        var targets = await TargetsAsync();
+        await Task.WhenAll(targets.Select(id => _namespace.Server.Manager.JoinRoomAsync(id, _namespace.Name, room)));
+    }
+
+    /// <summary>Makes every selected socket leave a room.</summary>
+    public async Task SocketsLeaveAsync(string room)
+    {
+        SocketIONamespace.CheckRoom(room);
+        var targets = await TargetsAsync();
+        await Task.WhenAll(targets.Select(id => _namespace.Server.Manager.LeaveRoomAsync(id, _namespace.Name, room)));
+    }
+
+    /// <summary>Disconnects every selected socket from the namespace (<c>io server disconnect</c>).</summary>
+    public async Task DisconnectSocketsAsync()
+    {
+        var targets = await TargetsAsync();
+        await Task.WhenAll(targets.Select(id => _namespace.Server.Cluster.DisconnectAsync(id)));
+    }
+
+    /// <summary>The ids of the selected connections, from the grains.</summary>
+    private async Task<List<string>> TargetsAsync()
+    {
+        var manager = _namespace.Server.Manager;
+        var name = _namespace.Name;
+        IEnumerable<Member> members;
+        if (_rooms.IsEmpty)
+        {
+            members = await manager.NamespaceMembersAsync(name);
+        }
+        else
+        {
+            var rooms = await Task.WhenAll(_rooms.Where(r => !SocketIONamespace.CouldBeSocketId(r)).Select(r => manager.RoomMembersAsync(name, r)));
+            var sockets = _rooms.Where(SocketIONamespace.CouldBeSocketId).Select(id => new Member(id, "", null));
+            members = rooms.SelectMany(m => m).Concat(sockets);
+        }
+
+        var excluded = new HashSet<string>(_exceptSockets, StringComparer.Ordinal);
+        foreach (var room in _exceptRooms)
+        {
+            excluded.Add(room);
+            foreach (var member in await manager.RoomMembersAsync(name, room))
+            {
+                excluded.Add(member.ConnectionId);
+            }
+        }
+
+        return [.. members.Select(m => m.ConnectionId).Where(id => !excluded.Contains(id)).Distinct()];
+    }
+
+    private SerializedPayload Serialize(string eventName, object?[] args)
+    {
+        var socketIO = SocketIOEncoding.SerializeEvent(eventName, args);
+        var (json, attachments) = Client.Emitting.SocketIOPayload.Read(socketIO.Bytes);
+        using var document = JsonDocument.Parse(json);
+        var values = document.RootElement.EnumerateArray().Skip(1).ToArray();
+        var data = SocketIOEncoding.SignalRData(values, attachments);
+        var room = _rooms.Length == 1 ? _rooms[0] : null;
+        var signalR = _namespace.Server.Manager.Serialize(RealtimeHub.EventMethod, [new RealtimeEvent(eventName, data, _namespace.Name, room, _from ?? "server")]);
+        if (socketIO.Bytes.Length > _namespace.Server.MaxMessageBytes)
+        {
+            throw new ArgumentException($"The message is {socketIO.Bytes.Length} bytes, more than the limit of {_namespace.Server.MaxMessageBytes} bytes (Gateway:MaxMessageBytes).");
+        }
+
+        return new SerializedPayload([.. signalR.Protocols, socketIO]);
+    }
+
+    private string Key(string room) => LifetimeManager.RealtimeHubLifetimeManager<RealtimeHub>.RoomKeyOf(_namespace.Name, room);
+}

@@ -1,0 +1,186 @@
+using System.Buffers;
+using System.Buffers.Text;
+using Microsoft.AspNetCore.Http;
+using Realtime.Gateway.SocketIO.Protocol;
+
+namespace Realtime.Gateway.SocketIO.Engine;
+
+/// <summary>HTTP long-polling: a GET waits for packets, a POST carries the client's.</summary>
+internal sealed partial class EngineSession
+{
+    /// <summary>
+    /// Answers a polling GET with every packet waiting, or waits until there is one. Fails (400) when a GET is
+    /// already waiting or the session has moved to WebSocket.
+    /// </summary>
+    public async Task PollAsync(HttpContext context)
+    {
+        Task waiter;
+        lock (_lock)
+        {
+            if (_polling || (Transport != EngineTransport.Polling && !_closed))
+            {
+                waiter = Task.FromException(new ProtocolException("overlapping or misplaced polling request"));
+            }
+            else
+            {
+                _polling = true;
+                if (_buffer.Count == 0)
+                {
+                    _pollWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    waiter = _pollWaiter.Task;
+                }
+                else
+                {
+                    waiter = Task.CompletedTask;
+                }
+            }
+        }
+
+        if (waiter.IsFaulted)
+        {
+            await EngineHttp.WriteErrorAsync(context, EngineError.BadRequest);
+            Close("transport error");
+            return;
+        }
+
+        try
+        {
+            await waiter.WaitAsync(context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_lock)
+            {
+                _polling = false;
+                _pollWaiter = null;
+            }
+
+            return;
+        }
+
+        OutgoingPacket[] packets;
+        bool closed;
+        lock (_lock)
+        {
+            packets = [.. _buffer];
+            _buffer.Clear();
+            _polling = false;
+            _pollWaiter = null;
+            closed = _closed;
+            foreach (var packet in packets)
+            {
+                Interlocked.Add(ref _bufferedBytes, -packet.Data.Length);
+            }
+        }
+
+        if (packets.Length == 0)
+        {
+            // The session moved to WebSocket while this GET waited: release it.
+            packets = [OutgoingPacket.Noop];
+        }
+
+        context.Response.ContentType = "text/plain; charset=UTF-8";
+        var body = EncodePayload(packets);
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+        if (closed)
+        {
+            Close("transport close");
+        }
+    }
+
+    /// <summary>Reads a polling POST's packets (up to <see cref="SocketIOOptions.MaxPayload"/> bytes) and handles them.</summary>
+    public async Task PostAsync(HttpContext context)
+    {
+        lock (_lock)
+        {
+            if (_posting || Transport != EngineTransport.Polling)
+            {
+                _posting = false;
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            }
+            else
+            {
+                _posting = true;
+            }
+        }
+
+        if (context.Response.StatusCode == StatusCodes.Status400BadRequest)
+        {
+            await EngineHttp.WriteErrorAsync(context, EngineError.BadRequest);
+            Close("transport error");
+            return;
+        }
+
+        try
+        {
+            var body = await EngineHttp.ReadBodyAsync(context, _options.MaxPayload);
+            if (body is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                Close("transport error");
+                return;
+            }
+
+            try
+            {
+                foreach (var packet in EngineIOCodec.DecodePayload(body))
+                {
+                    Receive(packet);
+                }
+            }
+            catch (ProtocolException ex)
+            {
+                EngineLog.BadPacket(_logger, Id, ex.Message);
+                await EngineHttp.WriteErrorAsync(context, EngineError.BadRequest);
+                Close("parse error");
+                return;
+            }
+
+            context.Response.ContentType = "text/html; charset=UTF-8";
+            await context.Response.WriteAsync("ok", context.RequestAborted);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _posting = false;
+            }
+        }
+    }
+
+    /// <summary>Joins packets with the record separator; binary ones as <c>b</c> and base64.</summary>
+    private static byte[] EncodePayload(OutgoingPacket[] packets)
+    {
+        var size = packets.Length - 1;
+        foreach (var packet in packets)
+        {
+            size += packet.IsBinary ? 1 + Base64.GetMaxEncodedToUtf8Length(packet.Data.Length) : packet.Data.Length;
+        }
+
+        var body = new byte[size];
+        var offset = 0;
+        for (var i = 0; i < packets.Length; i++)
+        {
+            if (i > 0)
+            {
+                body[offset++] = (byte)EngineIOCodec.RecordSeparator;
+            }
+
+            var packet = packets[i];
+            if (packet.IsBinary)
+            {
+                body[offset++] = (byte)'b';
+                Base64.EncodeToUtf8(packet.Data.Span, body.AsSpan(offset), out _, out var written);
+                offset += written;
+            }
+            else
+            {
+                packet.Data.Span.CopyTo(body.AsSpan(offset));
+                offset += packet.Data.Length;
+            }
+        }
+
+        return body;
+    }
+}

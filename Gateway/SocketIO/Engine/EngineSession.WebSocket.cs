@@ -1,0 +1,234 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using Realtime.Gateway.SocketIO.Protocol;
+
+namespace Realtime.Gateway.SocketIO.Engine;
+
+/// <summary>The WebSocket transport, from the start or after an upgrade from polling.</summary>
+internal sealed partial class EngineSession
+{
+    /// <summary>
+    /// Runs a WebSocket session opened on WebSocket: sends the open packet, then carries packets both ways until
+    /// either side closes.
+    /// </summary>
+    public async Task RunWebSocketAsync(WebSocket socket)
+    {
+        Send(OutgoingPacket.Text(OpenPacket(upgradable: false)));
+        StartHeartbeat();
+        await CarryAsync(socket);
+    }
+
+    /// <summary>
+    /// Upgrades a polling session to <paramref name="socket"/>: answers the client's <c>2probe</c> with
+    /// <c>3probe</c>, releases the waiting GET with a noop, and switches on the client's <c>5</c>. A probe that does
+    /// not finish within <see cref="SocketIOOptions.UpgradeTimeout"/> drops the WebSocket; the session goes on
+    /// polling.
+    /// </summary>
+    public async Task UpgradeAsync(WebSocket socket)
+    {
+        lock (_lock)
+        {
+            if (_upgrading || Transport != EngineTransport.Polling || _closed)
+            {
+                return;
+            }
+
+            _upgrading = true;
+        }
+
+        var switched = false;
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+            deadline.CancelAfter(_options.UpgradeTimeout);
+            var probe = await ReceiveTextAsync(socket, deadline.Token);
+            if (probe != "2probe")
+            {
+                return;
+            }
+
+            await socket.SendAsync("3probe"u8.ToArray(), WebSocketMessageType.Text, true, deadline.Token);
+            Send(OutgoingPacket.Noop);
+            if (await ReceiveTextAsync(socket, deadline.Token) != "5")
+            {
+                return;
+            }
+
+            lock (_lock)
+            {
+                if (_closed)
+                {
+                    return;
+                }
+
+                var queue = NewQueue();
+                foreach (var packet in _buffer)
+                {
+                    queue.Writer.TryWrite(packet);
+                }
+
+                _buffer.Clear();
+                _webSocketQueue = queue;
+                Transport = EngineTransport.WebSocket;
+                _pollWaiter?.TrySetResult();
+                switched = true;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ProtocolException)
+        {
+            EngineLog.UpgradeFailed(_logger, Id, ex.Message);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _upgrading = false;
+            }
+        }
+
+        if (switched)
+        {
+            EngineLog.Upgraded(_logger, Id);
+            await CarryAsync(socket);
+        }
+        else if (socket.State == WebSocketState.Open)
+        {
+            await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "upgrade failed", CancellationToken.None);
+        }
+    }
+
+    private async Task CarryAsync(WebSocket socket)
+    {
+        var writer = WriteLoopAsync(socket, _webSocketQueue!);
+        string reason = "transport close";
+        try
+        {
+            await ReadLoopAsync(socket);
+        }
+        catch (MessageTooLargeException)
+        {
+            reason = "transport error";
+            await TryCloseAsync(socket, WebSocketCloseStatus.MessageTooBig, $"messages are limited to {_options.MaxPayload} bytes");
+        }
+        catch (ProtocolException ex)
+        {
+            EngineLog.BadPacket(_logger, Id, ex.Message);
+            reason = "parse error";
+            await TryCloseAsync(socket, WebSocketCloseStatus.InvalidPayloadData, "invalid packet");
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            reason = "transport error";
+        }
+
+        Close(reason);
+        await writer;
+        socket.Abort();
+    }
+
+    private async Task ReadLoopAsync(WebSocket socket)
+    {
+        while (true)
+        {
+            var (bytes, type) = await ReceiveAsync(socket, _closing.Token);
+            if (type == WebSocketMessageType.Close)
+            {
+                return;
+            }
+
+            Receive(type == WebSocketMessageType.Binary
+                ? EngineIOPacket.BinaryMessage(bytes)
+                : EngineIOCodec.Decode(Encoding.UTF8.GetString(bytes)));
+        }
+    }
+
+    private async Task WriteLoopAsync(WebSocket socket, System.Threading.Channels.Channel<OutgoingPacket> queue)
+    {
+        try
+        {
+            await foreach (var packet in queue.Reader.ReadAllAsync())
+            {
+                await socket.SendAsync(packet.Data, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None);
+                Interlocked.Add(ref _bufferedBytes, -packet.Data.Length);
+            }
+
+            // The session closed: end the WebSocket politely (the client then reconnects, if it wants to).
+            await TryCloseAsync(socket, WebSocketCloseStatus.NormalClosure, "");
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            Close("transport error");
+        }
+    }
+
+    private static async Task TryCloseAsync(WebSocket socket, WebSocketCloseStatus status, string description)
+    {
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await socket.CloseOutputAsync(status, description, timeout.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+            {
+                // Already gone.
+            }
+        }
+    }
+
+    private async Task<string?> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var (bytes, type) = await ReceiveAsync(socket, cancellationToken);
+        return type == WebSocketMessageType.Text ? Encoding.UTF8.GetString(bytes) : null;
+    }
+
+    /// <summary>Reads one whole message, refusing one above <see cref="SocketIOOptions.MaxPayload"/>.</summary>
+    private async Task<(byte[] Bytes, WebSocketMessageType Type)> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length >= _options.MaxPayload)
+                    {
+                        throw new MessageTooLargeException();
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxPayload + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return ([], WebSocketMessageType.Close);
+                }
+
+                length += result.Count;
+                if (length > _options.MaxPayload)
+                {
+                    throw new MessageTooLargeException();
+                }
+
+                if (result.EndOfMessage)
+                {
+                    return (buffer.AsSpan(0, length).ToArray(), result.MessageType);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private sealed class MessageTooLargeException : Exception;
+}

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Realtime.Gateway.Internal;
+using Realtime.Grains;
+using Realtime.Runtime;
+
+namespace Realtime.Gateway.SocketIO.Engine;
+
+/// <summary>
+/// Sends a request for a session another gateway owns to that gateway, and its answer back: what makes socket.io
+/// long-polling work behind a balancer without sticky sessions. The owner's URL comes from the hub grain, where
+/// every gateway registers it; a session whose gateway is gone gets "Session ID unknown", and its client starts a
+/// new one.
+/// </summary>
+internal sealed class SessionForwarder : IDisposable
+{
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    private readonly ConcurrentDictionary<string, string> _urls = new(StringComparer.Ordinal);
+    private readonly IGrainFactory _grains;
+    private readonly GatewayReceiver _gateway;
+    private readonly SocketIOOptions _options;
+    private readonly ILogger _logger;
+
+    public SessionForwarder(IGrainFactory grains, GatewayReceiver gateway, IOptions<SocketIOOptions> options, ILogger<SessionForwarder> logger)
+    {
+        _grains = grains;
+        _gateway = gateway;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>The hub whose grain keeps the gateways' URLs: the one socket.io sockets belong to.</summary>
+    public static string HubName => nameof(Hubs.RealtimeHub);
+
+    public async Task ForwardAsync(HttpContext context, string sid, string owner)
+    {
+        var url = await UrlOfAsync(owner);
+        if (url is null)
+        {
+            await EngineHttp.WriteErrorAsync(context, EngineError.UnknownSid);
+            return;
+        }
+
+        var target = url + context.Request.Path + context.Request.QueryString;
+        try
+        {
+            if (context.WebSockets.IsWebSocketRequest)
+            {
+                await ForwardWebSocketAsync(context, target);
+            }
+            else
+            {
+                await ForwardHttpAsync(context, target);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or WebSocketException or IOException or OperationCanceledException)
+        {
+            EngineLog.ForwardFailed(_logger, sid, owner, url, ex.Message);
+            if (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                _urls.TryRemove(owner, out _);
+                await EngineHttp.WriteErrorAsync(context, EngineError.UnknownSid);
+            }
+        }
+    }
+
+    private async Task<string?> UrlOfAsync(string owner)
+    {
+        if (_urls.TryGetValue(owner, out var url))
+        {
+            return url;
+        }
+
+        url = await _grains.GetGrain<IHubGrain>(HubName).GatewayUrl(owner);
+        if (url is not null)
+        {
+            if (_urls.Count > 10_000)
+            {
+                _urls.Clear();
+            }
+
+            _urls[owner] = url;
+        }
+
+        return url;
+    }
+
+    private async Task ForwardHttpAsync(HttpContext context, string target)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), target);
+        request.Headers.TryAddWithoutValidation(EngineIOServer.ForwardedHeader, _gateway.GatewayId);
+        if (HttpMethods.IsPost(context.Request.Method))
+        {
+            var body = await EngineHttp.ReadBodyAsync(context, _options.MaxPayload);
+            if (body is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                return;
+            }
+
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "text/plain");
+        }
+
+        // A GET may wait a whole ping interval for packets; it never waits longer than interval and timeout.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(_options.PingInterval + _options.PingTimeout + TimeSpan.FromSeconds(5));
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+        context.Response.StatusCode = (int)response.StatusCode;
+        if (response.Content.Headers.ContentType is { } contentType)
+        {
+            context.Response.ContentType = contentType.ToString();
+        }
+
+        await response.Content.CopyToAsync(context.Response.Body, deadline.Token);
+    }
+
+    private async Task ForwardWebSocketAsync(HttpContext context, string target)
+    {
+        using var upstream = new ClientWebSocket();
+        upstream.Options.SetRequestHeader(EngineIOServer.ForwardedHeader, _gateway.GatewayId);
+        upstream.Options.Proxy = null;
+        var uri = new Uri("ws" + target[4..]);
+        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
+        {
+            connect.CancelAfter(TimeSpan.FromSeconds(10));
+            await upstream.ConnectAsync(uri, connect.Token);
+        }
+
+        using var downstream = await context.WebSockets.AcceptWebSocketAsync();
+        using var stop = new CancellationTokenSource();
+        var up = PumpAsync(downstream, upstream, stop.Token);
+        var down = PumpAsync(upstream, downstream, stop.Token);
+        await Task.WhenAny(up, down);
+        await stop.CancelAsync();
+        await Task.WhenAll(up, down);
+    }
+
+    /// <summary>Copies messages from one WebSocket to the other until either closes.</summary>
+    private async Task PumpAsync(WebSocket from, WebSocket to, CancellationToken stop)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var result = await from.ReceiveAsync(buffer, stop);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    if (to.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    {
+                        await to.CloseOutputAsync(result.CloseStatus ?? WebSocketCloseStatus.NormalClosure, result.CloseStatusDescription, CancellationToken.None);
+                    }
+
+                    return;
+                }
+
+                await to.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, stop);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            to.Abort();
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Realtime.Gateway.Authentication;
+using Realtime.Gateway.Hubs;
+using Realtime.Gateway.LifetimeManager;
+using Realtime.Gateway.SocketIO.Engine;
+using Realtime.Gateway.SocketIO.Protocol;
+using Realtime.Grains;
+
+namespace Realtime.Gateway.SocketIO.Internal;
+
+/// <summary>A Socket.IO packet with its binary attachments, once they all arrived.</summary>
+internal sealed record SocketIOPacketData(SocketIOPacketType Type, string Namespace, JsonElement? Data, long? AckId, IReadOnlyList<ReadOnlyMemory<byte>> Attachments);
+
+/// <summary>
+/// The Socket.IO v5 layer of one Engine.IO session: it decodes packets (joining binary attachments to their
+/// packet), connects the client to namespaces and routes events and acknowledgements to its sockets. A packet that
+/// breaks the protocol closes this session, and only this one.
+/// </summary>
+internal sealed class SocketIOClient : IEngineHandler
+{
+    private const int MaxAttachments = 100;
+
+    private readonly SocketIOServer _server;
+    private readonly EngineSession _engine;
+    private readonly ConcurrentDictionary<string, Socket> _sockets = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
+    private readonly SocketIOHandshake _handshake;
+    private readonly string? _authFailure;
+    private SocketIOPacket? _partial;
+    private List<ReadOnlyMemory<byte>>? _partialAttachments;
+    private int _everConnected;
+
+    public SocketIOClient(SocketIOServer server, EngineSession engine, HttpContext context)
+    {
+        _server = server;
+        _engine = engine;
+        _logger = server.Logger("Realtime.Gateway.SocketIO");
+        var request = context.Request;
+        _handshake = new SocketIOHandshake(
+            request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal),
+            context.Connection.RemoteIpAddress?.ToString() ?? "",
+            DateTimeOffset.UtcNow,
+            request.Path + request.QueryString,
+            EmptyObject,
+            context.User);
+        _authFailure = context.Items[JwtAuthenticationHandler.FailureItem] as string;
+        _ = CloseUnlessConnectedAsync();
+    }
+
+    private static JsonElement EmptyObject { get; } = JsonDocument.Parse("{}").RootElement;
+
+    public void OnMessage(EngineIOPacket packet)
+    {
+        try
+        {
+            if (packet.IsBinary)
+            {
+                if (_partial is null)
+                {
+                    throw new ProtocolException("A binary message arrived that no packet announced.");
+                }
+
+                _partialAttachments!.Add(packet.Binary!.Value);
+                if (_partialAttachments.Count == _partial.Attachments)
+                {
+                    var complete = _partial;
+                    var attachments = _partialAttachments;
+                    _partial = null;
+                    _partialAttachments = null;
+                    Dispatch(complete, attachments);
+                }
+
+                return;
+            }
+
+            if (_partial is not null)
+            {
+                throw new ProtocolException($"Expected {_partial.Attachments - _partialAttachments!.Count} more binary attachment(s), got a text packet.");
+            }
+
+            var decoded = SocketIOCodec.Decode(packet.Text);
+            if (decoded.Type is SocketIOPacketType.BinaryEvent or SocketIOPacketType.BinaryAck && decoded.Attachments > 0)
+            {
+                if (decoded.Attachments > MaxAttachments)
+                {
+                    throw new ProtocolException($"A packet may carry at most {MaxAttachments} attachments.");
+                }
+
+                _partial = decoded;
+                _partialAttachments = new List<ReadOnlyMemory<byte>>(decoded.Attachments);
+                return;
+            }
+
+            Dispatch(decoded, []);
+        }
+        catch (ProtocolException ex)
+        {
+            EngineLog.BadPacket(_logger, _engine.Id, ex.Message);
+            _engine.Close("parse error");
+        }
+    }
+
+    public void OnClose(string reason)
+    {
+        foreach (var (_, socket) in _sockets)
+        {
+            Detach(socket, reason);
+        }
+    }
+
+    /// <summary>Queues a socket.io frame: its text packet, then its attachments.</summary>
+    public void Send(SocketIOFrame frame)
+    {
+        if (frame.Attachments.Length == 0)
+        {
+            _engine.Send(new OutgoingPacket(frame.Text, false));
+            return;
+        }
+
+        var packets = new OutgoingPacket[1 + frame.Attachments.Length];
+        packets[0] = new OutgoingPacket(frame.Text, false);
+        for (var i = 0; i < frame.Attachments.Length; i++)
+        {
+            packets[i + 1] = new OutgoingPacket(frame.Attachments[i], true);
+        }
+
+        _engine.Send(packets);
+    }
+
+    public void Close(string reason) => _engine.Close(reason);
+
+    /// <summary>Takes a socket off this client; it leaves the cluster and its disconnect handlers run.</summary>
+    public void Detach(Socket socket, string reason)
+    {
+        if (_sockets.TryRemove(KeyValuePair.Create(socket.Namespace.Name, socket)))
+        {
+            _server.Untrack(socket);
+            socket.Closed(reason);
+        }
+    }
+
+    private void Dispatch(SocketIOPacket packet, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    {
+        if (attachments.Count > 0 && packet.Data is { } data && SocketIOEncoding.CountPlaceholders(data) > attachments.Count)
+        {
+            throw new ProtocolException("A placeholder refers to an attachment that was not sent.");
+        }
+
+        var full = new SocketIOPacketData(packet.Type, packet.Namespace, packet.Data, packet.AckId, attachments);
+        _sockets.TryGetValue(packet.Namespace, out var socket);
+        switch (packet.Type)
+        {
+            case SocketIOPacketType.Connect:
+                _ = ConnectAsync(packet.Namespace, packet.Data);
+                return;
+            case SocketIOPacketType.Disconnect:
+                if (socket is not null)
+                {
+                    Detach(socket, "client namespace disconnect");
+                }
+
+                return;
+            case SocketIOPacketType.Event or SocketIOPacketType.BinaryEvent:
+                socket?.HandleEvent(full);
+                return;
+            case SocketIOPacketType.Ack or SocketIOPacketType.BinaryAck:
+                socket?.HandleAck(full);
+                return;
+            default:
+                throw new ProtocolException($"A client does not send {packet.Type} packets.");
+        }
+    }
+
+    private async Task ConnectAsync(string name, JsonElement? auth)
+    {
+        try
+        {
+            var @namespace = _server.Resolve(name);
+            if (@namespace is null)
+            {
+                Refuse(name, "Invalid namespace", null);
+                return;
+            }
+
+            if (_sockets.ContainsKey(name) || _engine.IsClosed)
+            {
+                return;
+            }
+
+            var principal = _handshake.User;
+            if (_authFailure is not null)
+            {
+                Refuse(name, $"Authentication failed: {_authFailure}", null);
+                return;
+            }
+
+            if (_server.Jwt.Requires(name) && principal.Identity?.IsAuthenticated != true)
+            {
+                Refuse(name, $"The namespace {name} requires a token: pass a JWT as the access_token query parameter or in the Authorization header.", null);
+                return;
+            }
+
+            var userId = principal.Identity?.IsAuthenticated == true ? principal.FindFirst(ClaimTypes.NameIdentifier)?.Value : null;
+            var socket = new Socket(this, @namespace, SocketIOServer.NewSocketId(), _handshake with { Auth = auth?.Clone() ?? EmptyObject }, userId, _logger);
+            foreach (var middleware in @namespace.Middleware)
+            {
+                try
+                {
+                    await middleware(socket);
+                }
+                catch (SocketIOConnectionRefusedException ex)
+                {
+                    Refuse(name, ex.Message, ex.Details);
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    EngineLog.SocketHandlerFailed(_logger, socket.Id, ex);
+                    Refuse(name, "The server refused the connection.", null);
+                    return;
+                }
+            }
+
+            var connection = new SocketIOConnection(socket, this, new Member(socket.Id, _server.Manager.GatewayId, userId))
+            {
+                OwnRoomKey = RealtimeHubLifetimeManager<RealtimeHub>.RoomKeyOf(name, socket.Id),
+                Data = socket.Data.Count > 0 ? JsonDocument.Parse(socket.Data.ToJsonString()).RootElement : null,
+            };
+            socket.Connection = connection;
+            if (!_sockets.TryAdd(name, socket))
+            {
+                return;
+            }
+
+            Interlocked.Exchange(ref _everConnected, 1);
+            _server.Track(socket);
+            @namespace.SocketJoined(socket);
+            try
+            {
+                await _server.Manager.ConnectAsync(connection);
+            }
+            catch (Exception ex)
+            {
+                EngineLog.SocketHandlerFailed(_logger, socket.Id, ex);
+                Refuse(name, "The cluster is not available; try again.", null);
+                Detach(socket, "server error");
+                return;
+            }
+
+            Send(SocketIOEncoding.ControlFrame('0', name, JsonSerializer.Serialize(new { sid = socket.Id })));
+            if (_engine.IsClosed)
+            {
+                Detach(socket, "transport close");
+                return;
+            }
+
+            socket.Start(@namespace.ConnectionHandlers);
+        }
+        catch (Exception ex)
+        {
+            EngineLog.HandlerFailed(_logger, _engine.Id, ex);
+        }
+    }
+
+    private void Refuse(string name, string message, object? details) =>
+        Send(SocketIOEncoding.ControlFrame('4', name, JsonSerializer.Serialize(details is null ? (object)new { message } : new { message, data = details })));
+
+    /// <summary>Closes the session when the client joins no namespace in time, as socket.io's connectTimeout.</summary>
+    private async Task CloseUnlessConnectedAsync()
+    {
+        try
+        {
+            await Task.Delay(_server.Options.ConnectTimeout, _engine.Closing);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _everConnected) == 0)
+        {
+            _engine.Close("connect timeout");
+        }
+    }
+}

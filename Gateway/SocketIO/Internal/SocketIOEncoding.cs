@@ -1,0 +1,363 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Realtime.Client;
+using Realtime.Client.Emitting;
+using Realtime.Grains;
+
+namespace Realtime.Gateway.SocketIO.Internal;
+
+/// <summary>
+/// A socket.io message as Engine.IO packets: the text packet (UTF-8, with its Engine.IO type digit) and, for a
+/// binary event, the attachments sent as binary packets right after it.
+/// </summary>
+internal sealed record SocketIOFrame(ReadOnlyMemory<byte> Text, ReadOnlyMemory<byte>[] Attachments);
+
+/// <summary>
+/// Turns application events into socket.io frames and back: binary arguments become attachments with placeholders
+/// (at any depth, as socket.io does with buffers), and a message sent by a SignalR hub becomes the event its
+/// socket.io recipients see.
+/// </summary>
+internal static class SocketIOEncoding
+{
+    private static readonly JsonSerializerOptions Options = CreateOptions();
+
+    [ThreadStatic]
+    private static List<ReadOnlyMemory<byte>>? _writing;
+
+    [ThreadStatic]
+    private static IReadOnlyList<ReadOnlyMemory<byte>>? _reading;
+
+    /// <summary>
+    /// Serializes an event's arguments as the JSON array <c>["name", ...args]</c>, taking every <c>byte[]</c> and
+    /// <c>ReadOnlyMemory&lt;byte&gt;</c> out as an attachment.
+    /// </summary>
+    public static ProtocolPayload SerializeEvent(string eventName, IReadOnlyList<object?> args)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var attachments = new List<ReadOnlyMemory<byte>>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(eventName);
+            WriteArguments(writer, args, attachments);
+            writer.WriteEndArray();
+        }
+
+        return SocketIOPayload.Create(buffer.WrittenSpan, attachments);
+    }
+
+    /// <summary>The frames of an acknowledgement: <c>[args...]</c>, binary values taken out as attachments.</summary>
+    public static SocketIOFrame AckFrame(string @namespace, long ackId, IReadOnlyList<object?> args)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var attachments = new List<ReadOnlyMemory<byte>>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            WriteArguments(writer, args, attachments);
+            writer.WriteEndArray();
+        }
+
+        var header = new StringBuilder("4");
+        header.Append(attachments.Count == 0 ? "3" : $"6{attachments.Count.ToString(CultureInfo.InvariantCulture)}-");
+        if (@namespace != "/")
+        {
+            header.Append(@namespace).Append(',');
+        }
+
+        header.Append(ackId.ToString(CultureInfo.InvariantCulture));
+        return new SocketIOFrame(Encoding.UTF8.GetBytes(header.ToString() + Encoding.UTF8.GetString(buffer.WrittenSpan)), [.. attachments]);
+    }
+
+    /// <summary>A control packet (CONNECT answer, CONNECT_ERROR, DISCONNECT) of a namespace, with optional JSON data.</summary>
+    public static SocketIOFrame ControlFrame(char type, string @namespace, string? json = null)
+    {
+        var text = new StringBuilder("4").Append(type);
+        if (@namespace != "/")
+        {
+            text.Append(@namespace).Append(',');
+        }
+
+        text.Append(json);
+        return new SocketIOFrame(Encoding.UTF8.GetBytes(text.ToString()), []);
+    }
+
+    /// <summary>Deserializes a value of an event's arguments, filling placeholders from <paramref name="attachments"/>.</summary>
+    public static T? Deserialize<T>(JsonElement value, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    {
+        var previous = _reading;
+        _reading = attachments;
+        try
+        {
+            return value.Deserialize<T>(Options);
+        }
+        finally
+        {
+            _reading = previous;
+        }
+    }
+
+    /// <summary>
+    /// The JSON of <paramref name="value"/> with each placeholder replaced by its attachment in base64: the form
+    /// SignalR clients and services see binary data in.
+    /// </summary>
+    public static JsonElement InlineAttachments(JsonElement value, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    {
+        if (attachments.Count == 0)
+        {
+            return value;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteInlined(writer, value, attachments);
+        }
+
+        return JsonDocument.Parse(buffer.WrittenMemory).RootElement;
+    }
+
+    /// <summary>
+    /// What a SignalR client of the RealtimeHub receives for a socket.io event: one argument as the data, none as
+    /// null, several as an array; binary in base64.
+    /// </summary>
+    public static JsonElement SignalRData(IReadOnlyList<JsonElement> args, IReadOnlyList<ReadOnlyMemory<byte>> attachments) => args.Count switch
+    {
+        0 => default,
+        1 => InlineAttachments(args[0], attachments),
+        _ => InlineAttachments(JsonSerializer.SerializeToElement(args, Options), attachments),
+    };
+
+    /// <summary>The socket.io frames of an event for sockets of <paramref name="namespace"/>.</summary>
+    public static SocketIOFrame EventFrame(ProtocolPayload socketIOForm, string @namespace, long? ackId = null)
+    {
+        var (json, attachments) = SocketIOPayload.Read(socketIOForm.Bytes);
+        var header = new StringBuilder("4");
+        if (attachments.Length == 0)
+        {
+            header.Append('2');
+        }
+        else
+        {
+            header.Append('5').Append(attachments.Length.ToString(CultureInfo.InvariantCulture)).Append('-');
+        }
+
+        if (@namespace != "/")
+        {
+            header.Append(@namespace).Append(',');
+        }
+
+        if (ackId is { } id)
+        {
+            header.Append(id.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var headerBytes = Encoding.UTF8.GetBytes(header.ToString());
+        var text = new byte[headerBytes.Length + json.Length];
+        headerBytes.CopyTo(text, 0);
+        json.Span.CopyTo(text.AsSpan(headerBytes.Length));
+        return new SocketIOFrame(text, attachments);
+    }
+
+    /// <summary>
+    /// The socket.io form of a message a hub or a service sent, made from its SignalR JSON form: an invocation of
+    /// <c>event</c> with a <see cref="RealtimeEvent"/> becomes <c>[event, data]</c>, any other invocation
+    /// <c>[method, ...arguments]</c>.
+    /// </summary>
+    public static ProtocolPayload FromHubJson(SerializedPayload payload)
+    {
+        ReadOnlyMemory<byte> bytes = default;
+        foreach (var form in payload.Protocols)
+        {
+            if (form.Protocol == "json")
+            {
+                bytes = form.Bytes;
+            }
+        }
+
+        if (bytes.Length > 0 && bytes.Span[^1] == 0x1e)
+        {
+            bytes = bytes[..^1];
+        }
+
+        using var document = JsonDocument.Parse(bytes);
+        var root = document.RootElement;
+        var target = root.GetProperty("target").GetString()!;
+        var arguments = root.TryGetProperty("arguments", out var a) ? a : default;
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            if (target == Hubs.RealtimeHub.EventMethod && arguments.ValueKind == JsonValueKind.Array && arguments.GetArrayLength() == 1
+                && arguments[0].ValueKind == JsonValueKind.Object && arguments[0].TryGetProperty("event", out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                writer.WriteStringValue(name.GetString());
+                if (arguments[0].TryGetProperty("data", out var data) && data.ValueKind != JsonValueKind.Undefined)
+                {
+                    data.WriteTo(writer);
+                }
+            }
+            else
+            {
+                writer.WriteStringValue(target);
+                if (arguments.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var argument in arguments.EnumerateArray())
+                    {
+                        argument.WriteTo(writer);
+                    }
+                }
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return SocketIOPayload.Create(buffer.WrittenSpan, []);
+    }
+
+    private static void WriteArguments(Utf8JsonWriter writer, IReadOnlyList<object?> args, List<ReadOnlyMemory<byte>> attachments)
+    {
+        var previous = _writing;
+        _writing = attachments;
+        try
+        {
+            foreach (var arg in args)
+            {
+                if (arg is null)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    JsonSerializer.Serialize(writer, arg, arg.GetType(), Options);
+                }
+            }
+        }
+        finally
+        {
+            _writing = previous;
+        }
+    }
+
+    private static void WriteInlined(Utf8JsonWriter writer, JsonElement value, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object when PlaceholderNumber(value) is { } number && number < attachments.Count:
+                writer.WriteBase64StringValue(attachments[number].Span);
+                return;
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var property in value.EnumerateObject())
+                {
+                    writer.WritePropertyName(property.Name);
+                    WriteInlined(writer, property.Value, attachments);
+                }
+
+                writer.WriteEndObject();
+                return;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in value.EnumerateArray())
+                {
+                    WriteInlined(writer, item, attachments);
+                }
+
+                writer.WriteEndArray();
+                return;
+            default:
+                value.WriteTo(writer);
+                return;
+        }
+    }
+
+    /// <summary>The attachment number of a <c>{"_placeholder":true,"num":n}</c> object, or null for any other value.</summary>
+    public static int? PlaceholderNumber(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Object
+        && value.TryGetProperty("_placeholder", out var flag) && flag.ValueKind == JsonValueKind.True
+        && value.TryGetProperty("num", out var num) && num.TryGetInt32(out var n) && n >= 0
+            ? n
+            : null;
+
+    /// <summary>The number of placeholders in <paramref name="value"/>, at any depth.</summary>
+    public static int CountPlaceholders(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object when PlaceholderNumber(value) is not null:
+                return 1;
+            case JsonValueKind.Object:
+                var inObject = 0;
+                foreach (var property in value.EnumerateObject())
+                {
+                    inObject += CountPlaceholders(property.Value);
+                }
+
+                return inObject;
+            case JsonValueKind.Array:
+                var inArray = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    inArray += CountPlaceholders(item);
+                }
+
+                return inArray;
+            default:
+                return 0;
+        }
+    }
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions(JsonData.Options);
+        options.Converters.Add(new BytesConverter());
+        options.Converters.Add(new MemoryConverter());
+        return options;
+    }
+
+    private static void WriteBinary(Utf8JsonWriter writer, ReadOnlyMemory<byte> bytes)
+    {
+        if (_writing is not { } attachments)
+        {
+            writer.WriteBase64StringValue(bytes.Span);
+            return;
+        }
+
+        writer.WriteStartObject();
+        writer.WriteBoolean("_placeholder", true);
+        writer.WriteNumber("num", attachments.Count);
+        writer.WriteEndObject();
+        attachments.Add(bytes);
+    }
+
+    private static byte[] ReadBinary(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetBytesFromBase64();
+        }
+
+        using var placeholder = JsonDocument.ParseValue(ref reader);
+        var attachments = _reading ?? [];
+        return PlaceholderNumber(placeholder.RootElement) is { } number && number < attachments.Count
+            ? attachments[number].ToArray()
+            : throw new JsonException("Expected binary data: a base64 string or an attachment placeholder.");
+    }
+
+    private sealed class BytesConverter : JsonConverter<byte[]>
+    {
+        public override byte[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadBinary(ref reader);
+
+        public override void Write(Utf8JsonWriter writer, byte[] value, JsonSerializerOptions options) => WriteBinary(writer, value);
+    }
+
+    private sealed class MemoryConverter : JsonConverter<ReadOnlyMemory<byte>>
+    {
+        public override ReadOnlyMemory<byte> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadBinary(ref reader);
+
+        public override void Write(Utf8JsonWriter writer, ReadOnlyMemory<byte> value, JsonSerializerOptions options) => WriteBinary(writer, value);
+    }
+}

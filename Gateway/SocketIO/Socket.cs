@@ -1,0 +1,300 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Realtime.Gateway.SocketIO.Engine;
+using Realtime.Gateway.SocketIO.Internal;
+using Realtime.Grains;
+
+namespace Realtime.Gateway.SocketIO;
+
+/// <summary>
+/// One client's connection to one namespace, as socket.io's server-side socket. Its handlers run one at a time, in
+/// the order the client's events arrived. Rooms, broadcasts and its <see cref="Data"/> live in the cluster's grains,
+/// so every gateway sees them.
+/// </summary>
+public sealed class Socket
+{
+    private readonly SocketIOClient _client;
+    private readonly Dictionary<string, Func<SocketIOEvent, Task>> _handlers = new(StringComparer.Ordinal);
+    private readonly List<Func<string, Task>> _disconnectHandlers = [];
+    private readonly Channel<Func<Task>> _work = Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<SocketIOArgs>> _acks = new();
+    private readonly ILogger _logger;
+    private string? _syncedData;
+    private long _nextAck;
+    private int _disconnected;
+
+    internal Socket(SocketIOClient client, SocketIONamespace @namespace, string id, SocketIOHandshake handshake, string? userId, ILogger logger)
+    {
+        _client = client;
+        Namespace = @namespace;
+        Id = id;
+        Handshake = handshake;
+        UserId = userId;
+        _logger = logger;
+        _ = RunAsync();
+    }
+
+    /// <summary>The socket's id, unique in the cluster; also the name of a room only it is in.</summary>
+    public string Id { get; }
+
+    public SocketIONamespace Namespace { get; }
+
+    public SocketIOHandshake Handshake { get; }
+
+    /// <summary>The user a JWT authenticated, if any.</summary>
+    public string? UserId { get; }
+
+    /// <summary>
+    /// Application data: after the connection handlers and after each event handler, changes are stored in the
+    /// socket's session grain, where <see cref="SocketIONamespace.FetchSocketsAsync"/> reads them from any gateway.
+    /// </summary>
+    public JsonObject Data { get; } = [];
+
+    public bool Connected => Volatile.Read(ref _disconnected) == 0 && Connection is not null;
+
+    /// <summary>The rooms the socket is in: its own id first, then those it joined.</summary>
+    public IReadOnlyList<string> Rooms
+    {
+        get
+        {
+            var rooms = new List<string> { Id };
+            if (Connection is { } connection)
+            {
+                foreach (var key in connection.RoomKeys())
+                {
+                    rooms.Add(GrainKeys.RoomName(key));
+                }
+            }
+
+            return rooms;
+        }
+    }
+
+    internal SocketIOConnection? Connection { get; set; }
+
+    /// <summary>Handles an event; a second handler for the same event replaces the first.</summary>
+    public Socket On(string eventName, Func<SocketIOEvent, Task> handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(eventName);
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_handlers)
+        {
+            _handlers[eventName] = handler;
+        }
+
+        return this;
+    }
+
+    public Socket On(string eventName, Action<SocketIOEvent> handler) => On(eventName, e =>
+    {
+        handler(e);
+        return Task.CompletedTask;
+    });
+
+    /// <summary>Runs when the socket disconnects, with socket.io's reason (<c>client namespace disconnect</c>, <c>ping timeout</c>...).</summary>
+    public Socket OnDisconnect(Func<string, Task> handler)
+    {
+        lock (_handlers)
+        {
+            _disconnectHandlers.Add(handler);
+        }
+
+        return this;
+    }
+
+    public Socket OnDisconnect(Action<string> handler) => OnDisconnect(reason =>
+    {
+        handler(reason);
+        return Task.CompletedTask;
+    });
+
+    /// <summary>Sends an event to this client only.</summary>
+    public Task EmitAsync(string eventName, params object?[] args)
+    {
+        SocketIONamespace.CheckEventName(eventName);
+        _client.Send(SocketIOEncoding.EventFrame(SocketIOEncoding.SerializeEvent(eventName, args), Namespace.Name));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Sends an event to this client and waits for its acknowledgement (default timeout
+    /// <see cref="SocketIOOptions.AckTimeout"/>); fails with a <see cref="TimeoutException"/> when none comes.
+    /// </summary>
+    public async Task<SocketIOArgs> EmitWithAckAsync(string eventName, object?[] args, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        SocketIONamespace.CheckEventName(eventName);
+        var id = Interlocked.Increment(ref _nextAck);
+        var answer = new TaskCompletionSource<SocketIOArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _acks[id] = answer;
+        try
+        {
+            if (!Connected)
+            {
+                throw new InvalidOperationException($"Socket {Id} is disconnected.");
+            }
+
+            _client.Send(SocketIOEncoding.EventFrame(SocketIOEncoding.SerializeEvent(eventName, args), Namespace.Name, id));
+            var limit = timeout ?? Namespace.Server.Options.AckTimeout;
+            try
+            {
+                return await answer.Task.WaitAsync(limit, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"Socket {Id} did not acknowledge {eventName} within {limit.TotalSeconds:0.###} s.");
+            }
+        }
+        finally
+        {
+            _acks.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Joins a room of the socket's namespace, on every gateway.</summary>
+    public Task JoinAsync(string room) => Namespace.Server.Manager.JoinRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
+
+    public Task JoinAsync(IEnumerable<string> rooms) => Task.WhenAll(rooms.Select(JoinAsync));
+
+    public Task LeaveAsync(string room) => Namespace.Server.Manager.LeaveRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
+
+    /// <summary>To the members of a room but this socket (socket.io's <c>socket.to(room)</c>).</summary>
+    public BroadcastOperator To(string room) => Broadcast.To(room);
+
+    public BroadcastOperator To(IEnumerable<string> rooms) => Broadcast.To(rooms);
+
+    public BroadcastOperator In(string room) => To(room);
+
+    public BroadcastOperator Except(string room) => Broadcast.Except(room);
+
+    /// <summary>To every socket of the namespace but this one.</summary>
+    public BroadcastOperator Broadcast => new BroadcastOperator(Namespace).ExceptSocket(Id).From(Id);
+
+    /// <summary>
+    /// Disconnects the socket from its namespace (the client hears <c>io server disconnect</c> and does not
+    /// reconnect); with <paramref name="close"/>, closes the client's whole connection.
+    /// </summary>
+    public Task DisconnectAsync(bool close = false)
+    {
+        if (close)
+        {
+            _client.Close("forced close");
+        }
+        else if (Connected)
+        {
+            _client.Send(SocketIOEncoding.ControlFrame('1', Namespace.Name));
+            _client.Detach(this, "server namespace disconnect");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    internal void Enqueue(Func<Task> work) => _work.Writer.TryWrite(work);
+
+    internal void HandleEvent(SocketIOPacketData packet)
+    {
+        var data = packet.Data!.Value;
+        var name = data[0].ValueKind == JsonValueKind.String ? data[0].GetString()! : data[0].GetRawText();
+        var args = SocketIOArgs.From(data, 1, packet.Attachments);
+        Func<object?[], Task>? ack = packet.AckId is { } ackId
+            ? values =>
+            {
+                _client.Send(SocketIOEncoding.AckFrame(Namespace.Name, ackId, values));
+                return Task.CompletedTask;
+            }
+            : null;
+        Enqueue(async () =>
+        {
+            Func<SocketIOEvent, Task>? handler;
+            lock (_handlers)
+            {
+                _handlers.TryGetValue(name, out handler);
+            }
+
+            if (handler is not null)
+            {
+                await handler(new SocketIOEvent(this, name, args, ack));
+                await SyncDataAsync();
+            }
+        });
+    }
+
+    internal void HandleAck(SocketIOPacketData packet)
+    {
+        if (packet.AckId is { } id && _acks.TryRemove(id, out var answer))
+        {
+            answer.TrySetResult(SocketIOArgs.From(packet.Data, 0, packet.Attachments));
+        }
+    }
+
+    /// <summary>Runs the connection handlers after the socket joined the cluster; events wait until they are done.</summary>
+    internal void Start(IReadOnlyList<Func<Socket, Task>> handlers) => Enqueue(async () =>
+    {
+        foreach (var handler in handlers)
+        {
+            await handler(this);
+        }
+
+        await SyncDataAsync();
+    });
+
+    /// <summary>The socket is gone: its pending acknowledgements fail, its disconnect handlers run, it leaves the cluster.</summary>
+    internal void Closed(string reason)
+    {
+        if (Interlocked.Exchange(ref _disconnected, 1) == 1)
+        {
+            return;
+        }
+
+        foreach (var (_, answer) in _acks)
+        {
+            answer.TrySetException(new InvalidOperationException($"Socket {Id} disconnected ({reason}) before it acknowledged."));
+        }
+
+        Enqueue(async () =>
+        {
+            List<Func<string, Task>> handlers;
+            lock (_handlers)
+            {
+                handlers = [.. _disconnectHandlers];
+            }
+
+            foreach (var handler in handlers)
+            {
+                await handler(reason);
+            }
+        });
+        Enqueue(() => Namespace.Server.Manager.DisconnectAsync(Id));
+        Enqueue(() => Namespace.SocketLeft(this));
+        _work.Writer.TryComplete();
+    }
+
+    private async Task SyncDataAsync()
+    {
+        var text = Data.ToJsonString();
+        if (text == (_syncedData ?? "{}") || Connection is null)
+        {
+            return;
+        }
+
+        _syncedData = text;
+        await Namespace.Server.Manager.SetDataAsync(Id, JsonDocument.Parse(text).RootElement);
+    }
+
+    private async Task RunAsync()
+    {
+        await foreach (var work in _work.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await work();
+            }
+            catch (Exception ex)
+            {
+                EngineLog.SocketHandlerFailed(_logger, Id, ex);
+            }
+        }
+    }
+}

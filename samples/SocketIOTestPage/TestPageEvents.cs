@@ -1,0 +1,81 @@
+using Realtime.Gateway.SocketIO;
+
+namespace Realtime.Samples.SocketIOTestPage;
+
+/// <summary>
+/// The events of the flask-socketio test page, served from any gateway of the cluster: each answer goes out on
+/// <c>my_response</c> as <c>{ data, count }</c>, where count is how many events this socket has sent.
+/// </summary>
+public static class TestPageEvents
+{
+    public const string Response = "my_response";
+
+    public static void Configure(SocketIOServer io) => io.Sockets.OnConnection(OnConnected);
+
+    private static async Task OnConnected(Socket socket)
+    {
+        socket.Data["count"] = 0;
+        await socket.EmitAsync(Response, new { data = "Connected", count = 0 });
+
+        // Back to the sender only.
+        socket.On("my_event", e => socket.EmitAsync(Response, new { data = Text(e), count = Count(socket) }));
+
+        // To every socket of the namespace, on every gateway.
+        socket.On("my_broadcast_event", e => socket.Namespace.EmitAsync(Response, new { data = Text(e), count = Count(socket) }));
+
+        socket.On("join", async e =>
+        {
+            await socket.JoinAsync(Room(e));
+            await socket.EmitAsync(Response, new { data = "In rooms: " + string.Join(", ", socket.Rooms), count = Count(socket) });
+        });
+
+        socket.On("leave", async e =>
+        {
+            await socket.LeaveAsync(Room(e));
+            await socket.EmitAsync(Response, new { data = "In rooms: " + string.Join(", ", socket.Rooms), count = Count(socket) });
+        });
+
+        // Every member hears that the room closes, then no one is in it.
+        socket.On("close_room", async e =>
+        {
+            var room = Room(e);
+            await socket.Namespace.To(room).EmitAsync(Response, new { data = $"Room {room} is closing.", count = Count(socket) });
+            await socket.Namespace.CloseRoomAsync(room);
+        });
+
+        socket.On("my_room_event", e => socket.Namespace.To(Room(e)).EmitAsync(Response, new { data = Text(e), count = Count(socket) }));
+
+        // The client acknowledges the goodbye (the page's handler calls its callback), then the server disconnects it.
+        socket.On("disconnect_request", async _ =>
+        {
+            try
+            {
+                await socket.EmitWithAckAsync(Response, [new { data = "Disconnected!", count = Count(socket) }], TimeSpan.FromSeconds(5));
+            }
+            catch (TimeoutException)
+            {
+                // Disconnect anyway.
+            }
+
+            await socket.DisconnectAsync();
+        });
+
+        // The page measures its latency with these.
+        socket.On("my_ping", e => e.HasAck ? e.AckAsync() : socket.EmitAsync("my_pong"));
+    }
+
+    /// <summary>Counts the socket's events, in its data, which every gateway can read.</summary>
+    private static int Count(Socket socket)
+    {
+        var count = (int?)socket.Data["count"] ?? 0;
+        socket.Data["count"] = ++count;
+        return count;
+    }
+
+    private static string Text(SocketIOEvent e) => e.Args.Count > 0 && e.Args[0].TryGetProperty("data", out var data) ? data.ToString() : "";
+
+    private static string Room(SocketIOEvent e) =>
+        e.Args.Count > 0 && e.Args[0].TryGetProperty("room", out var room) && room.GetString() is { Length: > 0 } name
+            ? name
+            : throw new ArgumentException("The message needs a room.");
+}
