@@ -10,6 +10,7 @@ var app = GatewayApplication.Build(
     {
         builder.Configuration["Gateway:DemoPage"] = "false";
         builder.Services.ConfigureSocketIO(TestPageEvents.Configure);
+        builder.Services.ConfigureSocketIO(MoreEvents.Configure);
     },
     app => app.MapGet("/", () => Results.File(Path.Combine(AppContext.BaseDirectory, "page", "index.html"), "text/html; charset=utf-8")));
 app.Run();

@@ -25,7 +25,10 @@ internal enum EngineTransport
 /// <summary>What the layer above (Socket.IO) hears from an Engine.IO session.</summary>
 internal interface IEngineHandler
 {
-    /// <summary>A message packet arrived; called by one thread at a time, in order.</summary>
+    /// <summary>
+    /// A message packet arrived; called by one thread at a time, in order. Throwing a <see cref="ProtocolException"/>
+    /// closes the session as a parse error.
+    /// </summary>
     void OnMessage(EngineIOPacket packet);
 
     /// <summary>The session closed (once), with the reason socket.io reports: <c>ping timeout</c>, <c>transport close</c>...</summary>

@@ -54,55 +54,48 @@ internal sealed class SocketIOClient : IEngineHandler
 
     private static JsonElement EmptyObject { get; } = JsonDocument.Parse("{}").RootElement;
 
+    /// <summary>Handles a message packet; a <see cref="ProtocolException"/> tells the engine to close the session.</summary>
     public void OnMessage(EngineIOPacket packet)
     {
-        try
+        if (packet.IsBinary)
         {
-            if (packet.IsBinary)
+            if (_partial is null)
             {
-                if (_partial is null)
-                {
-                    throw new ProtocolException("A binary message arrived that no packet announced.");
-                }
-
-                _partialAttachments!.Add(packet.Binary!.Value);
-                if (_partialAttachments.Count == _partial.Attachments)
-                {
-                    var complete = _partial;
-                    var attachments = _partialAttachments;
-                    _partial = null;
-                    _partialAttachments = null;
-                    Dispatch(complete, attachments);
-                }
-
-                return;
+                throw new ProtocolException("A binary message arrived that no packet announced.");
             }
 
-            if (_partial is not null)
+            _partialAttachments!.Add(packet.Binary!.Value);
+            if (_partialAttachments.Count == _partial.Attachments)
             {
-                throw new ProtocolException($"Expected {_partial.Attachments - _partialAttachments!.Count} more binary attachment(s), got a text packet.");
+                var complete = _partial;
+                var attachments = _partialAttachments;
+                _partial = null;
+                _partialAttachments = null;
+                Dispatch(complete, attachments);
             }
 
-            var decoded = SocketIOCodec.Decode(packet.Text);
-            if (decoded.Type is SocketIOPacketType.BinaryEvent or SocketIOPacketType.BinaryAck && decoded.Attachments > 0)
-            {
-                if (decoded.Attachments > MaxAttachments)
-                {
-                    throw new ProtocolException($"A packet may carry at most {MaxAttachments} attachments.");
-                }
-
-                _partial = decoded;
-                _partialAttachments = new List<ReadOnlyMemory<byte>>(decoded.Attachments);
-                return;
-            }
-
-            Dispatch(decoded, []);
+            return;
         }
-        catch (ProtocolException ex)
+
+        if (_partial is not null)
         {
-            EngineLog.BadPacket(_logger, _engine.Id, ex.Message);
-            _engine.Close("parse error");
+            throw new ProtocolException($"Expected {_partial.Attachments - _partialAttachments!.Count} more binary attachment(s), got a text packet.");
         }
+
+        var decoded = SocketIOCodec.Decode(packet.Text);
+        if (decoded.Type is SocketIOPacketType.BinaryEvent or SocketIOPacketType.BinaryAck && decoded.Attachments > 0)
+        {
+            if (decoded.Attachments > MaxAttachments)
+            {
+                throw new ProtocolException($"A packet may carry at most {MaxAttachments} attachments.");
+            }
+
+            _partial = decoded;
+            _partialAttachments = new List<ReadOnlyMemory<byte>>(decoded.Attachments);
+            return;
+        }
+
+        Dispatch(decoded, []);
     }
 
     public void OnClose(string reason)

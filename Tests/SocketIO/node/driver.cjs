@@ -54,8 +54,9 @@ async function run(command) {
       return connect(command);
     case 'emit':
       if (command.ack) {
-        const reply = await socket.timeout(command.timeout ?? 10000).emitWithAck(command.event, ...fromWire(command.args ?? []));
-        return toWire(reply);
+        // Every argument of the acknowledgement, as an array.
+        return new Promise((resolve, reject) => socket.timeout(command.timeout ?? 10000).emit(command.event, ...fromWire(command.args ?? []),
+          (error, ...reply) => error ? reject(error) : resolve(toWire(reply))));
       }
       socket.emit(command.event, ...fromWire(command.args ?? []));
       return null;
@@ -77,5 +78,9 @@ readline.createInterface({ input: process.stdin }).on('line', line => {
   run(command).then(
     result => send({ id: command.id, ok: true, result: result ?? null }),
     error => send({ id: command.id, ok: false, error: String(error && error.message || error) }));
-}).on('close', () => process.exit(0));
+}).on('close', () => {
+  // Say goodbye, so that the server does not wait a ping timeout to drop polling sockets.
+  for (const socket of sockets.values()) socket.disconnect();
+  setTimeout(() => process.exit(0), 100);
+});
 send({ ready: true });

@@ -1,0 +1,286 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Realtime.Tests.Infrastructure;
+
+namespace Realtime.Tests.SocketIO;
+
+/// <summary>
+/// The Engine.IO v4 endpoint spoken to by hand, on a real Kestrel: the handshake, the errors the spec gives, the
+/// heartbeat, the upgrade, limits and malformed packets, each of which closes only its own session.
+/// </summary>
+public sealed class EngineIOProtocolTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private TestGateway _gateway = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _gateway = await TestGateway.StartAsync(
+            "--SocketIO:PingInterval=00:00:00.300", "--SocketIO:PingTimeout=00:00:00.400", "--SocketIO:MaxPayload=4096",
+            "--SocketIO:CorsOrigins:0=http://app.example");
+        _http = new HttpClient { BaseAddress = _gateway.BaseUri, Timeout = Timeout };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _gateway.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TheHandshake_GivesTheSessionAndItsSettings()
+    {
+        await using var defaults = await TestGateway.StartAsync();
+        using var http = new HttpClient { BaseAddress = defaults.BaseUri, Timeout = Timeout };
+        var open = await http.GetStringAsync(new Uri("/socket.io/?EIO=4&transport=polling", UriKind.Relative));
+
+        Assert.StartsWith("0{", open, StringComparison.Ordinal);
+        var handshake = JsonDocument.Parse(open[1..]).RootElement;
+        Assert.False(string.IsNullOrEmpty(handshake.GetProperty("sid").GetString()));
+        Assert.Equal(["websocket"], handshake.GetProperty("upgrades").EnumerateArray().Select(u => u.GetString()!));
+        Assert.Equal(25000, handshake.GetProperty("pingInterval").GetInt32());
+        Assert.Equal(20000, handshake.GetProperty("pingTimeout").GetInt32());
+        Assert.Equal(1_000_000, handshake.GetProperty("maxPayload").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("GET", "/socket.io/?EIO=3&transport=polling", 5, "Unsupported protocol version")]
+    [InlineData("GET", "/socket.io/?transport=polling", 5, "Unsupported protocol version")]
+    [InlineData("GET", "/socket.io/?EIO=4&transport=carrier-pigeon", 0, "Transport unknown")]
+    [InlineData("GET", "/socket.io/?EIO=4&transport=polling&sid=no-such-session", 1, "Session ID unknown")]
+    [InlineData("GET", "/socket.io/?EIO=4&transport=polling&sid=Z2hvc3Q.abc", 1, "Session ID unknown")]
+    [InlineData("POST", "/socket.io/?EIO=4&transport=polling", 2, "Bad handshake method")]
+    [InlineData("GET", "/socket.io/?EIO=4&transport=websocket", 3, "Bad request")]
+    public async Task BadRequests_GetTheSpecsAnswers(string method, string path, int code, string message)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)) { Content = method == "POST" ? new StringContent("40") : null };
+        using var response = await _http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(code, error.GetProperty("code").GetInt32());
+        Assert.Equal(message, error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task AnUnknownMethodOnASession_IsABadRequest()
+    {
+        var sid = await OpenAsync();
+        using var response = await _http.PutAsync(Polling(sid), new StringContent("40"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(3, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task TheHeartbeat_KeepsAnAnsweringClient_AndDropsASilentOne()
+    {
+        var answering = await OpenAsync();
+        var silent = await OpenAsync();
+        await PostAsync(answering, "40");
+        await PostAsync(silent, "40");
+        Assert.StartsWith("40{", await PollAsync(answering), StringComparison.Ordinal);
+        Assert.StartsWith("40{", await PollAsync(silent), StringComparison.Ordinal);
+
+        // Several ping intervals: the answering client pongs each ping and stays.
+        var pings = 0;
+        while (pings < 4)
+        {
+            var payload = await PollAsync(answering);
+            Assert.DoesNotContain("1", payload.Split('\u001e'));
+            if (payload.Split('\u001e').Contains("2"))
+            {
+                pings++;
+                await PostAsync(answering, "3");
+            }
+        }
+
+        // The silent one got its pings too, and was closed a ping timeout after the first.
+        await Eventually.True(() => PollStatus(silent) == HttpStatusCode.BadRequest, "the silent session is closed", Timeout);
+        Assert.Equal(HttpStatusCode.OK, PollStatusAfterPong(answering));
+    }
+
+    [Fact]
+    public async Task TheUpgrade_ProbesReleasesThePollAndSwitchesToWebSocket()
+    {
+        var sid = await OpenAsync();
+        var waitingPoll = PollAsync(sid);
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(WebSocketUri(sid), CancellationToken.None).Within("the WebSocket to connect");
+        await SendAsync(socket, "2probe");
+        Assert.Equal("3probe", await ReceiveAsync(socket));
+
+        // The GET that was waiting returns with a noop, so the client can pause polling.
+        Assert.Equal("6", await waitingPoll.Within("the waiting poll to be released"));
+        await SendAsync(socket, "5");
+
+        await SendAsync(socket, "40");
+        Assert.StartsWith("40{\"sid\":", await ReceiveAsync(socket), StringComparison.Ordinal);
+
+        // The session is on WebSocket now: polling it is a bad request.
+        using var response = await _http.GetAsync(Polling(sid));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AMalformedPacket_ClosesOnlyItsOwnSession()
+    {
+        var bad = await OpenAsync();
+        var good = await OpenAsync();
+        await PostAsync(good, "40");
+        Assert.StartsWith("40{", await PollAsync(good), StringComparison.Ordinal);
+
+        foreach (var garbage in new[] { "4Zbad", "42[\"connect\"]", "9", "451-[\"upload\",{\"_placeholder\":true,\"num\":0}]\u001e4after" })
+        {
+            var victim = await OpenAsync();
+            using var response = await _http.PostAsync(Polling(victim), new StringContent(garbage));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, PollStatus(victim));
+        }
+
+        using (var response = await _http.PostAsync(Polling(bad), new StringContent("40\u001e4{not json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        // Over WebSocket too: the bad socket is closed, the other session goes on.
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri(WebSocketBase() + "&transport=websocket"), CancellationToken.None).Within("the WebSocket to connect");
+        Assert.StartsWith("0{", await ReceiveAsync(socket), StringComparison.Ordinal);
+        await SendAsync(socket, "4[\"no type\"]");
+        await Eventually.True(() => socket.State != WebSocketState.Open || ReceiveClosed(socket), "the bad WebSocket is closed", Timeout);
+
+        await PostAsync(good, "42[\"still\",\"here\"]");
+        await PostAsync(good, "41");
+        Assert.Equal(HttpStatusCode.OK, PollStatusAfterPong(good));
+    }
+
+    [Fact]
+    public async Task APayloadAboveMaxPayload_IsRefusedAndClosesTheSession()
+    {
+        var sid = await OpenAsync();
+        using var response = await _http.PostAsync(Polling(sid), new StringContent("4" + new string('x', 5000)));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, PollStatus(sid));
+
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri(WebSocketBase() + "&transport=websocket"), CancellationToken.None).Within("the WebSocket to connect");
+        Assert.StartsWith("0{", await ReceiveAsync(socket), StringComparison.Ordinal);
+        await SendAsync(socket, "4" + new string('x', 5000));
+        await Eventually.True(() => ReceiveClosed(socket), "the WebSocket is closed for its oversized message", Timeout);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, socket.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Cors_AnswersAPreflightFromAnAllowedOrigin_AndNoOther()
+    {
+        using var allowed = new HttpRequestMessage(HttpMethod.Options, new Uri("/socket.io/?EIO=4&transport=polling", UriKind.Relative));
+        allowed.Headers.Add("Origin", "http://app.example");
+        allowed.Headers.Add("Access-Control-Request-Method", "POST");
+        using var answer = await _http.SendAsync(allowed);
+        Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
+        Assert.Equal("http://app.example", answer.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("true", answer.Headers.GetValues("Access-Control-Allow-Credentials").Single());
+
+        using var other = new HttpRequestMessage(HttpMethod.Get, new Uri("/socket.io/?EIO=4&transport=polling", UriKind.Relative));
+        other.Headers.Add("Origin", "http://evil.example");
+        using var refused = await _http.SendAsync(other);
+        Assert.False(refused.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
+    public async Task TheBrowserClient_IsServedFromTheNpmPackage()
+    {
+        var script = await _http.GetStringAsync(new Uri("/socket.io/socket.io.js", UriKind.Relative));
+        Assert.Contains("Socket.IO v4", script, StringComparison.Ordinal);
+    }
+
+    private async Task<string> OpenAsync()
+    {
+        var open = await _http.GetStringAsync(new Uri("/socket.io/?EIO=4&transport=polling", UriKind.Relative));
+        return JsonDocument.Parse(open[1..]).RootElement.GetProperty("sid").GetString()!;
+    }
+
+    private static Uri Polling(string sid) => new($"/socket.io/?EIO=4&transport=polling&sid={Uri.EscapeDataString(sid)}", UriKind.Relative);
+
+    private string WebSocketBase() => $"ws://{_gateway.BaseUri.Authority}/socket.io/?EIO=4";
+
+    private Uri WebSocketUri(string sid) => new($"{WebSocketBase()}&transport=websocket&sid={Uri.EscapeDataString(sid)}");
+
+    private async Task PostAsync(string sid, string payload)
+    {
+        using var response = await _http.PostAsync(Polling(sid), new StringContent(payload));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task<string> PollAsync(string sid)
+    {
+        using var response = await _http.GetAsync(Polling(sid));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>The status of one poll (used where the session may be gone).</summary>
+    private HttpStatusCode PollStatus(string sid)
+    {
+        using var response = _http.GetAsync(Polling(sid)).GetAwaiter().GetResult();
+        var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        return response.StatusCode == HttpStatusCode.OK && body.Split('\u001e').Contains("1") ? HttpStatusCode.BadRequest : response.StatusCode;
+    }
+
+    /// <summary>Polls once more, answering a ping if one comes, and gives the status.</summary>
+    private HttpStatusCode PollStatusAfterPong(string sid)
+    {
+        using var response = _http.GetAsync(Polling(sid)).GetAwaiter().GetResult();
+        var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        if (body.Split('\u001e').Contains("2"))
+        {
+            using var pong = _http.PostAsync(Polling(sid), new StringContent("3")).GetAwaiter().GetResult();
+        }
+
+        return response.StatusCode;
+    }
+
+    private static Task SendAsync(ClientWebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None).Within("a WebSocket send");
+
+    private static async Task<string> ReceiveAsync(ClientWebSocket socket)
+    {
+        var buffer = new byte[8192];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("a WebSocket message");
+            var text = Encoding.UTF8.GetString(buffer, 0, result.Count);
+            if (text != "2")
+            {
+                return text;
+            }
+
+            await SendAsync(socket, "3");
+        }
+    }
+
+    private static bool ReceiveClosed(ClientWebSocket socket)
+    {
+        if (socket.State is WebSocketState.Closed or WebSocketState.Aborted or WebSocketState.CloseReceived)
+        {
+            return true;
+        }
+
+        try
+        {
+            var buffer = new byte[8192];
+            using var brief = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            var result = socket.ReceiveAsync(buffer, brief.Token).GetAwaiter().GetResult();
+            return result.MessageType == WebSocketMessageType.Close;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            return socket.State != WebSocketState.Open;
+        }
+    }
+}

@@ -1,0 +1,220 @@
+using System.Text.Json;
+using Realtime.Tests.Cluster;
+using Realtime.Tests.Infrastructure;
+using Realtime.Tests.Infrastructure.Processes;
+
+namespace Realtime.Tests.SocketIO;
+
+/// <summary>
+/// Two gateways of the socket.io sample (the flask-socketio test page's events) in a cluster of processes, behind
+/// nginx with plain round robin, and the npm socket.io-client: every request of a polling client may land on either
+/// gateway.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class SocketIOClusterTests : IClassFixture<SocketIOClusterTests.Fixture>
+{
+    private readonly Fixture _fixture;
+
+    public SocketIOClusterTests(Fixture fixture) => _fixture = fixture;
+
+    private string Balancer => $"http://127.0.0.1:{_fixture.Nginx.Port}";
+
+    private string Gateway(int i) => $"http://127.0.0.1:{_fixture.Cluster.Gateways[i].Port}";
+
+    [Theory]
+    [InlineData("polling")]
+    [InlineData("websocket")]
+    public async Task AClientOnOneTransport_TalksThroughTheRoundRobinBalancer(string transport)
+    {
+        await using var clients = await SocketIOClients.StartAsync();
+        var connected = await clients.ConnectAsync("a", Balancer, new { transports = new[] { transport } });
+        Assert.Equal(transport, connected.GetProperty("transport").GetString());
+        await clients.WaitForResponseAsync("a", "Connected");
+
+        // Enough round trips that, on polling, requests land on both gateways and are forwarded to the owner.
+        for (var i = 0; i < 6; i++)
+        {
+            await clients.EmitAsync("a", "my_event", new { data = $"hello {i}" });
+            var answer = await clients.WaitForResponseAsync("a", $"hello {i}");
+            Assert.Equal(i + 1, answer[0].GetProperty("count").GetInt32());
+        }
+
+        Assert.Equal(transport, await clients.TransportAsync("a"));
+    }
+
+    [Fact]
+    public async Task AClientThatStartsOnPolling_UpgradesToWebSocketThroughTheBalancer()
+    {
+        await using var clients = await SocketIOClients.StartAsync();
+        // The client's default: polling first, then the upgrade.
+        await clients.ConnectOrThrowAsync("a", Balancer);
+        await clients.WaitForAsync("a", "$upgrade", args => args[0].GetString() == "websocket");
+        await clients.EmitAsync("a", "my_event", new { data = "after the upgrade" });
+        await clients.WaitForResponseAsync("a", "after the upgrade");
+        Assert.Equal("websocket", await clients.TransportAsync("a"));
+    }
+
+    [Fact]
+    public async Task TheTestPagesEvents_ReachRoomMembersOnBothGateways()
+    {
+        await using var clients = await SocketIOClients.StartAsync();
+        var alice = await clients.ConnectOrThrowAsync("alice", Gateway(0), new { transports = new[] { "polling" } });
+        await clients.ConnectOrThrowAsync("bob", Gateway(1), new { transports = new[] { "websocket" } });
+        await clients.ConnectOrThrowAsync("carol", Balancer);
+        string[] everyone = ["alice", "bob", "carol"];
+
+        foreach (var client in everyone)
+        {
+            await clients.EmitAsync(client, "join", new { room = "lobby" });
+        }
+
+        await clients.WaitForResponseAsync("alice", $"In rooms: {alice}, lobby");
+        await clients.WaitForAsync("bob", "my_response", a => a[0].GetProperty("data").GetString()!.EndsWith(", lobby", StringComparison.Ordinal));
+        await clients.WaitForAsync("carol", "my_response", a => a[0].GetProperty("data").GetString()!.EndsWith(", lobby", StringComparison.Ordinal));
+
+        await clients.EmitAsync("alice", "my_room_event", new { room = "lobby", data = "hi lobby" });
+        foreach (var client in everyone)
+        {
+            await clients.WaitForResponseAsync(client, "hi lobby");
+        }
+
+        await clients.EmitAsync("bob", "my_broadcast_event", new { data = "to all" });
+        foreach (var client in everyone)
+        {
+            await clients.WaitForResponseAsync(client, "to all");
+        }
+
+        // Bob leaves: the next room message reaches alice and carol only.
+        await clients.EmitAsync("bob", "leave", new { room = "lobby" });
+        await clients.WaitForAsync("bob", "my_response", a => a[0].GetProperty("data").GetString()!.StartsWith("In rooms: ", StringComparison.Ordinal)
+            && !a[0].GetProperty("data").GetString()!.Contains("lobby", StringComparison.Ordinal));
+        await clients.EmitAsync("carol", "my_room_event", new { room = "lobby", data = "without bob" });
+        await clients.WaitForResponseAsync("alice", "without bob");
+        await clients.WaitForResponseAsync("carol", "without bob");
+
+        // Closing the room tells its members, then empties it on every gateway.
+        await clients.EmitAsync("carol", "close_room", new { room = "lobby" });
+        await clients.WaitForResponseAsync("alice", "Room lobby is closing.");
+        await clients.WaitForResponseAsync("carol", "Room lobby is closing.");
+        await clients.EmitAsync("alice", "my_room_event", new { room = "lobby", data = "after close" });
+        await clients.EmitAsync("alice", "my_event", new { data = "marker" });
+        await clients.WaitForResponseAsync("alice", "marker");
+        await clients.EmitAsync("carol", "my_event", new { data = "marker" });
+        await clients.WaitForResponseAsync("carol", "marker");
+        foreach (var client in everyone)
+        {
+            Assert.DoesNotContain(clients.Received(client, "my_response"), a => a[0].GetProperty("data").GetString() == "after close");
+            Assert.DoesNotContain(clients.Received(client, "my_response"), a => a[0].GetProperty("data").GetString() == "without bob" && client == "bob");
+        }
+
+        // The server acknowledges the ping; a disconnect request says goodbye, waits for the client's ack, and disconnects.
+        await clients.EmitWithAckAsync("carol", "my_ping");
+        await clients.AnswerAsync("carol", "my_response");
+        await clients.EmitAsync("carol", "disconnect_request");
+        await clients.WaitForResponseAsync("carol", "Disconnected!");
+        await clients.WaitForAsync("carol", "$disconnect", a => a[0].GetString() == "io server disconnect");
+    }
+
+    [Fact]
+    public async Task AcknowledgementsGoBothWays_AndABroadcastCollectsEveryClientsAnswer()
+    {
+        await using var clients = await SocketIOClients.StartAsync();
+        var auth = new { auth = new { password = "open sesame" } };
+        await clients.ConnectOrThrowAsync("a", Gateway(0) + "/private", auth);
+        await clients.ConnectOrThrowAsync("b", Gateway(1) + "/private", new { auth = new { password = "open sesame" }, transports = new[] { "polling" } });
+        await clients.AnswerAsync("a", "question", "forty-two");
+        await clients.AnswerAsync("a", "vote", "yes from a");
+        await clients.AnswerAsync("b", "vote", "yes from b");
+
+        // Client to server, and the server's own question to the client, answered through both acks.
+        var answer = await clients.EmitWithAckAsync("a", "ask", "the answer?");
+        Assert.Equal("forty-two", answer[0].GetString());
+
+        // A broadcast with acknowledgements reaches both gateways and collects both votes.
+        await clients.EmitWithAckAsync("a", "join", "voters");
+        await clients.EmitWithAckAsync("b", "join", "voters");
+        var poll = await clients.EmitWithAckAsync("b", "poll", "voters", "ship it?");
+        var votes = poll[0].GetProperty("votes").EnumerateArray().Select(v => v.GetString()!).Order().ToArray();
+        Assert.Equal(["yes from a", "yes from b"], votes);
+        Assert.Equal(0, poll[0].GetProperty("missing").GetInt32());
+    }
+
+    [Fact]
+    public async Task BinaryAttachments_CrossGatewaysIntact()
+    {
+        await using var clients = await SocketIOClients.StartAsync();
+        var auth = new { password = "open sesame" };
+        await clients.ConnectOrThrowAsync("a", Gateway(0) + "/private", new { auth, transports = new[] { "polling" } });
+        await clients.ConnectOrThrowAsync("b", Gateway(1) + "/private", new { auth });
+        await clients.EmitWithAckAsync("a", "join", "files");
+        await clients.EmitWithAckAsync("b", "join", "files");
+
+        var bytes = Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray();
+        var ack = await clients.EmitWithAckAsync("a", "upload", "files", SocketIOClients.Binary(bytes));
+        Assert.Equal(bytes.Length, ack[0].GetProperty("size").GetInt32());
+
+        var file = await clients.WaitForAsync("b", "file");
+        Assert.Equal(bytes.Length, file[0].GetProperty("size").GetInt32());
+        Assert.Equal(bytes, Convert.FromBase64String(file[1].GetProperty("$binary").GetString()!));
+        Assert.Empty(clients.Received("a", "file"));
+    }
+
+    [Fact]
+    public async Task Namespaces_RefuseAWrongPasswordAndUnknownNames_AndAreMadeOnDemandByPattern()
+    {
+        await using var clients = await SocketIOClients.StartAsync();
+        var refused = await clients.ConnectAsync("wrong", Balancer + "/private", new { auth = new { password = "guess" } });
+        Assert.Equal("wrong password", refused.GetProperty("error").GetString());
+        Assert.Equal("pass auth: { password }", refused.GetProperty("data").GetProperty("hint").GetString());
+
+        var unknown = await clients.ConnectAsync("unknown", Balancer + "/nowhere");
+        Assert.Equal("Invalid namespace", unknown.GetProperty("error").GetString());
+
+        await clients.ConnectOrThrowAsync("dynamic", Balancer + "/room-42");
+        var where = await clients.EmitWithAckAsync("dynamic", "where");
+        Assert.Equal("/room-42", where[0].GetString());
+    }
+
+    [Fact]
+    public async Task AMixedRoom_CarriesMessagesBetweenSignalRAndSocketIO()
+    {
+        await using var clients = await SocketIOClients.StartAsync();
+        await using var signalR = await _fixture.Cluster.ConnectAsync(_fixture.Cluster.Gateways[1], "signalr");
+        await clients.ConnectOrThrowAsync("sio", Gateway(0));
+        await signalR.InvokeAsync("Join", "mixed");
+        await clients.EmitAsync("sio", "join", new { room = "mixed" });
+        await clients.WaitForAsync("sio", "my_response", a => a[0].GetProperty("data").GetString()!.EndsWith(", mixed", StringComparison.Ordinal));
+
+        // socket.io to the room: the SignalR client gets it on "event", as the RealtimeHub's clients get everything.
+        await clients.EmitAsync("sio", "my_room_event", new { room = "mixed", data = "from socket.io" });
+        var fromSocketIO = await signalR.WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == "my_response");
+        var received = fromSocketIO[0].Arguments[0];
+        Assert.Equal("from socket.io", received.GetProperty("data").GetProperty("data").GetString());
+        Assert.Equal("mixed", received.GetProperty("room").GetString());
+
+        // SignalR to the room: the socket.io client gets the event by its name, with the data as its argument.
+        await signalR.InvokeAsync("SendToRoom", "mixed", "chat", JsonSerializer.SerializeToElement(new { text = "from SignalR" }));
+        var fromSignalR = await clients.WaitForAsync("sio", "chat");
+        Assert.Equal("from SignalR", fromSignalR[0].GetProperty("text").GetString());
+    }
+
+    /// <summary>One cluster for the class: Redis, two silos, two sample gateways and nginx.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public TestCluster Cluster { get; private set; } = null!;
+
+        public NodeProcess Nginx { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Cluster = await TestCluster.StartAsync(silos: 2, gateways: 2, gatewayProgram: TestCluster.SocketIOTestPage);
+            Nginx = await Infrastructure.Processes.Nginx.StartAsync(Cluster.Gateways);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Nginx.DisposeAsync();
+            await Cluster.DisposeAsync();
+        }
+    }
+}
