@@ -43,6 +43,43 @@ public sealed class SocketIOClusterTests : IClassFixture<SocketIOClusterTests.Fi
     }
 
     [Fact]
+    public async Task ASessionOpenedOnOneGateway_IsServedThroughTheOther_PollingAndUpgrade()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var open = await http.GetStringAsync(new Uri($"{Gateway(0)}/socket.io/?EIO=4&transport=polling")).Within("the handshake");
+        var sid = JsonDocument.Parse(open[1..]).RootElement.GetProperty("sid").GetString()!;
+        var query = $"/socket.io/?EIO=4&transport=polling&sid={Uri.EscapeDataString(sid)}";
+
+        // Polling through the other gateway: it forwards both the POST and the GET to the owner.
+        using (var post = await http.PostAsync(new Uri(Gateway(1) + query), new StringContent("40")).Within("a forwarded POST"))
+        {
+            Assert.Equal("ok", await post.Content.ReadAsStringAsync());
+        }
+
+        Assert.StartsWith("40{\"sid\":", await http.GetStringAsync(new Uri(Gateway(1) + query)).Within("a forwarded GET"), StringComparison.Ordinal);
+
+        // The upgrade through the other gateway: the WebSocket is carried to the owner.
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        var ws = new Uri($"ws://127.0.0.1:{_fixture.Cluster.Gateways[1].Port}/socket.io/?EIO=4&transport=websocket&sid={Uri.EscapeDataString(sid)}");
+        await socket.ConnectAsync(ws, CancellationToken.None).Within("the forwarded WebSocket");
+        await socket.SendAsync("2probe"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Within("the probe");
+        var buffer = new byte[1024];
+        var probe = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("the probe's answer");
+        Assert.Equal("3probe", System.Text.Encoding.UTF8.GetString(buffer, 0, probe.Count));
+        await socket.SendAsync("5"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Within("the upgrade");
+        await socket.SendAsync("42[\"my_event\",{\"data\":\"over the forwarded socket\"}]"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Within("an event");
+        string text;
+        do
+        {
+            var frame = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("the echo");
+            text = System.Text.Encoding.UTF8.GetString(buffer, 0, frame.Count);
+        }
+        while (!text.Contains("over the forwarded socket", StringComparison.Ordinal));
+
+        Assert.StartsWith("42[\"my_response\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AClientThatStartsOnPolling_UpgradesToWebSocketThroughTheBalancer()
     {
         await using var clients = await SocketIOClients.StartAsync();

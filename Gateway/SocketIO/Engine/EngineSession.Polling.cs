@@ -92,20 +92,15 @@ internal sealed partial class EngineSession
     /// <summary>Reads a polling POST's packets (up to <see cref="SocketIOOptions.MaxPayload"/> bytes) and handles them.</summary>
     public async Task PostAsync(HttpContext context)
     {
+        bool refused;
         lock (_lock)
         {
-            if (_posting || Transport != EngineTransport.Polling)
-            {
-                _posting = false;
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            }
-            else
-            {
-                _posting = true;
-            }
+            // One POST at a time, and none once the session moved to WebSocket.
+            refused = _posting || Transport != EngineTransport.Polling;
+            _posting = true;
         }
 
-        if (context.Response.StatusCode == StatusCodes.Status400BadRequest)
+        if (refused)
         {
             await EngineHttp.WriteErrorAsync(context, EngineError.BadRequest);
             Close("transport error");

@@ -124,7 +124,34 @@ internal sealed partial class EngineSession
 
         Close(reason);
         await writer;
+        await AwaitPeerCloseAsync(socket);
         socket.Abort();
+    }
+
+    /// <summary>
+    /// After our close frame, waits briefly for the client's: aborting at once could reset the TCP connection and
+    /// throw away the close frame (and its reason) before the client read it.
+    /// </summary>
+    private static async Task AwaitPeerCloseAsync(WebSocket socket)
+    {
+        if (socket.State != WebSocketState.CloseSent)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var buffer = new byte[256];
+            while (socket.State == WebSocketState.CloseSent)
+            {
+                await socket.ReceiveAsync(buffer, timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // It did not answer; abort anyway.
+        }
     }
 
     private async Task ReadLoopAsync(WebSocket socket)

@@ -126,7 +126,7 @@ internal sealed class SessionForwarder : IDisposable
         using var upstream = new ClientWebSocket();
         upstream.Options.SetRequestHeader(EngineIOServer.ForwardedHeader, _gateway.GatewayId);
         upstream.Options.Proxy = null;
-        var uri = new Uri("ws" + target[4..]);
+        var uri = new Uri("ws" + target[4..]); // http://… becomes ws://…, https://… wss://…
         using (var connect = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
         {
             connect.CancelAfter(TimeSpan.FromSeconds(10));
