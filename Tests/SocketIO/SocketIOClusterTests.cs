@@ -181,18 +181,26 @@ public sealed class SocketIOClusterTests : IClassFixture<SocketIOClusterTests.Fi
     {
         await using var clients = await SocketIOClients.StartAsync();
         var auth = new { password = "open sesame" };
+        // In on polling (base64 in the payload), out on polling and on WebSocket (binary frames).
         await clients.ConnectOrThrowAsync("a", Gateway(0) + "/private", new { auth, transports = new[] { "polling" } });
-        await clients.ConnectOrThrowAsync("b", Gateway(1) + "/private", new { auth });
-        await clients.EmitWithAckAsync("a", "join", "files");
-        await clients.EmitWithAckAsync("b", "join", "files");
+        await clients.ConnectOrThrowAsync("b", Gateway(1) + "/private", new { auth, transports = new[] { "polling" } });
+        await clients.ConnectOrThrowAsync("c", Gateway(1) + "/private", new { auth, transports = new[] { "websocket" } });
+        foreach (var client in new[] { "a", "b", "c" })
+        {
+            await clients.EmitWithAckAsync(client, "join", "files");
+        }
 
         var bytes = Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray();
         var ack = await clients.EmitWithAckAsync("a", "upload", "files", SocketIOClients.Binary(bytes));
         Assert.Equal(bytes.Length, ack[0].GetProperty("size").GetInt32());
 
-        var file = await clients.WaitForAsync("b", "file");
-        Assert.Equal(bytes.Length, file[0].GetProperty("size").GetInt32());
-        Assert.Equal(bytes, Convert.FromBase64String(file[1].GetProperty("$binary").GetString()!));
+        foreach (var client in new[] { "b", "c" })
+        {
+            var file = await clients.WaitForAsync(client, "file");
+            Assert.Equal(bytes.Length, file[0].GetProperty("size").GetInt32());
+            Assert.Equal(bytes, Convert.FromBase64String(file[1].GetProperty("$binary").GetString()!));
+        }
+
         Assert.Empty(clients.Received("a", "file"));
     }
 
