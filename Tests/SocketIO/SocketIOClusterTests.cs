@@ -160,12 +160,17 @@ public sealed class SocketIOClusterTests : IClassFixture<SocketIOClusterTests.Fi
         await clients.ConnectOrThrowAsync("a", Gateway(0) + "/private", auth);
         await clients.ConnectOrThrowAsync("b", Gateway(1) + "/private", new { auth = new { password = "open sesame" }, transports = new[] { "polling" } });
         await clients.AnswerAsync("a", "question", "forty-two");
+        await clients.AnswerAsync("b", "question", SocketIOClients.Binary([1, 2, 3]));
         await clients.AnswerAsync("a", "vote", "yes from a");
         await clients.AnswerAsync("b", "vote", "yes from b");
 
         // Client to server, and the server's own question to the client, answered through both acks.
         var answer = await clients.EmitWithAckAsync("a", "ask", "the answer?");
         Assert.Equal("forty-two", answer[0].GetString());
+
+        // A client's binary acknowledgement reaches the server (and comes back here in base64, as JSON carries it).
+        var binaryAnswer = await clients.EmitWithAckAsync("b", "ask", "your bytes?");
+        Assert.Equal([1, 2, 3], Convert.FromBase64String(binaryAnswer[0].GetString()!));
 
         // A broadcast with acknowledgements reaches both gateways and collects both votes.
         await clients.EmitWithAckAsync("a", "join", "voters");
@@ -193,6 +198,7 @@ public sealed class SocketIOClusterTests : IClassFixture<SocketIOClusterTests.Fi
         var bytes = Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray();
         var ack = await clients.EmitWithAckAsync("a", "upload", "files", SocketIOClients.Binary(bytes));
         Assert.Equal(bytes.Length, ack[0].GetProperty("size").GetInt32());
+        Assert.Equal(bytes[..16], Convert.FromBase64String(ack[0].GetProperty("head").GetProperty("$binary").GetString()!)); // a binary ack
 
         foreach (var client in new[] { "b", "c" })
         {

@@ -26,13 +26,13 @@ public static partial class MoreEvents
                     await e.AckAsync(socket.Rooms);
                 });
 
-                // Binary in: the size goes back in the acknowledgement, the bytes to the room's other members.
+                // Binary in: the size and the first bytes go back in the acknowledgement, the bytes to the room's other members.
                 socket.On("upload", async e =>
                 {
                     var room = e.Args.Get<string>(0)!;
                     var bytes = e.Args.GetBytes(1);
                     await socket.To(room).EmitAsync("file", new { from = socket.Id, size = bytes.Length }, bytes);
-                    await e.AckAsync(new { size = bytes.Length });
+                    await e.AckAsync(new { size = bytes.Length, head = bytes[..Math.Min(16, bytes.Length)] });
                 });
 
                 // The server asks the client, and passes its answer back to the asker.
