@@ -91,7 +91,7 @@ public sealed class BroadcastOperator
         SocketIONamespace.CheckEventName(eventName);
         var timeout = _timeout ?? _namespace.Server.Options.AckTimeout;
         var targets = await TargetsAsync();
-        var elements = JsonData.ToElements([.. args.Select(a => a is byte[] bytes ? Convert.ToBase64String(bytes) : a)]);
+        var elements = JsonData.ToElements(args); // binary as base64, as JSON carries it to other gateways
         var calls = targets.Select(id => _namespace.Server.InvokeAsync(id, eventName, args, elements, timeout)).ToArray();
         var responses = new List<JsonElement>(calls.Length);
         foreach (var call in calls)

@@ -56,22 +56,7 @@ public sealed class Socket
     public bool Connected => Volatile.Read(ref _disconnected) == 0 && Connection is not null;
 
     /// <summary>The rooms the socket is in: its own id first, then those it joined.</summary>
-    public IReadOnlyList<string> Rooms
-    {
-        get
-        {
-            var rooms = new List<string> { Id };
-            if (Connection is { } connection)
-            {
-                foreach (var key in connection.RoomKeys())
-                {
-                    rooms.Add(GrainKeys.RoomName(key));
-                }
-            }
-
-            return rooms;
-        }
-    }
+    public IReadOnlyList<string> Rooms => [Id, .. (Connection?.RoomKeys() ?? []).Select(GrainKeys.RoomName)];
 
     internal SocketIOConnection? Connection { get; set; }
 
@@ -271,16 +256,28 @@ public sealed class Socket
         _work.Writer.TryComplete();
     }
 
-    private async Task SyncDataAsync()
+    /// <summary>
+    /// <see cref="Data"/> as JSON when it changed since the last call (null when it did not, or is still empty),
+    /// recorded as what the session grain holds.
+    /// </summary>
+    internal JsonElement? TakeChangedData()
     {
         var text = Data.ToJsonString();
-        if (text == (_syncedData ?? "{}") || Connection is null)
+        if (text == (_syncedData ?? "{}"))
         {
-            return;
+            return null;
         }
 
         _syncedData = text;
-        await Namespace.Server.Manager.SetDataAsync(Id, JsonDocument.Parse(text).RootElement);
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private async Task SyncDataAsync()
+    {
+        if (Connection is not null && TakeChangedData() is { } data)
+        {
+            await Namespace.Server.Manager.SetDataAsync(Id, data);
+        }
     }
 
     private async Task RunAsync()

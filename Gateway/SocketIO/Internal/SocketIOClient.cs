@@ -222,7 +222,7 @@ internal sealed class SocketIOClient : IEngineHandler
             var connection = new SocketIOConnection(socket, this, new Member(socket.Id, _server.Manager.GatewayId, userId))
             {
                 OwnRoomKey = RealtimeHubLifetimeManager<RealtimeHub>.RoomKeyOf(name, socket.Id),
-                Data = socket.Data.Count > 0 ? JsonDocument.Parse(socket.Data.ToJsonString()).RootElement : null,
+                Data = socket.TakeChangedData(), // what the middleware set; the session opens with it
             };
             socket.Connection = connection;
             if (!_sockets.TryAdd(name, socket))
