@@ -1,0 +1,82 @@
+using System.Globalization;
+using Realtime.Bench.Scenarios;
+using Realtime.Bench.Systems;
+
+namespace Realtime.Bench;
+
+/// <summary>The harness's command line, and the sizes of a full and of a quick run.</summary>
+public sealed record BenchOptions
+{
+    public const string Usage = """
+        Usage: dotnet run -c Release --project Bench -- [options]
+
+          --quick                 small sizes and short windows: every system and scenario in under two minutes
+          --systems a,b,...       systems to run (default: all): cluster, cluster-socketio, embedded, signalr, socketio
+          --scenarios a,b,...     scenarios to run (default: all): storm, fanout, broadcast, rooms
+          --seconds N             length of each measurement window (default 10; quick 2)
+          --out DIR               where results.md, results.json and results.svg go (default: Bench/results)
+          --help                  this text
+        """;
+
+    public bool Quick { get; init; }
+
+    public IReadOnlyList<SystemKind> Systems { get; init; } = SystemKind.All;
+
+    public IReadOnlyList<string> Scenarios { get; init; } = ScenarioNames.All;
+
+    public double Seconds { get; init; } = 10;
+
+    /// <summary>Unmeasured sending before each window, so that every system is warm.</summary>
+    public double WarmupSeconds => Quick ? 1 : 3;
+
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Loopback source addresses the load client spreads its connections over.</summary>
+    public int SourceAddresses { get; init; } = 8;
+
+    /// <summary>Connections being opened at once.</summary>
+    public int ConnectConcurrency { get; init; } = 64;
+
+    /// <summary>Characters in each bench message.</summary>
+    public int MessageSize { get; init; } = 100;
+
+    public int StormConnections => Quick ? 400 : 5000;
+
+    public int FanoutRooms => Quick ? 4 : 20;
+
+    public int FanoutMembers => Quick ? 25 : 100;
+
+    /// <summary>Messages each fan-out sender sends per second in the fixed-load window.</summary>
+    public int FanoutRatePerSender => 20;
+
+    /// <summary>Messages each sender may have in flight (sent, not yet back to itself) when saturating.</summary>
+    public int Window => 8;
+
+    public int BroadcastConnections => Quick ? 100 : 1000;
+
+    public int BroadcastSenders => 2;
+
+    public int SmallRooms => Quick ? 40 : 400;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        var quick = args.Contains("--quick");
+        options = options with { Quick = quick, Seconds = quick ? 2 : 10 };
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            options = args[i] switch
+            {
+                "--quick" => options,
+                "--systems" => options with { Systems = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SystemKind.Named).ToList() },
+                "--scenarios" => options with { Scenarios = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ScenarioNames.Check).ToList() },
+                "--seconds" => options with { Seconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--out" => options with { OutputDirectory = Value() },
+                _ => throw new ArgumentException($"Unknown option {args[i]}."),
+            };
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Realtime.Bench;
+using Realtime.Bench.Clients;
+using Realtime.Bench.Measure;
+using Realtime.Bench.Report;
+using Realtime.Bench.Scenarios;
+using Realtime.Bench.Servers;
+using Realtime.Bench.Systems;
+
+// The same program is the harness and two of the servers it starts.
+switch (args.FirstOrDefault())
+{
+    case "serve-signalr":
+        await PlainSignalRServer.Build(args[1..]).RunAsync();
+        return 0;
+    case "serve-gateway":
+        await SocketIOGateway.Build(args[1..]).RunAsync();
+        return 0;
+}
+
+BenchOptions options;
+try
+{
+    if (args.Contains("--help"))
+    {
+        Console.WriteLine(BenchOptions.Usage);
+        return 0;
+    }
+
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+
+var build = BuildOutput.Find();
+var output = Path.GetFullPath(options.OutputDirectory ?? Path.Combine(build.RepositoryRoot, "Bench", "results"));
+Directory.CreateDirectory(output);
+var clock = Stopwatch.StartNew();
+void Log(string line) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
+
+var run = new RunInfo(DateTime.UtcNow, ProcessStats.Machine(), "dotnet run -c Release --project Bench --" + (args.Length == 0 ? "" : " " + string.Join(' ', args)), options);
+Log($"{run.Machine}; systems: {string.Join(", ", options.Systems.Select(s => s.Name))}; scenarios: {string.Join(", ", options.Scenarios)}");
+
+var results = new List<ScenarioResult>();
+using var factory = new ConnectionFactory(options.SourceAddresses);
+foreach (var kind in options.Systems)
+{
+    Log($"{kind.Name}: starting {kind.Title}");
+    SystemUnderTest system;
+    try
+    {
+        system = await SystemUnderTest.StartAsync(kind, build);
+    }
+    catch (Exception ex)
+    {
+        Log($"{kind.Name}: could not start: {ex.Message}");
+        results.AddRange(options.Scenarios.Select(s => new ScenarioResult(kind.Name, s, "", 0, [], 0, 0, 0, 0, null, "could not start: " + ex.Message)));
+        continue;
+    }
+
+    await using (system)
+    {
+        var runner = new ScenarioRunner(options, system, factory, Log);
+        foreach (var scenario in options.Scenarios)
+        {
+            var result = await runner.RunAsync(scenario);
+            results.Add(result);
+            if (result.Error is not null)
+            {
+                Log($"{kind.Name}: the servers' last output:{Environment.NewLine}{system.Output}");
+            }
+        }
+    }
+}
+
+var markdown = MarkdownReport.Write(run, results);
+await File.WriteAllTextAsync(Path.Combine(output, "results.md"), markdown);
+await File.WriteAllTextAsync(Path.Combine(output, "results.svg"), SvgPlot.Write(options.Systems.Select(s => s.Name).ToList(), results));
+await File.WriteAllTextAsync(Path.Combine(output, "results.json"), JsonSerializer.Serialize(new { run.Date, run.Machine, run.Command, results }, JsonOptions.Indented));
+Console.WriteLine();
+Console.WriteLine(markdown);
+Log($"results in {output} (results.md, results.svg, results.json)");
+
+var failed = results.Where(r => !r.Clean).ToList();
+foreach (var result in failed)
+{
+    Console.Error.WriteLine($"{result.System} / {result.Scenario}: {result.Error ?? $"lost {result.Lost}, duplicated {result.Duplicated}, misdelivered {result.Unexpected}"}");
+}
+
+return failed.Count == 0 ? 0 : 1;
+
+/// <summary>How results.json is written.</summary>
+internal static class JsonOptions
+{
+    public static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+}

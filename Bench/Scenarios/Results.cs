@@ -1,0 +1,64 @@
+namespace Realtime.Bench.Scenarios;
+
+/// <summary>One measured window of a scenario: deliveries, the servers' and the load client's CPU, latency.</summary>
+public sealed record PhaseResult(
+    string Name,
+    double Seconds,
+    long Delivered,
+    double OfferedPerSecond,
+    double ServerCpuSeconds,
+    double ClientCpuSeconds,
+    long P50Micros,
+    long P99Micros,
+    long P999Micros,
+    long MaxMicros)
+{
+    public double DeliveredPerSecond => Delivered / Seconds;
+
+    /// <summary>CPU time of all the server processes per delivered message, in microseconds.</summary>
+    public double ServerMicrosPerDelivery => Delivered == 0 ? double.NaN : ServerCpuSeconds * 1e6 / Delivered;
+
+    /// <summary>Share of the machine's CPU (all cores) the servers used.</summary>
+    public double ServerCpuShare => ServerCpuSeconds / (Seconds * Environment.ProcessorCount);
+
+    /// <summary>Share of the machine's CPU (all cores) the load client used.</summary>
+    public double ClientCpuShare => ClientCpuSeconds / (Seconds * Environment.ProcessorCount);
+}
+
+/// <summary>A connection storm: how fast connections open, and what each idle one costs the servers in memory.</summary>
+public sealed record StormResult(
+    int Connections,
+    int Failed,
+    double Seconds,
+    long ServerRssBefore,
+    long ServerRssAfter,
+    long EdgeRssBefore,
+    long EdgeRssAfter)
+{
+    public double ConnectionsPerSecond => (Connections - Failed) / Seconds;
+
+    /// <summary>Resident memory of all the server processes per idle connection, in bytes.</summary>
+    public double ServerBytesPerConnection => (ServerRssAfter - ServerRssBefore) / (double)Math.Max(1, Connections - Failed);
+
+    /// <summary>The same, of the processes holding the connections only (the gateways, or the Node processes).</summary>
+    public double EdgeBytesPerConnection => (EdgeRssAfter - EdgeRssBefore) / (double)Math.Max(1, Connections - Failed);
+}
+
+/// <summary>What one scenario measured on one system; <see cref="Error"/> says why it could not finish, if it did not.</summary>
+public sealed record ScenarioResult(
+    string System,
+    string Scenario,
+    string Setup,
+    int Connections,
+    IReadOnlyList<PhaseResult> Phases,
+    long Sent,
+    long Lost,
+    long Duplicated,
+    long Unexpected,
+    StormResult? Storm,
+    string? Error)
+{
+    public PhaseResult? Phase(string name) => Phases.FirstOrDefault(p => p.Name == name);
+
+    public bool Clean => Error is null && Lost == 0 && Duplicated == 0 && Unexpected == 0;
+}

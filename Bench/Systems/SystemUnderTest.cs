@@ -1,0 +1,195 @@
+using Realtime.Bench.Clients;
+
+namespace Realtime.Bench.Systems;
+
+/// <summary>
+/// One system the harness measures, running: its server processes (every one counted for CPU and memory), the
+/// addresses clients connect to (spread round robin), and the protocol they speak.
+/// </summary>
+public sealed class SystemUnderTest : IAsyncDisposable
+{
+    private readonly List<ServerProcess> _processes = [];
+    private readonly List<ServerProcess> _edges = [];
+
+    private SystemUnderTest(SystemKind kind) => Kind = kind;
+
+    public SystemKind Kind { get; }
+
+    public Protocol Protocol => Kind.Protocol;
+
+    /// <summary>The HTTP base addresses of the processes that hold client connections.</summary>
+    public IReadOnlyList<Uri> Endpoints => _edges.Select(p => new Uri($"http://127.0.0.1:{p.Port}")).ToList();
+
+    /// <summary>Every server process: gateways, silos, Node processes and Redis alike.</summary>
+    public IReadOnlyList<int> ServerPids => _processes.Select(p => p.Pid).ToList();
+
+    /// <summary>The processes holding the client connections: the gateways, or the Node processes.</summary>
+    public IReadOnlyList<int> EdgePids => _edges.Select(p => p.Pid).ToList();
+
+    public string Output => string.Join(Environment.NewLine, _processes.Select(p => $"--- {p.Name}{Environment.NewLine}{p.Output}"));
+
+    public static async Task<SystemUnderTest> StartAsync(SystemKind kind, BuildOutput build)
+    {
+        var system = new SystemUnderTest(kind);
+        try
+        {
+            await (kind.Name switch
+            {
+                SystemKind.ClusterName => system.StartClusterAsync(build, socketIO: false),
+                SystemKind.ClusterSocketIOName => system.StartClusterAsync(build, socketIO: true),
+                SystemKind.EmbeddedName => system.StartEmbeddedAsync(build),
+                SystemKind.SignalRName => system.StartPlainSignalRAsync(build),
+                SystemKind.SocketIOName => system.StartSocketIOAsync(build),
+                _ => throw new ArgumentException("Unknown system " + kind.Name),
+            });
+            return system;
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Edges first, so that no server sees its back end go before its clients.
+        foreach (var process in Enumerable.Reverse(_processes))
+        {
+            await process.DisposeAsync();
+        }
+    }
+
+    /// <summary>Settings every .NET server gets: loopback, and logs at Warning so that no system pays for logging.</summary>
+    private static readonly string[] QuietLogging = ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.AspNetCore=Warning"];
+
+    private async Task<ServerProcess> StartRedisAsync()
+    {
+        var port = ServerProcess.FreePort();
+        var redis = Add(ServerProcess.Start("redis", "redis-server", ["--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port));
+        await redis.WaitReadyAsync(tcpOnly: true);
+        return redis;
+    }
+
+    private async Task StartClusterAsync(BuildOutput build, bool socketIO)
+    {
+        var redis = await StartRedisAsync();
+        string[] cluster =
+        [
+            $"--Cluster:Redis=127.0.0.1:{redis.Port}", "--Cluster:ClusterId=bench", "--Cluster:ListenAddress=127.0.0.1",
+            "--Cluster:AdvertisedHost=127.0.0.1", .. QuietLogging,
+        ];
+        var silos = Enumerable.Range(0, 2).Select(i =>
+        {
+            var http = ServerProcess.FreePort();
+            return Add(ServerProcess.Start($"silo{i}", "dotnet", [build.Silo, .. cluster, $"--Cluster:SiloPort={ServerProcess.FreePort()}", $"--Silo:HttpPort={http}"], http, Path.GetDirectoryName(build.Silo)));
+        }).ToList();
+        await Task.WhenAll(silos.Select(s => s.WaitReadyAsync()));
+
+        var gateways = Enumerable.Range(0, 2).Select(i =>
+        {
+            var http = ServerProcess.FreePort();
+            string[] settings = [.. cluster, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{http}", $"--Runtime:NodeName=gw{i}", $"--Gateway:InternalUrl=http://127.0.0.1:{http}"];
+            return AddEdge(socketIO
+                ? ServerProcess.Start($"gw{i}", "dotnet", [build.Bench, "serve-gateway", .. settings], http, Path.GetDirectoryName(build.Bench))
+                : ServerProcess.Start($"gw{i}", "dotnet", [build.Gateway, .. settings], http, Path.GetDirectoryName(build.Gateway)));
+        }).ToList();
+        await Task.WhenAll(gateways.Select(g => g.WaitReadyAsync()));
+    }
+
+    private async Task StartEmbeddedAsync(BuildOutput build)
+    {
+        var http = ServerProcess.FreePort();
+        await AddEdge(ServerProcess.Start("gateway", "dotnet", [build.Gateway, .. QuietLogging, $"--Urls=http://127.0.0.1:{http}"], http, Path.GetDirectoryName(build.Gateway))).WaitReadyAsync();
+    }
+
+    private async Task StartPlainSignalRAsync(BuildOutput build)
+    {
+        var http = ServerProcess.FreePort();
+        await AddEdge(ServerProcess.Start("signalr", "dotnet", [build.Bench, "serve-signalr", .. QuietLogging, $"--Urls=http://127.0.0.1:{http}"], http, Path.GetDirectoryName(build.Bench))).WaitReadyAsync();
+    }
+
+    private async Task StartSocketIOAsync(BuildOutput build)
+    {
+        var redis = await StartRedisAsync();
+        var nodes = Enumerable.Range(0, 2).Select(i =>
+        {
+            var http = ServerProcess.FreePort();
+            return AddEdge(ServerProcess.Start($"node{i}", "node", [build.SocketIOServer, $"{http}", $"{redis.Port}"], http, Path.GetDirectoryName(build.SocketIOServer)));
+        }).ToList();
+        await Task.WhenAll(nodes.Select(n => n.WaitReadyAsync()));
+    }
+
+    private ServerProcess Add(ServerProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    private ServerProcess AddEdge(ServerProcess process)
+    {
+        _edges.Add(process);
+        return Add(process);
+    }
+}
+
+/// <summary>The systems the harness knows.</summary>
+public sealed record SystemKind(string Name, string Title, Protocol Protocol, bool IsOurs)
+{
+    public const string ClusterName = "cluster";
+    public const string ClusterSocketIOName = "cluster-socketio";
+    public const string EmbeddedName = "embedded";
+    public const string SignalRName = "signalr";
+    public const string SocketIOName = "socketio";
+
+    public static readonly IReadOnlyList<SystemKind> All =
+    [
+        new(ClusterName, "Orleans.Realtime cluster (2 silos, 2 gateways, SignalR clients)", Protocol.SignalR, true),
+        new(ClusterSocketIOName, "Orleans.Realtime cluster (2 silos, 2 gateways, socket.io clients)", Protocol.SocketIO, true),
+        new(EmbeddedName, "Orleans.Realtime embedded (1 process, SignalR clients)", Protocol.SignalR, true),
+        new(SignalRName, "plain ASP.NET Core SignalR (1 process, default lifetime manager)", Protocol.SignalR, false),
+        new(SocketIOName, "socket.io 4.8 (2 Node processes, Redis adapter)", Protocol.SocketIO, false),
+    ];
+
+    public static SystemKind Named(string name) =>
+        All.FirstOrDefault(k => k.Name == name) ?? throw new ArgumentException($"Unknown system '{name}'; the systems are {string.Join(", ", All.Select(k => k.Name))}.");
+}
+
+/// <summary>Where the programs the harness starts are: the build output of the same configuration as the harness.</summary>
+public sealed record BuildOutput(string Bench, string Gateway, string Silo, string SocketIOServer)
+{
+    public static BuildOutput Find()
+    {
+        var benchDir = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        var framework = Path.GetFileName(benchDir);
+        var configuration = Path.GetFileName(Path.GetDirectoryName(benchDir)!);
+        var root = new DirectoryInfo(benchDir);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.Realtime.sln")))
+        {
+            root = root.Parent;
+        }
+
+        if (root is null)
+        {
+            throw new InvalidOperationException("The harness runs from its build output inside the repository (Bench/bin/...).");
+        }
+
+        string Output(string project, string assembly) => Path.Combine(root.FullName, project, "bin", configuration, framework, assembly);
+        var found = new BuildOutput(
+            Path.Combine(benchDir, "Realtime.Bench.dll"),
+            Output("Gateway", "Realtime.Gateway.dll"),
+            Output("Silo", "Realtime.Silo.dll"),
+            Path.Combine(root.FullName, "Bench", "socketio", "server.cjs"));
+        foreach (var file in new[] { found.Gateway, found.Silo, found.SocketIOServer })
+        {
+            if (!File.Exists(file))
+            {
+                throw new FileNotFoundException($"{file} is missing: build the solution in {configuration} first.", file);
+            }
+        }
+
+        return found;
+    }
+
+    public string RepositoryRoot => Path.GetDirectoryName(Path.GetDirectoryName(SocketIOServer)!)!;
+}
