@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Realtime.Tests.Infrastructure;
+using Realtime.Tests.Cluster;
+using Realtime.Tests.Infrastructure.Processes;
+
+namespace Realtime.Tests.Bench;
+
+/// <summary>
+/// The benchmark harness in its quickest mode against the embedded node, as a separate process, so that it cannot
+/// rot: every scenario finishes, no message is lost or duplicated, and the results files are written. The numbers
+/// themselves are not asserted; the real benchmark is not part of the test run.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class BenchSmokeTests
+{
+    [Fact]
+    public async Task QuickRunAgainstTheEmbeddedNode_FinishesEveryScenarioCleanly_AndWritesTheResults()
+    {
+        var output = Directory.CreateTempSubdirectory("bench-smoke").FullName;
+        try
+        {
+            var bench = NodeProcess.Start("bench", "dotnet", [Build.Output("Bench", "Realtime.Bench.dll"), "--quick", "--systems", "embedded", "--out", output], 0);
+            await using (bench)
+            {
+                var exitCode = await bench.WaitForExitCodeAsync(TimeSpan.FromMinutes(3));
+                Assert.True(exitCode == 0, $"The harness exited with {exitCode}:{Environment.NewLine}{bench.Output}");
+            }
+
+            using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "results.json")));
+            var results = json.RootElement.GetProperty("results").EnumerateArray().ToList();
+            Assert.Equal(["storm", "fanout", "broadcast", "rooms"], results.Select(r => r.GetProperty("scenario").GetString()));
+            foreach (var result in results)
+            {
+                Assert.Equal("embedded", result.GetProperty("system").GetString());
+                Assert.Equal(JsonValueKind.Null, result.GetProperty("error").ValueKind);
+                Assert.Equal(0, result.GetProperty("lost").GetInt64());
+                Assert.Equal(0, result.GetProperty("duplicated").GetInt64());
+            }
+
+            // Every throughput scenario delivered messages in its window, and the fan-out measured its fixed load too.
+            foreach (var result in results.Where(r => r.GetProperty("scenario").GetString() != "storm"))
+            {
+                var phases = result.GetProperty("phases").EnumerateArray().ToList();
+                Assert.All(phases, p => Assert.True(p.GetProperty("delivered").GetInt64() > 0));
+                Assert.True(p99(phases[^1]) > 0);
+            }
+
+            Assert.Equal(2, results.Single(r => r.GetProperty("scenario").GetString() == "fanout").GetProperty("phases").GetArrayLength());
+            Assert.True(results[0].GetProperty("storm").GetProperty("connectionsPerSecond").GetDouble() > 0);
+
+            var markdown = await File.ReadAllTextAsync(Path.Combine(output, "results.md"));
+            Assert.Contains("### Room fan-out", markdown, StringComparison.Ordinal);
+            Assert.Contains("### Connection storm", markdown, StringComparison.Ordinal);
+            Assert.StartsWith("<svg", await File.ReadAllTextAsync(Path.Combine(output, "results.svg")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+
+        static long p99(JsonElement phase) => phase.GetProperty("p99Micros").GetInt64();
+    }
+}

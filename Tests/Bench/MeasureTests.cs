@@ -1,0 +1,92 @@
+using Realtime.Bench.Clients;
+using Realtime.Bench.Measure;
+
+namespace Realtime.Tests.Bench;
+
+/// <summary>The harness's bookkeeping: latency percentiles, and the loss and duplicate checks of every run.</summary>
+public sealed class MeasureTests
+{
+    [Fact]
+    public void Histogram_Percentiles_AreWithinTheBucketPrecision()
+    {
+        var histogram = new Histogram();
+        for (var v = 1; v <= 100_000; v++)
+        {
+            histogram.Record(v);
+        }
+
+        Assert.Equal(100_000, histogram.Count);
+        Assert.InRange(histogram.Percentile(0.5), 50_000, 50_000 * 1.02);
+        Assert.InRange(histogram.Percentile(0.99), 99_000, 99_000 * 1.02);
+        Assert.Equal(100_000, histogram.Percentile(1));
+
+        var single = new Histogram();
+        single.Record(100);
+        Assert.Equal(100, single.Percentile(0.5));
+    }
+
+    [Fact]
+    public void Histogram_BucketsAreContiguous()
+    {
+        for (long v = 0; v < 1 << 20; v++)
+        {
+            var index = Histogram.Index(v);
+            Assert.True(Histogram.UpperEdge(index) >= v, $"{v} is above its bucket's upper edge");
+            Assert.True(index == 0 || Histogram.UpperEdge(index - 1) < v, $"{v} belongs to an earlier bucket");
+        }
+    }
+
+    [Fact]
+    public void Ledger_CountsLostDuplicatedAndMisdeliveredMessages()
+    {
+        var ledger = new DeliveryLedger(4);
+        var connections = Enumerable.Range(0, 4).Select(i => new Receiver(i)).ToArray();
+
+        // Room A is 0, 1 and 2, with sender 0; connection 3 is in no room. Sender 0 sends 3 messages.
+        for (var i = 0; i < 3; i++)
+        {
+            ledger.CountSent(0);
+        }
+
+        foreach (var sequence in new[] { 0L, 1, 2 })
+        {
+            ledger.Deliver(connections[0], 0, sequence, 0);
+            ledger.Deliver(connections[1], 0, sequence, 0);
+        }
+
+        ledger.Deliver(connections[2], 0, 0, 0); // 1 and 2 lost
+        ledger.Deliver(connections[1], 0, 2, 0); // a duplicate
+        ledger.Deliver(connections[3], 0, 1, 0); // not a member
+
+        var check = ledger.Verify([new DeliveryLedger.Group([0, 1, 2], [0])]);
+        Assert.Equal(new DeliveryLedger.Check(Lost: 2, Duplicated: 1, Unexpected: 1), check);
+        Assert.Equal(9, ledger.Expected([new DeliveryLedger.Group([0, 1, 2], [0])]));
+        Assert.Equal(9, ledger.Delivered);
+    }
+
+    [Fact]
+    public void Message_CarriesSenderSequenceAndTimestamp_PaddedToItsSize()
+    {
+        var message = LoadConnection.Message(12, 345, 6789, 100);
+        Assert.Equal(100, message.Length);
+        Assert.StartsWith("B|12|345|6789|x", message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A connection that is never opened: only its index matters to the ledger.</summary>
+    private sealed class Receiver(int index) : LoadConnection(index)
+    {
+        public override Task JoinAsync(string room, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override Task RoundTripAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override ValueTask SendToRoomAsync(string room, string message) => ValueTask.CompletedTask;
+
+        public override ValueTask BroadcastAsync(string message) => ValueTask.CompletedTask;
+
+        protected override Uri EndpointOf(Uri server) => server;
+
+        protected override Task HandshakeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        protected override ValueTask OnMessageAsync(ReadOnlyMemory<byte> message) => ValueTask.CompletedTask;
+    }
+}
