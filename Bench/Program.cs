@@ -70,7 +70,7 @@ foreach (var kind in options.Systems)
         {
             var result = await runner.RunAsync(scenario);
             results.Add(result);
-            if (result.Error is not null)
+            if (!result.Clean)
             {
                 Log($"{kind.Name}: the servers' last output:{Environment.NewLine}{system.Output}");
             }

@@ -8,18 +8,29 @@ public static class ProcessStats
     /// <summary>Clock ticks per second of <c>/proc/[pid]/stat</c>'s times (USER_HZ, 100 on Linux).</summary>
     private const double TicksPerSecond = 100;
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, double> LastCpu = new();
+
     /// <summary>User plus system CPU time of the processes so far, all their threads, in seconds.</summary>
     public static double CpuSeconds(IEnumerable<int> pids) => pids.Sum(CpuSeconds);
 
+    /// <summary>The CPU time of a process, or the last read of it once the process is gone.</summary>
     public static double CpuSeconds(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return LastCpu.GetValueOrDefault(pid);
+        }
 
         // The command name, in parentheses, may hold spaces; the fields after it are space-separated.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var user = long.Parse(fields[11], CultureInfo.InvariantCulture); // field 14, utime
         var system = long.Parse(fields[12], CultureInfo.InvariantCulture); // field 15, stime
-        return (user + system) / TicksPerSecond;
+        return LastCpu[pid] = (user + system) / TicksPerSecond;
     }
 
     /// <summary>Resident memory of the processes, in bytes.</summary>
@@ -27,6 +38,11 @@ public static class ProcessStats
 
     public static long ResidentBytes(int pid)
     {
+        if (!File.Exists($"/proc/{pid}/status"))
+        {
+            return 0;
+        }
+
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))

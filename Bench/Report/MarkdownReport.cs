@@ -61,7 +61,17 @@ public static class MarkdownReport
             md.AppendLine(CultureInfo.InvariantCulture, $" {Losses(result)} |");
         }
 
+        Incidents(md, results);
         Ratios(md, results, fixedLoad is not null);
+    }
+
+    private static void Incidents(StringBuilder md, List<ScenarioResult> results)
+    {
+        foreach (var result in results.Where(r => r.Incident is not null))
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"**`{result.System}`: {result.Incident}.**");
+        }
     }
 
     private static void Ratios(StringBuilder md, List<ScenarioResult> results, bool withFixedLoad)
@@ -117,6 +127,8 @@ public static class MarkdownReport
 
             md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {storm.ConnectionsPerSecond:N0} | {storm.EdgeBytesPerConnection / 1024:0.0} | {storm.ServerBytesPerConnection / 1024:0.0} | {storm.Failed} |");
         }
+
+        Incidents(md, results);
 
         var pairs = Pairs(results).ToList();
         if (pairs.Count == 0)

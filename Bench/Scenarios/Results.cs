@@ -11,7 +11,8 @@ public sealed record PhaseResult(
     long P50Micros,
     long P99Micros,
     long P999Micros,
-    long MaxMicros)
+    long MaxMicros,
+    IReadOnlyDictionary<string, double> CpuSecondsByProcess)
 {
     public double DeliveredPerSecond => Delivered / Seconds;
 
@@ -44,7 +45,10 @@ public sealed record StormResult(
     public double EdgeBytesPerConnection => (EdgeRssAfter - EdgeRssBefore) / (double)Math.Max(1, Connections - Failed);
 }
 
-/// <summary>What one scenario measured on one system; <see cref="Error"/> says why it could not finish, if it did not.</summary>
+/// <summary>
+/// What one scenario measured on one system; <see cref="Error"/> says why it could not finish, if it did not, and
+/// <see cref="Incident"/> what went wrong on the servers' side while it ran (a server process that died).
+/// </summary>
 public sealed record ScenarioResult(
     string System,
     string Scenario,
@@ -56,9 +60,10 @@ public sealed record ScenarioResult(
     long Duplicated,
     long Unexpected,
     StormResult? Storm,
-    string? Error)
+    string? Error,
+    string? Incident = null)
 {
     public PhaseResult? Phase(string name) => Phases.FirstOrDefault(p => p.Name == name);
 
-    public bool Clean => Error is null && Lost == 0 && Duplicated == 0 && Unexpected == 0;
+    public bool Clean => Error is null && Incident is null && Lost == 0 && Duplicated == 0 && Unexpected == 0;
 }

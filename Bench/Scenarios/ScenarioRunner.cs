@@ -30,6 +30,20 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
 
     public async Task<ScenarioResult> RunAsync(string scenario)
     {
+        var exited = system.Exited;
+        var result = await RunScenarioAsync(scenario);
+        var died = system.Exited.Except(exited).ToList();
+        if (died.Count == 0)
+        {
+            return result;
+        }
+
+        log($"  {string.Join(", ", died)} exited during {scenario}");
+        return result with { Incident = $"server process {string.Join(", ", died)} exited during the run" };
+    }
+
+    private async Task<ScenarioResult> RunScenarioAsync(string scenario)
+    {
         try
         {
             return scenario switch
@@ -163,7 +177,8 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
         var saturated = phases[0];
         log($"  {name}: {saturated.DeliveredPerSecond:0} msg/s, {saturated.ServerMicrosPerDelivery:0.00} µs server CPU per delivery, " +
             $"client CPU {saturated.ClientCpuShare:P0}; p99 {phases[^1].P99Micros / 1000.0:0.0} ms ({phases[^1].Name}); " +
-            $"lost {check.Lost}, duplicated {check.Duplicated}, misdelivered {check.Unexpected}");
+            $"lost {check.Lost}, duplicated {check.Duplicated}, misdelivered {check.Unexpected}; server CPU s by process: " +
+            string.Join(", ", saturated.CpuSecondsByProcess.Select(p => $"{p.Key} {p.Value:0.00}")));
         return new ScenarioResult(system.Kind.Name, name, setup, connections.Count, phases, ledger.Sent, check.Lost, check.Duplicated, check.Unexpected, null, null);
     }
 
@@ -186,14 +201,15 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
 
         await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds));
         var window = new DeliveryLedger.Window();
-        var serverCpu = ProcessStats.CpuSeconds(system.ServerPids);
+        var byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid));
         var clientCpu = ProcessStats.CpuSeconds(_self);
         var clock = Stopwatch.StartNew();
         ledger.Open(window);
         await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
         ledger.Close();
         var seconds = clock.Elapsed.TotalSeconds;
-        serverCpu = ProcessStats.CpuSeconds(system.ServerPids) - serverCpu;
+        byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid) - byProcess[p.Name]);
+        var serverCpu = byProcess.Values.Sum();
         clientCpu = ProcessStats.CpuSeconds(_self) - clientCpu;
 
         await stop.CancelAsync();
@@ -202,7 +218,7 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
 
         var latency = window.Latency();
         var offered = rate is { } perSender ? groups.Sum(g => g.Senders.Count * perSender * (double)g.Members.Count) : double.NaN;
-        return new PhaseResult(name, seconds, window.Delivered, offered, serverCpu, clientCpu, latency.Percentile(0.5), latency.Percentile(0.99), latency.Percentile(0.999), latency.Max);
+        return new PhaseResult(name, seconds, window.Delivered, offered, serverCpu, clientCpu, latency.Percentile(0.5), latency.Percentile(0.99), latency.Percentile(0.999), latency.Max, byProcess);
 
         async Task SendSaturatedAsync(LoadConnection sender)
         {

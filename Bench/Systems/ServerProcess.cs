@@ -24,6 +24,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>The last lines it wrote.</summary>
     public string Output
     {
@@ -36,7 +38,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static ServerProcess Start(string name, string fileName, IEnumerable<string> arguments, int port, string? workingDirectory = null)
+    public static ServerProcess Start(string name, string fileName, IEnumerable<string> arguments, int port, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -52,6 +54,11 @@ public sealed class ServerProcess : IAsyncDisposable
 
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["NODE_ENV"] = "production";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
         var process = new Process { StartInfo = info };
         var server = new ServerProcess(name, process, port);
         process.OutputDataReceived += (_, e) => server.Keep(e.Data);

@@ -23,8 +23,14 @@ public sealed class SystemUnderTest : IAsyncDisposable
     /// <summary>Every server process: gateways, silos, Node processes and Redis alike.</summary>
     public IReadOnlyList<int> ServerPids => _processes.Select(p => p.Pid).ToList();
 
+    /// <summary>Every server process by name (gw0, silo1, node0, redis...).</summary>
+    public IReadOnlyList<(string Name, int Pid)> Processes => _processes.Select(p => (p.Name, p.Pid)).ToList();
+
     /// <summary>The processes holding the client connections: the gateways, or the Node processes.</summary>
     public IReadOnlyList<int> EdgePids => _edges.Select(p => p.Pid).ToList();
+
+    /// <summary>The server processes that have ended since the system started: each a crash, as none is stopped before the end.</summary>
+    public IReadOnlyList<string> Exited => _processes.Where(p => p.HasExited).Select(p => p.Name).ToList();
 
     public string Output => string.Join(Environment.NewLine, _processes.Select(p => $"--- {p.Name}{Environment.NewLine}{p.Output}"));
 
@@ -63,6 +69,12 @@ public sealed class SystemUnderTest : IAsyncDisposable
     /// <summary>Settings every .NET server gets: loopback, and logs at Warning so that no system pays for logging.</summary>
     private static readonly string[] QuietLogging = ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.AspNetCore=Warning"];
 
+    /// <summary>
+    /// What the shipped gateway's runtimeconfig.json sets and the harness's own does not, for the gateway the harness
+    /// serves itself (socket.io events): no spinning of idle thread-pool workers.
+    /// </summary>
+    private static readonly Dictionary<string, string> ShippedGatewayRuntime = new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" };
+
     private async Task<ServerProcess> StartRedisAsync()
     {
         var port = ServerProcess.FreePort();
@@ -91,7 +103,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
             var http = ServerProcess.FreePort();
             string[] settings = [.. cluster, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{http}", $"--Runtime:NodeName=gw{i}", $"--Gateway:InternalUrl=http://127.0.0.1:{http}"];
             return AddEdge(socketIO
-                ? ServerProcess.Start($"gw{i}", "dotnet", [build.Bench, "serve-gateway", .. settings], http, Path.GetDirectoryName(build.Bench))
+                ? ServerProcess.Start($"gw{i}", "dotnet", [build.Bench, "serve-gateway", .. settings], http, Path.GetDirectoryName(build.Bench), ShippedGatewayRuntime)
                 : ServerProcess.Start($"gw{i}", "dotnet", [build.Gateway, .. settings], http, Path.GetDirectoryName(build.Gateway)));
         }).ToList();
         await Task.WhenAll(gateways.Select(g => g.WaitReadyAsync()));
@@ -156,7 +168,7 @@ public sealed record SystemKind(string Name, string Title, Protocol Protocol, bo
 }
 
 /// <summary>Where the programs the harness starts are: the build output of the same configuration as the harness.</summary>
-public sealed record BuildOutput(string Bench, string Gateway, string Silo, string SocketIOServer)
+public sealed record BuildOutput(string RepositoryRoot, string Bench, string Gateway, string Silo, string SocketIOServer)
 {
     public static BuildOutput Find()
     {
@@ -176,6 +188,7 @@ public sealed record BuildOutput(string Bench, string Gateway, string Silo, stri
 
         string Output(string project, string assembly) => Path.Combine(root.FullName, project, "bin", configuration, framework, assembly);
         var found = new BuildOutput(
+            root.FullName,
             Path.Combine(benchDir, "Realtime.Bench.dll"),
             Output("Gateway", "Realtime.Gateway.dll"),
             Output("Silo", "Realtime.Silo.dll"),
@@ -190,6 +203,4 @@ public sealed record BuildOutput(string Bench, string Gateway, string Silo, stri
 
         return found;
     }
-
-    public string RepositoryRoot => Path.GetDirectoryName(Path.GetDirectoryName(SocketIOServer)!)!;
 }
