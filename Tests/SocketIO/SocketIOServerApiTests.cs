@@ -56,7 +56,7 @@ public sealed class SocketIOServerApiTests
         await api.To(b1).SocketsJoinAsync("green").Within("b1 to join green");
         await api.To(b2).SocketsJoinAsync("blue").Within("b2 to join blue");
         var b1Seen = (await api.To(b1).FetchSocketsAsync().Within("b1's rooms")).Single();
-        Assert.Equal([b1, "green", "red"], b1Seen.Rooms.Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { b1, "green", "red" }.Order(StringComparer.Ordinal), b1Seen.Rooms.Order(StringComparer.Ordinal));
 
         // To red or blue, except green: a1 (in both) once, b2; not b1.
         await api.To("red").To("blue").Except("green").EmitAsync("news", "filtered").Within("the filtered emit");
