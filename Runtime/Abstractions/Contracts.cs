@@ -12,6 +12,19 @@ public interface IGrainWithStringKey : IGrain;
 /// </summary>
 public interface IGrainObserver;
 
+/// <summary>
+/// An observer that wants to do its work for a burst of calls at once. The runtime hands the calls that one read from
+/// a node-to-node connection brought in to their observers one after another, on one thread, and then calls
+/// <see cref="OnCallsDelivered"/> on that thread, once per observer that got any; a call that arrives any other way
+/// (inside the process) is followed by <see cref="OnCallsDelivered"/> straight away. Work an observer defers from its
+/// methods to <see cref="OnCallsDelivered"/> (such as flushing sockets) is therefore never left waiting.
+/// </summary>
+public interface IBurstAwareObserver : IGrainObserver
+{
+    /// <summary>The calls delivered to this observer on this thread since the last time are all it gets for now.</summary>
+    void OnCallsDelivered();
+}
+
 /// <summary>Names the grain type of a grain interface; the name is part of every <see cref="GrainId"/> and of the wire format.</summary>
 [AttributeUsage(AttributeTargets.Interface)]
 public sealed class GrainTypeAttribute(string name) : Attribute

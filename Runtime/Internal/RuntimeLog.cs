@@ -27,4 +27,7 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(8, LogLevel.Information, "Grain runtime {NodeName} stopped; {Remaining} activations did not deactivate in time.")]
     public static partial void Stopped(ILogger logger, string nodeName, int remaining);
+
+    [LoggerMessage(9, LogLevel.Warning, "Observer {Observer} failed at the end of a burst of calls.")]
+    public static partial void BurstNotificationFailed(ILogger logger, string observer, Exception exception);
 }

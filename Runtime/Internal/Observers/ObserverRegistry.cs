@@ -49,6 +49,13 @@ internal sealed class ObserverRegistry(RuntimeClient runtime, NodeIdentity ident
             Fail(message, ex);
             return;
         }
+        finally
+        {
+            if (observer is IBurstAwareObserver burstAware)
+            {
+                DeliveryBurst.Delivered(burstAware, logger);
+            }
+        }
 
         if (pending.IsCompletedSuccessfully)
         {

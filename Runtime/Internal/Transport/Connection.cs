@@ -141,6 +141,9 @@ internal sealed class Connection
             {
                 var result = await input.ReadAsync(_closing.Token);
                 var buffer = result.Buffer;
+                // The frames of one read are one burst: observers that defer work (a gateway's socket flushes) do it
+                // once for all of them.
+                Observers.DeliveryBurst.Begin();
                 try
                 {
                     while (MessageCodec.TryReadFrame(ref buffer, _maxFrameBytes, out var body))
@@ -150,6 +153,7 @@ internal sealed class Connection
                 }
                 finally
                 {
+                    Observers.DeliveryBurst.End();
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
 
