@@ -37,6 +37,13 @@ public sealed class GatewayOptions
     /// </summary>
     public string? InternalUrl { get; set; }
 
+    /// <summary>
+    /// How many sends (SignalR <c>send</c> of <c>SendToRoom</c> or <c>Broadcast</c>, which the client does not wait for)
+    /// a connection may have on their way to the grains before the gateway waits for the oldest; they keep their order.
+    /// 0 handles each send only after the grain has answered the one before.
+    /// </summary>
+    public int PipelinedSends { get; set; } = 16;
+
     /// <summary>Serve the demo page at <c>/</c>.</summary>
     public bool DemoPage { get; set; } = true;
 }
@@ -78,6 +85,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.ClientResultTimeout <= TimeSpan.Zero)
         {
             failures.Add($"Gateway:ClientResultTimeout must be greater than zero, not {options.ClientResultTimeout}.");
+        }
+
+        if (options.PipelinedSends is < 0 or > 1024)
+        {
+            failures.Add($"Gateway:PipelinedSends must be from 0 to 1024, not {options.PipelinedSends}.");
         }
 
         if (options.InternalUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))

@@ -1,6 +1,8 @@
+using System.ComponentModel;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Client;
+using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
 using Realtime.Grains;
 
@@ -43,6 +45,15 @@ public sealed class RealtimeHub : Hub
     public Task Broadcast(string eventName, JsonElement data) =>
         _realtime.SendNamespaceAsync(Namespace, EventMethod, [Event(eventName, data, null)], null);
 
+    /// <summary>
+    /// <see cref="Broadcast"/> for a client's <c>send</c>, which does not wait: the gateway goes on with the client's
+    /// next message while the grain publishes this one (see <see cref="Hosting.GatewayOptions.PipelinedSends"/>).
+    /// </summary>
+    [HubMethodName(SendPipeline.MethodPrefix + nameof(Broadcast))]
+    [PipelinedSend]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public Task BroadcastPipelined(string eventName, JsonElement data) => _realtime.Pipeline(Context, Broadcast(eventName, data));
+
     /// <summary>Joins a room of the caller's namespace; returns the caller's rooms.</summary>
     public async Task<IReadOnlyList<string>> Join(string room)
     {
@@ -60,6 +71,12 @@ public sealed class RealtimeHub : Hub
     /// <summary>Sends an event to every member of a room, on every gateway; the caller need not be a member.</summary>
     public Task SendToRoom(string room, string eventName, JsonElement data) =>
         _realtime.SendRoomAsync(Namespace, room, EventMethod, [Event(eventName, data, room)], null);
+
+    /// <summary><see cref="SendToRoom"/> for a client's <c>send</c>, which does not wait (see <see cref="BroadcastPipelined"/>).</summary>
+    [HubMethodName(SendPipeline.MethodPrefix + nameof(SendToRoom))]
+    [PipelinedSend]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public Task SendToRoomPipelined(string room, string eventName, JsonElement data) => _realtime.Pipeline(Context, SendToRoom(room, eventName, data));
 
     /// <summary>Closes a room: every member, on every gateway, leaves it and receives <c>roomClosed</c>; returns how many there were.</summary>
     public Task<int> CloseRoom(string room) => _realtime.CloseRoomAsync(Namespace, room);

@@ -27,4 +27,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(6, LogLevel.Information, "Gateway {GatewayId} serves hub {Hub}.")]
     public static partial void HubRegistered(ILogger logger, string gatewayId, string hub);
+
+    [LoggerMessage(9, LogLevel.Warning, "A send of connection {ConnectionId} that its client did not wait for failed; the message did not reach its recipients.")]
+    public static partial void PipelinedSendFailed(ILogger logger, string connectionId, Exception exception);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Hosting;
+using Realtime.Gateway.LifetimeManager;
 using Realtime.Grains;
 using Realtime.Runtime;
 
@@ -13,7 +14,7 @@ namespace Realtime.Gateway.Internal;
 /// The gateway as grains see it: one observer per process, which hands each delivery or request to the lifetime
 /// manager of its hub. Grains hold the reference; calls arrive on any thread, so everything here is thread-safe.
 /// </summary>
-internal sealed class GatewayReceiver : IGatewayObserver
+internal sealed class GatewayReceiver : IGatewayObserver, IBurstAwareObserver
 {
     private readonly ConcurrentDictionary<string, ILocalHub> _hubs = new(StringComparer.Ordinal);
     private readonly ILogger<GatewayReceiver> _logger;
@@ -61,6 +62,7 @@ internal sealed class GatewayReceiver : IGatewayObserver
     {
         if (_hubs.TryGetValue(delivery.Hub, out var hub))
         {
+            WriteBurst.Open();
             hub.Deliver(delivery);
         }
         else
@@ -70,6 +72,9 @@ internal sealed class GatewayReceiver : IGatewayObserver
 
         return Task.CompletedTask;
     }
+
+    /// <summary>The runtime's burst of calls is over: every connection writes what it got in it.</summary>
+    public void OnCallsDelivered() => WriteBurst.Close();
 
     public Task ServerEvent(string hub, string eventName, System.Text.Json.JsonElement data, string from)
     {
@@ -81,6 +86,7 @@ internal sealed class GatewayReceiver : IGatewayObserver
     {
         if (_hubs.TryGetValue(hub, out var localHub))
         {
+            WriteBurst.Open();
             localHub.RoomClosed(roomKey);
         }
 

@@ -6,7 +6,8 @@ namespace Realtime.Gateway.Internal;
 /// <summary>
 /// Applies to every hub. It refuses, with the reason, a connection the lifetime manager could not admit (an invalid
 /// namespace, a bad token, a missing token where one is required). It also gives clients a clear error when a
-/// method fails because the cluster could not complete it, instead of SignalR's generic "unexpected error".
+/// method fails because the cluster could not complete it, instead of SignalR's generic "unexpected error". And it
+/// makes every invocation but a pipelined send wait for the connection's pipelined sends (see <see cref="SendPipeline"/>).
 /// </summary>
 internal sealed class RealtimeHubFilter : IHubFilter
 {
@@ -20,6 +21,12 @@ internal sealed class RealtimeHubFilter : IHubFilter
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
+        if (!SendPipeline.IsPipelined(invocationContext.HubMethod))
+        {
+            // Anything but another pipelined send happens after the connection's pipelined sends.
+            await SendPipeline.DrainAsync(invocationContext.Context);
+        }
+
         try
         {
             return await next(invocationContext);

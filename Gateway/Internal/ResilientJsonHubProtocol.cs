@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
+using Realtime.Gateway.Hosting;
 
 namespace Realtime.Gateway.Internal;
 
@@ -13,13 +15,19 @@ namespace Realtime.Gateway.Internal;
 /// SignalR's JSON hub protocol, except that a malformed frame no longer closes the connection. Frames end with the
 /// record separator 0x1e, which valid JSON never contains unescaped, so the stream can resynchronize there: a frame
 /// that does not parse is skipped and reported as a binding failure, which SignalR answers with an error to the
-/// invocation when its id can be read, and the connection goes on.
+/// invocation when its id can be read, and the connection goes on. A send (an invocation without an id) of a method
+/// that has a pipelined form is handed to that form (see <see cref="SendPipeline"/>).
 /// </summary>
-internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolOptions> options) : IHubProtocol
+internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolOptions> options, IOptions<GatewayOptions> gatewayOptions) : IHubProtocol
 {
     private const byte RecordSeparator = 0x1e;
 
+    // Per hub (its binder's type) and method: the name of the method's pipelined form, or null when it has none.
+    // Only methods the hub has get here, so the table stays as small as the hubs.
+    private static readonly ConcurrentDictionary<(Type Binder, string Target), string?> PipelinedForms = new();
+
     private readonly JsonHubProtocol _inner = new(options);
+    private readonly bool _pipelines = gatewayOptions.Value.PipelinedSends > 0;
 
     public string Name => _inner.Name;
 
@@ -48,6 +56,12 @@ internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolO
             if (_inner.TryParseMessage(ref attempt, binder, out message))
             {
                 input = input.Slice(attempt.Start);
+                if (_pipelines && message is InvocationMessage { InvocationId: null, StreamIds: null or [] } send && PipelinedForm(binder, send.Target) is { } pipelined)
+                {
+                    // A send the client does not wait for goes to the method's pipelined form (see SendPipeline).
+                    message = new InvocationMessage(null, pipelined, send.Arguments) { Headers = send.Headers };
+                }
+
                 return true;
             }
 
@@ -65,6 +79,21 @@ internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolO
             return true;
         }
     }
+
+    private static string? PipelinedForm(IInvocationBinder binder, string target) =>
+        PipelinedForms.GetOrAdd((binder.GetType(), target), static (key, binder) =>
+        {
+            var name = SendPipeline.MethodPrefix + key.Target;
+            try
+            {
+                binder.GetParameterTypes(name);
+                return name;
+            }
+            catch (Exception ex) when (ex is HubException or InvalidOperationException)
+            {
+                return null; // the hub has no pipelined form of this method
+            }
+        }, binder);
 
     [GeneratedRegex("\"invocationId\"\\s*:\\s*\"([^\"]{1,100})\"")]
     private static partial Regex InvocationId();

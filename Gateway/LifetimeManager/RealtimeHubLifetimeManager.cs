@@ -41,6 +41,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     private readonly PayloadSerializer _serializer;
     private readonly ConcurrentDictionary<string, PendingClientResult> _clientResults = new(StringComparer.Ordinal);
     private readonly TimeSpan _clientResultTimeout;
+    private readonly int _pipelinedSends;
     private long _nextClientResult;
     private readonly JwtOptions _jwt;
     private readonly ILogger _logger;
@@ -63,6 +64,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         _logger = logger;
         _jwt = jwt.Value;
         _clientResultTimeout = options.Value.ClientResultTimeout;
+        _pipelinedSends = options.Value.PipelinedSends;
         receiver.Register(HubName, this);
         lifetime.ApplicationStopping.Register(CloseForShutdown);
         if (membership is not null)
@@ -72,6 +74,9 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     }
 
     public string GatewayId => _receiver.GatewayId;
+
+    /// <summary>Hands a send that is on its way to the connection's <see cref="SendPipeline"/>.</summary>
+    public Task Pipeline(HubCallerContext context, Task send) => SendPipeline.Of(context, _pipelinedSends, _logger).Add(send);
 
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Connections.Abstractions;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,16 @@ internal sealed class SignalRConnection(
         Task<T> InvokeLocalAsync<T>(SignalRConnection connection, string methodName, object?[] args, CancellationToken cancellationToken);
     }
 
+    /// <summary>The most bytes of a burst put in one write; more are written in several, a large message alone.</summary>
+    internal const int MaxWriteBytes = 32 * 1024;
+
+    // Messages of a burst (see WriteBurst), written together when it ends; locked on itself. A connection with
+    // stateful reconnect numbers every write for its acknowledgements, so it writes one message at a time.
+    private readonly List<SerializedHubMessage> _pending = [];
+#pragma warning disable CA2252 // a preview interface; only its presence is read
+    private readonly bool _combinesWrites = context.Features.Get<IStatefulReconnectFeature>() is null;
+#pragma warning restore CA2252
+
     public HubConnectionContext Context { get; } = context;
 
     public override void Write(OutgoingMessage message) => Write(message.HubMessage);
@@ -41,7 +52,90 @@ internal sealed class SignalRConnection(
     public override void RoomClosed(string roomName) =>
         Write(new SerializedHubMessage(new InvocationMessage(RoomClosedMethod, [roomName])));
 
+    /// <summary>Writes what the connection's burst left waiting: back to back, in as few writes and flushes as fit.</summary>
+    public void WritePending()
+    {
+        SerializedHubMessage[] messages;
+        lock (_pending)
+        {
+            if (_pending.Count == 0)
+            {
+                return;
+            }
+
+            messages = [.. _pending];
+            _pending.Clear();
+        }
+
+        var protocol = Context.Protocol;
+        var start = 0;
+        var bytes = 0;
+        for (var i = 0; i < messages.Length; i++)
+        {
+            var length = messages[i].GetSerializedMessage(protocol).Length;
+            if (i > start && bytes + length > MaxWriteBytes)
+            {
+                WriteNow(Concatenate(messages.AsSpan(start, i - start)));
+                start = i;
+                bytes = 0;
+            }
+
+            bytes += length;
+        }
+
+        WriteNow(Concatenate(messages.AsSpan(start)));
+    }
+
     private void Write(SerializedHubMessage message)
+    {
+        lock (_pending)
+        {
+            // Behind messages already waiting (another thread's burst writes them), or waiting for this one's end.
+            if (_pending.Count > 0)
+            {
+                _pending.Add(message);
+                return;
+            }
+
+            if (_combinesWrites && WriteBurst.IsOpen)
+            {
+                _pending.Add(message);
+                WriteBurst.Add(this);
+                return;
+            }
+        }
+
+        WriteNow(message);
+    }
+
+    /// <summary>The messages back to back in the connection's protocol: its framing keeps them apart for the client.</summary>
+    private SerializedHubMessage Concatenate(ReadOnlySpan<SerializedHubMessage> messages)
+    {
+        if (messages.Length == 1)
+        {
+            return messages[0];
+        }
+
+        var protocol = Context.Protocol;
+        var length = 0;
+        foreach (var message in messages)
+        {
+            length += message.GetSerializedMessage(protocol).Length;
+        }
+
+        var bytes = new byte[length];
+        var offset = 0;
+        foreach (var message in messages)
+        {
+            var serialized = message.GetSerializedMessage(protocol);
+            serialized.Span.CopyTo(bytes.AsSpan(offset));
+            offset += serialized.Length;
+        }
+
+        return new SerializedHubMessage([new SerializedMessage(protocol.Name, bytes)]);
+    }
+
+    private void WriteNow(SerializedHubMessage message)
     {
         var write = Context.WriteAsync(message);
         if (!write.IsCompletedSuccessfully)

@@ -28,6 +28,51 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task TwoGateways_PipelinedSends_ArriveInEachSendersOrder_AndALeaveWaitsForThem()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var clients = await ConnectAsync(cluster, 4);
+        try
+        {
+            await JoinAllAsync(clients, "lobby");
+
+            await RoomOrder.AssertPipelinedOrderAsync(clients, "lobby", perSender: 300);
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Fact]
+    public async Task TwoGateways_ABurstOfLargeMessages_ArrivesWholeAndInOrder()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var clients = await ConnectAsync(cluster, 2);
+        try
+        {
+            await JoinAllAsync(clients, "large");
+            var messages = Enumerable.Range(0, 40).Select(n => $"{n}:" + new string((char)('a' + (n % 26)), 10_000)).ToArray();
+
+            // Sent without waiting, so the room's deliveries reach the other gateway in bursts bigger than one write.
+            foreach (var message in messages)
+            {
+                await clients[0].SendAsync("SendToRoom", "large", "big", message).Within("a send");
+            }
+
+            foreach (var client in clients)
+            {
+                var received = await client.WaitForAsync("event", count: messages.Length);
+                Assert.Equal(messages, received.Select(r => r.Arguments[0].GetProperty("data").GetString()));
+            }
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Fact]
     public async Task TwoGateways_BroadcastAndPresence_SpanBothGateways()
     {
         await using var cluster = await TestCluster.StartAsync();

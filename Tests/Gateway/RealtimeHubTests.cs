@@ -211,6 +211,31 @@ public sealed class RealtimeHubTests(GatewayFixture fixture) : IClassFixture<Gat
         }
     }
 
+    [Fact]
+    public async Task PipelinedSends_KeepEachSendersOrder_AndALeaveWaitsForThem()
+    {
+        var ns = GatewayFixture.Unique("pipelined");
+        var clients = new List<SignalRTestClient>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var client = await Gateway.ConnectAsync($"c{i}", ns);
+                clients.Add(client);
+                await client.InvokeAsync("Join", "ordered");
+            }
+
+            await RoomOrder.AssertPipelinedOrderAsync(clients, "ordered", perSender: 300);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>
     /// Proves a negative on one gateway: a round trip on the same connection after the positive deliveries. Every
     /// delivery writes to all its local recipients at once, so a message meant for this client would be ahead of

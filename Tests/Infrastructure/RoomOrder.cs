@@ -32,4 +32,40 @@ public static class RoomOrder
             Assert.Equal(Enumerable.Range(0, perSender), mine);
         }
     }
+
+    /// <summary>
+    /// The first two <paramref name="members"/> each fire <paramref name="perSender"/> sends at the room without
+    /// waiting (SignalR <c>send</c>, which the gateway pipelines), then leave it. The other members must hold all of
+    /// them in one order, each sender's in the order it sent; and when a sender's leave returns, the sender must already
+    /// hold every message of its own: the leave waited for the sends before it.
+    /// </summary>
+    public static async Task AssertPipelinedOrderAsync(IReadOnlyList<SignalRTestClient> members, string room, int perSender)
+    {
+        await Task.WhenAll(members.Take(2).Select((sender, s) => Task.Run(async () =>
+        {
+            for (var n = 0; n < perSender; n++)
+            {
+                await sender.SendAsync("SendToRoom", room, "seq", $"{s}:{n}");
+            }
+
+            await sender.InvokeAsync("Leave", room);
+            var own = sender.Events().Where(e => e.Data.StartsWith($"{s}:", StringComparison.Ordinal)).Select(e => e.Data);
+            Assert.Equal(Enumerable.Range(0, perSender).Select(n => $"{s}:{n}"), own);
+        }))).Within($"{2 * perSender} pipelined sends and the senders' leaves");
+
+        var orders = new List<string[]>();
+        foreach (var member in members.Skip(2))
+        {
+            var received = await member.WaitForAsync("event", count: 2 * perSender);
+            orders.Add(received.Select(r => r.Arguments[0].GetProperty("data").GetString()!).ToArray());
+        }
+
+        Assert.All(orders, order => Assert.Equal(orders[0], order));
+        Assert.Equal(2 * perSender, orders[0].Distinct().Count());
+        for (var s = 0; s < 2; s++)
+        {
+            var mine = orders[0].Where(d => d.StartsWith($"{s}:", StringComparison.Ordinal)).Select(d => int.Parse(d[2..], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(Enumerable.Range(0, perSender), mine);
+        }
+    }
 }

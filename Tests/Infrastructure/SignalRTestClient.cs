@@ -86,6 +86,10 @@ public sealed class SignalRTestClient : IAsyncDisposable
     /// </summary>
     public void Answer(string target, Func<JsonElement[], object?> answer) => _answers[target] = answer;
 
+    /// <summary>Calls a hub method without waiting for it, as a client's <c>send</c>: the invocation carries no id.</summary>
+    public Task SendAsync(string method, params object?[] args) =>
+        SendFrameAsync(JsonSerializer.Serialize(new { type = 1, target = method, arguments = args }));
+
     /// <summary>Sends a raw frame (a record separator is appended): for malformed-input tests.</summary>
     public Task SendRawAsync(string frame) => SendFrameAsync(frame);
 
