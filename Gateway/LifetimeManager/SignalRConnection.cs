@@ -68,22 +68,23 @@ internal sealed class SignalRConnection(
         }
 
         var protocol = Context.Protocol;
+        var serialized = new ReadOnlyMemory<byte>[messages.Length];
         var start = 0;
         var bytes = 0;
         for (var i = 0; i < messages.Length; i++)
         {
-            var length = messages[i].GetSerializedMessage(protocol).Length;
-            if (i > start && bytes + length > MaxWriteBytes)
+            serialized[i] = messages[i].GetSerializedMessage(protocol);
+            if (i > start && bytes + serialized[i].Length > MaxWriteBytes)
             {
-                WriteNow(Concatenate(messages.AsSpan(start, i - start)));
+                WriteTogether(messages, serialized, start, i);
                 start = i;
                 bytes = 0;
             }
 
-            bytes += length;
+            bytes += serialized[i].Length;
         }
 
-        WriteNow(Concatenate(messages.AsSpan(start)));
+        WriteTogether(messages, serialized, start, messages.Length);
     }
 
     private void Write(SerializedHubMessage message)
@@ -108,31 +109,33 @@ internal sealed class SignalRConnection(
         WriteNow(message);
     }
 
-    /// <summary>The messages back to back in the connection's protocol: its framing keeps them apart for the client.</summary>
-    private SerializedHubMessage Concatenate(ReadOnlySpan<SerializedHubMessage> messages)
+    /// <summary>
+    /// Writes messages <paramref name="start"/> to <paramref name="end"/> (exclusive) back to back, in one write: the
+    /// protocol's framing keeps them apart for the client.
+    /// </summary>
+    private void WriteTogether(SerializedHubMessage[] messages, ReadOnlyMemory<byte>[] serialized, int start, int end)
     {
-        if (messages.Length == 1)
+        if (end - start == 1)
         {
-            return messages[0];
+            WriteNow(messages[start]);
+            return;
         }
 
-        var protocol = Context.Protocol;
         var length = 0;
-        foreach (var message in messages)
+        for (var i = start; i < end; i++)
         {
-            length += message.GetSerializedMessage(protocol).Length;
+            length += serialized[i].Length;
         }
 
         var bytes = new byte[length];
         var offset = 0;
-        foreach (var message in messages)
+        for (var i = start; i < end; i++)
         {
-            var serialized = message.GetSerializedMessage(protocol);
-            serialized.Span.CopyTo(bytes.AsSpan(offset));
-            offset += serialized.Length;
+            serialized[i].Span.CopyTo(bytes.AsSpan(offset));
+            offset += serialized[i].Length;
         }
 
-        return new SerializedHubMessage([new SerializedMessage(protocol.Name, bytes)]);
+        WriteNow(new SerializedHubMessage([new SerializedMessage(Context.Protocol.Name, bytes)]));
     }
 
     private void WriteNow(SerializedHubMessage message)

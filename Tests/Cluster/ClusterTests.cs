@@ -11,47 +11,17 @@ public sealed class ClusterTests
     private static readonly TimeSpan Recovery = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task TwoGateways_RoomMembersOnBoth_ReceiveEachOthersMessagesInOneOrder()
-    {
-        await using var cluster = await TestCluster.StartAsync();
-        var clients = await ConnectAsync(cluster, 4);
-        try
-        {
-            await JoinAllAsync(clients, "lobby");
-
-            await RoomOrder.AssertOneOrderAsync(clients, "lobby", perSender: 50);
-        }
-        finally
-        {
-            await DisposeAllAsync(clients);
-        }
-    }
+    public Task TwoGateways_RoomMembersOnBoth_ReceiveEachOthersMessagesInOneOrder() =>
+        InOneRoomAsync(4, "lobby", clients => RoomOrder.AssertOneOrderAsync(clients, "lobby", perSender: 50));
 
     [Fact]
-    public async Task TwoGateways_PipelinedSends_ArriveInEachSendersOrder_AndALeaveWaitsForThem()
-    {
-        await using var cluster = await TestCluster.StartAsync();
-        var clients = await ConnectAsync(cluster, 4);
-        try
-        {
-            await JoinAllAsync(clients, "lobby");
-
-            await RoomOrder.AssertPipelinedOrderAsync(clients, "lobby", perSender: 300);
-        }
-        finally
-        {
-            await DisposeAllAsync(clients);
-        }
-    }
+    public Task TwoGateways_PipelinedSends_ArriveInEachSendersOrder_AndALeaveWaitsForThem() =>
+        InOneRoomAsync(4, "lobby", clients => RoomOrder.AssertPipelinedOrderAsync(clients, "lobby", perSender: 300));
 
     [Fact]
-    public async Task TwoGateways_ABurstOfLargeMessages_ArrivesWholeAndInOrder()
-    {
-        await using var cluster = await TestCluster.StartAsync();
-        var clients = await ConnectAsync(cluster, 2);
-        try
+    public Task TwoGateways_ABurstOfLargeMessages_ArrivesWholeAndInOrder() =>
+        InOneRoomAsync(2, "large", async clients =>
         {
-            await JoinAllAsync(clients, "large");
             var messages = Enumerable.Range(0, 40).Select(n => $"{n}:" + new string((char)('a' + (n % 26)), 10_000)).ToArray();
 
             // Sent without waiting, so the room's deliveries reach the other gateway in bursts bigger than one write.
@@ -65,12 +35,7 @@ public sealed class ClusterTests
                 var received = await client.WaitForAsync("event", count: messages.Length);
                 Assert.Equal(messages, received.Select(r => r.Arguments[0].GetProperty("data").GetString()));
             }
-        }
-        finally
-        {
-            await DisposeAllAsync(clients);
-        }
-    }
+        });
 
     [Fact]
     public async Task TwoGateways_BroadcastAndPresence_SpanBothGateways()
@@ -384,6 +349,22 @@ public sealed class ClusterTests
 
         return sent;
     });
+
+    /// <summary>Starts a cluster, connects <paramref name="count"/> clients over its gateways, makes them join <paramref name="room"/>, and runs <paramref name="test"/>.</summary>
+    private static async Task InOneRoomAsync(int count, string room, Func<List<SignalRTestClient>, Task> test)
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var clients = await ConnectAsync(cluster, count);
+        try
+        {
+            await JoinAllAsync(clients, room);
+            await test(clients);
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
 
     private static async Task<List<SignalRTestClient>> ConnectAsync(TestCluster cluster, int count, string? @namespace = null)
     {

@@ -187,34 +187,17 @@ public sealed class RealtimeHubTests(GatewayFixture fixture) : IClassFixture<Gat
     }
 
     [Fact]
-    public async Task SendToRoom_TwoConcurrentSenders_EveryMemberSeesTheSameOrder()
-    {
-        var ns = GatewayFixture.Unique("order");
-        var clients = new List<SignalRTestClient>();
-        try
-        {
-            for (var i = 0; i < 4; i++)
-            {
-                var client = await Gateway.ConnectAsync($"c{i}", ns);
-                clients.Add(client);
-                await client.InvokeAsync("Join", "ordered");
-            }
-
-            await RoomOrder.AssertOneOrderAsync(clients, "ordered", perSender: 100);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
-    }
+    public Task SendToRoom_TwoConcurrentSenders_EveryMemberSeesTheSameOrder() =>
+        WithFourMembersAsync("order", "ordered", members => RoomOrder.AssertOneOrderAsync(members, "ordered", perSender: 100));
 
     [Fact]
-    public async Task PipelinedSends_KeepEachSendersOrder_AndALeaveWaitsForThem()
+    public Task PipelinedSends_KeepEachSendersOrder_AndALeaveWaitsForThem() =>
+        WithFourMembersAsync("pipelined", "ordered", members => RoomOrder.AssertPipelinedOrderAsync(members, "ordered", perSender: 300));
+
+    /// <summary>Connects four clients to a fresh namespace, makes them join <paramref name="room"/>, and runs <paramref name="test"/>.</summary>
+    private async Task WithFourMembersAsync(string namespacePrefix, string room, Func<IReadOnlyList<SignalRTestClient>, Task> test)
     {
-        var ns = GatewayFixture.Unique("pipelined");
+        var ns = GatewayFixture.Unique(namespacePrefix);
         var clients = new List<SignalRTestClient>();
         try
         {
@@ -222,10 +205,10 @@ public sealed class RealtimeHubTests(GatewayFixture fixture) : IClassFixture<Gat
             {
                 var client = await Gateway.ConnectAsync($"c{i}", ns);
                 clients.Add(client);
-                await client.InvokeAsync("Join", "ordered");
+                await client.InvokeAsync("Join", room);
             }
 
-            await RoomOrder.AssertPipelinedOrderAsync(clients, "ordered", perSender: 300);
+            await test(clients);
         }
         finally
         {

@@ -17,20 +17,7 @@ public static class RoomOrder
             }
         }))).Within($"{2 * perSender} sends");
 
-        var orders = new List<string[]>();
-        foreach (var member in members)
-        {
-            var received = await member.WaitForAsync("event", count: 2 * perSender);
-            orders.Add(received.Select(r => r.Arguments[0].GetProperty("data").GetString()!).ToArray());
-        }
-
-        Assert.All(orders, order => Assert.Equal(orders[0], order));
-        Assert.Equal(2 * perSender, orders[0].Distinct().Count());
-        for (var s = 0; s < 2; s++)
-        {
-            var mine = orders[0].Where(d => d.StartsWith($"{s}:", StringComparison.Ordinal)).Select(d => int.Parse(d[2..], System.Globalization.CultureInfo.InvariantCulture));
-            Assert.Equal(Enumerable.Range(0, perSender), mine);
-        }
+        await AssertAllReceivedInOneOrderAsync(members, perSender);
     }
 
     /// <summary>
@@ -53,8 +40,17 @@ public static class RoomOrder
             Assert.Equal(Enumerable.Range(0, perSender).Select(n => $"{s}:{n}"), own);
         }))).Within($"{2 * perSender} pipelined sends and the senders' leaves");
 
+        await AssertAllReceivedInOneOrderAsync(members.Skip(2), perSender);
+    }
+
+    /// <summary>
+    /// Each of <paramref name="receivers"/> must hold the two senders' <paramref name="perSender"/> messages each, all
+    /// of them in the same order, each sender's in the order it sent.
+    /// </summary>
+    private static async Task AssertAllReceivedInOneOrderAsync(IEnumerable<SignalRTestClient> receivers, int perSender)
+    {
         var orders = new List<string[]>();
-        foreach (var member in members.Skip(2))
+        foreach (var member in receivers)
         {
             var received = await member.WaitForAsync("event", count: 2 * perSender);
             orders.Add(received.Select(r => r.Arguments[0].GetProperty("data").GetString()!).ToArray());
