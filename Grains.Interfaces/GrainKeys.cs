@@ -17,6 +17,13 @@ public static class GrainKeys
 
     public static string User(string hub, string userId) => $"{hub}/{userId}";
 
+    /// <summary>The hub name at the start of any key made here.</summary>
+    public static string HubOf(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? key : key[..slash];
+    }
+
     /// <summary>The room name inside a room key made by <see cref="Room"/>.</summary>
     public static string RoomName(string roomKey)
     {

@@ -1,37 +1,60 @@
-using Realtime.Runtime;
+using System.Text.Json;
+using Orleans.Concurrency;
 
 namespace Realtime.Grains;
 
 /// <summary>
 /// A gateway as grains see it: the receiver of deliveries for its local connections, and the owner that carries out
-/// operations on a connection requested from elsewhere. One per gateway process.
+/// operations on a connection requested from elsewhere. One per gateway process; grains get it from the gateway's
+/// calls and from the hub's registry (<see cref="IHubGrain"/>).
 /// </summary>
+/// <remarks>
+/// Orleans runs an observer's calls one at a time, in the order they arrive, unless they are marked
+/// <see cref="AlwaysInterleaveAttribute"/>. Deliveries are ordered; everything that waits on something else (a grain,
+/// a client's answer) interleaves, so that it never holds deliveries back.
+/// </remarks>
+[Alias("realtime.gateway-observer")]
 public interface IGatewayObserver : IGrainObserver
 {
-    /// <summary>Writes the payload to the gateway's local recipients of <see cref="Delivery.Key"/>.</summary>
-    [OneWay]
+    /// <summary>
+    /// Writes the payload to the gateway's local recipients of <see cref="Delivery.Key"/>, or acts on the notice it
+    /// carries, in the order of its chain (see <see cref="Delivery.Position"/>).
+    /// </summary>
+    [OneWay, Alias("deliver")]
     Task Deliver(Delivery delivery);
 
     /// <summary>A server-to-server event, sent to every gateway of the hub but the sender's.</summary>
-    [OneWay]
-    Task ServerEvent(string hub, string eventName, System.Text.Json.JsonElement data, string from);
+    [OneWay, Alias("server-event")]
+    Task ServerEvent(string hub, string eventName, JsonElement data, string from);
 
-    /// <summary>The room was closed: its local members leave it and are told.</summary>
-    [OneWay]
-    Task RoomClosed(string hub, string roomKey);
+    /// <summary>
+    /// The gateway's local members of a group (room, namespace or user, by grain key): how a group's grain that was
+    /// activated again (its silo died, or it was idle) learns its members before it delivers anything.
+    /// </summary>
+    [AlwaysInterleave, Alias("members")]
+    Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key);
+
+    /// <summary>A local connection's session, or null when the connection is not on this gateway.</summary>
+    [AlwaysInterleave, Alias("session")]
+    Task<SessionInfo?> Session(string hub, string connectionId);
 
     /// <summary>Makes a local connection join a room (by room key); false when the connection is not on this gateway.</summary>
+    [AlwaysInterleave, Alias("join-room")]
     Task<bool> JoinRoom(string hub, string connectionId, string roomKey);
 
     /// <summary>Makes a local connection leave a room (by room key); false when the connection is not on this gateway.</summary>
+    [AlwaysInterleave, Alias("leave-room")]
     Task<bool> LeaveRoom(string hub, string connectionId, string roomKey);
 
     /// <summary>
     /// Calls a method on a local connection's client and returns the client's answer (SignalR client results).
-    /// Fails with a <see cref="TimeoutException"/> when the client does not answer within <paramref name="timeout"/>.
+    /// Fails with a <see cref="TimeoutException"/> when the client does not answer within <paramref name="timeout"/>,
+    /// which may be up to five minutes: the call's own response timeout.
     /// </summary>
-    Task<System.Text.Json.JsonElement> InvokeClient(string hub, string connectionId, string method, System.Text.Json.JsonElement[] args, TimeSpan timeout);
+    [AlwaysInterleave, ResponseTimeout("00:05:00"), Alias("invoke-client")]
+    Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout);
 
     /// <summary>Closes a local connection; false when it is not on this gateway.</summary>
+    [AlwaysInterleave, Alias("disconnect")]
     Task<bool> Disconnect(string hub, string connectionId);
 }

@@ -1,31 +1,40 @@
-using Realtime.Runtime;
+using System.Text.Json;
+using Orleans.Concurrency;
 
 namespace Realtime.Grains;
 
 /// <summary>
-/// A hub (key: the hub's name): the gateways that serve it, for sends to every connection of the hub. It tracks
-/// gateways, not connections, so connecting costs it nothing.
+/// A hub (key: the hub's name) and the registry of the gateways that serve it. A gateway holds a lease here, which it
+/// renews; a gateway whose lease runs out is dropped, and every grain drops its members. Grains that come back after
+/// their silo died ask the registered gateways for their members. Sends to the whole hub go to every gateway.
 /// </summary>
-[GrainType("hub")]
+[Alias("realtime.hub")]
 public interface IHubGrain : IGrainWithStringKey
 {
-    /// <summary>
-    /// Registers a gateway of the hub, with the URL other gateways reach it at for requests they forward to it
-    /// (socket.io long-polling of a session it owns); null when it takes none.
-    /// </summary>
-    Task AddGateway(string gatewayId, IGatewayObserver gateway, string? url);
+    /// <summary>Takes or renews the gateway's lease.</summary>
+    [Alias("renew-lease")]
+    Task<LeaseStatus> RenewLease(GatewayRegistration gateway);
+
+    /// <summary>The gateway leaves (it is stopping): its members are dropped at once.</summary>
+    [Alias("leave")]
+    Task Leave(string gatewayId);
+
+    /// <summary>The gateways holding a lease, and those recently departed.</summary>
+    [ReadOnly, Alias("gateways")]
+    Task<GatewayView> Gateways();
 
     /// <summary>The URL a registered gateway gave, or null when it is not registered (it left or died) or gave none.</summary>
+    [ReadOnly, Alias("gateway-url")]
     Task<string?> GatewayUrl(string gatewayId);
-
-    Task RemoveGateway(string gatewayId);
 
     /// <summary>
     /// Sends a server-to-server event to every gateway of the hub except the node <paramref name="from"/> (empty: to
     /// all); returns how many got it.
     /// </summary>
-    Task<int> ServerEmit(string eventName, System.Text.Json.JsonElement data, string from);
+    [Alias("server-emit")]
+    Task<int> ServerEmit(string eventName, JsonElement data, string from);
 
-    /// <summary>Sends the payload to every connection of the hub except <paramref name="except"/>; returns its sequence number.</summary>
-    Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except);
+    /// <summary>Sends the publication to every connection of the hub; returns its sequence number.</summary>
+    [Alias("publish")]
+    Task<long> Publish(Publication publication);
 }

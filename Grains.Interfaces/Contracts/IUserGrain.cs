@@ -1,16 +1,12 @@
-using Realtime.Runtime;
-
 namespace Realtime.Grains;
 
 /// <summary>A user of a hub (key from <see cref="GrainKeys.User"/>): the user's connections on every gateway.</summary>
-[GrainType("user")]
-public interface IUserGrain : IGatewayMembers
+[Alias("realtime.user")]
+public interface IUserGrain : IMemberGroupGrain
 {
+    [Alias("connect")]
     Task<int> Connect(Member member, IGatewayObserver gateway);
 
+    [Alias("disconnect")]
     Task<int> Disconnect(string gatewayId, string connectionId);
-
-    Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except);
-
-    Task<IReadOnlyList<Member>> Connections();
 }

@@ -1,6 +1,7 @@
 namespace Realtime.Grains;
 
 /// <summary>Which local connections of a gateway a <see cref="Delivery"/> is for.</summary>
+[GenerateSerializer, Alias("realtime.delivery-target")]
 public enum DeliveryTarget : byte
 {
     /// <summary>Every connection of the hub.</summary>
@@ -15,6 +16,21 @@ public enum DeliveryTarget : byte
     Connection,
 }
 
+/// <summary>What a <see cref="Delivery"/> tells its gateway.</summary>
+[GenerateSerializer, Alias("realtime.delivery-kind")]
+public enum DeliveryKind : byte
+{
+    /// <summary>A message for the local recipients.</summary>
+    Message,
+    /// <summary>
+    /// <see cref="Delivery.Connection"/> left the room: it gets nothing the room sends after this (everything before
+    /// reached it).
+    /// </summary>
+    MemberLeft,
+    /// <summary>The room was closed: its local members leave it and are told.</summary>
+    Closed,
+}
+
 /// <summary>
 /// What a grain pushes to a gateway: one per gateway that holds recipients, whatever their number there.
 /// </summary>
@@ -22,16 +38,49 @@ public enum DeliveryTarget : byte
 /// <param name="Target">What kind of group <paramref name="Key"/> names.</param>
 /// <param name="Key">The grain key of the group (see <see cref="GrainKeys"/>), or the connection id.</param>
 /// <param name="Sequence">Per-publisher sequence number: every recipient sees one publisher's messages in this order.</param>
-/// <param name="Payload">The serialized message.</param>
+/// <param name="Payload">The serialized message; null for a notice (<see cref="Kind"/> other than a message).</param>
 /// <param name="Except">Connection ids that must not receive it.</param>
 /// <param name="Rooms">
 /// When set, only the recipients that the receiving gateway knows to be in one of its rooms, and in none of its
 /// excluded rooms, get the payload: socket.io's <c>to(rooms).except(rooms)</c>, where a connection in several of
 /// the rooms receives the message once.
 /// </param>
-public sealed record Delivery(string Hub, DeliveryTarget Target, string Key, long Sequence, SerializedPayload Payload, IReadOnlyList<string>? Except, RoomFilter? Rooms = null);
+/// <param name="Chain">
+/// Names what one activation of the group sends to this gateway while the gateway holds members there: a new chain
+/// starts when the gateway's first member joins, and when the group is activated again. 0: not ordered.
+/// </param>
+/// <param name="Position">
+/// The delivery's place in its chain, from 1 with no gaps: Orleans does not promise that one-way calls arrive in the
+/// order they were made, so the gateway puts them back in this order.
+/// </param>
+/// <param name="Kind">A message, or a notice about the group.</param>
+/// <param name="Connection">For <see cref="DeliveryKind.MemberLeft"/>: the connection that left.</param>
+[GenerateSerializer, Immutable, Alias("realtime.delivery")]
+public sealed record Delivery(
+    [property: Id(0)] string Hub,
+    [property: Id(1)] DeliveryTarget Target,
+    [property: Id(2)] string Key,
+    [property: Id(3)] long Sequence,
+    [property: Id(4)] SerializedPayload? Payload,
+    [property: Id(5)] IReadOnlyList<string>? Except,
+    [property: Id(6)] RoomFilter? Rooms = null,
+    [property: Id(7)] long Chain = 0,
+    [property: Id(8)] long Position = 0,
+    [property: Id(9)] DeliveryKind Kind = DeliveryKind.Message,
+    [property: Id(10)] string? Connection = null);
 
 /// <summary>Room keys (see <see cref="GrainKeys.Room"/>) that select the recipients of a namespace delivery.</summary>
 /// <param name="Include">A recipient must be in at least one of these; empty means every connection of the namespace.</param>
 /// <param name="Exclude">A recipient must be in none of these.</param>
-public sealed record RoomFilter(IReadOnlyList<string> Include, IReadOnlyList<string> Exclude);
+[GenerateSerializer, Immutable, Alias("realtime.room-filter")]
+public sealed record RoomFilter([property: Id(0)] IReadOnlyList<string> Include, [property: Id(1)] IReadOnlyList<string> Exclude);
+
+/// <summary>A message to send to a group (room, namespace, user, hub), as a gateway or a service hands it to the group's grain.</summary>
+/// <param name="Payload">The serialized message.</param>
+/// <param name="Except">Connection ids that must not receive it.</param>
+/// <param name="Rooms">For a namespace: only the connections this filter selects (see <see cref="Delivery.Rooms"/>).</param>
+[GenerateSerializer, Immutable, Alias("realtime.publication")]
+public sealed record Publication(
+    [property: Id(0)] SerializedPayload Payload,
+    [property: Id(1)] IReadOnlyList<string>? Except = null,
+    [property: Id(2)] RoomFilter? Rooms = null);

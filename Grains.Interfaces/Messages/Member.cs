@@ -6,7 +6,8 @@ namespace Realtime.Grains;
 /// <param name="ConnectionId">The connection id.</param>
 /// <param name="GatewayId">The gateway that holds the connection.</param>
 /// <param name="UserId">The authenticated user, if any.</param>
-public sealed record Member(string ConnectionId, string GatewayId, string? UserId);
+[GenerateSerializer, Immutable, Alias("realtime.member")]
+public sealed record Member([property: Id(0)] string ConnectionId, [property: Id(1)] string GatewayId, [property: Id(2)] string? UserId);
 
 /// <summary>What a session grain knows of its connection.</summary>
 /// <param name="Hub">The hub the connection is connected to.</param>
@@ -14,7 +15,18 @@ public sealed record Member(string ConnectionId, string GatewayId, string? UserI
 /// <param name="Member">The connection, its gateway and user.</param>
 /// <param name="Rooms">The keys of the rooms the connection is in (see <see cref="GrainKeys.Room"/>).</param>
 /// <param name="Data">Application data attached to the connection.</param>
-public sealed record SessionInfo(string Hub, string Namespace, Member Member, IReadOnlyList<string> Rooms, JsonElement? Data);
+[GenerateSerializer, Immutable, Alias("realtime.session-info")]
+public sealed record SessionInfo(
+    [property: Id(0)] string Hub,
+    [property: Id(1)] string Namespace,
+    [property: Id(2)] Member Member,
+    [property: Id(3)] IReadOnlyList<string> Rooms,
+    [property: Id(4)] JsonElement? Data);
 
 /// <summary>One entry of a presence list: a connection, its user, its gateway and, when asked for, its data.</summary>
-public sealed record PresenceEntry(string ConnectionId, string? UserId, string GatewayId, JsonElement? Data = null);
+[GenerateSerializer, Immutable, Alias("realtime.presence-entry")]
+public sealed record PresenceEntry(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] string? UserId,
+    [property: Id(2)] string GatewayId,
+    [property: Id(3)] JsonElement? Data = null);

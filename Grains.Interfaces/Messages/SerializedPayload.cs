@@ -3,13 +3,16 @@ namespace Realtime.Grains;
 /// <summary>A message already serialized by one hub protocol: the bytes a connection of that protocol is sent.</summary>
 /// <param name="Protocol">The protocol's name, for example <c>json</c>.</param>
 /// <param name="Bytes">The framed bytes; never changed after creation.</param>
-public sealed record ProtocolPayload(string Protocol, ReadOnlyMemory<byte> Bytes);
+[GenerateSerializer, Immutable, Alias("realtime.protocol-payload")]
+public sealed record ProtocolPayload([property: Id(0)] string Protocol, [property: Id(1)] ReadOnlyMemory<byte> Bytes);
 
 /// <summary>
 /// A user message as the sending gateway serialized it, once per protocol the gateways speak. Grains and gateways
-/// pass these bytes on untouched; nothing re-serializes a message per hop or per connection.
+/// pass these bytes on untouched: the record is immutable, so Orleans neither copies it between grains of one
+/// process nor re-serializes it per hop; a gateway serializes it once per silo it sends it to.
 /// </summary>
-public sealed record SerializedPayload(IReadOnlyList<ProtocolPayload> Protocols)
+[GenerateSerializer, Immutable, Alias("realtime.serialized-payload")]
+public sealed record SerializedPayload([property: Id(0)] IReadOnlyList<ProtocolPayload> Protocols)
 {
     /// <summary>The largest of the serialized forms, in bytes.</summary>
     public int Size

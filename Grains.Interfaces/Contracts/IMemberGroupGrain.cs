@@ -1,0 +1,30 @@
+using Orleans.Concurrency;
+
+namespace Realtime.Grains;
+
+/// <summary>What every grain that keeps connections grouped by gateway (rooms, namespaces, users) offers.</summary>
+[Alias("realtime.member-group")]
+public interface IMemberGroupGrain : IGatewayDependentGrain
+{
+    /// <summary>How many members there are, on every gateway, without listing them.</summary>
+    [ReadOnly, Alias("member-count")]
+    Task<int> MemberCount();
+
+    /// <summary>The members, on every gateway.</summary>
+    [ReadOnly, Alias("members")]
+    Task<IReadOnlyList<Member>> Members();
+
+    /// <summary>
+    /// Sends the publication to every member but its exceptions: one delivery to each gateway that holds members,
+    /// stamped with the group's next sequence number, which it returns.
+    /// </summary>
+    [Alias("publish")]
+    Task<long> Publish(Publication publication);
+
+    /// <summary>
+    /// <see cref="Publish"/> for several publications, in order, in one call: how a gateway sends what one connection
+    /// sent without waiting. Returns the last sequence number.
+    /// </summary>
+    [Alias("publish-all")]
+    Task<long> PublishAll(IReadOnlyList<Publication> publications);
+}

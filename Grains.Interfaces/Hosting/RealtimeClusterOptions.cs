@@ -1,0 +1,133 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Realtime.Grains.Hosting;
+
+/// <summary>
+/// How a node finds and joins its cluster (configuration section <c>Cluster</c>): what silos, gateways in cluster
+/// mode and internal services share, applied to Orleans' own options by each host.
+/// </summary>
+public sealed class RealtimeClusterOptions
+{
+    public const string SectionName = "Cluster";
+
+    /// <summary>Orleans' cluster id: nodes with the same id form one cluster. It prefixes the membership table in Redis.</summary>
+    public string ClusterId { get; set; } = "realtime";
+
+    /// <summary>Orleans' service id: stays the same across deployments of the service (grain storage is keyed by it).</summary>
+    public string ServiceId { get; set; } = "realtime";
+
+    /// <summary>
+    /// The Redis server that holds the membership table (and, on silos, the grain storage), as a StackExchange.Redis
+    /// configuration string: <c>host:port</c>, or more options separated by commas.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>
+    /// For clients only (gateways, services): silo gateway endpoints (<c>host:port</c>, the silos'
+    /// <see cref="GatewayPort"/>) to use instead of the membership table, when this process cannot reach Redis.
+    /// </summary>
+    public string[] Silos { get; set; } = [];
+
+    /// <summary>For silos: the host name or IP address other nodes reach this silo at; a name is resolved at start.</summary>
+    public string AdvertisedHost { get; set; } = "127.0.0.1";
+
+    /// <summary>For silos: the IP address the silo-to-silo and gateway listeners bind to.</summary>
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>For silos: the TCP port of silo-to-silo connections.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>For silos: the TCP port clients (gateways, services) connect to.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// How long a call to a grain may take before it fails with a <see cref="TimeoutException"/>: Orleans'
+    /// <c>ResponseTimeout</c>, 30 s by default there; a realtime caller wants to hear of a failure sooner.
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// For clients only: how long to keep trying to reach the cluster at start before giving up; empty means for
+    /// as long as the process runs (what a gateway does).
+    /// </summary>
+    public TimeSpan? ConnectTimeout { get; set; }
+
+    /// <summary>
+    /// For clients only: how often the client reads which silos are alive from the membership table (Orleans'
+    /// <c>GatewayListRefreshPeriod</c>, a minute by default there). A silo that dies without closing its connections
+    /// (frozen, cut off) is avoided once the cluster has declared it dead and the client has read so.
+    /// </summary>
+    public TimeSpan SiloListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The endpoints of <see cref="Silos"/>.</summary>
+    public IPEndPoint[] SiloEndpoints() => Silos.Select(s => Endpoints.TryParse(s, out var endpoint) ? endpoint : throw new FormatException(s)).ToArray();
+}
+
+public sealed class RealtimeClusterOptionsValidator : IValidateOptions<RealtimeClusterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RealtimeClusterOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.ClusterId))
+        {
+            failures.Add("Cluster:ClusterId must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ServiceId))
+        {
+            failures.Add("Cluster:ServiceId must not be empty.");
+        }
+
+        foreach (var silo in options.Silos)
+        {
+            if (!Endpoints.TryParse(silo, out _))
+            {
+                failures.Add($"Cluster:Silos holds '{silo}': each entry is an IP address and port, as 10.0.0.5:30000.");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(options.AdvertisedHost) || options.AdvertisedHost.Contains('/') || options.AdvertisedHost.Contains(':') && !IPAddress.TryParse(options.AdvertisedHost, out _))
+        {
+            failures.Add($"Cluster:AdvertisedHost must be a host name or IP address, not '{options.AdvertisedHost}'.");
+        }
+
+        if (!IPAddress.TryParse(options.ListenAddress, out _))
+        {
+            failures.Add($"Cluster:ListenAddress must be an IP address, not '{options.ListenAddress}'.");
+        }
+
+        if (options.SiloPort is < 1 or > 65535)
+        {
+            failures.Add($"Cluster:SiloPort must be a TCP port (1-65535), not {options.SiloPort}.");
+        }
+
+        if (options.GatewayPort is < 0 or > 65535 || options.GatewayPort == options.SiloPort)
+        {
+            failures.Add($"Cluster:GatewayPort must be a TCP port (1-65535, or 0 for none) other than Cluster:SiloPort, not {options.GatewayPort}.");
+        }
+
+        if (options.ResponseTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Cluster:ResponseTimeout must be greater than zero, not {options.ResponseTimeout}.");
+        }
+
+        if (options.SiloListRefreshPeriod <= TimeSpan.Zero)
+        {
+            failures.Add($"Cluster:SiloListRefreshPeriod must be greater than zero, not {options.SiloListRefreshPeriod}.");
+        }
+
+        if (options.ConnectTimeout is { } connect && connect <= TimeSpan.Zero)
+        {
+            failures.Add($"Cluster:ConnectTimeout must be greater than zero (or empty: keep trying), not {connect}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal static class Endpoints
+{
+    /// <summary>Parses <c>address:port</c>, the address an IPv4 or IPv6 literal (<c>[::1]:30000</c>).</summary>
+    public static bool TryParse(string value, out IPEndPoint endpoint) => IPEndPoint.TryParse(value, out endpoint!) && endpoint.Port != 0;
+}
