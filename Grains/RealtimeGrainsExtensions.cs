@@ -1,20 +1,38 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Realtime.Grains.Hosting;
 using Realtime.Grains.Hubs;
-using Realtime.Grains.Namespaces;
-using Realtime.Grains.Rooms;
-using Realtime.Grains.Sessions;
-using Realtime.Grains.Users;
-using Realtime.Runtime.Hosting;
+using Realtime.Grains.Internal;
 
 namespace Realtime.Grains;
 
 public static class RealtimeGrainsExtensions
 {
-    /// <summary>Lets this node host the realtime grains: hubs, namespaces, rooms, users and sessions.</summary>
-    public static GrainRuntimeBuilder AddRealtimeGrains(this GrainRuntimeBuilder builder) =>
-        builder
-            .AddGrain<IHubGrain, HubGrain>()
-            .AddGrain<INamespaceGrain, NamespaceGrain>()
-            .AddGrain<IRoomGrain, RoomGrain>()
-            .AddGrain<IUserGrain, UserGrain>()
-            .AddGrain<ISessionGrain, SessionGrain>();
+    /// <summary>
+    /// Lets this silo host the realtime grains (hubs, namespaces, rooms, users and sessions) with what they need: the
+    /// gateway lease settings (the <c>Cluster:GatewayLease</c> section of <paramref name="configuration"/>), the
+    /// per-silo monitor of departed gateways, and the serializer of the JSON values that messages carry. The host
+    /// adds the grain storage named <see cref="RealtimeStorage.Name"/>.
+    /// </summary>
+    public static ISiloBuilder AddRealtimeGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var services = silo.Services;
+        services.AddGatewayLeaseOptions(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<GatewayDependents>();
+        services.AddSingleton<DepartedGatewayMonitor>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<DepartedGatewayMonitor>());
+        services.AddRealtimeSerialization();
+        return silo;
+    }
+
+    /// <summary>Binds and validates the gateway lease settings (<c>Cluster:GatewayLease</c>): silos and gateways both read them.</summary>
+    public static IServiceCollection AddGatewayLeaseOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayLeaseOptions>().Bind(configuration.GetSection(GatewayLeaseOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayLeaseOptions>, GatewayLeaseOptionsValidator>());
+        return services;
+    }
 }

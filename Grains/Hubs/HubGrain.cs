@@ -1,60 +1,97 @@
-using Realtime.Runtime;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Realtime.Grains.Internal;
 
 namespace Realtime.Grains.Hubs;
 
-/// <summary>One hub: the gateways serving it. It stays active while any gateway is registered.</summary>
-public sealed class HubGrain : Grain, IHubGrain, IClusterNodeAware
+/// <summary>
+/// One hub: the registry of the gateways serving it, with their leases, and sends to all of them. The registry is
+/// kept in grain storage (<see cref="RealtimeStorage.Name"/>), so that a registry whose silo died comes back with
+/// every gateway: grains rebuilding their members ask exactly those.
+/// </summary>
+internal sealed partial class HubGrain(
+    [PersistentState("registry", RealtimeStorage.Name)] IPersistentState<HubRegistryState> registry,
+    IOptions<GatewayLeaseOptions> options,
+    TimeProvider time,
+    ILogger<HubGrain> logger) : Grain, IHubGrain
 {
-    private readonly Dictionary<string, IGatewayObserver> _gateways = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _urls = new(StringComparer.Ordinal);
+    /// <summary>How long a departed gateway is remembered, so that every silo sees it depart.</summary>
+    public static readonly TimeSpan DepartedRetention = TimeSpan.FromMinutes(10);
+
+    private readonly Dictionary<string, DateTimeOffset> _leaseEnds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DeliveryChain> _chains = new(StringComparer.Ordinal);
+    private readonly GatewayLeaseOptions _options = options.Value;
+    private GatewayView? _view;
+    private bool _unsaved;
     private long _sequence;
 
-    public Task AddGateway(string gatewayId, IGatewayObserver gateway, string? url)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _gateways[gatewayId] = gateway;
-        if (url is null)
+        var leaseEnd = time.GetUtcNow() + _options.Timeout;
+        foreach (var gatewayId in registry.State.Gateways.Keys)
         {
-            _urls.Remove(gatewayId);
-        }
-        else
-        {
-            _urls[gatewayId] = url;
+            _leaseEnds[gatewayId] = leaseEnd;
         }
 
-        KeepAlive = true;
+        this.RegisterGrainTimer(CheckLeasesAsync, new GrainTimerCreationOptions(_options.CheckPeriod, _options.CheckPeriod) { KeepAlive = true });
         return Task.CompletedTask;
     }
 
-    public Task<string?> GatewayUrl(string gatewayId) => Task.FromResult(_urls.GetValueOrDefault(gatewayId));
-
-    public Task RemoveGateway(string gatewayId)
+    public async Task<LeaseStatus> RenewLease(GatewayRegistration gateway)
     {
-        _gateways.Remove(gatewayId);
-        _urls.Remove(gatewayId);
-        KeepAlive = _gateways.Count > 0;
-        return Task.CompletedTask;
-    }
-
-    public Task OnNodesDeparted(IReadOnlyList<string> nodes)
-    {
-        foreach (var node in nodes)
+        var state = registry.State;
+        if (state.Departed.ContainsKey(gateway.GatewayId))
         {
-            _gateways.Remove(node);
-            _urls.Remove(node);
+            return LeaseStatus.Expired;
         }
 
-        KeepAlive = _gateways.Count > 0;
-        return Task.CompletedTask;
+        _leaseEnds[gateway.GatewayId] = time.GetUtcNow() + _options.Timeout;
+        if (!state.Gateways.TryGetValue(gateway.GatewayId, out var known) || known != gateway)
+        {
+            state.Gateways[gateway.GatewayId] = gateway;
+            _chains.Remove(gateway.GatewayId);
+            Changed();
+            if (known is null)
+            {
+                GatewayRegistered(logger, gateway.GatewayId, this.GetPrimaryKeyString());
+            }
+        }
+
+        if (_unsaved)
+        {
+            // A registration holds only once stored: a registry that comes back after its silo died must know every
+            // gateway that may hold members. Until then the gateway's renewals fail, and it takes no connections.
+            await registry.WriteStateAsync();
+            _unsaved = false;
+        }
+
+        return LeaseStatus.Held;
     }
 
-    public Task<int> ServerEmit(string eventName, System.Text.Json.JsonElement data, string from)
+    public async Task Leave(string gatewayId)
+    {
+        if (Depart(gatewayId))
+        {
+            GatewayLeft(logger, gatewayId, this.GetPrimaryKeyString());
+            await SaveAsync();
+        }
+    }
+
+    public Task<GatewayView> Gateways() =>
+        Task.FromResult(_view ??= new GatewayView([.. registry.State.Gateways.Values], [.. registry.State.Departed.Keys]));
+
+    public Task<string?> GatewayUrl(string gatewayId) =>
+        Task.FromResult(registry.State.Gateways.TryGetValue(gatewayId, out var gateway) ? gateway.Url : null);
+
+    public Task<int> ServerEmit(string eventName, JsonElement data, string from)
     {
         var sent = 0;
-        foreach (var (gatewayId, gateway) in _gateways)
+        foreach (var (gatewayId, gateway) in registry.State.Gateways)
         {
             if (gatewayId != from)
             {
-                _ = gateway.ServerEvent(GetPrimaryKeyString(), eventName, data, from);
+                _ = gateway.Observer.ServerEvent(this.GetPrimaryKeyString(), eventName, data, from);
                 sent++;
             }
         }
@@ -62,15 +99,96 @@ public sealed class HubGrain : Grain, IHubGrain, IClusterNodeAware
         return Task.FromResult(sent);
     }
 
-    public Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except)
+    public Task<long> Publish(Publication publication)
     {
-        var sequence = ++_sequence;
-        var delivery = new Delivery(GetPrimaryKeyString(), DeliveryTarget.Hub, GetPrimaryKeyString(), sequence, payload, except);
-        foreach (var gateway in _gateways.Values)
+        var hub = this.GetPrimaryKeyString();
+        var delivery = new Delivery(hub, DeliveryTarget.Hub, hub, ++_sequence, publication.Payload, publication.Except, publication.Rooms);
+        foreach (var (gatewayId, gateway) in registry.State.Gateways)
         {
-            _ = gateway.Deliver(delivery);
+            if (!_chains.TryGetValue(gatewayId, out var chain))
+            {
+                chain = new DeliveryChain(gateway.Observer);
+                _chains.Add(gatewayId, chain);
+            }
+
+            chain.Send(delivery);
         }
 
-        return Task.FromResult(sequence);
+        return Task.FromResult(delivery.Sequence);
     }
+
+    private async Task CheckLeasesAsync()
+    {
+        var now = time.GetUtcNow();
+        foreach (var (gatewayId, leaseEnd) in _leaseEnds)
+        {
+            if (leaseEnd < now && Depart(gatewayId))
+            {
+                LeaseExpired(logger, gatewayId, this.GetPrimaryKeyString());
+            }
+        }
+
+        foreach (var (gatewayId, departed) in registry.State.Departed)
+        {
+            if (now - departed > DepartedRetention)
+            {
+                registry.State.Departed.Remove(gatewayId);
+                Changed();
+            }
+        }
+
+        if (_unsaved)
+        {
+            await SaveAsync();
+        }
+    }
+
+    private bool Depart(string gatewayId)
+    {
+        _leaseEnds.Remove(gatewayId);
+        _chains.Remove(gatewayId);
+        if (!registry.State.Gateways.Remove(gatewayId))
+        {
+            return false;
+        }
+
+        registry.State.Departed[gatewayId] = time.GetUtcNow();
+        Changed();
+        return true;
+    }
+
+    private void Changed()
+    {
+        _view = null;
+        _unsaved = true;
+    }
+
+    /// <summary>
+    /// Writes the registry. A failed write (storage unreachable) is tried again at the next lease check; until then
+    /// this activation goes on with what it knows.
+    /// </summary>
+    private async Task SaveAsync()
+    {
+        try
+        {
+            await registry.WriteStateAsync();
+            _unsaved = false;
+        }
+        catch (Exception ex)
+        {
+            SaveFailed(logger, this.GetPrimaryKeyString(), ex);
+        }
+    }
+
+    [LoggerMessage(111, LogLevel.Information, "Gateway {GatewayId} registered with hub {Hub}.")]
+    private static partial void GatewayRegistered(ILogger logger, string gatewayId, string hub);
+
+    [LoggerMessage(112, LogLevel.Information, "Gateway {GatewayId} left hub {Hub}.")]
+    private static partial void GatewayLeft(ILogger logger, string gatewayId, string hub);
+
+    [LoggerMessage(113, LogLevel.Warning, "The lease of gateway {GatewayId} on hub {Hub} ran out: its members are dropped everywhere.")]
+    private static partial void LeaseExpired(ILogger logger, string gatewayId, string hub);
+
+    [LoggerMessage(114, LogLevel.Warning, "Saving the gateway registry of hub {Hub} failed; it is tried again at the next lease check.")]
+    private static partial void SaveFailed(ILogger logger, string hub, Exception exception);
 }

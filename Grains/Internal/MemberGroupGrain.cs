@@ -1,72 +1,143 @@
-using Realtime.Runtime;
+using Microsoft.Extensions.Options;
+using Realtime.Grains.Hubs;
 
 namespace Realtime.Grains.Internal;
 
 /// <summary>
 /// What rooms, namespaces and users share: members grouped by gateway, kept alive while there are any, and a publish
-/// that stamps the next sequence number and sends one delivery per gateway. Each grain names these operations in its
-/// own contract's words (join or connect, leave or disconnect).
+/// that stamps the next sequence number and sends one delivery per gateway. Each grain names joining and leaving in
+/// its own contract's words (join or connect, leave or disconnect).
 /// </summary>
-public abstract class MemberGroupGrain : Grain, IClusterNodeAware
+/// <remarks>
+/// Members are soft state: the gateways, which hold the connections, are its source of truth. An activation starts
+/// by asking every registered gateway for its members of this group, so a group whose silo died (or that was
+/// collected while idle) comes back whole on its next call, before it delivers anything, and no client joins again.
+/// </remarks>
+internal abstract class MemberGroupGrain : Grain, IMemberGroupGrain
 {
     private readonly MemberTable _members = new();
     private readonly DeliveryTarget _target;
+    private readonly GatewayDependents _dependents;
+    private readonly GatewayLeaseOptions _lease;
     private string _hub = "";
+    private string _key = "";
     private long _sequence;
 
-    private protected MemberGroupGrain(DeliveryTarget target) => _target = target;
+    private protected MemberGroupGrain(DeliveryTarget target, GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease)
+    {
+        _target = target;
+        _dependents = dependents;
+        _lease = lease.Value;
+    }
 
     private protected MemberTable MemberTable => _members;
 
     private protected string Hub => _hub;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    private protected string Key => _key;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _hub = KeyParts.Hub(GetPrimaryKeyString());
+        _key = this.GetPrimaryKeyString();
+        _hub = GrainKeys.HubOf(_key);
+        var answers = await GatewayQuery.AskAllAsync(
+            GrainFactory, _hub, gateway => gateway.Members(_hub, _target, _key), _lease.RebuildTimeout, $"{_target} {_key}");
+        foreach (var (gateway, members) in answers)
+        {
+            foreach (var member in members)
+            {
+                _ = AddMember(member, gateway.Observer);
+            }
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        foreach (var gatewayId in _members.GatewayIds)
+        {
+            _dependents.Remove(_hub, gatewayId, GrainContext.GrainId);
+        }
+
         return Task.CompletedTask;
     }
 
     private protected Task<int> AddMember(Member member, IGatewayObserver gateway)
     {
-        _members.Add(member, gateway);
-        KeepAlive = true;
+        if (_members.Add(member, gateway))
+        {
+            _dependents.Add(_hub, member.GatewayId, GrainContext.GrainId);
+        }
+
+        KeepAlive();
         return Task.FromResult(_members.Count);
     }
 
-    private protected Task<int> RemoveMember(string gatewayId, string connectionId)
+    /// <summary>Removes a member; returns its gateway's chain, on which a notice of the removal comes after everything sent before.</summary>
+    private protected DeliveryChain? RemoveMember(string gatewayId, string connectionId)
     {
-        _members.Remove(gatewayId, connectionId);
-        KeepAlive = _members.Count > 0;
-        return Task.FromResult(_members.Count);
+        var (chain, wasLast) = _members.Remove(gatewayId, connectionId);
+        if (wasLast)
+        {
+            _dependents.Remove(_hub, gatewayId, GrainContext.GrainId);
+        }
+
+        KeepAlive();
+        return chain;
     }
 
-    private protected Task<long> PublishToMembers(SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms = null)
+    /// <summary>A notice about the group, for its gateways.</summary>
+    private protected Delivery Notice(DeliveryKind kind, string? connection = null) =>
+        new(_hub, _target, _key, _sequence, null, null, Kind: kind, Connection: connection);
+
+    public Task<long> Publish(Publication publication)
     {
         var sequence = ++_sequence;
-        _members.Publish(new Delivery(_hub, _target, GetPrimaryKeyString(), sequence, payload, except, rooms));
+        _members.Publish(new Delivery(_hub, _target, _key, sequence, publication.Payload, publication.Except, publication.Rooms));
         return Task.FromResult(sequence);
     }
 
-    private protected Task<IReadOnlyList<Member>> ListMembers() => Task.FromResult(_members.Members());
+    public Task<long> PublishAll(IReadOnlyList<Publication> publications)
+    {
+        foreach (var publication in publications)
+        {
+            _members.Publish(new Delivery(_hub, _target, _key, ++_sequence, publication.Payload, publication.Except, publication.Rooms));
+        }
+
+        return Task.FromResult(_sequence);
+    }
+
+    public Task<IReadOnlyList<Member>> Members() => Task.FromResult(_members.Members());
 
     public Task<int> MemberCount() => Task.FromResult(_members.Count);
 
-    public Task<int> SyncGateway(string gatewayId, IReadOnlyList<Member> members, IGatewayObserver gateway)
+    /// <summary>A gateway that left or whose lease ran out takes its members with it.</summary>
+    public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds)
     {
-        _members.ReplaceGateway(gatewayId, members, gateway);
-        KeepAlive = _members.Count > 0;
-        return Task.FromResult(_members.Count);
-    }
-
-    /// <summary>A gateway that left or died takes its members with it, on every grain that had any.</summary>
-    public Task OnNodesDeparted(IReadOnlyList<string> nodes)
-    {
-        foreach (var node in nodes)
+        foreach (var gatewayId in gatewayIds)
         {
-            _members.RemoveGateway(node);
+            if (_members.RemoveGateway(gatewayId))
+            {
+                _dependents.Remove(_hub, gatewayId, GrainContext.GrainId);
+            }
         }
 
-        KeepAlive = _members.Count > 0;
+        KeepAlive();
         return Task.CompletedTask;
     }
+
+    /// <summary>Tells every gateway with members that the group closed, and forgets them all.</summary>
+    private protected void CloseGroup()
+    {
+        _members.Publish(Notice(DeliveryKind.Closed));
+        foreach (var gatewayId in _members.GatewayIds)
+        {
+            _dependents.Remove(_hub, gatewayId, GrainContext.GrainId);
+        }
+
+        _members.Clear();
+        KeepAlive();
+    }
+
+    /// <summary>A group with members stays active; an empty one is collected as usual.</summary>
+    private void KeepAlive() => DelayDeactivation(_members.Count > 0 ? TimeSpan.MaxValue : TimeSpan.Zero);
 }

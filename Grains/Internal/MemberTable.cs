@@ -10,16 +10,22 @@ internal sealed class MemberTable
 
     public int Count { get; private set; }
 
-    public void Add(Member member, IGatewayObserver gateway)
+    /// <summary>The ids of the gateways that hold members.</summary>
+    public Dictionary<string, GatewayMembers>.KeyCollection GatewayIds => _gateways.Keys;
+
+    /// <summary>Adds or updates a member; true when its gateway had no members before.</summary>
+    public bool Add(Member member, IGatewayObserver gateway)
     {
+        var added = false;
         if (!_gateways.TryGetValue(member.GatewayId, out var members))
         {
             members = new GatewayMembers(gateway);
             _gateways.Add(member.GatewayId, members);
+            added = true;
         }
 
-        // The latest reference wins: a restarted gateway process keeps its id but not its observer.
-        members.Observer = gateway;
+        // The latest reference wins.
+        members.Chain.Observer = gateway;
         if (members.Connections.TryAdd(member.ConnectionId, member))
         {
             Count++;
@@ -28,50 +34,59 @@ internal sealed class MemberTable
         {
             members.Connections[member.ConnectionId] = member;
         }
+
+        return added;
     }
 
-    public void Remove(string gatewayId, string connectionId)
+    /// <summary>
+    /// Removes a member; returns its gateway's chain (null when the gateway has no members here), and whether the
+    /// member was the gateway's last.
+    /// </summary>
+    public (DeliveryChain? Chain, bool WasLast) Remove(string gatewayId, string connectionId)
     {
-        if (_gateways.TryGetValue(gatewayId, out var members) && members.Connections.Remove(connectionId))
+        if (!_gateways.TryGetValue(gatewayId, out var members))
+        {
+            return (null, false);
+        }
+
+        if (members.Connections.Remove(connectionId))
         {
             Count--;
             if (members.Connections.Count == 0)
             {
                 _gateways.Remove(gatewayId);
+                return (members.Chain, true);
             }
         }
+
+        return (members.Chain, false);
     }
 
-    /// <summary>Makes <paramref name="members"/> the whole membership of one gateway.</summary>
-    public void ReplaceGateway(string gatewayId, IReadOnlyList<Member> members, IGatewayObserver gateway)
-    {
-        RemoveGateway(gatewayId);
-        foreach (var member in members)
-        {
-            Add(member, gateway);
-        }
-    }
-
-    public void RemoveGateway(string gatewayId)
+    /// <summary>Removes every member of a gateway; true when it had any.</summary>
+    public bool RemoveGateway(string gatewayId)
     {
         if (_gateways.Remove(gatewayId, out var members))
         {
             Count -= members.Connections.Count;
+            return true;
         }
+
+        return false;
     }
 
+    /// <summary>Sends the delivery to every gateway with members, each as the next of its chain.</summary>
     public void Publish(Delivery delivery)
     {
-        foreach (var members in _gateways.Values)
+        foreach (var (_, members) in _gateways)
         {
-            _ = members.Observer.Deliver(delivery);
+            members.Chain.Send(delivery);
         }
     }
 
     public IReadOnlyList<Member> Members()
     {
         var all = new List<Member>(Count);
-        foreach (var members in _gateways.Values)
+        foreach (var (_, members) in _gateways)
         {
             all.AddRange(members.Connections.Values);
         }
@@ -79,17 +94,15 @@ internal sealed class MemberTable
         return all;
     }
 
-    public IEnumerable<IGatewayObserver> Gateways() => _gateways.Values.Select(m => m.Observer);
-
     public void Clear()
     {
         _gateways.Clear();
         Count = 0;
     }
 
-    private sealed class GatewayMembers(IGatewayObserver observer)
+    internal sealed class GatewayMembers(IGatewayObserver observer)
     {
-        public IGatewayObserver Observer { get; set; } = observer;
+        public DeliveryChain Chain { get; } = new(observer);
 
         public Dictionary<string, Member> Connections { get; } = new(StringComparer.Ordinal);
     }

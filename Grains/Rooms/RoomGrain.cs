@@ -1,32 +1,41 @@
+using Microsoft.Extensions.Options;
+using Realtime.Grains.Hubs;
 using Realtime.Grains.Internal;
 
 namespace Realtime.Grains.Rooms;
 
 /// <summary>
-/// One room. All of its messages pass through this activation, which stamps them with the next sequence number, so
-/// every member sees them in the same order. It stays active while it has members.
+/// One room: its members by gateway. Every message to the room passes through this activation, which stamps them with
+/// the next sequence number, so every member sees them in the same order. It stays active while it has members.
 /// </summary>
-public sealed class RoomGrain() : MemberGroupGrain(DeliveryTarget.Room), IRoomGrain
+internal sealed class RoomGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease)
+    : MemberGroupGrain(DeliveryTarget.Room, dependents, lease), IRoomGrain
 {
     public Task<int> Join(Member member, IGatewayObserver gateway) => AddMember(member, gateway);
 
-    public Task<int> Leave(string gatewayId, string connectionId) => RemoveMember(gatewayId, connectionId);
+    public Task<int> Leave(Member member, IGatewayObserver gateway)
+    {
+        // The notice goes after everything this room sent the member's gateway; a member the room did not know gets
+        // it unordered, as nothing was sent to it.
+        var notice = Notice(DeliveryKind.MemberLeft, member.ConnectionId);
+        if (RemoveMember(member.GatewayId, member.ConnectionId) is { } chain)
+        {
+            chain.Send(notice);
+        }
+        else
+        {
+            _ = gateway.Deliver(notice);
+        }
 
-    public Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except) => PublishToMembers(payload, except);
-
-    public Task<IReadOnlyList<Member>> Members() => ListMembers();
+        return Task.FromResult(MemberTable.Count);
+    }
 
     public Task<int> Close()
     {
+        // The activation stays (until collected as idle), so that a join right after the close finds an empty room
+        // here, rather than a new activation that asks gateways still busy with the close for their members.
         var count = MemberTable.Count;
-        foreach (var gateway in MemberTable.Gateways())
-        {
-            _ = gateway.RoomClosed(Hub, GetPrimaryKeyString());
-        }
-
-        MemberTable.Clear();
-        KeepAlive = false;
-        DeactivateOnIdle();
+        CloseGroup();
         return Task.FromResult(count);
     }
 }

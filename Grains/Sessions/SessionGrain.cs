@@ -1,5 +1,8 @@
 using System.Text.Json;
-using Realtime.Runtime;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Realtime.Grains.Hubs;
+using Realtime.Grains.Internal;
 
 namespace Realtime.Grains.Sessions;
 
@@ -7,88 +10,173 @@ namespace Realtime.Grains.Sessions;
 /// One connection's state, reachable from any gateway or service. Reentrant because the operations it forwards to
 /// the connection's gateway call back into it (joining a room records the room here).
 /// </summary>
+/// <remarks>
+/// Like members, a session is soft state held by its gateway. A session that comes back after its silo died, and
+/// is asked about before its gateway opens it again, asks the gateways whether one of them holds the connection.
+/// </remarks>
 [Reentrant]
-public sealed class SessionGrain : Grain, ISessionGrain, IClusterNodeAware
+internal sealed class SessionGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease) : Grain, ISessionGrain
 {
     private readonly List<string> _rooms = [];
     private SessionInfo? _info;
     private IGatewayObserver? _gateway;
+    private DeliveryChain? _chain;
+    private Task? _recovery;
     private long _sequence;
 
     public Task Open(SessionInfo info, IGatewayObserver gateway)
     {
-        _info = info;
-        _gateway = gateway;
-        _rooms.Clear();
-        _rooms.AddRange(info.Rooms);
-        KeepAlive = true;
+        SetOpen(info, gateway);
+        _recovery = Task.CompletedTask;
         return Task.CompletedTask;
     }
 
     public Task Close()
     {
-        _info = null;
-        _gateway = null;
-        _rooms.Clear();
-        KeepAlive = false;
+        SetClosed();
+        _recovery = Task.CompletedTask;
         DeactivateOnIdle();
         return Task.CompletedTask;
     }
 
     /// <summary>The connection's gateway left or died: the connection is gone with it.</summary>
-    public Task OnNodesDeparted(IReadOnlyList<string> nodes) =>
-        _info is not null && nodes.Contains(_info.Member.GatewayId) ? Close() : Task.CompletedTask;
+    public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) =>
+        _info is not null && gatewayIds.Contains(_info.Member.GatewayId) ? Close() : Task.CompletedTask;
 
-    public Task<SessionInfo?> Get() => Task.FromResult(_info is null ? null : _info with { Rooms = _rooms.ToArray() });
-
-    public Task AddRoom(string roomKey)
+    public async Task<SessionInfo?> Get()
     {
+        await RecoverAsync();
+        return _info is null ? null : _info with { Rooms = _rooms.ToArray() };
+    }
+
+    public async Task AddRoom(string roomKey)
+    {
+        await RecoverAsync();
         if (_info is not null && !_rooms.Contains(roomKey))
         {
             _rooms.Add(roomKey);
         }
-
-        return Task.CompletedTask;
     }
 
-    public Task RemoveRoom(string roomKey)
+    public async Task RemoveRoom(string roomKey)
     {
+        await RecoverAsync();
         _rooms.Remove(roomKey);
-        return Task.CompletedTask;
     }
 
-    public Task SetData(JsonElement? data)
+    public async Task SetData(JsonElement? data)
     {
+        await RecoverAsync();
         if (_info is not null)
         {
             _info = _info with { Data = data };
         }
+    }
 
+    public async Task<bool> Send(SerializedPayload payload)
+    {
+        await RecoverAsync();
+        if (_info is null)
+        {
+            return false;
+        }
+
+        _chain ??= new DeliveryChain(_gateway!);
+        _chain.Send(new Delivery(_info.Hub, DeliveryTarget.Connection, _info.Member.ConnectionId, ++_sequence, payload, null));
+        return true;
+    }
+
+    public async Task<bool> JoinRoom(string roomKey)
+    {
+        await RecoverAsync();
+        return _info is not null && await _gateway!.JoinRoom(_info.Hub, _info.Member.ConnectionId, roomKey);
+    }
+
+    public async Task<bool> LeaveRoom(string roomKey)
+    {
+        await RecoverAsync();
+        return _info is not null && await _gateway!.LeaveRoom(_info.Hub, _info.Member.ConnectionId, roomKey);
+    }
+
+    public async Task<JsonElement> InvokeClient(string method, JsonElement[] args, TimeSpan timeout)
+    {
+        await RecoverAsync();
+        return _info is null
+            ? throw new InvalidOperationException($"Connection {this.GetPrimaryKeyString()} is not open.")
+            : await _gateway!.InvokeClient(_info.Hub, _info.Member.ConnectionId, method, args, timeout);
+    }
+
+    public async Task<bool> Disconnect()
+    {
+        await RecoverAsync();
+        return _info is not null && await _gateway!.Disconnect(_info.Hub, _info.Member.ConnectionId);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        SetClosed();
         return Task.CompletedTask;
     }
 
-    public Task<bool> Send(SerializedPayload payload)
+    /// <summary>Once per activation that was not opened by its gateway: ask the gateways for the connection.</summary>
+    private Task RecoverAsync()
     {
-        if (_info is null)
+        if (_recovery is { IsCompletedSuccessfully: true })
         {
-            return Task.FromResult(false);
+            return Task.CompletedTask;
         }
 
-        _ = _gateway!.Deliver(new Delivery(_info.Hub, DeliveryTarget.Connection, _info.Member.ConnectionId, ++_sequence, payload, null));
-        return Task.FromResult(true);
+        if (_recovery is null || _recovery.IsFaulted || _recovery.IsCanceled)
+        {
+            _recovery = AskGatewaysAsync();
+        }
+
+        return _recovery;
     }
 
-    public Task<bool> JoinRoom(string roomKey) =>
-        _info is null ? Task.FromResult(false) : _gateway!.JoinRoom(_info.Hub, _info.Member.ConnectionId, roomKey);
+    private async Task AskGatewaysAsync()
+    {
+        var key = this.GetPrimaryKeyString();
+        var hub = GrainKeys.HubOf(key);
+        var connectionId = key[(hub.Length + 1)..];
+        var answers = await GatewayQuery.AskAllAsync(
+            GrainFactory, hub, gateway => gateway.Session(hub, connectionId), lease.Value.RebuildTimeout, $"Session {key}");
+        foreach (var (gateway, session) in answers)
+        {
+            if (session is not null && _info is null)
+            {
+                SetOpen(session, gateway.Observer);
+            }
+        }
+    }
 
-    public Task<bool> LeaveRoom(string roomKey) =>
-        _info is null ? Task.FromResult(false) : _gateway!.LeaveRoom(_info.Hub, _info.Member.ConnectionId, roomKey);
+    private void SetOpen(SessionInfo info, IGatewayObserver gateway)
+    {
+        if (_info is not null && _info.Member.GatewayId != info.Member.GatewayId)
+        {
+            dependents.Remove(_info.Hub, _info.Member.GatewayId, GrainContext.GrainId);
+        }
 
-    public Task<JsonElement> InvokeClient(string method, JsonElement[] args, TimeSpan timeout) =>
-        _info is null
-            ? throw new InvalidOperationException($"Connection {GetPrimaryKeyString()} is not open.")
-            : _gateway!.InvokeClient(_info.Hub, _info.Member.ConnectionId, method, args, timeout);
+        _info = info;
+        _gateway = gateway;
+        _chain = null;
+        _rooms.Clear();
+        _rooms.AddRange(info.Rooms);
+        dependents.Add(info.Hub, info.Member.GatewayId, GrainContext.GrainId);
+        DelayDeactivation(TimeSpan.MaxValue);
+    }
 
-    public Task<bool> Disconnect() =>
-        _info is null ? Task.FromResult(false) : _gateway!.Disconnect(_info.Hub, _info.Member.ConnectionId);
+    private void SetClosed()
+    {
+        if (_info is not null)
+        {
+            dependents.Remove(_info.Hub, _info.Member.GatewayId, GrainContext.GrainId);
+        }
+
+        _info = null;
+        _gateway = null;
+        _chain = null;
+        _rooms.Clear();
+        DelayDeactivation(TimeSpan.Zero);
+    }
 }

@@ -1,15 +1,18 @@
+using Microsoft.Extensions.Options;
+using Realtime.Grains.Hubs;
 using Realtime.Grains.Internal;
 
 namespace Realtime.Grains.Users;
 
 /// <summary>One user: the user's connections on every gateway, so a send to the user reaches each of them once.</summary>
-public sealed class UserGrain() : MemberGroupGrain(DeliveryTarget.User), IUserGrain
+internal sealed class UserGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease)
+    : MemberGroupGrain(DeliveryTarget.User, dependents, lease), IUserGrain
 {
     public Task<int> Connect(Member member, IGatewayObserver gateway) => AddMember(member, gateway);
 
-    public Task<int> Disconnect(string gatewayId, string connectionId) => RemoveMember(gatewayId, connectionId);
-
-    public Task<long> Publish(SerializedPayload payload, IReadOnlyList<string>? except) => PublishToMembers(payload, except);
-
-    public Task<IReadOnlyList<Member>> Connections() => ListMembers();
+    public Task<int> Disconnect(string gatewayId, string connectionId)
+    {
+        RemoveMember(gatewayId, connectionId);
+        return Task.FromResult(MemberTable.Count);
+    }
 }

@@ -1,0 +1,69 @@
+namespace Realtime.Grains.Internal;
+
+/// <summary>
+/// Asks every gateway holding a lease in a hub's registry a question about its own connections: how a grain that
+/// came back after its silo died (or after it was idle) learns the state that the gateways, its source of truth,
+/// hold. A gateway whose client is gone from the cluster is skipped (its lease runs out and its members are dropped
+/// anyway); any other failure fails the whole question, so that a grain never goes on with part of its state.
+/// </summary>
+/// <remarks>
+/// A question that goes unanswered is asked again, every <see cref="AttemptTimeout"/>, within the overall timeout:
+/// Orleans routes an observer's answer by the asking grain's directory entry, and while two silos race to activate a
+/// new grain, the answer can go to the one that lost and be dropped there.
+/// </remarks>
+internal static class GatewayQuery
+{
+    /// <summary>How long one attempt waits for a gateway's answer.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(1);
+
+    public static async Task<List<(GatewayRegistration Gateway, T Answer)>> AskAllAsync<T>(
+        IGrainFactory grains, string hub, Func<IGatewayObserver, Task<T>> ask, TimeSpan timeout, string asker)
+    {
+        var view = await grains.GetGrain<IHubGrain>(hub).Gateways();
+        var deadline = DateTime.UtcNow + timeout;
+        var questions = new Task<(bool Answered, T Answer)>[view.Live.Count];
+        for (var i = 0; i < questions.Length; i++)
+        {
+            questions[i] = AskAsync(view.Live[i], ask, deadline, asker);
+        }
+
+        var answers = new List<(GatewayRegistration, T)>(questions.Length);
+        for (var i = 0; i < questions.Length; i++)
+        {
+            var (answered, answer) = await questions[i];
+            if (answered)
+            {
+                answers.Add((view.Live[i], answer));
+            }
+        }
+
+        return answers;
+    }
+
+    private static async Task<(bool Answered, T Answer)> AskAsync<T>(GatewayRegistration gateway, Func<IGatewayObserver, Task<T>> ask, DateTime deadline, string asker)
+    {
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            try
+            {
+                return (true, await ask(gateway.Observer).WaitAsync(left < AttemptTimeout ? left : AttemptTimeout));
+            }
+            catch (ClientNotAvailableException)
+            {
+                // The gateway is no longer connected to the cluster.
+                return (false, default!);
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+                // Unanswered: ask again.
+            }
+            catch (Exception ex)
+            {
+                throw new OrleansException(
+                    $"{asker} could not learn its members from gateway {gateway.GatewayId} ({ex.GetType().Name}: {ex.Message}); it does not deliver with part of them.",
+                    ex);
+            }
+        }
+    }
+}
