@@ -1,29 +1,44 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Realtime.Grains;
-using Realtime.Runtime;
-using Realtime.Runtime.Hosting;
-using Realtime.Silo;
+using Orleans.Runtime;
+using Realtime.Grains.Hosting;
+using Realtime.Silo.Hosting;
 
-// A silo: hosts the realtime grains, keeps the membership table with the other silos, and serves gateways and
-// other silos on Cluster:SiloPort. Health endpoints for probes are on Silo:HttpPort.
+// A silo: an Orleans silo that hosts the realtime grains, joins the cluster through the membership table in Redis,
+// and serves gateways (Cluster:GatewayPort) and other silos (Cluster:SiloPort). Health endpoints are on Silo:HttpPort.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.SectionName)).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
-builder.Services.AddOptions<ClusterOptions>().Bind(builder.Configuration.GetSection(ClusterOptions.SectionName));
-builder.Services.AddOptions<GrainRuntimeOptions>().Bind(builder.Configuration.GetSection(GrainRuntimeOptions.SectionName));
-builder.Services.AddClusterSilo(runtime => runtime.AddRealtimeGrains());
-builder.WebHost.ConfigureKestrel(kestrel =>
-{
-    kestrel.ListenForClusterNodes();
-    var cluster = kestrel.ApplicationServices.GetRequiredService<IOptions<ClusterOptions>>().Value;
-    var silo = kestrel.ApplicationServices.GetRequiredService<IOptions<SiloOptions>>().Value;
-    kestrel.Listen(IPAddress.Parse(cluster.ListenAddress), silo.HttpPort);
-});
+builder.AddRealtimeSilo();
+var http = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+var listen = builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>()?.ListenAddress ?? "0.0.0.0";
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(listen), http.HttpPort));
 
 var app = builder.Build();
 app.MapGet("/healthz", () => "ok");
-app.MapGet("/stats", (NodeIdentity node, IRuntimeStatistics runtime) => Results.Json(new { node = node.Name, activations = runtime.ActivationCount }));
-app.MapGet("/healthz/ready", (IClusterMembership membership, NodeIdentity node) =>
-    membership.ActiveSilos.Contains(node.Name) ? Results.Text("ready") : Results.Text("not active in the cluster yet", statusCode: 503));
+
+// Ready once the cluster's membership lists this silo as active: it then takes calls and hosts grains.
+app.MapGet("/healthz/ready", (IClusterMembershipService membership, ILocalSiloDetails silo) =>
+    membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress) == SiloStatus.Active
+        ? Results.Text("ready")
+        : Results.Text("not active in the cluster yet", statusCode: 503));
+app.MapGet("/stats", async (IGrainFactory grains, ILocalSiloDetails silo) =>
+{
+    var stats = await grains.GetGrain<IManagementGrain>(0).GetRuntimeStatistics([silo.SiloAddress]);
+    return Results.Json(new { node = silo.SiloAddress.ToString(), activations = stats[0].ActivationCount });
+});
+
+// Where a grain is active now, cluster-wide (its silo, or null): /stats/grain?id=room/RealtimeHub//lobby
+app.MapGet("/stats/grain", async (string id, IGrainFactory grains) =>
+{
+    if (!GrainId.TryParse(id, out var grainId))
+    {
+        return Results.Problem(detail: $"'{id}' is not a grain id (type/key, as room/RealtimeHub//lobby).", statusCode: 400);
+    }
+
+    var silo = await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grains.GetGrain(grainId));
+    return Results.Json(new { grain = id, silo = silo?.ToString() });
+});
+app.Lifetime.ApplicationStopped.Register(() =>
+    app.Logger.LogInformation("Silo {Silo} left the cluster.", app.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress));
 app.Run();

@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Options;
 
-namespace Realtime.Silo;
+namespace Realtime.Silo.Hosting;
 
 /// <summary>Settings of the silo host itself (configuration section <c>Silo</c>).</summary>
 public sealed class SiloOptions
 {
     public const string SectionName = "Silo";
 
-    /// <summary>The HTTP port of the health endpoints (<c>/healthz</c>, <c>/healthz/ready</c>).</summary>
+    /// <summary>The HTTP port of the health endpoints (<c>/healthz</c>, <c>/healthz/ready</c>) and <c>/stats</c>.</summary>
     public int HttpPort { get; set; } = 8080;
 }
 
