@@ -94,14 +94,14 @@ public sealed class SystemUnderTest : IAsyncDisposable
         var silos = Enumerable.Range(0, 2).Select(i =>
         {
             var http = ServerProcess.FreePort();
-            return Add(ServerProcess.Start($"silo{i}", "dotnet", [build.Silo, .. cluster, $"--Cluster:SiloPort={ServerProcess.FreePort()}", $"--Silo:HttpPort={http}"], http, Path.GetDirectoryName(build.Silo)));
+            return Add(ServerProcess.Start($"silo{i}", "dotnet", [build.Silo, .. cluster, $"--Cluster:SiloPort={ServerProcess.FreePort()}", $"--Cluster:GatewayPort={ServerProcess.FreePort()}", $"--Silo:HttpPort={http}"], http, Path.GetDirectoryName(build.Silo)));
         }).ToList();
         await Task.WhenAll(silos.Select(s => s.WaitReadyAsync()));
 
         var gateways = Enumerable.Range(0, 2).Select(i =>
         {
             var http = ServerProcess.FreePort();
-            string[] settings = [.. cluster, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{http}", $"--Runtime:NodeName=gw{i}", $"--Gateway:InternalUrl=http://127.0.0.1:{http}"];
+            string[] settings = [.. cluster, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{http}", $"--Gateway:Name=gw{i}", $"--Gateway:InternalUrl=http://127.0.0.1:{http}"];
             return AddEdge(socketIO
                 ? ServerProcess.Start($"gw{i}", "dotnet", [build.Bench, "serve-gateway", .. settings], http, Path.GetDirectoryName(build.Bench), ShippedGatewayRuntime)
                 : ServerProcess.Start($"gw{i}", "dotnet", [build.Gateway, .. settings], http, Path.GetDirectoryName(build.Gateway)));

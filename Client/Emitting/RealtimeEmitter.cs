@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Hosting;
 using Realtime.Grains;
-using Realtime.Runtime;
 
 namespace Realtime.Client.Emitting;
 
@@ -18,7 +17,7 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
     public IRealtimeEmitTarget AllExcept(string @namespace, params string[] connectionIds)
     {
         var key = GrainKeys.Namespace(_options.Hub, Checked.Namespace(@namespace));
-        return new Target(this, @namespace, null, payload => grains.GetGrain<INamespaceGrain>(key).Publish(payload, Except(connectionIds)));
+        return new Target(this, @namespace, null, payload => grains.GetGrain<INamespaceGrain>(key).Publish(new Publication(payload, Except(connectionIds))));
     }
 
     public IRealtimeEmitTarget Room(string @namespace, string room) => RoomExcept(@namespace, room);
@@ -26,13 +25,17 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
     public IRealtimeEmitTarget RoomExcept(string @namespace, string room, params string[] connectionIds)
     {
         var key = GrainKeys.Room(_options.Hub, Checked.Namespace(@namespace), Checked.Room(room));
-        return new Target(this, @namespace, room, payload => grains.GetGrain<IRoomGrain>(key).Publish(payload, Except(connectionIds)));
+        return new Target(this, @namespace, room, payload => grains.GetGrain<IRoomGrain>(key).Publish(new Publication(payload, Except(connectionIds))));
     }
 
     public IRealtimeEmitTarget Rooms(string @namespace, params string[] rooms)
     {
         var keys = rooms.Select(room => GrainKeys.Room(_options.Hub, Checked.Namespace(@namespace), Checked.Room(room))).ToArray();
-        return new Target(this, @namespace, null, payload => Task.WhenAll(keys.Select(key => grains.GetGrain<IRoomGrain>(key).Publish(payload, null))));
+        return new Target(this, @namespace, null, payload =>
+        {
+            var publication = new Publication(payload);
+            return Task.WhenAll(keys.Select(key => grains.GetGrain<IRoomGrain>(key).Publish(publication)));
+        });
     }
 
     public IRealtimeEmitTarget Connection(string connectionId)
@@ -46,7 +49,7 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         var user = grains.GetGrain<IUserGrain>(GrainKeys.User(_options.Hub, userId));
-        return new Target(this, null, null, payload => user.Publish(payload, null));
+        return new Target(this, null, null, payload => user.Publish(new Publication(payload)));
     }
 
     private static IReadOnlyList<string>? Except(string[] connectionIds) => connectionIds.Length == 0 ? null : connectionIds;

@@ -3,37 +3,77 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Realtime.Client.Emitting;
 using Realtime.Client.Operations;
-using Realtime.Runtime.Hosting;
+using Realtime.Grains.Hosting;
+using StackExchange.Redis;
 
 namespace Realtime.Client.Hosting;
 
 public static class RealtimeClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Makes this process a client of a cluster, configured by the <c>Cluster</c>, <c>Runtime</c> and <c>Client</c>
-    /// sections of <paramref name="configuration"/>: it finds the silos through the membership table, reconnects on its
-    /// own, and offers <see cref="Runtime.IGrainFactory"/>, <see cref="IRealtimeEmitter"/> and <see cref="IRealtimeCluster"/>.
+    /// Makes this process an Orleans client of a realtime cluster, configured by the <c>Cluster</c> and <c>Client</c>
+    /// sections of <paramref name="configuration"/>: it finds the silos through the membership table in Redis (or
+    /// <c>Cluster:Silos</c>), reconnects on its own, and offers Orleans' <see cref="IClusterClient"/> and
+    /// <see cref="IGrainFactory"/>, <see cref="IRealtimeEmitter"/> and <see cref="IRealtimeCluster"/>.
     /// </summary>
     public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.SectionName));
-        services.AddOptions<GrainRuntimeOptions>().Bind(configuration.GetSection(GrainRuntimeOptions.SectionName));
         services.AddOptions<RealtimeClientOptions>().Bind(configuration.GetSection(RealtimeClientOptions.SectionName));
-        return services.AddRealtimeClusterClient(static _ => { });
+        return services.AddRealtimeClusterClient(cluster => configuration.GetSection(RealtimeClusterOptions.SectionName).Bind(cluster));
     }
 
-    /// <summary>The same, configured in code; every overload ends here.</summary>
-    public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, Action<ClusterOptions> configure)
+    /// <summary>The same, configured in code; every overload ends here. Throws at once when a setting is invalid.</summary>
+    public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, Action<RealtimeClusterOptions> configure)
     {
+        var cluster = new RealtimeClusterOptions();
+        configure(cluster);
+        var validation = new RealtimeClusterOptionsValidator().Validate(null, cluster);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(RealtimeClusterOptions.SectionName, typeof(RealtimeClusterOptions), validation.Failures);
+        }
+
+        if (string.IsNullOrWhiteSpace(cluster.Redis) && cluster.Silos.Length == 0)
+        {
+            throw new OptionsValidationException(RealtimeClusterOptions.SectionName, typeof(RealtimeClusterOptions),
+                ["Set Cluster:Redis (the membership table) or Cluster:Silos (silo gateway endpoints) to find the cluster."]);
+        }
+
         services.Configure(configure);
-        services.AddClusterClient();
+        services.AddOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(options =>
+            {
+                options.ClusterId = cluster.ClusterId;
+                options.ServiceId = cluster.ServiceId;
+            });
+            if (!string.IsNullOrWhiteSpace(cluster.Redis))
+            {
+                var redis = ConfigurationOptions.Parse(cluster.Redis);
+                redis.AbortOnConnectFail = false;
+                client.UseRedisClustering(options => options.ConfigurationOptions = redis);
+            }
+            else
+            {
+                client.UseStaticClustering(cluster.SiloEndpoints());
+            }
+
+            client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = cluster.ResponseTimeout);
+            client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = cluster.SiloListRefreshPeriod);
+            client.Services.AddRealtimeSerialization();
+            client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new ConnectRetryFilter(
+                cluster.ConnectTimeout, TimeProvider.System, sp.GetRequiredService<ILogger<ConnectRetryFilter>>()));
+        });
         return services.AddRealtimeOperations();
     }
 
-    /// <summary>The emitter and the operations over whatever grain runtime this process has (a gateway's embedded silo included).</summary>
+    /// <summary>The emitter and the operations over whatever Orleans runtime this process has (a gateway's embedded silo included).</summary>
     internal static IServiceCollection AddRealtimeOperations(this IServiceCollection services)
     {
         services.AddOptions<RealtimeClientOptions>().ValidateOnStart();
@@ -41,8 +81,12 @@ public static class RealtimeClientServiceCollectionExtensions
         services.TryAddSingleton(static sp => new PayloadSerializer(
             [new JsonHubProtocol(Options.Create(new JsonHubProtocolOptions()))],
             sp.GetRequiredService<IOptions<RealtimeClientOptions>>().Value.MaxMessageBytes));
+        services.TryAddSingleton(static sp => new NodeName($"{sp.GetRequiredService<IOptions<RealtimeClientOptions>>().Value.ServiceName}@{Guid.NewGuid():N}"));
         services.TryAddSingleton<IRealtimeEmitter, RealtimeEmitter>();
         services.TryAddSingleton<IRealtimeCluster, RealtimeCluster>();
         return services;
     }
 }
+
+/// <summary>This process among the nodes, as server-to-server events name their sender: a gateway's id, or the service's name.</summary>
+internal sealed record NodeName(string Value);

@@ -3,13 +3,14 @@ using Microsoft.Extensions.Options;
 using Realtime.Client.Emitting;
 using Realtime.Client.Hosting;
 using Realtime.Grains;
-using Realtime.Runtime;
-using Realtime.Runtime.Hosting;
 
 namespace Realtime.Client.Operations;
 
-internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeClientOptions> options, IOptions<GrainRuntimeOptions> runtime, NodeIdentity node) : IRealtimeCluster
+internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeClientOptions> options, NodeName node) : IRealtimeCluster
 {
+    /// <summary>The longest a client may take to answer: the response timeout of the grain calls that carry the question.</summary>
+    public static readonly TimeSpan MaxClientResultTimeout = TimeSpan.FromMinutes(5);
+
     private readonly string _hub = options.Value.Hub;
 
     public async Task<IReadOnlyList<PresenceEntry>> RoomPresenceAsync(string @namespace, string room, bool withData = false, CancellationToken cancellationToken = default)
@@ -49,9 +50,9 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
 
     public Task<JsonElement> InvokeClientAsync(string connectionId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (timeout <= TimeSpan.Zero || timeout >= runtime.Value.ResponseTimeout)
+        if (timeout <= TimeSpan.Zero || timeout > MaxClientResultTimeout)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, $"The timeout must be positive and shorter than Runtime:ResponseTimeout ({runtime.Value.ResponseTimeout}).");
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, $"The timeout must be positive and at most {MaxClientResultTimeout}.");
         }
 
         ArgumentException.ThrowIfNullOrEmpty(method);
@@ -60,7 +61,7 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
 
     public Task<int> ServerEmitAsync(string eventName, object? data, bool includeSelf = false, CancellationToken cancellationToken = default)
     {
-        return grains.GetGrain<IHubGrain>(_hub).ServerEmit(Checked.Event(eventName), JsonData.ToElement(data), includeSelf ? "" : node.Name).WaitAsync(cancellationToken);
+        return grains.GetGrain<IHubGrain>(_hub).ServerEmit(Checked.Event(eventName), JsonData.ToElement(data), includeSelf ? "" : node.Value).WaitAsync(cancellationToken);
     }
 
     public Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default) =>
@@ -69,7 +70,7 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
     public async Task<int> DisconnectUserAsync(string userId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
-        var connections = await grains.GetGrain<IUserGrain>(GrainKeys.User(_hub, userId)).Connections().WaitAsync(cancellationToken);
+        var connections = await grains.GetGrain<IUserGrain>(GrainKeys.User(_hub, userId)).Members().WaitAsync(cancellationToken);
         return await DisconnectAllAsync(connections, cancellationToken);
     }
 

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Emitting;
-using Realtime.Runtime;
+using Realtime.Client;
 
 namespace Realtime.Gateway.Api;
 
@@ -60,7 +60,7 @@ internal sealed class ApiErrorFilter : IEndpointFilter
         {
             return ApiProblem.Create(StatusCodes.Status413PayloadTooLarge, ex.Message);
         }
-        catch (Exception ex) when (ex is GrainCallException or TimeoutException)
+        catch (Exception ex) when (ClusterFailure.Is(ex))
         {
             return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, $"The cluster could not complete the request right now; try again. ({ex.Message})");
         }

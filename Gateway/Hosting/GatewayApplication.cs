@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Http;
 using Realtime.Client.Hosting;
 using Realtime.Gateway.Api;
 using Realtime.Gateway.SocketIO;
-using Realtime.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Realtime.Gateway.Hosting;
@@ -22,10 +22,14 @@ public static class GatewayApplication
         if (mode == GatewayMode.Cluster)
         {
             builder.Services.AddRealtimeClusterClient(builder.Configuration);
+
+            // The Orleans client keeps trying to reach the cluster at start; meanwhile the gateway listens, answers
+            // its health endpoints, and is not ready (see /healthz/ready).
+            builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
         }
         else
         {
-            builder.Services.AddRealtimeEmbeddedSilo(builder.Configuration);
+            builder.AddRealtimeEmbeddedSilo();
         }
 
         builder.Services.AddRealtimeGateway(builder.Configuration);
@@ -49,11 +53,10 @@ public static class GatewayApplication
         app.MapOpenApi();
         app.MapGet("/healthz", () => "ok");
 
-        // Ready when grains can be reached: always in embedded mode, once a silo is active in cluster mode.
-        app.MapGet("/healthz/ready", (IServiceProvider services) =>
-            services.GetService<IClusterMembership>() is { } membership && membership.ActiveSilos.Count == 0
-                ? Results.Text("no silo is active in the cluster", statusCode: 503)
-                : Results.Text("ready"));
+        // Ready once the gateway holds its lease in its hubs' registries: the cluster is reachable, and grains that
+        // rebuild their members know this gateway.
+        app.MapGet("/healthz/ready", (GatewayLease lease) =>
+            lease.IsHeld ? Results.Text("ready") : Results.Text("not registered with the cluster yet", statusCode: 503));
         map?.Invoke(app);
         return app;
     }

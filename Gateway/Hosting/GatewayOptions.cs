@@ -13,6 +13,12 @@ public sealed class GatewayOptions
     /// </summary>
     public GatewayMode Mode { get; set; } = GatewayMode.Embedded;
 
+    /// <summary>
+    /// The gateway's name in logs, presence (<c>gatewayId</c>) and socket.io session ids; the gateway's id adds its
+    /// start time, so a restarted gateway is a new one. Defaults to the machine (pod) name.
+    /// </summary>
+    public string Name { get; set; } = Environment.MachineName;
+
     /// <summary>Path of the ready-made <see cref="Hubs.RealtimeHub"/>; a namespace is one more segment (<c>/realtime/chat</c>).</summary>
     public string HubPath { get; set; } = "/realtime";
 
@@ -39,8 +45,9 @@ public sealed class GatewayOptions
 
     /// <summary>
     /// How many sends (SignalR <c>send</c> of <c>SendToRoom</c> or <c>Broadcast</c>, which the client does not wait for)
-    /// a connection may have on their way to the grains before the gateway waits for the oldest; they keep their order.
-    /// 0 handles each send only after the grain has answered the one before.
+    /// a connection may have queued before the gateway waits for room in the queue. The queue goes to the grains one
+    /// call at a time, what queued up for one room going together, so the sends keep their order. 0 handles each send
+    /// only after the grain has answered the one before.
     /// </summary>
     public int PipelinedSends { get; set; } = 16;
 
@@ -51,9 +58,9 @@ public sealed class GatewayOptions
 /// <summary>Where a gateway's grains live.</summary>
 public enum GatewayMode
 {
-    /// <summary>In this process, with in-process membership: one node, no configuration.</summary>
+    /// <summary>In an Orleans silo co-hosted in this process, with localhost clustering: one node, no configuration.</summary>
     Embedded,
-    /// <summary>On the silos of a cluster, reached through the membership table.</summary>
+    /// <summary>On the silos of a cluster: this process is an Orleans client that finds them in the membership table.</summary>
     Cluster,
 }
 
@@ -65,6 +72,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (!Enum.IsDefined(options.Mode))
         {
             failures.Add($"Gateway:Mode must be Embedded or Cluster, not '{options.Mode}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Name) || options.Name.Contains('@'))
+        {
+            failures.Add($"Gateway:Name must be a non-empty name without '@', not '{options.Name}'.");
         }
 
         if (!options.HubPath.StartsWith('/') || options.HubPath.EndsWith('/'))

@@ -46,13 +46,14 @@ public sealed class RealtimeHub : Hub
         _realtime.SendNamespaceAsync(Namespace, EventMethod, [Event(eventName, data, null)], null);
 
     /// <summary>
-    /// <see cref="Broadcast"/> for a client's <c>send</c>, which does not wait: the gateway goes on with the client's
-    /// next message while the grain publishes this one (see <see cref="Hosting.GatewayOptions.PipelinedSends"/>).
+    /// <see cref="Broadcast"/> for a client's <c>send</c>, which does not wait: the gateway queues it and goes on with
+    /// the client's next message (see <see cref="Hosting.GatewayOptions.PipelinedSends"/>).
     /// </summary>
     [HubMethodName(SendPipeline.MethodPrefix + nameof(Broadcast))]
     [PipelinedSend]
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public Task BroadcastPipelined(string eventName, JsonElement data) => _realtime.Pipeline(Context, Broadcast(eventName, data));
+    public Task BroadcastPipelined(string eventName, JsonElement data) =>
+        _realtime.Pipeline(Context, _realtime.NamespacePublication(Namespace, EventMethod, [Event(eventName, data, null)], null));
 
     /// <summary>Joins a room of the caller's namespace; returns the caller's rooms.</summary>
     public async Task<IReadOnlyList<string>> Join(string room)
@@ -76,7 +77,8 @@ public sealed class RealtimeHub : Hub
     [HubMethodName(SendPipeline.MethodPrefix + nameof(SendToRoom))]
     [PipelinedSend]
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public Task SendToRoomPipelined(string room, string eventName, JsonElement data) => _realtime.Pipeline(Context, SendToRoom(room, eventName, data));
+    public Task SendToRoomPipelined(string room, string eventName, JsonElement data) =>
+        _realtime.Pipeline(Context, _realtime.RoomPublication(Namespace, room, EventMethod, [Event(eventName, data, room)], null));
 
     /// <summary>Closes a room: every member, on every gateway, leaves it and receives <c>roomClosed</c>; returns how many there were.</summary>
     public Task<int> CloseRoom(string room) => _realtime.CloseRoomAsync(Namespace, room);

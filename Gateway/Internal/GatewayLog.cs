@@ -19,15 +19,12 @@ internal static partial class GatewayLog
     [LoggerMessage(5, LogLevel.Warning, "A delivery for hub {Hub}, which this gateway does not serve, was dropped.")]
     public static partial void UnknownHub(ILogger logger, string hub);
 
-    [LoggerMessage(7, LogLevel.Information, "Re-asserted this gateway's state to {Count} grain(s) that moved; {Failed} to try again.")]
-    public static partial void Reasserted(ILogger logger, int count, int failed);
-
-    [LoggerMessage(8, LogLevel.Warning, "Re-asserting this gateway's state to moved grains failed after retries; the next membership change tries again.")]
-    public static partial void ReassertFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(6, LogLevel.Information, "Gateway {GatewayId} serves hub {Hub}.")]
     public static partial void HubRegistered(ILogger logger, string gatewayId, string hub);
 
-    [LoggerMessage(9, LogLevel.Warning, "A send of connection {ConnectionId} that its client did not wait for failed; the message did not reach its recipients.")]
-    public static partial void PipelinedSendFailed(ILogger logger, string connectionId, Exception exception);
+    [LoggerMessage(10, LogLevel.Warning, "{Count} delivery(ies) of {Target} {Key} did not arrive in time and count as lost; the later ones go on.")]
+    public static partial void DeliveriesLost(ILogger logger, long count, Realtime.Grains.DeliveryTarget target, string key);
+
+    [LoggerMessage(9, LogLevel.Warning, "{Count} send(s) of connection {ConnectionId} that its client did not wait for failed; the messages did not reach their recipients.")]
+    public static partial void PipelinedSendFailed(ILogger logger, string connectionId, int count, Exception exception);
 }

@@ -1,31 +1,30 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Hosting;
-using Realtime.Gateway.LifetimeManager;
 using Realtime.Grains;
-using Realtime.Runtime;
 
 namespace Realtime.Gateway.Internal;
 
 /// <summary>
-/// The gateway as grains see it: one observer per process, which hands each delivery or request to the lifetime
-/// manager of its hub. Grains hold the reference; calls arrive on any thread, so everything here is thread-safe.
+/// The gateway as grains see it: one Orleans grain observer per process, which hands each delivery or request to the
+/// lifetime manager of its hub. Orleans holds observers weakly; this singleton holds the object and the reference
+/// for the process's lifetime. Calls arrive on Orleans' threads, so everything here is thread-safe.
 /// </summary>
-internal sealed class GatewayReceiver : IGatewayObserver, IBurstAwareObserver
+internal sealed class GatewayReceiver : IGatewayObserver
 {
     private readonly ConcurrentDictionary<string, ILocalHub> _hubs = new(StringComparer.Ordinal);
     private readonly ILogger<GatewayReceiver> _logger;
     private readonly Lazy<IGatewayObserver> _reference;
-
     private readonly ServerEvents _serverEvents;
     private readonly Lazy<string?> _url;
 
     public GatewayReceiver(
         IGrainFactory grains,
-        NodeIdentity node,
+        GatewayIdentity identity,
         ServerEvents serverEvents,
         IOptions<GatewayOptions> options,
         IServiceProvider services,
@@ -34,13 +33,14 @@ internal sealed class GatewayReceiver : IGatewayObserver, IBurstAwareObserver
         _logger = logger;
         _serverEvents = serverEvents;
         _url = new Lazy<string?>(() => InternalUrl.Resolve(options.Value.InternalUrl, services.GetService<IServer>()));
-
-        // The node name, unique to this process's lifetime: when the node leaves the cluster, grains purge the
-        // members recorded under this id, and never those of a restarted successor.
-        GatewayId = node.Name;
+        GatewayId = identity.GatewayId;
         _reference = new Lazy<IGatewayObserver>(() => grains.CreateObjectReference<IGatewayObserver>(this));
     }
 
+    /// <summary>
+    /// The gateway's id, unique to this process's lifetime: when the gateway departs, grains drop the members recorded
+    /// under this id, and never those of a restarted successor.
+    /// </summary>
     public string GatewayId { get; }
 
     /// <summary>
@@ -52,6 +52,12 @@ internal sealed class GatewayReceiver : IGatewayObserver, IBurstAwareObserver
     /// <summary>The reference grains store and call.</summary>
     public IGatewayObserver Reference => _reference.Value;
 
+    /// <summary>The hubs this gateway serves.</summary>
+    public ICollection<string> Hubs => _hubs.Keys;
+
+    /// <summary>How this gateway registers with a hub's registry.</summary>
+    public GatewayRegistration Registration => new(GatewayId, Reference, Url);
+
     public void Register(string hub, ILocalHub localHub)
     {
         _hubs[hub] = localHub;
@@ -62,7 +68,6 @@ internal sealed class GatewayReceiver : IGatewayObserver, IBurstAwareObserver
     {
         if (_hubs.TryGetValue(delivery.Hub, out var hub))
         {
-            WriteBurst.Open();
             hub.Deliver(delivery);
         }
         else
@@ -73,25 +78,17 @@ internal sealed class GatewayReceiver : IGatewayObserver, IBurstAwareObserver
         return Task.CompletedTask;
     }
 
-    /// <summary>The runtime's burst of calls is over: every connection writes what it got in it.</summary>
-    public void OnCallsDelivered() => WriteBurst.Close();
-
-    public Task ServerEvent(string hub, string eventName, System.Text.Json.JsonElement data, string from)
+    public Task ServerEvent(string hub, string eventName, JsonElement data, string from)
     {
         _serverEvents.Raise(new ServerEvent(eventName, data, from));
         return Task.CompletedTask;
     }
 
-    public Task RoomClosed(string hub, string roomKey)
-    {
-        if (_hubs.TryGetValue(hub, out var localHub))
-        {
-            WriteBurst.Open();
-            localHub.RoomClosed(roomKey);
-        }
+    public Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key) =>
+        Task.FromResult(_hubs.TryGetValue(hub, out var localHub) ? localHub.Members(target, key) : []);
 
-        return Task.CompletedTask;
-    }
+    public Task<SessionInfo?> Session(string hub, string connectionId) =>
+        Task.FromResult(_hubs.TryGetValue(hub, out var localHub) ? localHub.Session(connectionId) : null);
 
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.JoinLocalAsync(connectionId, roomKey) : Task.FromResult(false);
@@ -99,7 +96,7 @@ internal sealed class GatewayReceiver : IGatewayObserver, IBurstAwareObserver
     public Task<bool> LeaveRoom(string hub, string connectionId, string roomKey) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.LeaveLocalAsync(connectionId, roomKey) : Task.FromResult(false);
 
-    public Task<System.Text.Json.JsonElement> InvokeClient(string hub, string connectionId, string method, System.Text.Json.JsonElement[] args, TimeSpan timeout) =>
+    public Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout) =>
         _hubs.TryGetValue(hub, out var localHub)
             ? localHub.InvokeClientLocalAsync(connectionId, method, args, timeout)
             : throw new InvalidOperationException($"This gateway does not serve hub {hub}.");

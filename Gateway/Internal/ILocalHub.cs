@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Realtime.Grains;
 
 namespace Realtime.Gateway.Internal;
@@ -7,7 +8,11 @@ internal interface ILocalHub
 {
     void Deliver(Delivery delivery);
 
-    void RoomClosed(string roomKey);
+    /// <summary>This gateway's connections in a group (room, namespace or user, by grain key).</summary>
+    IReadOnlyList<Member> Members(DeliveryTarget target, string key);
+
+    /// <summary>A local connection's session, or null when it is not on this gateway.</summary>
+    SessionInfo? Session(string connectionId);
 
     Task<bool> JoinLocalAsync(string connectionId, string roomKey);
 
@@ -15,5 +20,5 @@ internal interface ILocalHub
 
     bool DisconnectLocal(string connectionId);
 
-    Task<System.Text.Json.JsonElement> InvokeClientLocalAsync(string connectionId, string method, System.Text.Json.JsonElement[] args, TimeSpan timeout);
+    Task<JsonElement> InvokeClientLocalAsync(string connectionId, string method, JsonElement[] args, TimeSpan timeout);
 }

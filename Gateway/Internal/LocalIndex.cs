@@ -3,8 +3,11 @@ using Realtime.Gateway.LifetimeManager;
 
 namespace Realtime.Gateway.Internal;
 
-/// <summary>The local connections of each group key (room, namespace or user) on this gateway.</summary>
-internal sealed class LocalIndex
+/// <summary>
+/// The local connections of each group key (room, namespace or user) on this gateway, with the order in which the
+/// group's deliveries are applied to them. A group is here while it has local members.
+/// </summary>
+internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrder> orderOf)
 {
     private readonly ConcurrentDictionary<string, MemberSet> _groups = new(StringComparer.Ordinal);
 
@@ -12,7 +15,7 @@ internal sealed class LocalIndex
     {
         while (true)
         {
-            var members = _groups.GetOrAdd(key, static _ => new MemberSet());
+            var members = _groups.GetOrAdd(key, static (key, orderOf) => new MemberSet(key, orderOf), orderOf);
             lock (members)
             {
                 // A set dropped as empty by a concurrent Remove is no longer in the index: take a fresh one.
@@ -48,6 +51,9 @@ internal sealed class LocalIndex
     /// </summary>
     public ConcurrentDictionary<string, LocalConnection>? Members(string key) => _groups.TryGetValue(key, out var members) ? members.Connections : null;
 
+    /// <summary>The group of <paramref name="key"/>, or null when it has no local members.</summary>
+    public MemberSet? Group(string key) => _groups.GetValueOrDefault(key);
+
     /// <summary>The keys with local members now.</summary>
     public IEnumerable<string> Keys => _groups.Keys;
 
@@ -66,9 +72,14 @@ internal sealed class LocalIndex
         }
     }
 
-    private sealed class MemberSet
+    internal sealed class MemberSet
     {
+        public MemberSet(string key, Func<string, MemberSet, DeliveryOrder> orderOf) => Order = orderOf(key, this);
+
         public ConcurrentDictionary<string, LocalConnection> Connections { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Applies the group's deliveries to its local members in the order the group sent them.</summary>
+        public DeliveryOrder Order { get; }
 
         public bool Dropped { get; set; }
     }

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
-using Realtime.Runtime;
+using Realtime.Client;
 
 namespace Realtime.Gateway.Internal;
 
@@ -31,7 +31,7 @@ internal sealed class RealtimeHubFilter : IHubFilter
         {
             return await next(invocationContext);
         }
-        catch (Exception ex) when (ex is GrainCallException or TimeoutException)
+        catch (Exception ex) when (ClusterFailure.Is(ex))
         {
             throw new HubException($"The cluster could not complete {invocationContext.HubMethodName} right now; try again. ({ex.Message})");
         }

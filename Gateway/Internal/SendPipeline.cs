@@ -2,27 +2,36 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
+using Realtime.Grains;
 
 namespace Realtime.Gateway.Internal;
 
 /// <summary>
 /// A connection's sends that its client does not wait for (a SignalR <c>send</c>, which carries no invocation id):
-/// the gateway puts each on its way to its grain and reads the client's next message without waiting for the grain's
-/// answer, up to <see cref="Hosting.GatewayOptions.PipelinedSends"/> unanswered at a time. The calls leave in the
-/// order the client sent them, over one connection to the grain's silo, and the grain takes them in that order, so
-/// recipients see a sender's messages in order. Any other invocation of the connection first waits for the sends
-/// before it (see <see cref="RealtimeHubFilter"/>), so a send followed by a leave is still seen before the leave.
+/// the gateway queues each and reads the client's next message at once, up to
+/// <see cref="Hosting.GatewayOptions.PipelinedSends"/> queued, after which the client waits for room in the queue.
+/// The queue goes to the grains one call at a time, in order; the sends that queued up for one group while a call was
+/// on its way go together in the next call (<see cref="IMemberGroupGrain.PublishAll"/>). One call at a time is what
+/// keeps a sender's messages in order: Orleans does not promise that calls made without waiting arrive in the order
+/// they were made. Any other invocation of the connection first waits for the queue to empty (see
+/// <see cref="RealtimeHubFilter"/>), so a send followed by a leave is still seen before the leave.
 /// </summary>
 internal sealed class SendPipeline(int depth, string connectionId, ILogger logger)
 {
     /// <summary>The hub method name prefix of the pipelined form of a method (see <see cref="ResilientJsonHubProtocol"/>).</summary>
     public const string MethodPrefix = "pipelined:";
 
+    /// <summary>The most sends put in one call.</summary>
+    public const int MaxBatch = 256;
+
     private const string ItemKey = "Realtime.SendPipeline";
 
     private static readonly ConcurrentDictionary<MethodInfo, bool> PipelinedMethods = new();
 
-    private readonly Queue<Task> _inFlight = new();
+    private readonly Queue<(IMemberGroupGrain Target, Publication Publication)> _queue = new();
+    private readonly List<TaskCompletionSource> _drained = [];
+    private TaskCompletionSource? _room;
+    private bool _sending;
 
     /// <summary>Whether a hub method is the pipelined form of another (it carries <see cref="PipelinedSendAttribute"/>).</summary>
     public static bool IsPipelined(MethodInfo method) =>
@@ -36,78 +45,107 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
             return pipeline;
         }
 
-        pipeline = new SendPipeline(depth, context.ConnectionId, logger);
+        pipeline = new SendPipeline(Math.Max(depth, 1), context.ConnectionId, logger);
         context.Items[ItemKey] = pipeline;
         return pipeline;
     }
 
-    /// <summary>Waits for the connection's pipelined sends, if it has any; failures were logged already.</summary>
+    /// <summary>Waits for the connection's queued sends, if it has any; failures were logged already.</summary>
     public static Task DrainAsync(HubCallerContext context) =>
         context.Items.TryGetValue(ItemKey, out var item) && item is SendPipeline pipeline ? pipeline.DrainAsync() : Task.CompletedTask;
 
     /// <summary>
-    /// Takes a send that is already on its way; completes at once while fewer than the depth are unanswered, else when
-    /// the oldest is answered (how a client that sends faster than the grains answer is slowed down).
+    /// Queues a send; completes at once while the queue has room, else once the queue has gone down (how a client
+    /// that sends faster than the grains take its messages is slowed down).
     /// </summary>
-    public Task Add(Task send)
+    public Task Add(IMemberGroupGrain target, Publication publication)
     {
-        if (send.IsCompleted)
+        lock (_queue)
         {
-            Observe(send);
-            return Task.CompletedTask;
-        }
+            _queue.Enqueue((target, publication));
+            if (!_sending)
+            {
+                _sending = true;
+                _ = SendAllAsync();
+            }
 
-        _ = ObserveAsync(send);
-        lock (_inFlight)
-        {
-            Trim();
-            _inFlight.Enqueue(send);
-            return _inFlight.Count < depth ? Task.CompletedTask : Task.WhenAny(_inFlight.Peek());
+            if (_queue.Count < depth)
+            {
+                return Task.CompletedTask;
+            }
+
+            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _room.Task;
         }
     }
 
-    /// <summary>Completes when every send handed in so far is answered, however it ended.</summary>
+    /// <summary>Completes when every send queued so far has been answered, however it ended.</summary>
     public Task DrainAsync()
     {
-        lock (_inFlight)
+        lock (_queue)
         {
-            Trim();
-            return _inFlight.Count == 0 ? Task.CompletedTask : Task.WhenAll(_inFlight.Select(send => (Task)Task.WhenAny(send)));
+            if (!_sending)
+            {
+                return Task.CompletedTask;
+            }
+
+            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _drained.Add(drained);
+            return drained.Task;
         }
     }
 
-    private void Trim()
+    private async Task SendAllAsync()
     {
-        while (_inFlight.TryPeek(out var oldest) && oldest.IsCompleted)
+        while (true)
         {
-            _inFlight.Dequeue();
-        }
-    }
+            IMemberGroupGrain target;
+            Publication[] batch;
+            TaskCompletionSource? room = null;
+            lock (_queue)
+            {
+                if (_queue.Count == 0)
+                {
+                    _sending = false;
+                    foreach (var drained in _drained)
+                    {
+                        drained.TrySetResult();
+                    }
 
-    private async Task ObserveAsync(Task send)
-    {
-        try
-        {
-            await send;
-        }
-        catch (Exception ex)
-        {
-            GatewayLog.PipelinedSendFailed(logger, connectionId, ex);
-        }
-    }
+                    _drained.Clear();
+                    return;
+                }
 
-    private void Observe(Task send)
-    {
-        if (send.Exception is { } ex)
-        {
-            GatewayLog.PipelinedSendFailed(logger, connectionId, ex.InnerException ?? ex);
+                target = _queue.Peek().Target;
+                var taken = new List<Publication>();
+                while (taken.Count < MaxBatch && _queue.TryPeek(out var next) && next.Target.Equals(target))
+                {
+                    taken.Add(_queue.Dequeue().Publication);
+                }
+
+                batch = [.. taken];
+                if (_room is not null && _queue.Count < depth)
+                {
+                    (room, _room) = (_room, null);
+                }
+            }
+
+            room?.TrySetResult();
+            try
+            {
+                await (batch.Length == 1 ? target.Publish(batch[0]) : target.PublishAll(batch));
+            }
+            catch (Exception ex)
+            {
+                GatewayLog.PipelinedSendFailed(logger, connectionId, batch.Length, ex);
+            }
         }
     }
 }
 
 /// <summary>
 /// Marks a hub method as the pipelined form of the method it names with <see cref="SendPipeline.MethodPrefix"/>: same
-/// parameters, and it hands its send to the connection's <see cref="SendPipeline"/> instead of waiting for it.
+/// parameters, and it queues its send on the connection's <see cref="SendPipeline"/> instead of waiting for it.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 internal sealed class PipelinedSendAttribute : Attribute;

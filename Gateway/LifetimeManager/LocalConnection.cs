@@ -27,11 +27,23 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
     /// </summary>
     public string? OwnRoomKey { get; init; }
 
+    /// <summary>Applies what is sent to this connection alone in the order its session grain sent it.</summary>
+    public Internal.DeliveryOrder? DeliveryOrder { get; set; }
+
     /// <summary>Why the connection is refused (an invalid namespace); it is then registered nowhere.</summary>
     public string? Rejection { get; } = rejection;
 
+    /// <summary>
+    /// Held while the room set changes together with the gateway's room index (join, and the end of a leave), so
+    /// that the two agree.
+    /// </summary>
+    public object RoomsLock => _roomKeys;
+
     /// <summary>Writes a message, in this connection's protocol, without waiting for it to leave.</summary>
     public abstract void Write(OutgoingMessage message);
+
+    /// <summary>Completes once every message written so far has been handed to the transport, in order.</summary>
+    public virtual Task WhenWrittenAsync() => Task.CompletedTask;
 
     /// <summary>Closes the connection now.</summary>
     public abstract void Abort();

@@ -4,49 +4,96 @@ using Realtime.Grains;
 
 namespace Realtime.Gateway.LifetimeManager;
 
-/// <summary>What grains push to this gateway, written to its local connections.</summary>
+/// <summary>What grains push to this gateway, put in order and written to its local connections.</summary>
 internal sealed partial class RealtimeHubLifetimeManager<THub>
     where THub : Hub
 {
     void ILocalHub.Deliver(Delivery delivery)
     {
-        var message = new OutgoingMessage(delivery.Payload);
-        var except = delivery.Except;
         switch (delivery.Target)
         {
             case DeliveryTarget.Connection:
                 if (_connections.TryGetValue(delivery.Key, out var target))
                 {
-                    target.Write(message);
+                    target.DeliveryOrder?.Accept(delivery);
                 }
 
                 return;
             case DeliveryTarget.Hub:
-                foreach (var (connectionId, local) in _connections)
-                {
-                    if (local.Rejection is null && !IsExcluded(except, connectionId))
-                    {
-                        local.Write(message);
-                    }
-                }
-
+                _hubOrder.Accept(delivery);
                 return;
         }
 
-        var index = delivery.Target switch
+        if (IndexOf(delivery.Target).Group(delivery.Key) is { } group)
         {
-            DeliveryTarget.Room => _rooms,
-            DeliveryTarget.Namespace => _namespaces,
-            _ => _users,
-        };
-        var members = index.Members(delivery.Key);
-        if (members is null)
+            group.Order.Accept(delivery);
+        }
+        else if (delivery.Kind != DeliveryKind.Message)
+        {
+            // No local members to keep in order: act on the notice now.
+            ApplyNotice(delivery);
+        }
+    }
+
+    private LocalIndex IndexOf(DeliveryTarget target) => target switch
+    {
+        DeliveryTarget.Room => _rooms,
+        DeliveryTarget.Namespace => _namespaces,
+        _ => _users,
+    };
+
+    /// <summary>The order in which a group's deliveries reach its local members.</summary>
+    private DeliveryOrder CreateOrder(string key, LocalIndex.MemberSet group) =>
+        new(delivery => ApplyToGroup(delivery, group), LogLost);
+
+    private DeliveryOrder CreateConnectionOrder(LocalConnection connection) =>
+        new(delivery =>
+        {
+            if (delivery.Payload is { } payload)
+            {
+                connection.Write(new OutgoingMessage(payload));
+            }
+        }, LogLost);
+
+    private DeliveryOrder CreateHubOrder() => new(ApplyToHub, LogLost);
+
+    private void LogLost(Delivery next, long count) => GatewayLog.DeliveriesLost(_logger, count, next.Target, next.Key);
+
+    private void ApplyToHub(Delivery delivery)
+    {
+        if (delivery.Payload is not { } payload)
         {
             return;
         }
 
+        var message = new OutgoingMessage(payload);
+        var except = delivery.Except;
+        foreach (var (connectionId, local) in _connections)
+        {
+            if (local.Rejection is null && !IsExcluded(except, connectionId))
+            {
+                local.Write(message);
+            }
+        }
+    }
+
+    private void ApplyToGroup(Delivery delivery, LocalIndex.MemberSet group)
+    {
+        if (delivery.Kind != DeliveryKind.Message)
+        {
+            ApplyNotice(delivery);
+            return;
+        }
+
+        if (delivery.Payload is not { } payload)
+        {
+            return;
+        }
+
+        var message = new OutgoingMessage(payload);
+        var except = delivery.Except;
         var rooms = delivery.Rooms;
-        foreach (var (connectionId, connection) in members)
+        foreach (var (connectionId, connection) in group.Connections)
         {
             if (!IsExcluded(except, connectionId) && (rooms is null || Selects(rooms, connection)))
             {
@@ -55,7 +102,34 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
         }
     }
 
-    void ILocalHub.RoomClosed(string roomKey)
+    private void ApplyNotice(Delivery delivery)
+    {
+        switch (delivery.Kind)
+        {
+            case DeliveryKind.MemberLeft when delivery.Connection is { } connectionId:
+                MemberLeft(delivery.Key, connectionId);
+                break;
+            case DeliveryKind.Closed:
+                RoomClosed(delivery.Key);
+                break;
+        }
+    }
+
+    /// <summary>A connection's leave reached the room, after everything the room sent it: it gets no more of it.</summary>
+    private void MemberLeft(string roomKey, string connectionId)
+    {
+        if (_connections.TryGetValue(connectionId, out var local))
+        {
+            StopDelivering(local, roomKey);
+        }
+
+        if (_leaving.TryRemove((roomKey, connectionId), out var notice))
+        {
+            notice.TrySetResult();
+        }
+    }
+
+    private void RoomClosed(string roomKey)
     {
         var members = _rooms.RemoveAll(roomKey);
         if (members is null)

@@ -12,7 +12,6 @@ using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.Internal;
 using Realtime.Grains;
-using Realtime.Runtime;
 
 namespace Realtime.Gateway.LifetimeManager;
 
@@ -30,36 +29,47 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     /// <summary>The route value that carries the namespace, when the hub is mapped with one.</summary>
     public const string NamespaceRouteValue = "namespace";
 
+    /// <summary>How long a leave waits for its room's notice; a room that died meanwhile never sends it.</summary>
+    private static readonly TimeSpan LeaveNoticeTimeout = TimeSpan.FromSeconds(5);
+
     private static readonly string HubName = typeof(THub).Name;
 
     private readonly ConcurrentDictionary<string, LocalConnection> _connections = new(StringComparer.Ordinal);
-    private readonly LocalIndex _rooms = new();
-    private readonly LocalIndex _namespaces = new();
-    private readonly LocalIndex _users = new();
+    private readonly LocalIndex _rooms;
+    private readonly LocalIndex _namespaces;
+    private readonly LocalIndex _users;
+    private readonly DeliveryOrder _hubOrder;
     private readonly IGrainFactory _grains;
     private readonly GatewayReceiver _receiver;
+    private readonly GatewayLease _lease;
     private readonly PayloadSerializer _serializer;
     private readonly ConcurrentDictionary<string, PendingClientResult> _clientResults = new(StringComparer.Ordinal);
+
+    // Leaves waiting for their room's notice (see LeaveLocalAsync), by room key and connection id.
+    private readonly ConcurrentDictionary<(string RoomKey, string ConnectionId), TaskCompletionSource> _leaving = new();
     private readonly TimeSpan _clientResultTimeout;
     private readonly int _pipelinedSends;
     private long _nextClientResult;
     private readonly JwtOptions _jwt;
     private readonly ILogger _logger;
-    private Task? _hubRegistration;
-    private long _reassertGeneration;
 
     public RealtimeHubLifetimeManager(
         IGrainFactory grains,
         GatewayReceiver receiver,
+        GatewayLease lease,
         IHubProtocolResolver protocols,
         IOptions<GatewayOptions> options,
         IHostApplicationLifetime lifetime,
         IOptions<JwtOptions> jwt,
-        ILogger<RealtimeHubLifetimeManager<THub>> logger,
-        IClusterMembership? membership = null)
+        ILogger<RealtimeHubLifetimeManager<THub>> logger)
     {
         _grains = grains;
         _receiver = receiver;
+        _lease = lease;
+        _rooms = new LocalIndex(CreateOrder);
+        _namespaces = new LocalIndex(CreateOrder);
+        _users = new LocalIndex(CreateOrder);
+        _hubOrder = CreateHubOrder();
         _serializer = new PayloadSerializer(protocols.AllProtocols, options.Value.MaxMessageBytes);
         _logger = logger;
         _jwt = jwt.Value;
@@ -67,16 +77,15 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         _pipelinedSends = options.Value.PipelinedSends;
         receiver.Register(HubName, this);
         lifetime.ApplicationStopping.Register(CloseForShutdown);
-        if (membership is not null)
-        {
-            membership.Changed += change => _ = ReassertAsync(change);
-        }
     }
 
     public string GatewayId => _receiver.GatewayId;
 
-    /// <summary>Hands a send that is on its way to the connection's <see cref="SendPipeline"/>.</summary>
-    public Task Pipeline(HubCallerContext context, Task send) => SendPipeline.Of(context, _pipelinedSends, _logger).Add(send);
+    /// <summary>Queues a send on the connection's <see cref="SendPipeline"/>.</summary>
+    public Task Pipeline(HubCallerContext context, (IMemberGroupGrain Target, Publication Publication) send) =>
+        _pipelinedSends == 0
+            ? send.Target.Publish(send.Publication)
+            : SendPipeline.Of(context, _pipelinedSends, _logger).Add(send.Target, send.Publication);
 
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
@@ -105,6 +114,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     public async Task ConnectAsync(LocalConnection local)
     {
         var connectionId = local.ConnectionId;
+        local.DeliveryOrder = CreateConnectionOrder(local);
         _connections[connectionId] = local;
         _namespaces.Add(GrainKeys.Namespace(HubName, local.Namespace), local);
         var member = local.Member;
@@ -113,7 +123,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
             _users.Add(GrainKeys.User(HubName, userId), local);
         }
 
-        await EnsureHubRegisteredAsync();
+        await _lease.EnsureHeldAsync(HubName);
         var gateway = _receiver.Reference;
         var session = new SessionInfo(HubName, local.Namespace, member, [], local.Data);
         await Task.WhenAll(
@@ -151,7 +161,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         foreach (var roomKey in roomKeys)
         {
             _rooms.Remove(roomKey, connectionId);
-            cleanup.Add(Room(roomKey).Leave(GatewayId, connectionId));
+            cleanup.Add(Room(roomKey).Leave(local.Member, _receiver.Reference));
         }
 
         cleanup.Add(_grains.GetGrain<INamespaceGrain>(namespaceKey).Disconnect(GatewayId, connectionId));
@@ -174,10 +184,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     }
 
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<IHubGrain>(HubName).Publish(Serialize(methodName, args), null);
+        _grains.GetGrain<IHubGrain>(HubName).Publish(new Publication(Serialize(methodName, args)));
 
     public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<IHubGrain>(HubName).Publish(Serialize(methodName, args), excludedConnectionIds);
+        _grains.GetGrain<IHubGrain>(HubName).Publish(new Publication(Serialize(methodName, args), excludedConnectionIds));
 
     public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         SendConnectionAsync(connectionId, Serialize(methodName, args));
@@ -199,11 +209,11 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
     public override Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        var payload = Serialize(methodName, args);
+        var publication = new Publication(Serialize(methodName, args));
         var sends = new Task[groupNames.Count];
         for (var i = 0; i < sends.Length; i++)
         {
-            sends[i] = Room(RoomKey(GrainKeys.DefaultNamespace, groupNames[i])).Publish(payload, null);
+            sends[i] = Room(RoomKey(GrainKeys.DefaultNamespace, groupNames[i])).Publish(publication);
         }
 
         return Task.WhenAll(sends);
@@ -213,15 +223,15 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, excludedConnectionIds);
 
     public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, userId)).Publish(Serialize(methodName, args), null);
+        _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, userId)).Publish(new Publication(Serialize(methodName, args)));
 
     public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        var payload = Serialize(methodName, args);
+        var publication = new Publication(Serialize(methodName, args));
         var sends = new Task[userIds.Count];
         for (var i = 0; i < sends.Length; i++)
         {
-            sends[i] = _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, userIds[i])).Publish(payload, null);
+            sends[i] = _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, userIds[i])).Publish(publication);
         }
 
         return Task.WhenAll(sends);
@@ -258,24 +268,32 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         return names;
     }
 
-    public Task SendNamespaceAsync(string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except) =>
-        _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Publish(Serialize(methodName, args), except);
+    public Task SendNamespaceAsync(string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except)
+    {
+        var (grain, publication) = NamespacePublication(@namespace, methodName, args, except);
+        return grain.Publish(publication);
+    }
 
     public Task SendRoomAsync(string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except)
     {
-        var roomKey = RoomKey(@namespace, room);
-        return Room(roomKey).Publish(Serialize(methodName, args), except);
+        var (grain, publication) = RoomPublication(@namespace, room, methodName, args, except);
+        return grain.Publish(publication);
     }
+
+    /// <summary>A send to a namespace, checked and serialized, not yet sent.</summary>
+    public (IMemberGroupGrain Target, Publication Publication) NamespacePublication(string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except) =>
+        (_grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)), new Publication(Serialize(methodName, args), except));
+
+    /// <summary>A send to a room, checked and serialized, not yet sent.</summary>
+    public (IMemberGroupGrain Target, Publication Publication) RoomPublication(string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except) =>
+        (Room(RoomKey(@namespace, room)), new Publication(Serialize(methodName, args), except));
 
     /// <summary>Sends a serialized message to a namespace, optionally only to the connections a room filter selects.</summary>
-    public Task SendNamespaceAsync(string @namespace, SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms)
-    {
-        var grain = _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace));
-        return rooms is null ? grain.Publish(payload, except) : grain.PublishFiltered(payload, rooms, except);
-    }
+    public Task SendNamespaceAsync(string @namespace, SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms) =>
+        _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Publish(new Publication(payload, except, rooms));
 
     /// <summary>Sends a serialized message to a room.</summary>
-    public Task SendRoomAsync(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) => Room(roomKey).Publish(payload, except);
+    public Task SendRoomAsync(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) => Room(roomKey).Publish(new Publication(payload, except));
 
     /// <summary>Sends a serialized message to one connection, here or on another gateway; false when it is not open.</summary>
     public Task<bool> SendConnectionAsync(string connectionId, SerializedPayload payload)
@@ -360,13 +378,17 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
     private async Task<bool> JoinLocalAsync(LocalConnection local, string roomKey)
     {
-        if (!local.TryAddRoom(roomKey, out var closed))
+        lock (local.RoomsLock)
         {
-            return !closed;
+            if (!local.TryAddRoom(roomKey, out var closed))
+            {
+                return !closed;
+            }
+
+            _rooms.Add(roomKey, local);
         }
 
         var connectionId = local.ConnectionId;
-        _rooms.Add(roomKey, local);
         try
         {
             await Task.WhenAll(Room(roomKey).Join(local.Member, _receiver.Reference), Session(connectionId).AddRoom(roomKey));
@@ -375,6 +397,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         {
             local.RemoveRoom(roomKey);
             _rooms.Remove(roomKey, connectionId);
+
+            // The room may have taken the member after all (a lost answer), or from this gateway's index while it
+            // rebuilt itself: take it out again, so that a join that failed leaves nothing behind.
+            _ = ForgetFailedJoinAsync(roomKey, connectionId, local.Member);
             throw;
         }
 
@@ -382,13 +408,19 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         {
             // It disconnected while joining, and its cleanup may have reached the room first: leave again.
             _rooms.Remove(roomKey, connectionId);
-            await Room(roomKey).Leave(GatewayId, connectionId);
+            await Room(roomKey).Leave(local.Member, _receiver.Reference);
             return false;
         }
 
         return true;
     }
 
+    /// <summary>
+    /// Makes a local connection leave a room. It stops counting as a member at once (rebuilds, room filters), but
+    /// keeps receiving the room's messages until the room's notice that it left arrives, after every message the room
+    /// sent before the leave; and the leave completes once those are written, so a client that sent to a room and
+    /// then left has received its own messages when the leave returns.
+    /// </summary>
     private async Task<bool> LeaveLocalAsync(LocalConnection local, string roomKey)
     {
         if (!local.RemoveRoom(roomKey))
@@ -397,9 +429,33 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         }
 
         var connectionId = local.ConnectionId;
-        _rooms.Remove(roomKey, connectionId);
-        await Task.WhenAll(Room(roomKey).Leave(GatewayId, connectionId), Session(connectionId).RemoveRoom(roomKey));
+        var notice = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _leaving[(roomKey, connectionId)] = notice;
+        try
+        {
+            await Task.WhenAll(Room(roomKey).Leave(local.Member, _receiver.Reference), Session(connectionId).RemoveRoom(roomKey));
+            await notice.Task.WaitAsync(LeaveNoticeTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            _leaving.TryRemove(KeyValuePair.Create((roomKey, connectionId), notice));
+            StopDelivering(local, roomKey);
+        }
+
+        await local.WhenWrittenAsync();
         return true;
+    }
+
+    /// <summary>Takes a connection that left a room out of the room's local index, unless it joined it again meanwhile.</summary>
+    private void StopDelivering(LocalConnection local, string roomKey)
+    {
+        lock (local.RoomsLock)
+        {
+            if (!local.InRoom(roomKey))
+            {
+                _rooms.Remove(roomKey, local.ConnectionId);
+            }
+        }
     }
 
     private async Task ForgetRoomAsync(string connectionId, string roomKey)
@@ -414,19 +470,16 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         }
     }
 
-    /// <summary>Registers this gateway with the hub's grain (again, if an earlier attempt failed).</summary>
-    public Task RegisterGatewayAsync() => EnsureHubRegisteredAsync();
-
-    private Task EnsureHubRegisteredAsync()
+    private async Task ForgetFailedJoinAsync(string roomKey, string connectionId, Member member)
     {
-        var registration = _hubRegistration;
-        if (registration is null || registration.IsFaulted || registration.IsCanceled)
+        try
         {
-            registration = _grains.GetGrain<IHubGrain>(HubName).AddGateway(GatewayId, _receiver.Reference, _receiver.Url);
-            _hubRegistration = registration;
+            await Task.WhenAll(Room(roomKey).Leave(member, _receiver.Reference), Session(connectionId).RemoveRoom(roomKey));
         }
-
-        return registration;
+        catch (Exception ex)
+        {
+            GatewayLog.CleanupFailed(_logger, connectionId, ex);
+        }
     }
 
     /// <summary>Why the connection's credentials do not admit it to <paramref name="namespace"/>, or null when they do.</summary>

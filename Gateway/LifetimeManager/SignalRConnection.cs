@@ -8,7 +8,11 @@ using Realtime.Grains;
 
 namespace Realtime.Gateway.LifetimeManager;
 
-/// <summary>A SignalR connection of this gateway.</summary>
+/// <summary>
+/// A SignalR connection of this gateway. Messages written to it wait until a thread-pool item of the connection
+/// writes everything waiting at once, with one flush: under load, a member of a busy room gets many messages in one
+/// WebSocket frame and one send instead of one each; idle, a message waits only for that item to run.
+/// </summary>
 internal sealed class SignalRConnection(
     HubConnectionContext context,
     string @namespace,
@@ -16,7 +20,7 @@ internal sealed class SignalRConnection(
     string? rejection,
     SignalRConnection.IClientResults clientResults,
     ILogger logger)
-    : LocalConnection(context.ConnectionId, @namespace, member, rejection)
+    : LocalConnection(context.ConnectionId, @namespace, member, rejection), IThreadPoolWorkItem
 {
     /// <summary>The client method a member of a closed room is called with (argument: the room name).</summary>
     public const string RoomClosedMethod = "roomClosed";
@@ -27,12 +31,15 @@ internal sealed class SignalRConnection(
         Task<T> InvokeLocalAsync<T>(SignalRConnection connection, string methodName, object?[] args, CancellationToken cancellationToken);
     }
 
-    /// <summary>The most bytes of a burst put in one write; more are written in several, a large message alone.</summary>
+    /// <summary>The most bytes put in one write; more are written in several, a large message alone.</summary>
     internal const int MaxWriteBytes = 32 * 1024;
 
-    // Messages of a burst (see WriteBurst), written together when it ends; locked on itself. A connection with
-    // stateful reconnect numbers every write for its acknowledgements, so it writes one message at a time.
+    // Messages waiting for the connection's writer item; locked on itself. While the item is queued or running
+    // (_writing), nobody else writes, so messages leave in the order they were written. A connection with stateful
+    // reconnect numbers every write for its acknowledgements, so it writes one message at a time, at once.
     private readonly List<SerializedHubMessage> _pending = [];
+    private List<TaskCompletionSource>? _whenWritten;
+    private bool _writing;
 #pragma warning disable CA2252 // a preview interface; only its presence is read
     private readonly bool _combinesWrites = context.Features.Get<IStatefulReconnectFeature>() is null;
 #pragma warning restore CA2252
@@ -52,21 +59,52 @@ internal sealed class SignalRConnection(
     public override void RoomClosed(string roomName) =>
         Write(new SerializedHubMessage(new InvocationMessage(RoomClosedMethod, [roomName])));
 
-    /// <summary>Writes what the connection's burst left waiting: back to back, in as few writes and flushes as fit.</summary>
-    public void WritePending()
+    /// <summary>Writes what is waiting, until nothing is: back to back, in as few writes and flushes as fit.</summary>
+    void IThreadPoolWorkItem.Execute()
     {
-        SerializedHubMessage[] messages;
-        lock (_pending)
+        while (true)
         {
-            if (_pending.Count == 0)
+            SerializedHubMessage[] messages;
+            List<TaskCompletionSource>? written = null;
+            lock (_pending)
             {
+                if (_pending.Count == 0)
+                {
+                    _writing = false;
+                    (written, _whenWritten) = (_whenWritten, null);
+                }
+
+                messages = [.. _pending];
+                _pending.Clear();
+            }
+
+            if (written is not null || messages.Length == 0)
+            {
+                written?.ForEach(static w => w.TrySetResult());
                 return;
             }
 
-            messages = [.. _pending];
-            _pending.Clear();
+            WriteAll(messages);
         }
+    }
 
+    public override Task WhenWrittenAsync()
+    {
+        lock (_pending)
+        {
+            if (!_writing)
+            {
+                return Task.CompletedTask;
+            }
+
+            var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (_whenWritten ??= []).Add(written);
+            return written.Task;
+        }
+    }
+
+    private void WriteAll(SerializedHubMessage[] messages)
+    {
         var protocol = Context.Protocol;
         var serialized = new ReadOnlyMemory<byte>[messages.Length];
         var start = 0;
@@ -89,24 +127,26 @@ internal sealed class SignalRConnection(
 
     private void Write(SerializedHubMessage message)
     {
-        lock (_pending)
+        if (!_combinesWrites)
         {
-            // Behind messages already waiting (another thread's burst writes them), or waiting for this one's end.
-            if (_pending.Count > 0)
-            {
-                _pending.Add(message);
-                return;
-            }
-
-            if (_combinesWrites && WriteBurst.IsOpen)
-            {
-                _pending.Add(message);
-                WriteBurst.Add(this);
-                return;
-            }
+            WriteNow(message);
+            return;
         }
 
-        WriteNow(message);
+        lock (_pending)
+        {
+            _pending.Add(message);
+            if (_writing)
+            {
+                return;
+            }
+
+            _writing = true;
+        }
+
+        // Preferring this thread's queue, the item runs once the current work (an observer's run of deliveries)
+        // is done, so that what it delivered to this connection leaves together.
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
     }
 
     /// <summary>

@@ -100,7 +100,7 @@ public sealed class BroadcastOperator
             {
                 responses.Add(await call);
             }
-            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or Runtime.GrainCallException)
+            catch (Exception ex) when (ex is InvalidOperationException || Client.ClusterFailure.Is(ex))
             {
                 // Counted as missing below.
             }

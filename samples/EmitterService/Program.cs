@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using Realtime.Client.Emitting;
 using Realtime.Client.Hosting;
 using Realtime.Client.Operations;
-using Realtime.Runtime;
 
 // An internal service that never holds a WebSocket: it joins the cluster as a client, reaches the connections of the
 // RealtimeHub through the grains, and leaves. Settings (--Cluster:Redis=host:port and the others) come first;
@@ -29,19 +28,14 @@ if (command.Length == 0)
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = settings, ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace); // stdout carries only the result
+builder.Configuration["Cluster:ConnectTimeout"] ??= "00:00:15"; // a command gives up; a long-running service keeps trying
 builder.Services.AddRealtimeClusterClient(builder.Configuration);
 using var host = builder.Build();
+
+// Starting connects the Orleans client to the cluster, trying for Cluster:ConnectTimeout (15 s unless set).
 await host.StartAsync();
 try
 {
-    // The client reads the membership table on start; wait until it sees a silo to call.
-    var membership = host.Services.GetRequiredService<IClusterMembership>();
-    var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-    while (membership.ActiveSilos.Count == 0 && DateTime.UtcNow < deadline)
-    {
-        await Task.Delay(100);
-    }
-
     var emitter = host.Services.GetRequiredService<IRealtimeEmitter>();
     var cluster = host.Services.GetRequiredService<IRealtimeCluster>();
     object? result = command switch
@@ -69,7 +63,7 @@ try
     Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
     return 0;
 }
-catch (Exception ex) when (ex is GrainCallException or TimeoutException or ArgumentException or MessageTooLargeException or JsonException or InvalidOperationException or Microsoft.AspNetCore.SignalR.HubException)
+catch (Exception ex) when (ex is OrleansException or TimeoutException or ArgumentException or MessageTooLargeException or JsonException or InvalidOperationException or Microsoft.AspNetCore.SignalR.HubException)
 {
     Console.Error.WriteLine($"{ex.GetType().Name}: {ex.Message}");
     return 1;

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Internal;
 using Realtime.Grains;
-using Realtime.Runtime;
 
 namespace Realtime.Gateway.SocketIO.Engine;
 
