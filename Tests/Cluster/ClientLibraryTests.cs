@@ -95,7 +95,7 @@ public sealed class ClientLibraryTests
         string[] settings =
         [
             .. cluster.ClusterArguments().Where(s => !s.StartsWith("--Cluster:Redis=", StringComparison.Ordinal)),
-            .. cluster.Silos.Select((silo, i) => $"--Cluster:Silos:{i}=127.0.0.1:{silo.ClusterPort}"),
+            .. cluster.Silos.Select((silo, i) => $"--Cluster:Silos:{i}=127.0.0.1:{silo.GatewayPort}"),
         ];
 
         var (exitCode, output) = await cluster.RunServiceWithAsync(settings, "emit-room", "/", "lobby", "no_redis", "1");

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Realtime.Gateway.Hosting;
-using Realtime.Runtime.Hosting;
+using Realtime.Grains.Hosting;
 using Realtime.Tests.Infrastructure.Processes;
 
 namespace Realtime.Tests.Deployment;
@@ -84,8 +84,10 @@ public sealed partial class DeploymentFilesTests
     public void Ports_SiloAndGateway_AgreeAcrossComposeDockerfilesNginxAndManifests()
     {
         Assert.All(SettingValues("Cluster__SiloPort"), v => Assert.Equal("11111", v));
+        Assert.All(SettingValues("Cluster__GatewayPort"), v => Assert.Equal("30000", v));
         Assert.All(SettingValues("Silo__HttpPort"), v => Assert.Equal("8080", v));
-        Assert.Contains("EXPOSE 11111 8080", Read("Silo/Dockerfile"));
+        Assert.Contains("EXPOSE 11111 30000 8080", Read("Silo/Dockerfile"));
+        Assert.Contains("{ name: gateway, containerPort: 30000 }", Kubernetes);
         Assert.Contains("EXPOSE 8080", Read("Gateway/Dockerfile"));
         Assert.Contains("{ name: cluster, containerPort: 11111 }", Kubernetes);
         Assert.Equal(["gateway1:8080", "gateway2:8080"], NginxUpstream().Matches(Nginx).Select(m => m.Groups[1].Value));
@@ -118,9 +120,8 @@ public sealed partial class DeploymentFilesTests
     [Fact]
     public void Kubernetes_GracePeriod_IsLongerThanTheDrain()
     {
-        var cluster = new ClusterOptions();
-        var runtime = new GrainRuntimeOptions();
-        var siloDrain = cluster.TableRefreshPeriod * 2 + runtime.DeactivationTimeout + TimeSpan.FromSeconds(5);
+        // A silo stopping deactivates its grains (Orleans' DeactivationTimeout, 30 s at most) and leaves the table.
+        var siloDrain = TimeSpan.FromSeconds(30);
         var hostShutdown = TimeSpan.FromSeconds(30); // the generic host's default shutdown timeout
         var preStop = TimeSpan.FromSeconds(5);
 
@@ -162,10 +163,10 @@ public sealed partial class DeploymentFilesTests
 
         return parts[0] switch
         {
-            "Cluster" => HasProperty(typeof(ClusterOptions), parts[1]),
-            "Runtime" => HasProperty(typeof(GrainRuntimeOptions), parts[1]),
+            "Cluster" => HasProperty(typeof(RealtimeClusterOptions), parts[1]),
             "Gateway" => HasProperty(typeof(GatewayOptions), parts[1]),
-            "Silo" => Read("Silo/SiloOptions.cs").Contains($" {parts[1]} {{ get; set; }}", StringComparison.Ordinal),
+            "Embedded" => HasProperty(typeof(EmbeddedSiloOptions), parts[1]),
+            "Silo" => Read("Silo/Hosting/SiloOptions.cs").Contains($" {parts[1]} {{ get; set; }}", StringComparison.Ordinal),
             _ => false,
         };
     }

@@ -1,57 +1,119 @@
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Realtime.Gateway.Internal;
+using Realtime.Grains;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Gateway;
 
-/// <summary>How a connection's pipelined sends slow a fast client down, wait for each other and report failures.</summary>
+/// <summary>How a connection's pipelined sends keep their order, slow a fast client down, and report failures.</summary>
 public sealed class SendPipelineTests
 {
     [Fact]
-    public async Task BelowTheDepth_TheClientGoesOn_AtTheDepth_ItWaitsForTheOldestSend()
+    public async Task Add_SendsOneCallAtATime_AndWhatQueuedForOneGroupGoesTogetherInOrder()
     {
-        var pipeline = new SendPipeline(depth: 2, "c1", new ListLogger());
-        var first = new TaskCompletionSource();
-        var second = new TaskCompletionSource();
+        var room = new FakeGroup();
+        var pipeline = new SendPipeline(depth: 16, "c1", new ListLogger());
 
-        Assert.True(pipeline.Add(first.Task).IsCompleted);
-        var full = pipeline.Add(second.Task);
+        for (var n = 0; n < 5; n++)
+        {
+            Assert.True(pipeline.Add(room, Text($"{n}")).IsCompleted);
+        }
+
+        await Eventually.True(() => room.Calls.Count == 1, "the first send goes at once");
+        Assert.Equal(["0"], room.Calls[0].Texts);
+        room.AnswerNext();
+        await Eventually.True(() => room.Calls.Count == 2, "the sends that queued behind it go as the next call");
+        Assert.Equal(["1", "2", "3", "4"], room.Calls[1].Texts);
+        room.AnswerNext();
+        await pipeline.DrainAsync().Within("the drain");
+    }
+
+    [Fact]
+    public async Task Add_AtTheDepth_TheClientWaitsUntilTheQueueGoesDown()
+    {
+        var room = new FakeGroup();
+        var pipeline = new SendPipeline(depth: 3, "c1", new ListLogger());
+        Assert.True(pipeline.Add(room, Text("0")).IsCompleted);
+        await Eventually.True(() => room.Calls.Count == 1, "the first send is on its way");
+        Assert.True(pipeline.Add(room, Text("1")).IsCompleted);
+        Assert.True(pipeline.Add(room, Text("2")).IsCompleted);
+
+        var full = pipeline.Add(room, Text("3"));
         Assert.False(full.IsCompleted);
 
-        first.SetResult();
-        await full.Within("the pipeline to take the next send once the oldest is answered");
-        Assert.False(pipeline.Add(new TaskCompletionSource().Task).IsCompleted, "one unanswered and one new: at the depth again");
+        room.AnswerNext();
+        await full.Within("room in the queue once the next call took the waiting sends");
+        Assert.Equal(["1", "2", "3"], room.Calls[1].Texts);
+        room.AnswerNext();
     }
 
     [Fact]
     public async Task Drain_WaitsForEverySend_AndAFailedSendIsLoggedNotThrown()
     {
         var logger = new ListLogger();
+        var room = new FakeGroup();
+        var other = new FakeGroup();
         var pipeline = new SendPipeline(depth: 8, "c1", logger);
-        var failing = new TaskCompletionSource();
-        var succeeding = new TaskCompletionSource();
-        Assert.True(pipeline.Add(failing.Task).IsCompleted);
-        Assert.True(pipeline.Add(succeeding.Task).IsCompleted);
+        Assert.True(pipeline.Add(room, Text("a")).IsCompleted);
+        Assert.True(pipeline.Add(other, Text("b")).IsCompleted);
 
         var drained = pipeline.DrainAsync();
-        failing.SetException(new InvalidOperationException("the silo went away"));
+        await Eventually.True(() => room.Calls.Count == 1, "the first send is on its way");
+        room.FailNext(new InvalidOperationException("the silo went away"));
+        await Eventually.True(() => other.Calls.Count == 1, "the next group's send follows");
         Assert.False(drained.IsCompleted);
-        succeeding.SetResult();
+        other.AnswerNext();
 
         await drained.Within("the drain");
-        await Eventually.True(() => logger.Messages.Any(m => m.Contains("c1", StringComparison.Ordinal)), "the failed send is logged");
+        Assert.Contains(logger.Messages, m => m.Contains("c1", StringComparison.Ordinal));
         Assert.True(pipeline.DrainAsync().IsCompleted, "nothing is left in flight");
     }
 
-    [Fact]
-    public void ASendThatFailedAtOnce_IsLogged_AndTheClientGoesOn()
+    private static Publication Text(string text) => new(new SerializedPayload([new ProtocolPayload("json", Encoding.UTF8.GetBytes(text))]));
+
+    /// <summary>A group's grain that answers when told to, and records each call's publications.</summary>
+    private sealed class FakeGroup : IMemberGroupGrain
     {
-        var logger = new ListLogger();
-        var pipeline = new SendPipeline(depth: 1, "c2", logger);
+        private readonly Queue<TaskCompletionSource<long>> _answers = new();
 
-        Assert.True(pipeline.Add(Task.FromException(new InvalidOperationException("no silo"))).IsCompleted);
+        public List<(string[] Texts, Task<long> Answer)> Calls { get; } = [];
 
-        Assert.Single(logger.Messages);
+        public void AnswerNext()
+        {
+            lock (_answers)
+            {
+                _answers.Dequeue().SetResult(0);
+            }
+        }
+
+        public void FailNext(Exception exception)
+        {
+            lock (_answers)
+            {
+                _answers.Dequeue().SetException(exception);
+            }
+        }
+
+        public Task<long> Publish(Publication publication) => PublishAll([publication]);
+
+        public Task<long> PublishAll(IReadOnlyList<Publication> publications)
+        {
+            var answer = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_answers)
+            {
+                _answers.Enqueue(answer);
+                Calls.Add((publications.Select(p => Encoding.UTF8.GetString(p.Payload.Protocols[0].Bytes.Span)).ToArray(), answer.Task));
+            }
+
+            return answer.Task;
+        }
+
+        public Task<int> MemberCount() => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<Member>> Members() => throw new NotSupportedException();
+
+        public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) => throw new NotSupportedException();
     }
 
     private sealed class ListLogger : ILogger

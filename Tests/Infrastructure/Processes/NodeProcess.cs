@@ -24,8 +24,8 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>The port the process serves HTTP (or Redis) on.</summary>
     public int Port { get; }
 
-    /// <summary>A silo's node-to-node port.</summary>
-    public int ClusterPort { get; set; }
+    /// <summary>A silo's gateway port, which clients (gateways, services) connect to.</summary>
+    public int GatewayPort { get; set; }
 
     public int Id => _process.Id;
 
@@ -125,9 +125,16 @@ public sealed class NodeProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Starts a redis-server of the tests' own: loopback only, nothing persisted.</summary>
-    public static NodeProcess StartRedis(int port) =>
-        Start("redis", "redis-server", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port);
+    /// <summary>
+    /// Starts a redis-server of the tests' own, on loopback. With <paramref name="dataDirectory"/> it keeps its data
+    /// there as a deployed one should (an append-only file, written through at every write), so that it comes back
+    /// with its data after a crash; without, it persists nothing.
+    /// </summary>
+    public static NodeProcess StartRedis(int port, string? dataDirectory = null) =>
+        Start("redis", "redis-server", [
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
+            .. dataDirectory is null ? ["--appendonly", "no"] : new[] { "--appendonly", "yes", "--appendfsync", "always", "--dir", dataDirectory },
+        ], port);
 
     /// <summary>True when something accepts TCP connections on the loopback port.</summary>
     public static bool CanConnect(int port)

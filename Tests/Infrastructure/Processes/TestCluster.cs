@@ -6,12 +6,17 @@ namespace Realtime.Tests.Infrastructure.Processes;
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
-    /// <summary>Membership settings for tests: probes every 0.5 s, a dead node declared within about 3 s.</summary>
+    /// <summary>
+    /// Failure detection shortened for tests: Orleans probes every second and declares a silo dead after two missed
+    /// probes; a gateway's lease runs out 3 s after its last renewal; clients read the membership table every second.
+    /// </summary>
     public static readonly string[] FastMembership =
     [
-        "--Cluster:ProbePeriod=00:00:00.500", "--Cluster:ProbeTimeout=00:00:00.500", "--Cluster:MissedProbesLimit=3",
-        "--Cluster:IAmAlivePeriod=00:00:00.500", "--Cluster:TableRefreshPeriod=00:00:00.250", "--Cluster:DefunctTimeout=00:00:03",
-        "--Cluster:ConnectTimeout=00:00:01", "--Runtime:ResponseTimeout=00:00:05",
+        "--Cluster:Membership:ProbeTimeout=00:00:01", "--Cluster:Membership:NumMissedProbesLimit=2",
+        "--Cluster:Membership:TableRefreshTimeout=00:00:01", "--Cluster:Membership:IAmAliveTablePublishTimeout=00:00:02",
+        "--Cluster:GatewayLease:RenewPeriod=00:00:00.500", "--Cluster:GatewayLease:Timeout=00:00:03",
+        "--Cluster:GatewayLease:CheckPeriod=00:00:00.250", "--Cluster:ResponseTimeout=00:00:05",
+        "--Cluster:SiloListRefreshPeriod=00:00:01",
     ];
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
@@ -19,6 +24,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<NodeProcess> _silos = [];
     private readonly List<NodeProcess> _gateways = [];
     private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..13];
+    private readonly string _redisData = Directory.CreateTempSubdirectory("realtime-redis-").FullName;
     private int _redisPort;
     private (string Project, string Assembly) _gatewayProgram = StockGateway;
 
@@ -60,23 +66,28 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts (or restarts, on the same port and with an empty table) the cluster's Redis.</summary>
+    /// <summary>
+    /// Starts (or restarts, on the same port) the cluster's Redis, which keeps Orleans' membership table and the hubs'
+    /// registries on disk, as a deployed one must: Orleans takes a silo that finds itself gone from a newer table
+    /// for dead.
+    /// </summary>
     public async Task StartRedisAsync()
     {
-        Redis = NodeProcess.StartRedis(_redisPort);
+        Redis = NodeProcess.StartRedis(_redisPort, _redisData);
         await Eventually.True(() => NodeProcess.CanConnect(_redisPort), "redis-server accepts connections", TimeSpan.FromSeconds(15));
     }
 
-    public async Task<NodeProcess> StartSiloAsync()
+    public async Task<NodeProcess> StartSiloAsync(params string[] extraArguments)
     {
         var httpPort = NodeProcess.FreePort();
         var siloPort = NodeProcess.FreePort();
+        var gatewayPort = NodeProcess.FreePort();
         var silo = NodeProcess.Start(
             $"silo{_silos.Count}",
             "dotnet",
-            [Build.Output("Silo", "Realtime.Silo.dll"), .. ClusterArguments(), $"--Cluster:SiloPort={siloPort}", $"--Silo:HttpPort={httpPort}"],
+            [Build.Output("Silo", "Realtime.Silo.dll"), .. ClusterArguments(), .. extraArguments, $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Silo:HttpPort={httpPort}"],
             httpPort);
-        silo.ClusterPort = siloPort;
+        silo.GatewayPort = gatewayPort;
         lock (_silos)
         {
             _silos.Add(silo);
@@ -93,7 +104,7 @@ public sealed class TestCluster : IAsyncDisposable
         var gateway = NodeProcess.Start(
             name,
             "dotnet",
-            [Build.Output(_gatewayProgram.Project, _gatewayProgram.Assembly), .. ClusterArguments(), .. extraArguments, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{httpPort}", $"--Runtime:NodeName={name}", $"--Auth:HmacKey={TestTokens.HmacKey}"],
+            [Build.Output(_gatewayProgram.Project, _gatewayProgram.Assembly), .. ClusterArguments(), .. extraArguments, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{httpPort}", $"--Gateway:Name={name}", $"--Auth:HmacKey={TestTokens.HmacKey}"],
             httpPort);
         lock (_gateways)
         {
@@ -116,7 +127,7 @@ public sealed class TestCluster : IAsyncDisposable
         var service = NodeProcess.Start(
             "service",
             "dotnet",
-            [Build.Output(Path.Combine("samples", "EmitterService"), "Realtime.Samples.Emitter.dll"), .. settings, "--Runtime:NodeName=service", .. command],
+            [Build.Output(Path.Combine("samples", "EmitterService"), "Realtime.Samples.Emitter.dll"), .. settings, "--Client:ServiceName=service", .. command],
             0);
         await using (service)
         {
@@ -147,17 +158,29 @@ public sealed class TestCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Environment.GetEnvironmentVariable("REALTIME_TEST_LOGS") is { Length: > 0 } logs)
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(logs, _clusterId)).FullName;
+            foreach (var node in _gateways.Concat(_silos))
+            {
+                await File.WriteAllTextAsync(Path.Combine(folder, node.Name + ".log"), node.Output);
+            }
+        }
+
         foreach (var node in _gateways.Concat(_silos).Append(Redis).Where(n => n is not null))
         {
             await node.DisposeAsync();
         }
+
+        Directory.Delete(_redisData, recursive: true);
     }
 
     /// <summary>The settings that make any process (a gateway in this test process, say) a node of this cluster.</summary>
     public string[] ClusterArguments() =>
     [
         $"--Cluster:Redis=127.0.0.1:{_redisPort}", $"--Cluster:ClusterId={_clusterId}", "--Cluster:ListenAddress=127.0.0.1", "--Cluster:AdvertisedHost=127.0.0.1",
-        "--Logging:LogLevel:Default=Information", "--Logging:LogLevel:Microsoft.AspNetCore=Warning", .. FastMembership,
+        "--Logging:LogLevel:Default=Information", "--Logging:LogLevel:Microsoft.AspNetCore=Warning", "--Logging:LogLevel:Orleans=Warning",
+        "--Logging:LogLevel:Polly=Warning", .. FastMembership,
     ];
 
     private static async Task WaitReadyAsync(NodeProcess node)

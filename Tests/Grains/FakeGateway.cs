@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Realtime.Grains;
+using Realtime.Tests.Infrastructure;
+
+namespace Realtime.Tests.Grains;
+
+/// <summary>
+/// A gateway as grains see it, for grain tests: a real Orleans observer of the test cluster's client that holds its
+/// own members (so grains rebuilding themselves can ask it), records every delivery, and holds a lease in the hub's
+/// registry while <see cref="StartRenewing"/> runs.
+/// </summary>
+public sealed class FakeGateway : IGatewayObserver, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<(DeliveryTarget, string), ConcurrentDictionary<string, Member>> _members = new();
+    private readonly ConcurrentQueue<Delivery> _deliveries = new();
+    private readonly IGrainFactory _grains;
+    private readonly CancellationTokenSource _stopRenewing = new();
+    private Task _renewing = Task.CompletedTask;
+
+    public FakeGateway(IGrainFactory grains, string hub, string name)
+    {
+        _grains = grains;
+        Hub = hub;
+        GatewayId = $"{name}@{Guid.NewGuid():N}";
+        Reference = grains.CreateObjectReference<IGatewayObserver>(this);
+    }
+
+    public string Hub { get; }
+
+    public string GatewayId { get; }
+
+    public IGatewayObserver Reference { get; }
+
+    public IReadOnlyCollection<Delivery> Deliveries => _deliveries;
+
+    public IHubGrain HubGrain => _grains.GetGrain<IHubGrain>(Hub);
+
+    /// <summary>Takes the lease, and renews it every <paramref name="period"/> until <see cref="StopRenewing"/>.</summary>
+    public async Task StartRenewing(TimeSpan period)
+    {
+        Assert.Equal(LeaseStatus.Held, await HubGrain.RenewLease(new GatewayRegistration(GatewayId, Reference, null)).Within("the lease"));
+        _renewing = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(period);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(_stopRenewing.Token))
+                {
+                    try
+                    {
+                        await HubGrain.RenewLease(new GatewayRegistration(GatewayId, Reference, null));
+                    }
+                    catch (Exception ex) when (ex is OrleansException or TimeoutException)
+                    {
+                        // A silo went away under the renewal; the next one goes elsewhere.
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+    }
+
+    /// <summary>Stops renewing the lease, as a gateway that died or was cut off.</summary>
+    public async Task StopRenewing()
+    {
+        await _stopRenewing.CancelAsync();
+        await _renewing.Within("the renewals to stop");
+    }
+
+    /// <summary>A connection of this gateway joins a room, as a gateway does it: its own record first, then the grain's.</summary>
+    public async Task<Member> JoinAsync(string roomKey, string connectionId)
+    {
+        var member = new Member(connectionId, GatewayId, null);
+        Local(DeliveryTarget.Room, roomKey)[connectionId] = member;
+        await _grains.GetGrain<IRoomGrain>(roomKey).Join(member, Reference).Within($"{connectionId} to join");
+        return member;
+    }
+
+    /// <summary>The messages this gateway got for a group, in the order its chain says, as the real gateway applies them.</summary>
+    public long[] SequencesOf(DeliveryTarget target, string key) =>
+        _deliveries.Where(d => d.Target == target && d.Key == key && d.Kind == DeliveryKind.Message)
+            .GroupBy(d => d.Chain)
+            .SelectMany(chain => chain.OrderBy(d => d.Position))
+            .Select(d => d.Sequence)
+            .ToArray();
+
+    public Task Deliver(Delivery delivery)
+    {
+        _deliveries.Enqueue(delivery);
+        return Task.CompletedTask;
+    }
+
+    public Task ServerEvent(string hub, string eventName, JsonElement data, string from) => Task.CompletedTask;
+
+    public Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key) =>
+        Task.FromResult<IReadOnlyList<Member>>(_members.TryGetValue((target, key), out var members) ? [.. members.Values] : []);
+
+    public Task<SessionInfo?> Session(string hub, string connectionId) => Task.FromResult<SessionInfo?>(null);
+
+    public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) => Task.FromResult(false);
+
+    public Task<bool> LeaveRoom(string hub, string connectionId, string roomKey) => Task.FromResult(false);
+
+    public Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout) =>
+        throw new InvalidOperationException("No clients here.");
+
+    public Task<bool> Disconnect(string hub, string connectionId) => Task.FromResult(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopRenewing();
+        await HubGrain.Leave(GatewayId).Within("the gateway to leave");
+        _grains.DeleteObjectReference<IGatewayObserver>(Reference);
+    }
+
+    private ConcurrentDictionary<string, Member> Local(DeliveryTarget target, string key) =>
+        _members.GetOrAdd((target, key), static _ => new(StringComparer.Ordinal));
+}
