@@ -13,10 +13,12 @@ namespace Realtime.Gateway.Hosting;
 
 /// <summary>
 /// Holds this gateway's lease in the registry of every hub it serves (see <see cref="IHubGrain"/>), renewing it every
-/// <see cref="GatewayLeaseOptions.RenewPeriod"/>. A hub takes connections only once its lease is held, so that grains
-/// rebuilding their members know this gateway. Stopping, the gateway leaves the registries, and every grain drops
-/// its members at once. A lease that ran out (the gateway was cut off for longer than
-/// <see cref="GatewayLeaseOptions.Timeout"/>) means the cluster has forgotten this gateway's connections: it stops.
+/// <see cref="GatewayLeaseOptions.RenewPeriod"/> through <see cref="IGatewayLeaseRelayGrain"/>, whatever became of the
+/// renewals before: a renewal that hangs on a silo that froze does not hold up the next, which goes through another.
+/// A hub takes connections only once its lease is held, so that grains rebuilding their members know this gateway.
+/// Stopping, the gateway leaves the registries, and every grain drops its members at once. A lease that ran out (the
+/// gateway was cut off for longer than <see cref="GatewayLeaseOptions.Timeout"/>) means the cluster has forgotten
+/// this gateway's connections: it stops.
 /// </summary>
 internal sealed partial class GatewayLease(
     GatewayReceiver receiver,
@@ -27,8 +29,9 @@ internal sealed partial class GatewayLease(
     ILogger<GatewayLease> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, Task> _registrations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _renewed = new(StringComparer.Ordinal);
     private readonly GatewayLeaseOptions _options = options.Value;
-    private int _failuresInARow;
+    private int _stopping;
 
     /// <summary>True once every hub this gateway serves holds its lease.</summary>
     public bool IsHeld
@@ -77,7 +80,10 @@ internal sealed partial class GatewayLease(
 
             do
             {
-                await RenewAllAsync();
+                foreach (var hub in receiver.Hubs)
+                {
+                    _ = RenewOnceAsync(hub);
+                }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
@@ -103,38 +109,37 @@ internal sealed partial class GatewayLease(
         }
     }
 
-    private async Task RenewAllAsync()
+    private async Task RenewOnceAsync(string hub)
     {
-        foreach (var hub in receiver.Hubs)
+        var renewal = RenewAsync(hub);
+        try
         {
-            var renewal = RenewAsync(hub);
-            try
-            {
-                await renewal;
-                _registrations[hub] = renewal;
-                _failuresInARow = 0;
-            }
-            catch (Exception ex) when (ex is not LeaseExpiredException)
-            {
-                // The lease lasts for a few renewals; say so when it is at risk.
-                if (++_failuresInARow * _options.RenewPeriod >= _options.Timeout / 2)
-                {
-                    RenewFailed(logger, hub, ex);
-                }
-            }
-            catch (LeaseExpiredException)
+            await renewal.WaitAsync(_options.Timeout);
+            _registrations[hub] = renewal;
+            _renewed[hub] = DateTimeOffset.UtcNow;
+        }
+        catch (LeaseExpiredException)
+        {
+            if (Interlocked.Exchange(ref _stopping, 1) == 0)
             {
                 LeaseLost(logger, receiver.GatewayId, hub);
                 Environment.ExitCode = 1;
                 lifetime.StopApplication();
-                return;
+            }
+        }
+        catch (Exception ex)
+        {
+            // The lease outlasts a few failed renewals; say so when it is at risk.
+            if (DateTimeOffset.UtcNow - _renewed.GetValueOrDefault(hub, DateTimeOffset.UtcNow) >= _options.Timeout / 2)
+            {
+                RenewFailed(logger, hub, ex);
             }
         }
     }
 
     private async Task RenewAsync(string hub)
     {
-        var status = await grains.GetGrain<IHubGrain>(hub).RenewLease(receiver.Registration);
+        var status = await grains.GetGrain<IGatewayLeaseRelayGrain>(0).RenewLease(hub, receiver.Registration);
         if (status == LeaseStatus.Expired)
         {
             throw new LeaseExpiredException();

@@ -41,6 +41,9 @@ public sealed class RealtimeClusterOptions
     /// <summary>For silos: the TCP port clients (gateways, services) connect to.</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>For silos: which grain directory finds activations (see <see cref="GrainDirectoryKind"/>).</summary>
+    public GrainDirectoryKind GrainDirectory { get; set; } = GrainDirectoryKind.Distributed;
+
     /// <summary>
     /// How long a call to a grain may take before it fails with a <see cref="TimeoutException"/>: Orleans'
     /// <c>ResponseTimeout</c>, 30 s by default there; a realtime caller wants to hear of a failure sooner.
@@ -62,6 +65,23 @@ public sealed class RealtimeClusterOptions
 
     /// <summary>The endpoints of <see cref="Silos"/>.</summary>
     public IPEndPoint[] SiloEndpoints() => Silos.Select(s => Endpoints.TryParse(s, out var endpoint) ? endpoint : throw new FormatException(s)).ToArray();
+}
+
+/// <summary>Which grain directory the silos use; every silo of a cluster must use the same.</summary>
+public enum GrainDirectoryKind
+{
+    /// <summary>
+    /// Orleans' strongly consistent in-cluster directory (<c>AddDistributedGrainDirectory</c>): when a silo dies, the
+    /// survivors recover its part of the directory from their own activations, and no surviving activation is lost.
+    /// </summary>
+    Distributed,
+    /// <summary>
+    /// Orleans' default in-cluster directory: when a silo dies, the activations on the survivors whose directory
+    /// entries it held are deactivated, and come back (and rebuild their members) at their next call.
+    /// </summary>
+    Default,
+    /// <summary>The directory in Redis (<c>Cluster:Redis</c>): every activation and deactivation writes to Redis.</summary>
+    Redis,
 }
 
 public sealed class RealtimeClusterOptionsValidator : IValidateOptions<RealtimeClusterOptions>
@@ -105,6 +125,11 @@ public sealed class RealtimeClusterOptionsValidator : IValidateOptions<RealtimeC
         if (options.GatewayPort is < 0 or > 65535 || options.GatewayPort == options.SiloPort)
         {
             failures.Add($"Cluster:GatewayPort must be a TCP port (1-65535, or 0 for none) other than Cluster:SiloPort, not {options.GatewayPort}.");
+        }
+
+        if (!Enum.IsDefined(options.GrainDirectory))
+        {
+            failures.Add($"Cluster:GrainDirectory must be Distributed, Default or Redis, not '{options.GrainDirectory}'.");
         }
 
         if (options.ResponseTimeout <= TimeSpan.Zero)

@@ -29,7 +29,12 @@ public enum LeaseStatus : byte
 /// <summary>The gateways of a hub, as the registry sees them now.</summary>
 /// <param name="Live">The gateways that hold a lease.</param>
 /// <param name="Departed">Gateways whose lease ran out or which left, still remembered, so that grains drop their members.</param>
+/// <param name="SinceRenewal">
+/// For each of <paramref name="Live"/>, in the same order, how long ago it last renewed its lease: a gateway that
+/// renewed moments ago is alive, even when Orleans cannot reach its observer for a moment (its silo just died).
+/// </param>
 [GenerateSerializer, Immutable, Alias("realtime.gateway-view")]
 public sealed record GatewayView(
     [property: Id(0)] IReadOnlyList<GatewayRegistration> Live,
-    [property: Id(1)] IReadOnlyList<string> Departed);
+    [property: Id(1)] IReadOnlyList<string> Departed,
+    [property: Id(2)] IReadOnlyList<TimeSpan> SinceRenewal);

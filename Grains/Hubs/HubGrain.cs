@@ -22,7 +22,6 @@ internal sealed partial class HubGrain(
     private readonly Dictionary<string, DateTimeOffset> _leaseEnds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeliveryChain> _chains = new(StringComparer.Ordinal);
     private readonly GatewayLeaseOptions _options = options.Value;
-    private GatewayView? _view;
     private bool _unsaved;
     private long _sequence;
 
@@ -78,8 +77,21 @@ internal sealed partial class HubGrain(
         }
     }
 
-    public Task<GatewayView> Gateways() =>
-        Task.FromResult(_view ??= new GatewayView([.. registry.State.Gateways.Values], [.. registry.State.Departed.Keys]));
+    public Task<GatewayView> Gateways()
+    {
+        var now = time.GetUtcNow();
+        var gateways = registry.State.Gateways;
+        var live = new GatewayRegistration[gateways.Count];
+        var sinceRenewal = new TimeSpan[gateways.Count];
+        var i = 0;
+        foreach (var (gatewayId, gateway) in gateways)
+        {
+            live[i] = gateway;
+            sinceRenewal[i++] = _leaseEnds.TryGetValue(gatewayId, out var leaseEnd) ? now - (leaseEnd - _options.Timeout) : _options.Timeout;
+        }
+
+        return Task.FromResult(new GatewayView(live, [.. registry.State.Departed.Keys], sinceRenewal));
+    }
 
     public Task<string?> GatewayUrl(string gatewayId) =>
         Task.FromResult(registry.State.Gateways.TryGetValue(gatewayId, out var gateway) ? gateway.Url : null);
@@ -157,11 +169,7 @@ internal sealed partial class HubGrain(
         return true;
     }
 
-    private void Changed()
-    {
-        _view = null;
-        _unsaved = true;
-    }
+    private void Changed() => _unsaved = true;
 
     /// <summary>
     /// Writes the registry. A failed write (storage unreachable) is tried again at the next lease check; until then

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Grains.Hubs;
 
@@ -13,7 +14,7 @@ namespace Realtime.Grains.Internal;
 /// by asking every registered gateway for its members of this group, so a group whose silo died (or that was
 /// collected while idle) comes back whole on its next call, before it delivers anything, and no client joins again.
 /// </remarks>
-internal abstract class MemberGroupGrain : Grain, IMemberGroupGrain
+internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
 {
     private readonly MemberTable _members = new();
     private readonly DeliveryTarget _target;
@@ -23,11 +24,14 @@ internal abstract class MemberGroupGrain : Grain, IMemberGroupGrain
     private string _key = "";
     private long _sequence;
 
-    private protected MemberGroupGrain(DeliveryTarget target, GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease)
+    private readonly ILogger _logger;
+
+    private protected MemberGroupGrain(DeliveryTarget target, GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger logger)
     {
         _target = target;
         _dependents = dependents;
         _lease = lease.Value;
+        _logger = logger;
     }
 
     private protected MemberTable MemberTable => _members;
@@ -41,7 +45,7 @@ internal abstract class MemberGroupGrain : Grain, IMemberGroupGrain
         _key = this.GetPrimaryKeyString();
         _hub = GrainKeys.HubOf(_key);
         var answers = await GatewayQuery.AskAllAsync(
-            GrainFactory, _hub, gateway => gateway.Members(_hub, _target, _key), _lease.RebuildTimeout, $"{_target} {_key}");
+            GrainFactory, _hub, gateway => gateway.Members(_hub, _target, _key), _lease, $"{_target} {_key}");
         foreach (var (gateway, members) in answers)
         {
             foreach (var member in members)
@@ -49,6 +53,8 @@ internal abstract class MemberGroupGrain : Grain, IMemberGroupGrain
                 _ = AddMember(member, gateway.Observer);
             }
         }
+
+        Activated(_logger, _target, _key, _members.Count, answers.Count);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -137,6 +143,9 @@ internal abstract class MemberGroupGrain : Grain, IMemberGroupGrain
         _members.Clear();
         KeepAlive();
     }
+
+    [LoggerMessage(121, LogLevel.Debug, "{Target} {Key} activated with {Members} member(s) from {Gateways} gateway(s).")]
+    private static partial void Activated(ILogger logger, DeliveryTarget target, string key, int members, int gateways);
 
     /// <summary>A group with members stays active; an empty one is collected as usual.</summary>
     private void KeepAlive() => DelayDeactivation(_members.Count > 0 ? TimeSpan.MaxValue : TimeSpan.Zero);

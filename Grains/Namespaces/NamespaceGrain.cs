@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Grains.Hubs;
 using Realtime.Grains.Internal;
@@ -5,8 +6,8 @@ using Realtime.Grains.Internal;
 namespace Realtime.Grains.Namespaces;
 
 /// <summary>One namespace: its connections by gateway, and broadcast to them in one order.</summary>
-internal sealed class NamespaceGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease)
-    : MemberGroupGrain(DeliveryTarget.Namespace, dependents, lease), INamespaceGrain
+internal sealed class NamespaceGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger<NamespaceGrain> logger)
+    : MemberGroupGrain(DeliveryTarget.Namespace, dependents, lease, logger), INamespaceGrain
 {
     public Task<int> Connect(Member member, IGatewayObserver gateway) => AddMember(member, gateway);
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Grains.Hubs;
 using Realtime.Grains.Internal;
@@ -8,8 +9,8 @@ namespace Realtime.Grains.Rooms;
 /// One room: its members by gateway. Every message to the room passes through this activation, which stamps them with
 /// the next sequence number, so every member sees them in the same order. It stays active while it has members.
 /// </summary>
-internal sealed class RoomGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease)
-    : MemberGroupGrain(DeliveryTarget.Room, dependents, lease), IRoomGrain
+internal sealed class RoomGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger<RoomGrain> logger)
+    : MemberGroupGrain(DeliveryTarget.Room, dependents, lease, logger), IRoomGrain
 {
     public Task<int> Join(Member member, IGatewayObserver gateway) => AddMember(member, gateway);
 

@@ -140,7 +140,7 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         var hub = GrainKeys.HubOf(key);
         var connectionId = key[(hub.Length + 1)..];
         var answers = await GatewayQuery.AskAllAsync(
-            GrainFactory, hub, gateway => gateway.Session(hub, connectionId), lease.Value.RebuildTimeout, $"Session {key}");
+            GrainFactory, hub, gateway => gateway.Session(hub, connectionId), lease.Value, $"Session {key}");
         foreach (var (gateway, session) in answers)
         {
             if (session is not null && _info is null)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Grains.Hubs;
 using Realtime.Grains.Internal;
@@ -5,8 +6,8 @@ using Realtime.Grains.Internal;
 namespace Realtime.Grains.Users;
 
 /// <summary>One user: the user's connections on every gateway, so a send to the user reaches each of them once.</summary>
-internal sealed class UserGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease)
-    : MemberGroupGrain(DeliveryTarget.User, dependents, lease), IUserGrain
+internal sealed class UserGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger<UserGrain> logger)
+    : MemberGroupGrain(DeliveryTarget.User, dependents, lease, logger), IUserGrain
 {
     public Task<int> Connect(Member member, IGatewayObserver gateway) => AddMember(member, gateway);
 

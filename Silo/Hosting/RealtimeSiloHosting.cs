@@ -52,6 +52,13 @@ public static class RealtimeSiloHosting
                 options.GatewayListeningEndpoint = cluster.GatewayPort == 0 ? null : new IPEndPoint(listen, cluster.GatewayPort);
             });
             silo.Configure<ClusterMembershipOptions>(configuration.GetSection($"{RealtimeClusterOptions.SectionName}:Membership"));
+            silo.Configure<GrainDirectoryOptions>(options =>
+            {
+                // After a silo dies, the distributed directory holds its grains back for this long (Orleans: 30 s),
+                // in case it was only thought dead; see docs/architecture.md for the default chosen here.
+                options.RangeLeaseDuration = TimeSpan.FromSeconds(5);
+                configuration.GetSection($"{RealtimeClusterOptions.SectionName}:Directory").Bind(options);
+            });
             silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = cluster.ResponseTimeout);
             silo.UseRedisClustering(options => options.ConfigurationOptions = redis);
             silo.AddRedisGrainStorage(RealtimeStorage.Name, storage => storage.Configure<Serializer>((options, serializer) =>
@@ -59,6 +66,18 @@ public static class RealtimeSiloHosting
                 options.ConfigurationOptions = redis;
                 options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
             }));
+            switch (cluster.GrainDirectory)
+            {
+                case GrainDirectoryKind.Distributed:
+#pragma warning disable ORLEANSEXP003 // Orleans marks it experimental; docs/architecture.md says why it is the default here
+                    silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
+                    break;
+                case GrainDirectoryKind.Redis:
+                    silo.UseRedisGrainDirectoryAsDefault(options => options.ConfigurationOptions = redis);
+                    break;
+            }
+
             silo.AddRealtimeGrains(configuration);
         });
         return builder;

@@ -14,6 +14,7 @@ public sealed class FakeGateway : IGatewayObserver, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<(DeliveryTarget, string), ConcurrentDictionary<string, Member>> _members = new();
     private readonly ConcurrentQueue<Delivery> _deliveries = new();
+    private readonly ConcurrentQueue<(DeliveryTarget Target, string Key)> _queries = new();
     private readonly IGrainFactory _grains;
     private readonly CancellationTokenSource _stopRenewing = new();
     private Task _renewing = Task.CompletedTask;
@@ -95,8 +96,16 @@ public sealed class FakeGateway : IGatewayObserver, IAsyncDisposable
 
     public Task ServerEvent(string hub, string eventName, JsonElement data, string from) => Task.CompletedTask;
 
-    public Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key) =>
-        Task.FromResult<IReadOnlyList<Member>>(_members.TryGetValue((target, key), out var members) ? [.. members.Values] : []);
+    public Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key)
+    {
+        _queries.Enqueue((target, key));
+        return Task.FromResult<IReadOnlyList<Member>>(_members.TryGetValue((target, key), out var members) ? [.. members.Values] : []);
+    }
+
+    /// <summary>The groups that asked this gateway for its members (being activated) since <see cref="ClearQueries"/>.</summary>
+    public string[] QueriedKeys(DeliveryTarget target) => _queries.Where(q => q.Target == target).Select(q => q.Key).Distinct().ToArray();
+
+    public void ClearQueries() => _queries.Clear();
 
     public Task<SessionInfo?> Session(string hub, string connectionId) => Task.FromResult<SessionInfo?>(null);
 

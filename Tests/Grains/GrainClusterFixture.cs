@@ -13,8 +13,17 @@ namespace Realtime.Tests.Grains;
 /// Orleans' in-process test cluster with the realtime grains on two silos, their grain storage in a real
 /// <c>redis-server</c> (as in a deployed cluster, it outlives any silo), and gateway leases shortened to seconds.
 /// </summary>
-public sealed class GrainClusterFixture : IAsyncLifetime
+public sealed class GrainClusterFixture : IAsyncLifetime, IAsyncDisposable
 {
+    private readonly short _silos;
+
+    public GrainClusterFixture()
+        : this(2)
+    {
+    }
+
+    private GrainClusterFixture(short silos) => _silos = silos;
+
     /// <summary>Gateway leases for these tests: renewed every 200 ms, run out 1 s after the last renewal.</summary>
     public static readonly TimeSpan LeaseRenewal = TimeSpan.FromMilliseconds(200);
 
@@ -39,7 +48,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             ["Cluster:GatewayLease:CheckPeriod"] = "00:00:00.100",
             ["Cluster:GatewayLease:RebuildTimeout"] = "00:00:03",
         }).Build();
-        var builder = new InProcessTestClusterBuilder(2);
+        var builder = new InProcessTestClusterBuilder(_silos);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddRedisGrainStorage(RealtimeStorage.Name, storage => storage.Configure<Serializer>((options, serializer) =>
@@ -53,6 +62,22 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
+
+    /// <summary>A cluster of its own, for a test that kills silos.</summary>
+    public static async Task<GrainClusterFixture> StartAsync(short silos)
+    {
+        var fixture = new GrainClusterFixture(silos);
+        await fixture.InitializeAsync();
+        return fixture;
+    }
+
+    /// <summary>The silo that holds the grain's activation now.</summary>
+    public InProcessSiloHandle SiloOf(GrainId grain) =>
+        Cluster.TryGetGrainContext(grain, out var context)
+            ? Cluster.Silos.Single(s => s.SiloAddress.Equals(context.Address.SiloAddress))
+            : throw new InvalidOperationException($"{grain} is not active.");
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     public async Task DisposeAsync()
     {

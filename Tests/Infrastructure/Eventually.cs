@@ -20,6 +20,26 @@ public static class Eventually
         }
     }
 
+    /// <summary>
+    /// Calls <paramref name="action"/> until it succeeds, as long as it fails with what a cluster says while it
+    /// recovers (Orleans' errors, timeouts); returns its result.
+    /// </summary>
+    public static async Task<T> Succeeds<T>(Func<Task<T>> action, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (true)
+        {
+            try
+            {
+                return await action().Within(what);
+            }
+            catch (Exception ex) when (ex is OrleansException or TimeoutException && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
     /// <summary>Awaits <paramref name="task"/> with a deadline, naming what was awaited when it fails.</summary>
     public static async Task<T> Within<T>(this Task<T> task, string what, TimeSpan? timeout = null)
     {
