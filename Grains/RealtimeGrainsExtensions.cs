@@ -13,12 +13,18 @@ public static class RealtimeGrainsExtensions
     /// <summary>
     /// Lets this silo host the realtime grains (hubs, namespaces, rooms, users and sessions) with what they need: the
     /// gateway lease settings (the <c>Cluster:GatewayLease</c> section of <paramref name="configuration"/>), the
-    /// per-silo monitor of departed gateways, and the serializer of the JSON values that messages carry. The host
-    /// adds the grain storage named <see cref="RealtimeStorage.Name"/>.
+    /// per-silo monitor of departed gateways, the serializer of the JSON values that messages carry, and the stream
+    /// provider (the <c>Streams</c> section). The host adds the grain storage named <see cref="RealtimeStorage.Name"/>,
+    /// and Orleans' <c>PubSubStore</c>, which keeps stream subscriptions.
     /// </summary>
     public static ISiloBuilder AddRealtimeGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
         var services = silo.Services;
+        if (RealtimeStreamsOptions.From(configuration).Provider == StreamProviderKind.Memory)
+        {
+            silo.AddMemoryStreams(RealtimeStreams.ProviderName);
+        }
+
         services.AddGatewayLeaseOptions(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayDependents>();

@@ -5,4 +5,10 @@ public static class RealtimeStorage
 {
     /// <summary>The name of the grain storage provider; the host configures it (Redis in a cluster, memory embedded).</summary>
     public const string Name = "realtime";
+
+    /// <summary>
+    /// Orleans' grain storage for stream subscriptions (its pub-sub). In a cluster it must outlive any silo (Redis):
+    /// kept in a silo's memory, the subscriptions of the streams whose pub-sub lived there are lost with it, silently.
+    /// </summary>
+    public const string PubSubStore = "PubSubStore";
 }

@@ -25,12 +25,16 @@ public static class RealtimeClientServiceCollectionExtensions
     public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RealtimeClientOptions>().Bind(configuration.GetSection(RealtimeClientOptions.SectionName));
-        return services.AddRealtimeClusterClient(cluster => configuration.GetSection(RealtimeClusterOptions.SectionName).Bind(cluster));
+        return services.AddRealtimeClusterClient(cluster => configuration.GetSection(RealtimeClusterOptions.SectionName).Bind(cluster), RealtimeStreamsOptions.From(configuration));
     }
 
-    /// <summary>The same, configured in code; every overload ends here. Throws at once when a setting is invalid.</summary>
-    public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, Action<RealtimeClusterOptions> configure)
+    /// <summary>
+    /// The same, configured in code; every overload ends here. <paramref name="streams"/> says which stream provider
+    /// to register (memory streams when null). Throws at once when a setting is invalid.
+    /// </summary>
+    public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, Action<RealtimeClusterOptions> configure, RealtimeStreamsOptions? streams = null)
     {
+        streams ??= new RealtimeStreamsOptions();
         var cluster = new RealtimeClusterOptions();
         configure(cluster);
         var validation = new RealtimeClusterOptionsValidator().Validate(null, cluster);
@@ -67,6 +71,11 @@ public static class RealtimeClientServiceCollectionExtensions
             client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = cluster.ResponseTimeout);
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = cluster.SiloListRefreshPeriod);
             client.Services.AddRealtimeSerialization();
+            if (streams.Provider == StreamProviderKind.Memory)
+            {
+                client.AddMemoryStreams(Grains.RealtimeStreams.ProviderName);
+            }
+
             client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new ConnectRetryFilter(
                 cluster.ConnectTimeout, TimeProvider.System, sp.GetRequiredService<ILogger<ConnectRetryFilter>>()));
         });

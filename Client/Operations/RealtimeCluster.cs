@@ -6,7 +6,7 @@ using Realtime.Grains;
 
 namespace Realtime.Client.Operations;
 
-internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeClientOptions> options, NodeName node) : IRealtimeCluster
+internal sealed class RealtimeCluster(IClusterClient client, IOptions<RealtimeClientOptions> options, NodeName node) : IRealtimeCluster
 {
     /// <summary>The longest a client may take to answer: the response timeout of the grain calls that carry the question.</summary>
     public static readonly TimeSpan MaxClientResultTimeout = TimeSpan.FromMinutes(5);
@@ -22,13 +22,13 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
     public async Task<IReadOnlyList<PresenceEntry>> NamespacePresenceAsync(string @namespace, bool withData = false, CancellationToken cancellationToken = default)
     {
         var key = GrainKeys.Namespace(_hub, Checked.Namespace(@namespace));
-        var members = await grains.GetGrain<INamespaceGrain>(key).Members().WaitAsync(cancellationToken);
+        var members = await client.GetGrain<INamespaceGrain>(key).Members().WaitAsync(cancellationToken);
         return await PresenceAsync(members, withData, cancellationToken);
     }
 
     public Task<int> CountAsync(string @namespace, string? room = null, CancellationToken cancellationToken = default) =>
         (room is null
-            ? grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(_hub, Checked.Namespace(@namespace))).MemberCount()
+            ? client.GetGrain<INamespaceGrain>(GrainKeys.Namespace(_hub, Checked.Namespace(@namespace))).MemberCount()
             : Room(@namespace, room).MemberCount()).WaitAsync(cancellationToken);
 
     public Task<SessionInfo?> GetConnectionAsync(string connectionId, CancellationToken cancellationToken = default) =>
@@ -59,9 +59,17 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
         return Session(connectionId).InvokeClient(method, JsonData.ToElements(args), timeout).WaitAsync(cancellationToken);
     }
 
-    public Task<int> ServerEmitAsync(string eventName, object? data, bool includeSelf = false, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Puts the event on the hub's server-event stream, which every gateway subscribes to; returns how many gateways
+    /// (besides this process) hold a lease in the hub's registry, and so will hear it.
+    /// </summary>
+    public async Task<int> ServerEmitAsync(string eventName, object? data, bool includeSelf = false, CancellationToken cancellationToken = default)
     {
-        return grains.GetGrain<IHubGrain>(_hub).ServerEmit(Checked.Event(eventName), JsonData.ToElement(data), includeSelf ? "" : node.Value).WaitAsync(cancellationToken);
+        var message = new ServerEventMessage(Checked.Event(eventName), JsonData.ToElement(data), includeSelf ? "" : node.Value);
+        var stream = client.GetStreamProvider(RealtimeStreams.ProviderName).GetStream<ServerEventMessage>(RealtimeStreams.ServerEventsOf(_hub));
+        await stream.OnNextAsync(message).WaitAsync(cancellationToken);
+        var view = await client.GetGrain<IHubGrain>(_hub).Gateways().WaitAsync(cancellationToken);
+        return view.Live.Count(gateway => gateway.GatewayId != message.From);
     }
 
     public Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default) =>
@@ -70,7 +78,7 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
     public async Task<int> DisconnectUserAsync(string userId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
-        var connections = await grains.GetGrain<IUserGrain>(GrainKeys.User(_hub, userId)).Members().WaitAsync(cancellationToken);
+        var connections = await client.GetGrain<IUserGrain>(GrainKeys.User(_hub, userId)).Members().WaitAsync(cancellationToken);
         return await DisconnectAllAsync(connections, cancellationToken);
     }
 
@@ -98,11 +106,11 @@ internal sealed class RealtimeCluster(IGrainFactory grains, IOptions<RealtimeCli
     }
 
     private IRoomGrain Room(string @namespace, string room) =>
-        grains.GetGrain<IRoomGrain>(GrainKeys.Room(_hub, Checked.Namespace(@namespace), Checked.Room(room)));
+        client.GetGrain<IRoomGrain>(GrainKeys.Room(_hub, Checked.Namespace(@namespace), Checked.Room(room)));
 
     private ISessionGrain Session(string connectionId)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
-        return grains.GetGrain<ISessionGrain>(GrainKeys.Session(_hub, connectionId));
+        return client.GetGrain<ISessionGrain>(GrainKeys.Session(_hub, connectionId));
     }
 }

@@ -51,6 +51,9 @@ public static class RealtimeGatewayExtensions
         services.AddHostedService(static sp => sp.GetRequiredService<GatewayLease>());
         services.AddSingleton<ServerEvents>();
         services.AddSingleton<IServerEvents>(static sp => sp.GetRequiredService<ServerEvents>());
+        services.AddHostedService(static sp => sp.GetRequiredService<ServerEvents>());
+        services.AddOptions<RealtimeStreamsOptions>().Bind(configuration.GetSection(RealtimeStreamsOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RealtimeStreamsOptions>, RealtimeStreamsOptionsValidator>());
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
         services.AddRealtimeSocketIO(configuration);
 
@@ -84,9 +87,13 @@ public static class RealtimeGatewayExtensions
         {
             silo.UseLocalhostClustering(siloPort, embedded.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = cluster.ResponseTimeout);
-            silo.AddMemoryGrainStorage(RealtimeStorage.Name);
-            silo.Services.AddOptions<MemoryGrainStorageOptions>(RealtimeStorage.Name)
-                .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+            foreach (var storage in new[] { RealtimeStorage.Name, RealtimeStorage.PubSubStore })
+            {
+                silo.AddMemoryGrainStorage(storage);
+                silo.Services.AddOptions<MemoryGrainStorageOptions>(storage)
+                    .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+            }
+
             silo.AddRealtimeGrains(configuration);
         });
         return builder;

@@ -1,6 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Realtime.Client.Hosting;
+using Realtime.Grains;
 
 namespace Realtime.Gateway.Hosting;
 
@@ -12,7 +17,8 @@ public sealed record ServerEvent(string Name, JsonElement Data, string From);
 
 /// <summary>
 /// Lets code hosted in a gateway hear the server-to-server events that other gateways and services send
-/// (<c>IRealtimeCluster.ServerEmitAsync</c>). A gateway never receives its own.
+/// (<c>IRealtimeCluster.ServerEmitAsync</c>), over the hub's Orleans stream (<see cref="RealtimeStreams.ServerEvents"/>).
+/// A gateway never receives its own.
 /// </summary>
 public interface IServerEvents
 {
@@ -20,7 +26,17 @@ public interface IServerEvents
     IDisposable On(string eventName, Func<ServerEvent, Task> handler);
 }
 
-internal sealed partial class ServerEvents(ILogger<ServerEvents> logger) : IServerEvents
+/// <summary>
+/// The gateway's subscription to its hub's server-event stream, taken once the host has started (and tried again
+/// until the cluster answers) and given up when it stops. The subscription is kept by Orleans' pub-sub, in grain
+/// storage, so it outlives any silo.
+/// </summary>
+internal sealed partial class ServerEvents(
+    IClusterClient cluster,
+    NodeName node,
+    IOptions<RealtimeClientOptions> options,
+    IHostApplicationLifetime lifetime,
+    ILogger<ServerEvents> logger) : BackgroundService, IServerEvents
 {
     private readonly ConcurrentDictionary<string, ImmutableHandlers> _handlers = new(StringComparer.Ordinal);
 
@@ -30,6 +46,61 @@ internal sealed partial class ServerEvents(ILogger<ServerEvents> logger) : IServ
         ArgumentNullException.ThrowIfNull(handler);
         _handlers.AddOrUpdate(eventName, _ => new([handler]), (_, list) => new([.. list.Items, handler]));
         return new Subscription(() => _handlers.AddOrUpdate(eventName, _ => new([]), (_, list) => new([.. list.Items.Where(h => h != handler)])));
+    }
+
+    private StreamSubscriptionHandle<ServerEventMessage>? _subscription;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(started.SetResult))
+        {
+            await started.Task.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        var stream = cluster.GetStreamProvider(RealtimeStreams.ProviderName)
+            .GetStream<ServerEventMessage>(RealtimeStreams.ServerEventsOf(options.Value.Hub));
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested && _subscription is null)
+        {
+            try
+            {
+                _subscription = await stream.SubscribeAsync(OnNextAsync);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                SubscribeFailed(logger, ex);
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (_subscription is { } subscription)
+        {
+            try
+            {
+                await subscription.UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                // Orleans drops a subscription whose client is gone on its own.
+                UnsubscribeFailed(logger, ex);
+            }
+        }
+    }
+
+    private Task OnNextAsync(ServerEventMessage message, StreamSequenceToken? token)
+    {
+        if (message.From != node.Value)
+        {
+            Raise(new ServerEvent(message.Name, message.Data, message.From));
+        }
+
+        return Task.CompletedTask;
     }
 
     public void Raise(ServerEvent serverEvent)
@@ -59,6 +130,12 @@ internal sealed partial class ServerEvents(ILogger<ServerEvents> logger) : IServ
 
     [LoggerMessage(20, LogLevel.Warning, "A handler of server event {Name} failed.")]
     private static partial void HandlerFailed(ILogger logger, string name, Exception exception);
+
+    [LoggerMessage(21, LogLevel.Warning, "Subscribing to the server-event stream failed; trying again.")]
+    private static partial void SubscribeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(22, LogLevel.Warning, "Giving up the server-event subscription failed.")]
+    private static partial void UnsubscribeFailed(ILogger logger, Exception exception);
 
     private sealed record ImmutableHandlers(Func<ServerEvent, Task>[] Items);
 

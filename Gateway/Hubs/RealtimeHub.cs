@@ -42,8 +42,11 @@ public sealed class RealtimeHub : Hub
         _realtime.SendConnectionAsync(Context.ConnectionId, EventMethod, [Event(eventName, data, null)]);
 
     /// <summary>Sends an event to every connection of the caller's namespace, on every gateway, the caller included.</summary>
-    public Task Broadcast(string eventName, JsonElement data) =>
-        _realtime.SendNamespaceAsync(Namespace, EventMethod, [Event(eventName, data, null)], null);
+    public Task Broadcast(string eventName, JsonElement data)
+    {
+        var (grain, publication) = BroadcastPublication(eventName, data);
+        return grain.Publish(publication);
+    }
 
     /// <summary>
     /// <see cref="Broadcast"/> for a client's <c>send</c>, which does not wait: the gateway queues it and goes on with
@@ -52,8 +55,7 @@ public sealed class RealtimeHub : Hub
     [HubMethodName(SendPipeline.MethodPrefix + nameof(Broadcast))]
     [PipelinedSend]
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public Task BroadcastPipelined(string eventName, JsonElement data) =>
-        _realtime.Pipeline(Context, _realtime.NamespacePublication(Namespace, EventMethod, [Event(eventName, data, null)], null));
+    public Task BroadcastPipelined(string eventName, JsonElement data) => _realtime.Pipeline(Context, BroadcastPublication(eventName, data));
 
     /// <summary>Joins a room of the caller's namespace; returns the caller's rooms.</summary>
     public async Task<IReadOnlyList<string>> Join(string room)
@@ -70,15 +72,17 @@ public sealed class RealtimeHub : Hub
     }
 
     /// <summary>Sends an event to every member of a room, on every gateway; the caller need not be a member.</summary>
-    public Task SendToRoom(string room, string eventName, JsonElement data) =>
-        _realtime.SendRoomAsync(Namespace, room, EventMethod, [Event(eventName, data, room)], null);
+    public Task SendToRoom(string room, string eventName, JsonElement data)
+    {
+        var (grain, publication) = RoomPublication(room, eventName, data);
+        return grain.Publish(publication);
+    }
 
     /// <summary><see cref="SendToRoom"/> for a client's <c>send</c>, which does not wait (see <see cref="BroadcastPipelined"/>).</summary>
     [HubMethodName(SendPipeline.MethodPrefix + nameof(SendToRoom))]
     [PipelinedSend]
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public Task SendToRoomPipelined(string room, string eventName, JsonElement data) =>
-        _realtime.Pipeline(Context, _realtime.RoomPublication(Namespace, room, EventMethod, [Event(eventName, data, room)], null));
+    public Task SendToRoomPipelined(string room, string eventName, JsonElement data) => _realtime.Pipeline(Context, RoomPublication(room, eventName, data));
 
     /// <summary>Closes a room: every member, on every gateway, leaves it and receives <c>roomClosed</c>; returns how many there were.</summary>
     public Task<int> CloseRoom(string room) => _realtime.CloseRoomAsync(Namespace, room);
@@ -101,6 +105,20 @@ public sealed class RealtimeHub : Hub
     {
         await Clients.Caller.SendAsync(DisconnectingMethod, "requested");
         Context.Abort();
+    }
+
+    private (IMemberGroupGrain, Publication) BroadcastPublication(string eventName, JsonElement data)
+    {
+        var @namespace = Namespace;
+        return _realtime.NamespacePublication(
+            @namespace, EventMethod, [Event(eventName, data, null)], null, _realtime.ClientEventSourceOf(@namespace, Context.ConnectionId, eventName, data));
+    }
+
+    private (IMemberGroupGrain, Publication) RoomPublication(string room, string eventName, JsonElement data)
+    {
+        var @namespace = Namespace;
+        return _realtime.RoomPublication(
+            @namespace, room, EventMethod, [Event(eventName, data, room)], null, _realtime.ClientEventSourceOf(@namespace, Context.ConnectionId, eventName, data));
     }
 
     private RealtimeEvent Event(string eventName, JsonElement data, string? room)

@@ -19,19 +19,16 @@ internal sealed class GatewayReceiver : IGatewayObserver
     private readonly ConcurrentDictionary<string, ILocalHub> _hubs = new(StringComparer.Ordinal);
     private readonly ILogger<GatewayReceiver> _logger;
     private readonly Lazy<IGatewayObserver> _reference;
-    private readonly ServerEvents _serverEvents;
     private readonly Lazy<string?> _url;
 
     public GatewayReceiver(
         IGrainFactory grains,
         GatewayIdentity identity,
-        ServerEvents serverEvents,
         IOptions<GatewayOptions> options,
         IServiceProvider services,
         ILogger<GatewayReceiver> logger)
     {
         _logger = logger;
-        _serverEvents = serverEvents;
         _url = new Lazy<string?>(() => InternalUrl.Resolve(options.Value.InternalUrl, services.GetService<IServer>()));
         GatewayId = identity.GatewayId;
         _reference = new Lazy<IGatewayObserver>(() => grains.CreateObjectReference<IGatewayObserver>(this));
@@ -75,12 +72,6 @@ internal sealed class GatewayReceiver : IGatewayObserver
             GatewayLog.UnknownHub(_logger, delivery.Hub);
         }
 
-        return Task.CompletedTask;
-    }
-
-    public Task ServerEvent(string hub, string eventName, JsonElement data, string from)
-    {
-        _serverEvents.Raise(new ServerEvent(eventName, data, from));
         return Task.CompletedTask;
     }
 

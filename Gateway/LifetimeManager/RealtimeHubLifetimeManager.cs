@@ -12,6 +12,7 @@ using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.Internal;
 using Realtime.Grains;
+using Realtime.Grains.Hosting;
 
 namespace Realtime.Gateway.LifetimeManager;
 
@@ -51,6 +52,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     private readonly int _pipelinedSends;
     private long _nextClientResult;
     private readonly JwtOptions _jwt;
+    private readonly RealtimeStreamsOptions _streams;
     private readonly ILogger _logger;
 
     public RealtimeHubLifetimeManager(
@@ -61,8 +63,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         IOptions<GatewayOptions> options,
         IHostApplicationLifetime lifetime,
         IOptions<JwtOptions> jwt,
+        IOptions<RealtimeStreamsOptions> streams,
         ILogger<RealtimeHubLifetimeManager<THub>> logger)
     {
+        _streams = streams.Value;
         _grains = grains;
         _receiver = receiver;
         _lease = lease;
@@ -280,13 +284,25 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         return grain.Publish(publication);
     }
 
-    /// <summary>A send to a namespace, checked and serialized, not yet sent.</summary>
-    public (IMemberGroupGrain Target, Publication Publication) NamespacePublication(string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except) =>
-        (_grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)), new Publication(Serialize(methodName, args), except));
+    /// <summary>
+    /// A send to a namespace, checked and serialized, not yet sent; <paramref name="source"/> is the client event
+    /// behind it, for the namespace's stream (see <see cref="ClientEventSourceOf"/>).
+    /// </summary>
+    public (IMemberGroupGrain Target, Publication Publication) NamespacePublication(
+        string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except, ClientEventSource? source = null) =>
+        (_grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)), new Publication(Serialize(methodName, args), except, Source: source));
 
     /// <summary>A send to a room, checked and serialized, not yet sent.</summary>
-    public (IMemberGroupGrain Target, Publication Publication) RoomPublication(string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except) =>
-        (Room(RoomKey(@namespace, room)), new Publication(Serialize(methodName, args), except));
+    public (IMemberGroupGrain Target, Publication Publication) RoomPublication(
+        string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except, ClientEventSource? source = null) =>
+        (Room(RoomKey(@namespace, room)), new Publication(Serialize(methodName, args), except, Source: source));
+
+    /// <summary>
+    /// What a client's event adds to its publication when its namespace's client events go to a stream
+    /// (<c>Streams:ClientEventNamespaces</c>); null, and nothing to carry, otherwise.
+    /// </summary>
+    public ClientEventSource? ClientEventSourceOf(string @namespace, string sender, string eventName, JsonElement data) =>
+        _streams.StreamsClientEventsOf(@namespace) ? new ClientEventSource(@namespace, sender, eventName, data.Clone()) : null;
 
     /// <summary>Sends a serialized message to a namespace, optionally only to the connections a room filter selects.</summary>
     public Task SendNamespaceAsync(string @namespace, SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms) =>

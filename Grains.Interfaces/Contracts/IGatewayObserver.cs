@@ -23,10 +23,6 @@ public interface IGatewayObserver : IGrainObserver
     [OneWay, Alias("deliver")]
     Task Deliver(Delivery delivery);
 
-    /// <summary>A server-to-server event, sent to every gateway of the hub but the sender's.</summary>
-    [OneWay, Alias("server-event")]
-    Task ServerEvent(string hub, string eventName, JsonElement data, string from);
-
     /// <summary>
     /// The gateway's local members of a group (room, namespace or user, by grain key): how a group's grain that was
     /// activated again (its silo died, or it was idle) learns its members before it delivers anything.

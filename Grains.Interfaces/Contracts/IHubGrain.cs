@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Orleans.Concurrency;
 
 namespace Realtime.Grains;
@@ -26,13 +25,6 @@ public interface IHubGrain : IGrainWithStringKey
     /// <summary>The URL a registered gateway gave, or null when it is not registered (it left or died) or gave none.</summary>
     [ReadOnly, Alias("gateway-url")]
     Task<string?> GatewayUrl(string gatewayId);
-
-    /// <summary>
-    /// Sends a server-to-server event to every gateway of the hub except the node <paramref name="from"/> (empty: to
-    /// all); returns how many got it.
-    /// </summary>
-    [Alias("server-emit")]
-    Task<int> ServerEmit(string eventName, JsonElement data, string from);
 
     /// <summary>Sends the publication to every connection of the hub; returns its sequence number.</summary>
     [Alias("publish")]

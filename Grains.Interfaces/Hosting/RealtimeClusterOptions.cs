@@ -41,6 +41,14 @@ public sealed class RealtimeClusterOptions
     /// <summary>For silos: the TCP port clients (gateways, services) connect to.</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>
+    /// For silos in Kubernetes: use Orleans' Kubernetes hosting, which takes the silo's address, name and ids from the
+    /// pod (<c>POD_IP</c>, <c>POD_NAME</c>, <c>POD_NAMESPACE</c>, the <c>orleans/clusterId</c> and
+    /// <c>orleans/serviceId</c> labels) and watches the pods, so that a silo whose pod is deleted is declared dead at
+    /// once instead of after missed probes. Needs a role that may get, list, watch and patch pods.
+    /// </summary>
+    public bool Kubernetes { get; set; }
+
     /// <summary>For silos: which grain directory finds activations (see <see cref="GrainDirectoryKind"/>).</summary>
     public GrainDirectoryKind GrainDirectory { get; set; } = GrainDirectoryKind.Distributed;
 

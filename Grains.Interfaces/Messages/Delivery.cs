@@ -79,8 +79,12 @@ public sealed record RoomFilter([property: Id(0)] IReadOnlyList<string> Include,
 /// <param name="Payload">The serialized message.</param>
 /// <param name="Except">Connection ids that must not receive it.</param>
 /// <param name="Rooms">For a namespace: only the connections this filter selects (see <see cref="Delivery.Rooms"/>).</param>
+/// <param name="Source">
+/// The client event behind it, when its namespace's client events go to a stream (<see cref="RealtimeStreams.ClientEvents"/>).
+/// </param>
 [GenerateSerializer, Immutable, Alias("realtime.publication")]
 public sealed record Publication(
     [property: Id(0)] SerializedPayload Payload,
     [property: Id(1)] IReadOnlyList<string>? Except = null,
-    [property: Id(2)] RoomFilter? Rooms = null);
+    [property: Id(2)] RoomFilter? Rooms = null,
+    [property: Id(3)] ClientEventSource? Source = null);

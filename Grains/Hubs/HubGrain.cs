@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Grains.Internal;
@@ -95,21 +94,6 @@ internal sealed partial class HubGrain(
 
     public Task<string?> GatewayUrl(string gatewayId) =>
         Task.FromResult(registry.State.Gateways.TryGetValue(gatewayId, out var gateway) ? gateway.Url : null);
-
-    public Task<int> ServerEmit(string eventName, JsonElement data, string from)
-    {
-        var sent = 0;
-        foreach (var (gatewayId, gateway) in registry.State.Gateways)
-        {
-            if (gatewayId != from)
-            {
-                _ = gateway.Observer.ServerEvent(this.GetPrimaryKeyString(), eventName, data, from);
-                sent++;
-            }
-        }
-
-        return Task.FromResult(sent);
-    }
 
     public Task<long> Publish(Publication publication)
     {

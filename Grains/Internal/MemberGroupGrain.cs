@@ -23,6 +23,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     private string _hub = "";
     private string _key = "";
     private long _sequence;
+    private Orleans.Streams.IAsyncStream<ClientEvent>? _clientEvents;
 
     private readonly ILogger _logger;
 
@@ -99,17 +100,37 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     {
         var sequence = ++_sequence;
         _members.Publish(new Delivery(_hub, _target, _key, sequence, publication.Payload, publication.Except, publication.Rooms));
-        return Task.FromResult(sequence);
+        return publication.Source is null ? Task.FromResult(sequence) : StreamAsync(publication.Source, sequence);
     }
 
-    public Task<long> PublishAll(IReadOnlyList<Publication> publications)
+    public async Task<long> PublishAll(IReadOnlyList<Publication> publications)
     {
         foreach (var publication in publications)
         {
-            _members.Publish(new Delivery(_hub, _target, _key, ++_sequence, publication.Payload, publication.Except, publication.Rooms));
+            await Publish(publication);
         }
 
-        return Task.FromResult(_sequence);
+        return _sequence;
+    }
+
+    /// <summary>
+    /// Puts a client's event on its namespace's stream, after its members got it. A stream that cannot take it does not
+    /// undo the send: the failure is logged.
+    /// </summary>
+    private async Task<long> StreamAsync(ClientEventSource source, long sequence)
+    {
+        var room = _target == DeliveryTarget.Room ? GrainKeys.RoomName(_key) : null;
+        try
+        {
+            _clientEvents ??= this.GetStreamProvider(RealtimeStreams.ProviderName).GetStream<ClientEvent>(RealtimeStreams.ClientEventsOf(_hub, source.Namespace));
+            await _clientEvents.OnNextAsync(new ClientEvent(_hub, source.Namespace, room, source.Sender, sequence, source.Event, source.Data, DateTimeOffset.UtcNow));
+        }
+        catch (Exception ex)
+        {
+            StreamFailed(_logger, _key, sequence, ex);
+        }
+
+        return sequence;
     }
 
     public Task<IReadOnlyList<Member>> Members() => Task.FromResult(_members.Members());
@@ -143,6 +164,9 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
         _members.Clear();
         KeepAlive();
     }
+
+    [LoggerMessage(122, LogLevel.Warning, "Putting message {Sequence} of {Key} on its namespace's client-event stream failed; its members got it.")]
+    private static partial void StreamFailed(ILogger logger, string key, long sequence, Exception exception);
 
     [LoggerMessage(121, LogLevel.Debug, "{Target} {Key} activated with {Members} member(s) from {Gateways} gateway(s).")]
     private static partial void Activated(ILogger logger, DeliveryTarget target, string key, int members, int gateways);

@@ -14,7 +14,8 @@ namespace Realtime.Silo.Hosting;
 public static class RealtimeSiloHosting
 {
     /// <summary>
-    /// Adds the silo: Redis clustering (membership table), Redis grain storage for the hubs' gateway registries, the
+    /// Adds the silo: Redis clustering (membership table), Redis grain storage for the hubs' gateway registries and for
+    /// Orleans' stream subscriptions, the
     /// endpoints, Orleans' membership timings (<c>Cluster:Membership</c>, Orleans' defaults unless set) and the
     /// realtime grains. Throws at once when a setting is invalid, naming it.
     /// </summary>
@@ -61,11 +62,15 @@ public static class RealtimeSiloHosting
             });
             silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = cluster.ResponseTimeout);
             silo.UseRedisClustering(options => options.ConfigurationOptions = redis);
-            silo.AddRedisGrainStorage(RealtimeStorage.Name, storage => storage.Configure<Serializer>((options, serializer) =>
+            foreach (var storage in new[] { RealtimeStorage.Name, RealtimeStorage.PubSubStore })
             {
-                options.ConfigurationOptions = redis;
-                options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-            }));
+                silo.AddRedisGrainStorage(storage, builder => builder.Configure<Serializer>((options, serializer) =>
+                {
+                    options.ConfigurationOptions = redis;
+                    options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                }));
+            }
+
             switch (cluster.GrainDirectory)
             {
                 case GrainDirectoryKind.Distributed:
@@ -76,6 +81,11 @@ public static class RealtimeSiloHosting
                 case GrainDirectoryKind.Redis:
                     silo.UseRedisGrainDirectoryAsDefault(options => options.ConfigurationOptions = redis);
                     break;
+            }
+
+            if (cluster.Kubernetes)
+            {
+                silo.UseKubernetesHosting();
             }
 
             silo.AddRealtimeGrains(configuration);

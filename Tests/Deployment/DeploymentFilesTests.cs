@@ -132,6 +132,29 @@ public sealed partial class DeploymentFilesTests
     }
 
     [Fact]
+    public void Kubernetes_SilosUseOrleansKubernetesHosting_WithTheLabelsAndTheRoleItNeeds()
+    {
+        var silo = Read("deploy/k8s/silo.yaml");
+
+        Assert.Contains("- name: Cluster__Kubernetes\n              value: \"true\"", silo);
+        foreach (var variable in new[] { "POD_NAME", "POD_NAMESPACE", "POD_IP" })
+        {
+            Assert.Contains($"- name: {variable}\n", silo);
+        }
+
+        // The labels name the cluster the settings name.
+        var clusterId = Regex.Match(silo, @"- name: Cluster__ClusterId\s+value: (\S+)").Groups[1].Value;
+        var serviceId = Regex.Match(silo, @"- name: Cluster__ServiceId\s+value: (\S+)").Groups[1].Value;
+        Assert.Contains($"orleans/clusterId: {clusterId}", silo);
+        Assert.Contains($"orleans/serviceId: {serviceId}", silo);
+
+        var account = Regex.Match(silo, @"serviceAccountName: (\S+)").Groups[1].Value;
+        Assert.Contains($"kind: ServiceAccount\nmetadata:\n  name: {account}\n", Kubernetes);
+        Assert.Contains("resources: [\"pods\"]\n    verbs: [\"get\", \"watch\", \"list\", \"patch\"]", Kubernetes);
+        Assert.Matches(@"kind: RoleBinding[\s\S]*- kind: ServiceAccount\s+name: " + account, Kubernetes);
+    }
+
+    [Fact]
     public void DisruptionBudgetsAndAutoscalers_TargetTheDeployments()
     {
         var deployments = Manifests.Where(m => m.Contains("kind: Deployment")).Select(m => Regex.Match(m, @"kind: Deployment\s+metadata:\s+name: (\S+)").Groups[1].Value).ToArray();

@@ -44,6 +44,7 @@ public sealed class SendPipelineTests
 
         room.AnswerNext();
         await full.Within("room in the queue once the next call took the waiting sends");
+        await Eventually.True(() => room.Calls.Count == 2, "the waiting sends go as the next call");
         Assert.Equal(["1", "2", "3"], room.Calls[1].Texts);
         room.AnswerNext();
     }
@@ -76,8 +77,19 @@ public sealed class SendPipelineTests
     private sealed class FakeGroup : IMemberGroupGrain
     {
         private readonly Queue<TaskCompletionSource<long>> _answers = new();
+        private readonly List<(string[] Texts, Task<long> Answer)> _calls = [];
 
-        public List<(string[] Texts, Task<long> Answer)> Calls { get; } = [];
+        /// <summary>The calls so far, in the order they were made.</summary>
+        public IReadOnlyList<(string[] Texts, Task<long> Answer)> Calls
+        {
+            get
+            {
+                lock (_answers)
+                {
+                    return [.. _calls];
+                }
+            }
+        }
 
         public void AnswerNext()
         {
@@ -103,7 +115,7 @@ public sealed class SendPipelineTests
             lock (_answers)
             {
                 _answers.Enqueue(answer);
-                Calls.Add((publications.Select(p => Encoding.UTF8.GetString(p.Payload.Protocols[0].Bytes.Span)).ToArray(), answer.Task));
+                _calls.Add((publications.Select(p => Encoding.UTF8.GetString(p.Payload.Protocols[0].Bytes.Span)).ToArray(), answer.Task));
             }
 
             return answer.Task;

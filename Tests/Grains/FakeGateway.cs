@@ -94,8 +94,6 @@ public sealed class FakeGateway : IGatewayObserver, IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    public Task ServerEvent(string hub, string eventName, JsonElement data, string from) => Task.CompletedTask;
-
     public Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key)
     {
         _queries.Enqueue((target, key));

@@ -48,7 +48,7 @@ public sealed class TestCluster : IAsyncDisposable
     /// Starts Redis, the silos and the gateways. <paramref name="gatewayProgram"/> is the gateway's assembly, as
     /// <see cref="Build.Output"/> finds it: the stock gateway by default.
     /// </summary>
-    public static async Task<TestCluster> StartAsync(int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null)
+    public static async Task<TestCluster> StartAsync(int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null, string[]? gatewayArguments = null)
     {
         var cluster = new TestCluster { _gatewayProgram = gatewayProgram ?? StockGateway };
         try
@@ -56,7 +56,7 @@ public sealed class TestCluster : IAsyncDisposable
             cluster._redisPort = NodeProcess.FreePort();
             await cluster.StartRedisAsync();
             await Task.WhenAll(Enumerable.Range(0, silos).Select(_ => cluster.StartSiloAsync()));
-            await Task.WhenAll(Enumerable.Range(0, gateways).Select(_ => cluster.StartGatewayAsync()));
+            await Task.WhenAll(Enumerable.Range(0, gateways).Select(_ => cluster.StartGatewayAsync(gatewayArguments ?? [])));
             return cluster;
         }
         catch
@@ -144,6 +144,16 @@ public sealed class TestCluster : IAsyncDisposable
             return (exitCode, (exitCode == 0 ? service.StandardOutput : service.Output).Trim());
         }
     }
+
+    /// <summary>
+    /// Starts a long-running sample service (<c>samples/ArchiveService</c>, say) as a client process of this cluster;
+    /// it runs until disposed.
+    /// </summary>
+    public NodeProcess StartService(string name, (string Project, string Assembly) program, params string[] settings) =>
+        NodeProcess.Start(name, "dotnet", [Build.Output(program.Project, program.Assembly), .. ClusterArguments(), .. settings], 0);
+
+    /// <summary>The sample that archives a namespace's client events from their stream.</summary>
+    public static readonly (string Project, string Assembly) ArchiveService = (Path.Combine("samples", "ArchiveService"), "Realtime.Samples.Archive.dll");
 
     /// <summary>Connects to a gateway's RealtimeHub; with <paramref name="user"/>, as that user (a JWT the gateways accept).</summary>
     public Task<SignalRTestClient> ConnectAsync(NodeProcess gateway, string name, string? @namespace = null, string? user = null)

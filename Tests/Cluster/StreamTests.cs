@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Realtime.Client.Operations;
+using Realtime.Gateway.Hosting;
+using Realtime.Tests.Infrastructure;
+using Realtime.Tests.Infrastructure.Processes;
+
+namespace Realtime.Tests.Cluster;
+
+/// <summary>
+/// The cluster's Orleans streams with separate processes: a namespace's client events consumed by the archive sample,
+/// server-to-server events between gateways, and both subscriptions through a <c>kill -9</c> of the silo that holds
+/// their pub-sub.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class StreamTests
+{
+    private static readonly string[] StreamChat = ["--Streams:ClientEventNamespaces:0=/chat"];
+
+    [Fact]
+    public async Task ClientEventsOfAStreamedNamespace_ReachTheArchive_WithSenderRoomSequenceAndData_AndOthersDoNot()
+    {
+        await using var cluster = await TestCluster.StartAsync(gatewayArguments: StreamChat);
+        await using var archive = await StartArchiveAsync(cluster, "/chat");
+        await using var alice = await cluster.ConnectAsync(cluster.Gateways[0], "alice", "chat");
+        await using var bob = await cluster.ConnectAsync(cluster.Gateways[1], "bob", "chat");
+        await using var other = await cluster.ConnectAsync(cluster.Gateways[1], "other", "other");
+        var aliceId = (await alice.InvokeAsync("ConnectionId")).GetString();
+        var bobId = (await bob.InvokeAsync("ConnectionId")).GetString();
+        await alice.InvokeAsync("Join", "lobby");
+        await bob.InvokeAsync("Join", "lobby");
+        await other.InvokeAsync("Join", "lobby");
+
+        await alice.InvokeAsync("SendToRoom", "lobby", "said", new { text = "one" });
+        await bob.SendAsync("SendToRoom", "lobby", "said", new { text = "two" }); // pipelined
+        await bob.InvokeAsync("Broadcast", "announce", "to all of /chat");
+        await other.InvokeAsync("SendToRoom", "lobby", "said", new { text = "elsewhere" });
+
+        var events = await Eventually.Succeeds(() => Task.FromResult(ArchivedOrThrow(archive, 3)), "the archive to hold three events", TimeSpan.FromSeconds(20));
+        var room = events.Where(e => e.GetProperty("room").ValueKind == JsonValueKind.String).ToArray();
+        Assert.Equal(["one", "two"], room.Select(e => e.GetProperty("data").GetProperty("text").GetString()));
+        Assert.Equal([aliceId, bobId], room.Select(e => e.GetProperty("sender").GetString()));
+        Assert.All(room, e => Assert.Equal("lobby", e.GetProperty("room").GetString()));
+        Assert.Equal([1L, 2L], room.Select(e => e.GetProperty("sequence").GetInt64()));
+        var broadcast = Assert.Single(events, e => e.GetProperty("room").ValueKind == JsonValueKind.Null);
+        Assert.Equal("announce", broadcast.GetProperty("event").GetString());
+        Assert.Equal("/chat", broadcast.GetProperty("namespace").GetString());
+        Assert.DoesNotContain(events, e => e.ToString().Contains("elsewhere", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task StreamSubscriptions_SurviveEverySiloTheyWereMadeOnDying()
+    {
+        await using var cluster = await TestCluster.StartAsync(silos: 2, gateways: 0);
+        await using var gatewayA = await TestGateway.StartAsync([.. cluster.ClusterArguments(), .. StreamChat, "--Gateway:Mode=Cluster", "--Gateway:Name=gwA"]);
+        await using var gatewayB = await TestGateway.StartAsync([.. cluster.ClusterArguments(), .. StreamChat, "--Gateway:Mode=Cluster", "--Gateway:Name=gwB"]);
+        await using var archive = await StartArchiveAsync(cluster, "/chat");
+        var heardByB = new ConcurrentQueue<string>();
+        gatewayB.Services.GetRequiredService<IServerEvents>().On("ping", e =>
+        {
+            heardByB.Enqueue(e.Data.GetString()!);
+            return Task.CompletedTask;
+        });
+        await using var alice = await SignalRTestClient.ConnectAsync(gatewayA.HubUri("chat"), "alice");
+        await alice.InvokeAsync("Join", "lobby");
+        var serverEvents = gatewayA.Services.GetRequiredService<IRealtimeCluster>();
+        await AssertBothStreamsDeliverAsync("before", TimeSpan.FromSeconds(20));
+
+        // The subscriptions were made while only these two silos existed: whatever of the streams' pub-sub, queues
+        // and storage lived in a silo's memory dies with them. A third silo joins, then both die, one after the other.
+        var (first, second) = (cluster.Silos[0], cluster.Silos[1]);
+        await cluster.StartSiloAsync();
+        first.Kill();
+        await AssertBothStreamsDeliverAsync("after the first", TimeSpan.FromSeconds(60));
+        second.Kill();
+        await AssertBothStreamsDeliverAsync("after the second", TimeSpan.FromSeconds(60));
+
+        async Task AssertBothStreamsDeliverAsync(string text, TimeSpan timeout)
+        {
+            await SendUntilDeliveredAsync(
+                () => TrySend(alice, text), () => Archived(archive).Any(e => e.GetProperty("data").GetString() == text), $"the archive's subscription delivers '{text}'", timeout);
+            await SendUntilDeliveredAsync(
+                () => Ping(serverEvents, text), () => heardByB.Contains(text), $"gateway B's subscription delivers '{text}'", timeout);
+        }
+    }
+
+    /// <summary>
+    /// Sends (a send may fail while the cluster recovers, and one that succeeded may still be lost with a silo's memory
+    /// stream queue) and waits a second for it to arrive, again and again: until it arrives, or the deadline.
+    /// </summary>
+    private static async Task SendUntilDeliveredAsync(Func<bool> send, Func<bool> delivered, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (send())
+            {
+                try
+                {
+                    await Eventually.True(delivered, what, TimeSpan.FromSeconds(1));
+                    return;
+                }
+                catch (TimeoutException) when (DateTime.UtcNow < deadline)
+                {
+                }
+            }
+            else if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            }
+        }
+    }
+
+    private static async Task<NodeProcess> StartArchiveAsync(TestCluster cluster, string @namespace)
+    {
+        var archive = cluster.StartService("archive", TestCluster.ArchiveService, $"--Archive:Namespace={@namespace}");
+        await Eventually.True(() => archive.Output.Contains("Archiving the client events", StringComparison.Ordinal) || archive.HasExited, "the archive subscribes", TimeSpan.FromSeconds(60));
+        Assert.False(archive.HasExited, archive.Output);
+        return archive;
+    }
+
+    private static JsonElement[] Archived(NodeProcess archive) =>
+        [.. archive.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement)];
+
+    private static JsonElement[] ArchivedOrThrow(NodeProcess archive, int count)
+    {
+        var events = Archived(archive);
+        return events.Length >= count ? events : throw new TimeoutException($"the archive holds {events.Length} of {count} events");
+    }
+
+    private static bool TrySend(SignalRTestClient client, string text)
+    {
+        try
+        {
+            client.InvokeAsync("SendToRoom", "lobby", "said", text).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (HubErrorException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Ping(IRealtimeCluster cluster, string text)
+    {
+        try
+        {
+            cluster.ServerEmitAsync("ping", text).Within("a server event").GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            return false;
+        }
+    }
+}

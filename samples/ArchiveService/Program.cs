@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Streams;
+using Realtime.Client.Hosting;
+using Realtime.Grains;
+
+// An archive of a namespace's chat: an Orleans client of the cluster that consumes the namespace's client-event
+// stream and writes each event as one JSON line to standard output (redirect it to a file, or ship it to a log
+// store). The gateways must stream that namespace's events: Streams:ClientEventNamespaces:0=/chat on every gateway.
+//
+//   dotnet Realtime.Samples.Archive.dll --Cluster:Redis=127.0.0.1:6379 --Archive:Namespace=/chat
+//
+// It keeps its subscription in the cluster's pub-sub (Redis in a cluster), so it outlives any silo; stopping the
+// service (Ctrl+C, SIGTERM) gives it up.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace); // stdout carries only the archive
+builder.Services.AddRealtimeClusterClient(builder.Configuration);
+builder.Services.AddHostedService<Archive>();
+await builder.Build().RunAsync();
+
+/// <summary>The subscription: one JSON line per event, in each room's order.</summary>
+internal sealed partial class Archive(IClusterClient cluster, IConfiguration configuration, ILogger<Archive> logger) : IHostedService
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly Lock _output = new();
+    private StreamSubscriptionHandle<ClientEvent>? _subscription;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var hub = configuration["Client:Hub"] ?? "RealtimeHub";
+        var @namespace = configuration["Archive:Namespace"] ?? GrainKeys.DefaultNamespace;
+        var stream = cluster.GetStreamProvider(RealtimeStreams.ProviderName).GetStream<ClientEvent>(RealtimeStreams.ClientEventsOf(hub, @namespace));
+        _subscription = await stream.SubscribeAsync(WriteAsync);
+        Subscribed(logger, hub, @namespace);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_subscription is not null)
+        {
+            await _subscription.UnsubscribeAsync();
+        }
+    }
+
+    private Task WriteAsync(ClientEvent clientEvent, StreamSequenceToken? token)
+    {
+        var line = JsonSerializer.Serialize(clientEvent, Json);
+        lock (_output)
+        {
+            Console.Out.WriteLine(line);
+            Console.Out.Flush();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Archiving the client events of {Hub}{Namespace}.")]
+    private static partial void Subscribed(ILogger logger, string hub, string @namespace);
+}
