@@ -12,7 +12,8 @@ public sealed record BenchOptions
 
           --quick                 small sizes and short windows: every system and scenario in under two minutes
           --systems a,b,...       systems to run (default: all): cluster, cluster-socketio, embedded, signalr, socketio
-          --scenarios a,b,...     scenarios to run (default: all): storm, fanout, broadcast, rooms
+          --scenarios a,b,...     scenarios to run (default: all): storm, fanout, broadcast, rooms, fanout-small,
+                                  fanout-small-js (the same with the npm client in Node)
           --seconds N             length of each measurement window (default 10; quick 2)
           --out DIR               where results.md, results.json and results.svg go (default: Bench/results)
           --help                  this text
@@ -60,6 +61,16 @@ public sealed record BenchOptions
     public int BroadcastSenders => 2;
 
     public int SmallRooms => Quick ? 40 : 400;
+
+    public int SmallFanoutRooms => Quick ? 4 : 10;
+
+    public int SmallFanoutMembers => Quick ? 10 : 20;
+
+    /// <summary>
+    /// Messages each small fan-out sender sends per second in the fixed-load window: 40,000 deliveries/s in a full run
+    /// (10 × 20 × 200), 2,000 in a quick one.
+    /// </summary>
+    public int SmallFanoutRatePerSender => Quick ? 50 : 200;
 
     public static BenchOptions Parse(string[] args)
     {

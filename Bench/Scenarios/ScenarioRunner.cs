@@ -13,8 +13,10 @@ public static class ScenarioNames
     public const string Fanout = "fanout";
     public const string Broadcast = "broadcast";
     public const string Rooms = "rooms";
+    public const string SmallFanout = "fanout-small";
+    public const string SmallFanoutJs = "fanout-small-js";
 
-    public static readonly IReadOnlyList<string> All = [Storm, Fanout, Broadcast, Rooms];
+    public static readonly IReadOnlyList<string> All = [Storm, Fanout, Broadcast, Rooms, SmallFanout, SmallFanoutJs];
 
     public static string Check(string name) =>
         All.Contains(name) ? name : throw new ArgumentException($"Unknown scenario '{name}'; the scenarios are {string.Join(", ", All)}.");
@@ -52,6 +54,8 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
                 ScenarioNames.Fanout => await FanoutAsync(),
                 ScenarioNames.Broadcast => await BroadcastAsync(),
                 ScenarioNames.Rooms => await SmallRoomsAsync(),
+                ScenarioNames.SmallFanout => await SmallFanoutAsync(),
+                ScenarioNames.SmallFanoutJs => await SmallFanoutJsAsync(),
                 _ => throw new ArgumentException(scenario),
             };
         }
@@ -92,6 +96,61 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
             .Select(r => new Group(Enumerable.Range(r * options.FanoutMembers, options.FanoutMembers).ToList(), [r * options.FanoutMembers]))
             .ToList();
         return RoomsScenarioAsync(ScenarioNames.Fanout, $"{options.FanoutRooms} rooms × {options.FanoutMembers} members, 1 sender per room", rooms, options.FanoutRatePerSender);
+    }
+
+    /// <summary>
+    /// A few rooms of a few members each, members alternating between the servers (about half of each room on each):
+    /// one sender per room.
+    /// </summary>
+    private IReadOnlyList<Group> SmallFanoutRooms() =>
+        Enumerable.Range(0, options.SmallFanoutRooms)
+            .Select(r => new Group(Enumerable.Range(r * options.SmallFanoutMembers, options.SmallFanoutMembers).ToList(), [r * options.SmallFanoutMembers]))
+            .ToList();
+
+    private string SmallFanoutSetup(string client) =>
+        $"{options.SmallFanoutRooms} rooms × {options.SmallFanoutMembers} members over two servers, 1 sender per room, {client}";
+
+    private Task<ScenarioResult> SmallFanoutAsync() =>
+        RoomsScenarioAsync(ScenarioNames.SmallFanout, SmallFanoutSetup("C# clients"), SmallFanoutRooms(), options.SmallFanoutRatePerSender);
+
+    /// <summary>The small fan-out with the JavaScript client: the npm SignalR client (or socket.io-client) in Node.</summary>
+    private async Task<ScenarioResult> SmallFanoutJsAsync()
+    {
+        var rooms = SmallFanoutRooms();
+        var named = rooms.Select((r, i) => ($"room-{i}", r.Members, r.Senders)).ToList();
+        await using var client = await JsLoadClient.StartAsync(
+            BuildOutput.Find().JsClient, system.Protocol, system.Endpoints, named, options.Window, options.MessageSize);
+        var phases = new List<PhaseResult>();
+        foreach (var (name, rate) in new[] { (Saturated, (int?)null), (FixedLoad, options.SmallFanoutRatePerSender) })
+        {
+            Dictionary<string, double> byProcess = [];
+            var clientCpu = 0.0;
+            var (delivered, seconds, p50, p99, p999, max) = await client.PhaseAsync(
+                name,
+                options.Seconds,
+                options.WarmupSeconds,
+                rate,
+                opened: () =>
+                {
+                    byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid));
+                    clientCpu = ProcessStats.CpuSeconds(client.Pid);
+                },
+                closed: () =>
+                {
+                    byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid) - byProcess[p.Name]);
+                    clientCpu = ProcessStats.CpuSeconds(client.Pid) - clientCpu;
+                });
+            var offered = rate is { } perSender ? rooms.Sum(g => g.Senders.Count * perSender * (double)g.Members.Count) : double.NaN;
+            phases.Add(new PhaseResult(name, seconds, delivered, offered, byProcess.Values.Sum(), clientCpu, p50, p99, p999, max, byProcess));
+        }
+
+        var (sent, lost, duplicated, unexpected) = await client.CheckAsync();
+        log($"  {ScenarioNames.SmallFanoutJs}: {phases[0].DeliveredPerSecond:0} msg/s, {phases[0].ServerMicrosPerDelivery:0.00} µs server CPU per delivery saturated, " +
+            $"{phases[1].ServerMicrosPerDelivery:0.00} at fixed load; p50 {phases[1].P50Micros / 1000.0:0.0} ms, p99 {phases[1].P99Micros / 1000.0:0.0} ms (fixed load); " +
+            $"lost {lost}, duplicated {duplicated}, misdelivered {unexpected}");
+        var count = rooms.Sum(r => r.Members.Count);
+        await SettleAsync();
+        return new ScenarioResult(system.Kind.Name, ScenarioNames.SmallFanoutJs, SmallFanoutSetup(system.Protocol == Protocol.SocketIO ? "socket.io-client in Node" : "npm @microsoft/signalr in Node"), count, phases, sent, lost, duplicated, unexpected, null, null);
     }
 
     /// <summary>Many chat-like rooms of 2 to 10 members; one sender per room.</summary>

@@ -170,6 +170,9 @@ public sealed record SystemKind(string Name, string Title, Protocol Protocol, bo
 /// <summary>Where the programs the harness starts are: the build output of the same configuration as the harness.</summary>
 public sealed record BuildOutput(string RepositoryRoot, string Bench, string Gateway, string Silo, string SocketIOServer)
 {
+    /// <summary>The JavaScript load client's script.</summary>
+    public string JsClient => Path.Combine(RepositoryRoot, "Bench", "jsclient", "client.cjs");
+
     public static BuildOutput Find()
     {
         var benchDir = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);

@@ -9,9 +9,9 @@ using Realtime.Grains;
 namespace Realtime.Gateway.LifetimeManager;
 
 /// <summary>
-/// A SignalR connection of this gateway. Messages written to it wait until a thread-pool item of the connection
-/// writes everything waiting at once, with one flush: under load, a member of a busy room gets many messages in one
-/// WebSocket frame and one send instead of one each; idle, a message waits only for that item to run.
+/// A SignalR connection of this gateway. Messages written to it wait until the <see cref="WriteScheduler"/> writes
+/// everything waiting at once, with one flush: under load, a member of a busy room gets many messages in one
+/// WebSocket frame and one send instead of one each; idle, a message waits only for a thread-pool item to run.
 /// </summary>
 internal sealed class SignalRConnection(
     HubConnectionContext context,
@@ -20,7 +20,7 @@ internal sealed class SignalRConnection(
     string? rejection,
     SignalRConnection.IClientResults clientResults,
     ILogger logger)
-    : LocalConnection(context.ConnectionId, @namespace, member, rejection), IThreadPoolWorkItem
+    : LocalConnection(context.ConnectionId, @namespace, member, rejection)
 {
     /// <summary>The client method a member of a closed room is called with (argument: the room name).</summary>
     public const string RoomClosedMethod = "roomClosed";
@@ -34,7 +34,7 @@ internal sealed class SignalRConnection(
     /// <summary>The most bytes put in one write; more are written in several, a large message alone.</summary>
     internal const int MaxWriteBytes = 32 * 1024;
 
-    // Messages waiting for the connection's writer item; locked on itself. While the item is queued or running
+    // Messages waiting for the write scheduler; locked on itself. While the connection is scheduled or being written
     // (_writing), nobody else writes, so messages leave in the order they were written. A connection with stateful
     // reconnect numbers every write for its acknowledgements, so it writes one message at a time, at once.
     private readonly List<SerializedHubMessage> _pending = [];
@@ -60,7 +60,7 @@ internal sealed class SignalRConnection(
         Write(new SerializedHubMessage(new InvocationMessage(RoomClosedMethod, [roomName])));
 
     /// <summary>Writes what is waiting, until nothing is: back to back, in as few writes and flushes as fit.</summary>
-    void IThreadPoolWorkItem.Execute()
+    public void WritePending()
     {
         while (true)
         {
@@ -144,9 +144,7 @@ internal sealed class SignalRConnection(
             _writing = true;
         }
 
-        // Preferring this thread's queue, the item runs once the current work (an observer's run of deliveries)
-        // is done, so that what it delivered to this connection leaves together.
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+        WriteScheduler.Schedule(this);
     }
 
     /// <summary>

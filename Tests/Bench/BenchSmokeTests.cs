@@ -28,7 +28,7 @@ public sealed class BenchSmokeTests
 
             using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "results.json")));
             var results = json.RootElement.GetProperty("results").EnumerateArray().ToList();
-            Assert.Equal(["storm", "fanout", "broadcast", "rooms"], results.Select(r => r.GetProperty("scenario").GetString()));
+            Assert.Equal(["storm", "fanout", "broadcast", "rooms", "fanout-small", "fanout-small-js"], results.Select(r => r.GetProperty("scenario").GetString()));
             foreach (var result in results)
             {
                 Assert.Equal("embedded", result.GetProperty("system").GetString());
@@ -45,11 +45,16 @@ public sealed class BenchSmokeTests
                 Assert.True(p99(phases[^1]) > 0);
             }
 
-            Assert.Equal(2, results.Single(r => r.GetProperty("scenario").GetString() == "fanout").GetProperty("phases").GetArrayLength());
+            foreach (var fixedLoad in new[] { "fanout", "fanout-small", "fanout-small-js" })
+            {
+                Assert.Equal(2, results.Single(r => r.GetProperty("scenario").GetString() == fixedLoad).GetProperty("phases").GetArrayLength());
+            }
+
             Assert.True(results[0].GetProperty("storm").GetProperty("connectionsPerSecond").GetDouble() > 0);
 
             var markdown = await File.ReadAllTextAsync(Path.Combine(output, "results.md"));
             Assert.Contains("### Room fan-out", markdown, StringComparison.Ordinal);
+            Assert.Contains("### Small-room fan-out, JavaScript clients", markdown, StringComparison.Ordinal);
             Assert.Contains("### Connection storm", markdown, StringComparison.Ordinal);
             Assert.StartsWith("<svg", await File.ReadAllTextAsync(Path.Combine(output, "results.svg")), StringComparison.Ordinal);
         }
