@@ -8,17 +8,9 @@ namespace Realtime.Tests.Grains;
 public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>
 {
     [Fact]
-    public async Task Room_TwoSendersAtOnce_EveryGatewayGetsEveryMessageOnceInTheRoomsOrder()
-    {
-        var (a, b) = await fixture.TwoGatewaysAsync();
-        await using (a)
-        await using (b)
+    public Task Room_TwoSendersAtOnce_EveryGatewayGetsEveryMessageOnceInTheRoomsOrder() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
         {
-            var room = GrainKeys.Room(a.Hub, "/", "lobby");
-            await a.JoinAsync(room, "a1");
-            await b.JoinAsync(room, "b1");
-            var grain = fixture.Client.GetGrain<IRoomGrain>(room);
-
             var sent = await Task.WhenAll(Enumerable.Range(0, 2).Select(sender => Task.Run(async () =>
             {
                 var sequences = new List<long>();
@@ -38,21 +30,14 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
             }
 
             Assert.Equal(TextsInChainOrder(a, room), TextsInChainOrder(b, room));
-        }
-    }
+        });
 
     [Fact]
-    public async Task Presence_MembersOnTwoGateways_AreListedAndCountedWithTheirGateways()
-    {
-        var (a, b) = await fixture.TwoGatewaysAsync();
-        await using (a)
-        await using (b)
+    public Task Presence_MembersOnTwoGateways_AreListedAndCountedWithTheirGateways() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
         {
-            var room = GrainKeys.Room(a.Hub, "/", "lobby");
-            await a.JoinAsync(room, "a1");
             await a.JoinAsync(room, "a2");
-            var leaver = await b.JoinAsync(room, "b1");
-            var grain = fixture.Client.GetGrain<IRoomGrain>(room);
+            var leaver = new Member("b1", b.GatewayId, null);
 
             Assert.Equal(3, await grain.MemberCount().Within("the count"));
             var members = await grain.Members().Within("the members");
@@ -63,20 +48,12 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
             Assert.Equal(2, await grain.Leave(leaver, b.Reference).Within("the leave"));
             Assert.Equal(["a1", "a2"], (await grain.Members().Within("the members")).Select(m => m.ConnectionId).Order());
             await Eventually.True(() => b.Deliveries.Any(d => d.Kind == DeliveryKind.MemberLeft && d.Connection == "b1"), "b hears that b1 left");
-        }
-    }
+        });
 
     [Fact]
-    public async Task CloseRoom_WithMembersOnTwoGateways_TellsBothAfterTheLastMessageAndEmptiesTheRoom()
-    {
-        var (a, b) = await fixture.TwoGatewaysAsync();
-        await using (a)
-        await using (b)
+    public Task CloseRoom_WithMembersOnTwoGateways_TellsBothAfterTheLastMessageAndEmptiesTheRoom() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
         {
-            var room = GrainKeys.Room(a.Hub, "/", "lobby");
-            await a.JoinAsync(room, "a1");
-            await b.JoinAsync(room, "b1");
-            var grain = fixture.Client.GetGrain<IRoomGrain>(room);
             await grain.Publish(Text("last words")).Within("a send");
 
             Assert.Equal(2, await grain.Close().Within("the close"));
@@ -88,8 +65,7 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
                 var chain = gateway.Deliveries.Where(d => d.Key == room).OrderBy(d => d.Position).Select(d => d.Kind).ToArray();
                 Assert.Equal([DeliveryKind.Message, DeliveryKind.Closed], chain);
             }
-        }
-    }
+        });
 
     [Fact]
     public async Task GatewayLeaseRunsOut_ItsMembersLeaveEveryGroup_AndItCannotRenewAgain()
@@ -115,6 +91,20 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
             Assert.Contains(b.GatewayId, view.Departed);
             Assert.DoesNotContain(view.Live, g => g.GatewayId == b.GatewayId);
             Assert.Equal(LeaseStatus.Expired, await a.HubGrain.RenewLease(new GatewayRegistration(b.GatewayId, b.Reference, null)).Within("b's late renewal"));
+        }
+    }
+
+    /// <summary>Two gateways of a new hub with a room "lobby" that a1 (on a) and b1 (on b) joined; runs <paramref name="test"/>.</summary>
+    private async Task InARoomOnTwoGatewaysAsync(Func<FakeGateway, FakeGateway, string, IRoomGrain, Task> test)
+    {
+        var (a, b) = await fixture.TwoGatewaysAsync();
+        await using (a)
+        await using (b)
+        {
+            var room = GrainKeys.Room(a.Hub, "/", "lobby");
+            await a.JoinAsync(room, "a1");
+            await b.JoinAsync(room, "b1");
+            await test(a, b, room, fixture.Client.GetGrain<IRoomGrain>(room));
         }
     }
 
