@@ -17,6 +17,8 @@ public sealed record BenchOptions
           --seconds N             length of each measurement window (default 10; quick 2)
           --out DIR               where results.md, results.json and results.svg go (default: Bench/results)
           --help                  this text
+
+        dotnet run -c Release --project Bench -- replot [DIR]   redraws DIR's results.svg from its results.json
         """;
 
     public bool Quick { get; init; }

@@ -17,6 +17,12 @@ switch (args.FirstOrDefault())
     case "serve-gateway":
         await SocketIOGateway.Build(args[1..]).RunAsync();
         return 0;
+    case "replot":
+        // Redraws results.svg from a directory's results.json, after a change to the plot.
+        var directory = args.Length > 1 ? args[1] : Path.Combine(BuildOutput.Find().RepositoryRoot, "Bench", "results");
+        var recorded = JsonSerializer.Deserialize<RecordedRun>(await File.ReadAllTextAsync(Path.Combine(directory, "results.json")), JsonOptions.Indented)!;
+        await File.WriteAllTextAsync(Path.Combine(directory, "results.svg"), SvgPlot.Write(recorded.Results.Select(r => r.System).Distinct().ToList(), recorded.Results));
+        return 0;
 }
 
 BenchOptions options;
@@ -93,6 +99,9 @@ foreach (var result in failed)
 }
 
 return failed.Count == 0 ? 0 : 1;
+
+/// <summary>What results.json holds, read back.</summary>
+internal sealed record RecordedRun(DateTime Date, string Machine, string Command, IReadOnlyList<ScenarioResult> Results);
 
 /// <summary>How results.json is written.</summary>
 internal static class JsonOptions

@@ -22,6 +22,8 @@ public static class SvgPlot
         (ScenarioNames.Fanout, "room fan-out"),
         (ScenarioNames.Broadcast, "broadcast"),
         (ScenarioNames.Rooms, "small rooms"),
+        (ScenarioNames.SmallFanout, "small fan-out"),
+        (ScenarioNames.SmallFanoutJs, "small fan-out, JS"),
     ];
 
     public static string Write(IReadOnlyList<string> systems, IReadOnlyList<ScenarioResult> results)
@@ -34,7 +36,7 @@ public static class SvgPlot
         svg.AppendLine(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>");
 
         Panel(svg, Left, "delivered messages per second (saturated)", systems, scenarios, results, r => r.Phase(ScenarioRunner.Saturated)?.DeliveredPerSecond, v => Compact(v));
-        Panel(svg, (2 * Left) + PanelWidth, "p99 latency, ms (fan-out: fixed load; others: saturated)", systems, scenarios, results, P99, v => v.ToString(v < 10 ? "0.0" : "0", CultureInfo.InvariantCulture));
+        Panel(svg, (2 * Left) + PanelWidth, "p99 latency, ms, log scale (fan-outs at fixed load)", systems, scenarios, results, P99, v => v.ToString(v < 10 ? "0.0" : "0", CultureInfo.InvariantCulture), logarithmic: true);
 
         // The legend.
         for (var i = 0; i < systems.Count; i++)
@@ -60,7 +62,8 @@ public static class SvgPlot
         List<(string Scenario, string Label)> scenarios,
         IReadOnlyList<ScenarioResult> results,
         Func<ScenarioResult, double?> value,
-        Func<double, string> label)
+        Func<double, string> label,
+        bool logarithmic = false)
     {
         var bottom = Top + PanelHeight;
         svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{x0 + (PanelWidth / 2)}\" y=\"{Top - 25}\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">{SecurityElement.Escape(title)}</text>");
@@ -68,12 +71,21 @@ public static class SvgPlot
         svg.AppendLine(CultureInfo.InvariantCulture, $"<line x1=\"{x0}\" y1=\"{Top}\" x2=\"{x0}\" y2=\"{bottom}\" stroke=\"black\"/>");
 
         var values = scenarios.SelectMany(s => systems.Select(system => Find(results, s.Scenario, system) is { } r ? value(r) : null)).Where(v => v is > 0).Select(v => v!.Value).ToList();
-        var max = NiceCeiling(values.Count == 0 ? 1 : values.Max());
-        for (var tick = 0; tick <= 4; tick++)
+        var max = NiceCeiling(values.Count == 0 ? 1 : values.Max(), decade: logarithmic);
+
+        // A linear axis from zero in four steps, or a logarithmic one by decades from the decade below the least value.
+        var min = logarithmic ? Math.Pow(10, Math.Floor(Math.Log10(values.Count == 0 ? 1 : values.Min()))) : 0;
+        var ticks = logarithmic
+            ? Enumerable.Range(0, (int)Math.Round(Math.Log10(max / min)) + 1).Select(d => min * Math.Pow(10, d)).ToList()
+            : Enumerable.Range(0, 5).Select(t => max * t / 4).ToList();
+        double Height(double v) => logarithmic
+            ? PanelHeight * Math.Clamp(Math.Log10(v / min) / Math.Log10(max / min), 0, 1)
+            : PanelHeight * Math.Min(1, v / max);
+        foreach (var tick in ticks)
         {
-            var y = bottom - (PanelHeight * tick / 4.0);
+            var y = bottom - Height(tick);
             svg.AppendLine(CultureInfo.InvariantCulture, $"<line x1=\"{x0}\" y1=\"{y:0.#}\" x2=\"{x0 + PanelWidth}\" y2=\"{y:0.#}\" stroke=\"#ddd\"/>");
-            svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{x0 - 6}\" y=\"{y + 4:0.#}\" text-anchor=\"end\">{label(max * tick / 4)}</text>");
+            svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{x0 - 6}\" y=\"{y + 4:0.#}\" text-anchor=\"end\">{label(tick)}</text>");
         }
 
         if (scenarios.Count == 0)
@@ -94,7 +106,7 @@ public static class SvgPlot
                     continue;
                 }
 
-                var h = PanelHeight * Math.Min(1, v / max);
+                var h = Height(v);
                 var x = groupX + (s * barWidth);
                 svg.AppendLine(CultureInfo.InvariantCulture, $"<rect x=\"{x:0.#}\" y=\"{bottom - h:0.#}\" width=\"{barWidth - 2:0.#}\" height=\"{h:0.#}\" fill=\"{Colors[s % Colors.Length]}\"><title>{SecurityElement.Escape(systems[s])}: {label(v)}</title></rect>");
                 svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{x + ((barWidth - 2) / 2):0.#}\" y=\"{bottom - h - 4:0.#}\" text-anchor=\"middle\" font-size=\"10\">{label(v)}</text>");
@@ -105,10 +117,10 @@ public static class SvgPlot
     private static ScenarioResult? Find(IReadOnlyList<ScenarioResult> results, string scenario, string system) =>
         results.FirstOrDefault(r => r.Scenario == scenario && r.System == system && r.Error is null);
 
-    private static double NiceCeiling(double value)
+    private static double NiceCeiling(double value, bool decade = false)
     {
         var magnitude = Math.Pow(10, Math.Floor(Math.Log10(value)));
-        return new[] { 1, 2, 2.5, 5, 10 }.Select(m => m * magnitude).First(v => v >= value);
+        return decade ? magnitude * 10 : new[] { 1, 2, 2.5, 5, 10 }.Select(m => m * magnitude).First(v => v >= value);
     }
 
     private static string Compact(double value) => value switch
