@@ -30,7 +30,7 @@ public interface IRealtimeCluster
     /// <summary>
     /// Calls a method on one connection's client and returns its answer (SignalR client results), wherever the
     /// connection is. Fails with a <see cref="TimeoutException"/> when the client does not answer within
-    /// <paramref name="timeout"/>, which must be shorter than <c>Runtime:ResponseTimeout</c>.
+    /// <paramref name="timeout"/>, which must be shorter than <c>Cluster:ResponseTimeout</c>.
     /// </summary>
     Task<System.Text.Json.JsonElement> InvokeClientAsync(string connectionId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken = default);
 

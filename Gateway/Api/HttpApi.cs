@@ -201,7 +201,7 @@ public static class HttpApi
     /// <summary>The body of <c>POST /connections/{connectionId}/invoke</c>.</summary>
     /// <param name="Method">The client method to call.</param>
     /// <param name="Args">Its arguments.</param>
-    /// <param name="TimeoutSeconds">How long to wait for the answer (default 10; less than <c>Runtime:ResponseTimeout</c>).</param>
+    /// <param name="TimeoutSeconds">How long to wait for the answer (default 10; less than <c>Cluster:ResponseTimeout</c>).</param>
     public sealed record InvokeRequest(string Method, JsonElement[]? Args, double? TimeoutSeconds);
 
     /// <summary>The body of <c>POST /server-events</c>.</summary>

@@ -30,8 +30,12 @@ internal sealed partial class GatewayLease(
 {
     private readonly ConcurrentDictionary<string, Task> _registrations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _renewed = new(StringComparer.Ordinal);
+    /// <summary>How many relay grains renewals rotate over, so that they reach the cluster through different silos.</summary>
+    private const int RelayRoutes = 16;
+
     private readonly GatewayLeaseOptions _options = options.Value;
     private int _stopping;
+    private int _route;
 
     /// <summary>True once every hub this gateway serves holds its lease.</summary>
     public bool IsHeld
@@ -139,7 +143,10 @@ internal sealed partial class GatewayLease(
 
     private async Task RenewAsync(string hub)
     {
-        var status = await grains.GetGrain<IGatewayLeaseRelayGrain>(0).RenewLease(hub, receiver.Registration);
+        // Each renewal goes through another relay: an Orleans client sends all calls to one grain over the same silo
+        // connection, and a silo that froze keeps its connections open until it is declared dead.
+        var route = (Interlocked.Increment(ref _route) & int.MaxValue) % RelayRoutes;
+        var status = await grains.GetGrain<IGatewayLeaseRelayGrain>(route).RenewLease(hub, receiver.Registration);
         if (status == LeaseStatus.Expired)
         {
             throw new LeaseExpiredException();

@@ -94,4 +94,6 @@ internal sealed class GatewayReceiver : IGatewayObserver
 
     public Task<bool> Disconnect(string hub, string connectionId) =>
         Task.FromResult(_hubs.TryGetValue(hub, out var localHub) && localHub.DisconnectLocal(connectionId));
+
+    public Task<bool> Serves(string hub) => Task.FromResult(_hubs.ContainsKey(hub));
 }

@@ -53,4 +53,11 @@ public interface IGatewayObserver : IGrainObserver
     /// <summary>Closes a local connection; false when it is not on this gateway.</summary>
     [AlwaysInterleave, Alias("disconnect")]
     Task<bool> Disconnect(string hub, string connectionId);
+
+    /// <summary>
+    /// Whether the gateway is running and serves <paramref name="hub"/>: what a hub asks before it lets the lease of a
+    /// gateway whose renewals stopped arriving run out, since renewals can be held up on their way (a frozen silo).
+    /// </summary>
+    [AlwaysInterleave, Alias("serves")]
+    Task<bool> Serves(string hub);
 }

@@ -6,7 +6,7 @@ namespace Realtime.Grains.Hubs;
 /// How long a gateway's lease lasts (configuration section <c>Cluster:GatewayLease</c>). Orleans clients, which
 /// gateways are, do not appear in the cluster's membership table, so a gateway holds a lease in its hub's registry and
 /// renews it; when it stops renewing (it died, or lost every silo), its connections leave every room, namespace,
-/// user and presence list within <see cref="Timeout"/> plus <see cref="CheckPeriod"/>.
+/// user and presence list within <see cref="Timeout"/> plus <see cref="CheckPeriod"/> plus <see cref="ProbeTimeout"/>.
 /// </summary>
 public sealed class GatewayLeaseOptions
 {
@@ -20,6 +20,12 @@ public sealed class GatewayLeaseOptions
 
     /// <summary>How often the registry looks for lapsed leases, and each silo for departed gateways.</summary>
     public TimeSpan CheckPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the registry waits for a gateway whose lease lapsed to answer that it still serves the hub (its
+    /// renewals may have been held up on their way) before it drops the gateway's members.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// How long a grain that comes back (its silo died) waits for a gateway to list its members before the call that
@@ -38,6 +44,7 @@ internal sealed class GatewayLeaseOptionsValidator : IValidateOptions<GatewayLea
         {
             (nameof(options.RenewPeriod), options.RenewPeriod), (nameof(options.Timeout), options.Timeout),
             (nameof(options.CheckPeriod), options.CheckPeriod), (nameof(options.RebuildTimeout), options.RebuildTimeout),
+            (nameof(options.ProbeTimeout), options.ProbeTimeout),
         })
         {
             if (value <= TimeSpan.Zero)

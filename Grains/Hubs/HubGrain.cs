@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using Realtime.Grains.Internal;
 
 namespace Realtime.Grains.Hubs;
@@ -9,6 +10,18 @@ namespace Realtime.Grains.Hubs;
 /// kept in grain storage (<see cref="RealtimeStorage.Name"/>), so that a registry whose silo died comes back with
 /// every gateway: grains rebuilding their members ask exactly those.
 /// </summary>
+/// <remarks>
+/// A silo that froze (or was cut off) is declared dead and its registry comes back elsewhere; when it thaws, its old
+/// activation runs again until the silo learns it is dead and stops. That activation must not drop gateways: it saw
+/// no renewals only because it was not running (or not reachable). So a lease check that runs late moves every lease
+/// on by its lateness, and a new activation writes the registry at once, so that the storage's version check refuses
+/// any later write of the old one, which then deactivates.
+///
+/// Renewals can be held up on their way (all calls to this grain wait while the silo that owns its directory entry is
+/// frozen and not yet declared dead), so a lease that lapses is not dropped at once: the registry asks the gateway
+/// itself (<see cref="IGatewayObserver.Serves"/>), and drops it only when it does not answer that it still serves
+/// the hub within <see cref="GatewayLeaseOptions.ProbeTimeout"/>.
+/// </remarks>
 internal sealed partial class HubGrain(
     [PersistentState("registry", RealtimeStorage.Name)] IPersistentState<HubRegistryState> registry,
     IOptions<GatewayLeaseOptions> options,
@@ -20,20 +33,28 @@ internal sealed partial class HubGrain(
 
     private readonly Dictionary<string, DateTimeOffset> _leaseEnds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeliveryChain> _chains = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _probing = new(StringComparer.Ordinal);
     private readonly GatewayLeaseOptions _options = options.Value;
     private bool _unsaved;
     private long _sequence;
+    private DateTimeOffset _lastCheck;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var leaseEnd = time.GetUtcNow() + _options.Timeout;
+        var now = time.GetUtcNow();
+        var leaseEnd = now + _options.Timeout;
         foreach (var gatewayId in registry.State.Gateways.Keys)
         {
             _leaseEnds[gatewayId] = leaseEnd;
         }
 
+        _lastCheck = now;
         this.RegisterGrainTimer(CheckLeasesAsync, new GrainTimerCreationOptions(_options.CheckPeriod, _options.CheckPeriod) { KeepAlive = true });
-        return Task.CompletedTask;
+        if (registry.RecordExists)
+        {
+            // Takes the stored registry over from any earlier activation (see the remarks).
+            await SaveAsync();
+        }
     }
 
     public async Task<LeaseStatus> RenewLease(GatewayRegistration gateway)
@@ -116,11 +137,23 @@ internal sealed partial class HubGrain(
     private async Task CheckLeasesAsync()
     {
         var now = time.GetUtcNow();
+        var late = now - _lastCheck - _options.CheckPeriod;
+        _lastCheck = now;
+        if (late > _options.CheckPeriod)
+        {
+            // This activation was not running (a frozen or starved silo): nobody's renewals could reach it.
+            ChecksLate(logger, this.GetPrimaryKeyString(), late);
+            foreach (var gatewayId in _leaseEnds.Keys)
+            {
+                _leaseEnds[gatewayId] += late;
+            }
+        }
+
         foreach (var (gatewayId, leaseEnd) in _leaseEnds)
         {
-            if (leaseEnd < now && Depart(gatewayId))
+            if (leaseEnd < now && registry.State.Gateways.TryGetValue(gatewayId, out var gateway) && _probing.Add(gatewayId))
             {
-                LeaseExpired(logger, gatewayId, this.GetPrimaryKeyString());
+                _ = ProbeAsync(gatewayId, gateway);
             }
         }
 
@@ -135,6 +168,43 @@ internal sealed partial class HubGrain(
 
         if (_unsaved)
         {
+            await SaveAsync();
+        }
+    }
+
+    /// <summary>Asks a gateway whose lease lapsed whether it still serves this hub: renews its lease if so, drops it if not.</summary>
+    private async Task ProbeAsync(string gatewayId, GatewayRegistration gateway)
+    {
+        var hub = this.GetPrimaryKeyString();
+        bool serves;
+        try
+        {
+            serves = await gateway.Observer.Serves(hub).WaitAsync(_options.ProbeTimeout);
+        }
+        catch (Exception)
+        {
+            // Gone, cut off or too slow: all the same to its members' other gateways.
+            serves = false;
+        }
+
+        _probing.Remove(gatewayId);
+        var now = time.GetUtcNow();
+        if (!_leaseEnds.TryGetValue(gatewayId, out var leaseEnd) || leaseEnd >= now)
+        {
+            // Renewed, or departed, while the probe was out.
+            return;
+        }
+
+        if (serves)
+        {
+            LeaseKeptByProbe(logger, gatewayId, hub);
+            _leaseEnds[gatewayId] = now + _options.Timeout;
+            return;
+        }
+
+        if (Depart(gatewayId))
+        {
+            LeaseExpired(logger, gatewayId, hub);
             await SaveAsync();
         }
     }
@@ -157,7 +227,8 @@ internal sealed partial class HubGrain(
 
     /// <summary>
     /// Writes the registry. A failed write (storage unreachable) is tried again at the next lease check; until then
-    /// this activation goes on with what it knows.
+    /// this activation goes on with what it knows. A write refused because another activation wrote since means this
+    /// one is stale: it deactivates.
     /// </summary>
     private async Task SaveAsync()
     {
@@ -165,6 +236,13 @@ internal sealed partial class HubGrain(
         {
             await registry.WriteStateAsync();
             _unsaved = false;
+        }
+        catch (InconsistentStateException ex)
+        {
+            Superseded(logger, this.GetPrimaryKeyString(), ex);
+            _leaseEnds.Clear();
+            _chains.Clear();
+            this.DeactivateOnIdle();
         }
         catch (Exception ex)
         {
@@ -178,9 +256,18 @@ internal sealed partial class HubGrain(
     [LoggerMessage(112, LogLevel.Information, "Gateway {GatewayId} left hub {Hub}.")]
     private static partial void GatewayLeft(ILogger logger, string gatewayId, string hub);
 
-    [LoggerMessage(113, LogLevel.Warning, "The lease of gateway {GatewayId} on hub {Hub} ran out: its members are dropped everywhere.")]
+    [LoggerMessage(113, LogLevel.Warning, "The lease of gateway {GatewayId} on hub {Hub} ran out and the gateway did not answer: its members are dropped everywhere.")]
     private static partial void LeaseExpired(ILogger logger, string gatewayId, string hub);
 
     [LoggerMessage(114, LogLevel.Warning, "Saving the gateway registry of hub {Hub} failed; it is tried again at the next lease check.")]
     private static partial void SaveFailed(ILogger logger, string hub, Exception exception);
+
+    [LoggerMessage(115, LogLevel.Warning, "The gateway registry of hub {Hub} was written by a newer activation; this one deactivates.")]
+    private static partial void Superseded(ILogger logger, string hub, Exception exception);
+
+    [LoggerMessage(116, LogLevel.Warning, "The lease check of hub {Hub} ran {Late} late (was the silo frozen?); every lease moves on by as much.")]
+    private static partial void ChecksLate(ILogger logger, string hub, TimeSpan late);
+
+    [LoggerMessage(117, LogLevel.Warning, "No renewal of gateway {GatewayId} reached hub {Hub} within its lease, but the gateway answered that it serves the hub: its lease goes on.")]
+    private static partial void LeaseKeptByProbe(ILogger logger, string gatewayId, string hub);
 }

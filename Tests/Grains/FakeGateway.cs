@@ -18,6 +18,7 @@ public sealed class FakeGateway : IGatewayObserver, IAsyncDisposable
     private readonly IGrainFactory _grains;
     private readonly CancellationTokenSource _stopRenewing = new();
     private Task _renewing = Task.CompletedTask;
+    private int _probes;
 
     public FakeGateway(IGrainFactory grains, string hub, string name)
     {
@@ -115,6 +116,21 @@ public sealed class FakeGateway : IGatewayObserver, IAsyncDisposable
         throw new InvalidOperationException("No clients here.");
 
     public Task<bool> Disconnect(string hub, string connectionId) => Task.FromResult(false);
+
+    /// <summary>
+    /// Whether this gateway, once it stopped renewing, still answers a hub's probe (its renewals are lost on the way)
+    /// rather than going dark (it died).
+    /// </summary>
+    public bool AnswersWhenSilent { get; set; }
+
+    /// <summary>How many times a hub asked this gateway whether it still serves it.</summary>
+    public int Probes => _probes;
+
+    public Task<bool> Serves(string hub)
+    {
+        Interlocked.Increment(ref _probes);
+        return Task.FromResult(!_stopRenewing.IsCancellationRequested || AnswersWhenSilent);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -94,6 +94,24 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         }
     }
 
+    [Fact]
+    public Task GatewayLeaseLapses_ButTheGatewayAnswersTheHub_ItKeepsItsMembersUntilItGoesDark() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            // b's renewals stop arriving (as when they go through a frozen silo), but b is alive and says so.
+            b.AnswersWhenSilent = true;
+            await b.StopRenewing();
+
+            await Eventually.True(() => b.Probes >= 3, "the hub asks b, lease after lease", GrainClusterFixture.LeaseTimeout * 10);
+            Assert.Equal(2, await grain.MemberCount().Within("the count"));
+            var view = await a.HubGrain.Gateways().Within("the registry");
+            Assert.Contains(view.Live, g => g.GatewayId == b.GatewayId);
+            Assert.DoesNotContain(b.GatewayId, view.Departed);
+
+            b.AnswersWhenSilent = false;
+            await Eventually.True(() => grain.MemberCount().Result == 1, "b's member is dropped once b no longer answers", GrainClusterFixture.LeaseTimeout * 10);
+        });
+
     /// <summary>Two gateways of a new hub with a room "lobby" that a1 (on a) and b1 (on b) joined; runs <paramref name="test"/>.</summary>
     private async Task InARoomOnTwoGatewaysAsync(Func<FakeGateway, FakeGateway, string, IRoomGrain, Task> test)
     {
