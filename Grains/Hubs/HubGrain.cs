@@ -143,7 +143,7 @@ internal sealed partial class HubGrain(
         {
             // This activation was not running (a frozen or starved silo): nobody's renewals could reach it.
             ChecksLate(logger, this.GetPrimaryKeyString(), late);
-            foreach (var gatewayId in _leaseEnds.Keys)
+            foreach (var gatewayId in _leaseEnds.Keys.ToList())
             {
                 _leaseEnds[gatewayId] += late;
             }

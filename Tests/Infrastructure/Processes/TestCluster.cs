@@ -23,6 +23,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     private readonly List<NodeProcess> _silos = [];
     private readonly List<NodeProcess> _gateways = [];
+    private readonly List<NodeProcess> _services = [];
     private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..13];
     private readonly string _redisData = Directory.CreateTempSubdirectory("realtime-redis-").FullName;
     private int _redisPort;
@@ -149,8 +150,12 @@ public sealed class TestCluster : IAsyncDisposable
     /// Starts a long-running sample service (<c>samples/ArchiveService</c>, say) as a client process of this cluster;
     /// it runs until disposed.
     /// </summary>
-    public NodeProcess StartService(string name, (string Project, string Assembly) program, params string[] settings) =>
-        NodeProcess.Start(name, "dotnet", [Build.Output(program.Project, program.Assembly), .. ClusterArguments(), .. settings], 0);
+    public NodeProcess StartService(string name, (string Project, string Assembly) program, params string[] settings)
+    {
+        var service = NodeProcess.Start(name, "dotnet", [Build.Output(program.Project, program.Assembly), .. ClusterArguments(), .. settings], 0);
+        _services.Add(service);
+        return service;
+    }
 
     /// <summary>The sample that archives a namespace's client events from their stream.</summary>
     public static readonly (string Project, string Assembly) ArchiveService = (Path.Combine("samples", "ArchiveService"), "Realtime.Samples.Archive.dll");
@@ -171,7 +176,7 @@ public sealed class TestCluster : IAsyncDisposable
         if (Environment.GetEnvironmentVariable("REALTIME_TEST_LOGS") is { Length: > 0 } logs)
         {
             var folder = Directory.CreateDirectory(Path.Combine(logs, _clusterId)).FullName;
-            foreach (var node in _gateways.Concat(_silos))
+            foreach (var node in _gateways.Concat(_silos).Concat(_services))
             {
                 await File.WriteAllTextAsync(Path.Combine(folder, node.Name + ".log"), node.Output);
             }
