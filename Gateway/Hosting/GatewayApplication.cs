@@ -46,6 +46,8 @@ public static class GatewayApplication
             app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot });
         }
 
+        app.UseRouting();
+        app.UseMiddleware<Internal.AllowedOrigins>();
         app.UseAuthentication();
         app.MapRealtimeHub();
         app.MapSocketIO();

@@ -51,6 +51,15 @@ public sealed class GatewayOptions
     /// </summary>
     public int PipelinedSends { get; set; } = 16;
 
+    /// <summary>
+    /// Origins (<c>https://app.example.com</c>, <c>https://*.example.com</c>) whose pages may connect to the hubs and
+    /// to socket.io, over every transport. A browser request with another <c>Origin</c> is refused with 403; the
+    /// gateway's own origin is always allowed, and clients that send no <c>Origin</c> (servers, native apps) are not
+    /// checked. Empty (the default): every origin may connect. Set it with cookie authentication, or for any gateway
+    /// on a public domain.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
     /// <summary>Serve the demo page at <c>/</c>.</summary>
     public bool DemoPage { get; set; } = true;
 }
@@ -107,6 +116,16 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.InternalUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             failures.Add($"Gateway:InternalUrl must be an absolute http or https URL, not '{url}'.");
+        }
+
+        foreach (var origin in options.AllowedOrigins)
+        {
+            var pattern = origin.Replace("://*.", "://wildcard.", StringComparison.Ordinal);
+            if (origin != "*" && (!Uri.TryCreate(pattern, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https")
+                || parsed.AbsolutePath != "/" || origin.EndsWith('/') || pattern.Contains('*')))
+            {
+                failures.Add($"Gateway:AllowedOrigins holds '{origin}': an origin is written scheme://host[:port] (https://app.example.com, https://*.example.com), or '*'.");
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

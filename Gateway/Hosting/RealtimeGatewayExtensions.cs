@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.SignalR;
@@ -37,8 +38,10 @@ public static class RealtimeGatewayExtensions
         services.AddSingleton<IConfigureOptions<HubOptions>, ConfigureHubOptions>();
         services.AddOptions<JwtOptions>().Bind(configuration.GetSection(JwtOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>());
-        services.AddAuthentication(JwtAuthenticationHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, JwtAuthenticationHandler>(JwtAuthenticationHandler.SchemeName, null);
+        services.AddAuthentication(JwtBearerSetup.SchemeName).AddJwtBearer();
+        services.AddSingleton<JwtBearerSetup>();
+        services.AddSingleton<IConfigureOptions<JwtBearerOptions>>(static sp => sp.GetRequiredService<JwtBearerSetup>());
+        services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>>(static sp => sp.GetRequiredService<JwtBearerSetup>());
         services.AddSignalR(hubs => hubs.AddFilter<RealtimeHubFilter>());
 
         // The JSON protocol, wrapped so that a malformed frame gets an error and the connection goes on.

@@ -27,4 +27,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(9, LogLevel.Warning, "{Count} send(s) of connection {ConnectionId} that its client did not wait for failed; the messages did not reach their recipients.")]
     public static partial void PipelinedSendFailed(ILogger logger, string connectionId, int count, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Information, "Refused a request to {Path} from origin {Origin} (Gateway:AllowedOrigins).")]
+    public static partial void OriginRefused(ILogger logger, string origin, string path);
 }

@@ -501,7 +501,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     /// <summary>Why the connection's credentials do not admit it to <paramref name="namespace"/>, or null when they do.</summary>
     private string? Authenticate(HubConnectionContext connection, string @namespace)
     {
-        if (connection.GetHttpContext()?.Items[JwtAuthenticationHandler.FailureItem] is string failure)
+        if (connection.GetHttpContext()?.Items[JwtBearerSetup.FailureItem] is string failure)
         {
             return $"Authentication failed: {failure}";
         }

@@ -20,6 +20,21 @@ public static class Eventually
         }
     }
 
+    /// <summary>Polls an asynchronous <paramref name="condition"/> until it holds; each poll has its own deadline too.</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (!await condition().Within(what, timeout))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>
     /// Calls <paramref name="action"/> until it succeeds, as long as it fails with what a cluster says while it
     /// recovers (Orleans' errors, timeouts); returns its result.

@@ -10,7 +10,7 @@ public static class TestTokens
 {
     public const string HmacKey = "a-test-hmac-secret-of-at-least-32-bytes!";
 
-    public static string Create(string subject, SigningCredentials? credentials = null, DateTime? expires = null)
+    public static string Create(string subject, SigningCredentials? credentials = null, DateTime? expires = null, string? issuer = null)
     {
         var expiry = expires ?? DateTime.UtcNow.AddMinutes(10);
         return new JwtSecurityTokenHandler().CreateEncodedJwt(new SecurityTokenDescriptor
@@ -19,6 +19,7 @@ public static class TestTokens
             NotBefore = expiry.AddMinutes(-20),
             IssuedAt = expiry.AddMinutes(-20),
             Expires = expiry,
+            Issuer = issuer,
             SigningCredentials = credentials ?? new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(HmacKey)), SecurityAlgorithms.HmacSha256),
         });
     }

@@ -48,7 +48,7 @@ internal sealed class SocketIOClient : IEngineHandler
             request.Path + request.QueryString,
             EmptyObject,
             context.User);
-        _authFailure = context.Items[JwtAuthenticationHandler.FailureItem] as string;
+        _authFailure = context.Items[JwtBearerSetup.FailureItem] as string;
         _ = CloseUnlessConnectedAsync();
     }
 

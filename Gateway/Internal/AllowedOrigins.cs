@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Realtime.Gateway.Hosting;
+using Realtime.Gateway.SocketIO;
+
+namespace Realtime.Gateway.Internal;
+
+/// <summary>
+/// <c>Gateway:AllowedOrigins</c>: a browser request to a hub or to socket.io (WebSocket, SSE, long polling, the
+/// negotiate and handshake requests) from a page of another origin is refused with 403. The gateway's own origin is
+/// always allowed, and a request without an <c>Origin</c> header (a server, a native client) is not a browser's page
+/// and goes on. An empty list allows every origin.
+/// </summary>
+internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptions> gateway, IOptions<SocketIOOptions> socketIO, ILogger<AllowedOrigins> logger)
+{
+    private readonly string[] _exact = gateway.Value.AllowedOrigins.Where(o => !o.Contains("://*.", StringComparison.Ordinal)).ToArray();
+
+    // "https://*.example.com" allows "https://a.example.com" and "https://a.b.example.com", not "https://example.com".
+    private readonly (string Scheme, string Suffix)[] _wildcards = gateway.Value.AllowedOrigins
+        .Where(o => o.Contains("://*.", StringComparison.Ordinal))
+        .Select(o => (o[..(o.IndexOf("://", StringComparison.Ordinal) + 3)], o[(o.IndexOf("://*.", StringComparison.Ordinal) + 4)..]))
+        .ToArray();
+
+    private readonly bool _open = gateway.Value.AllowedOrigins.Length == 0;
+    private readonly PathString _hubPath = gateway.Value.HubPath;
+    private readonly PathString _socketIOPath = socketIO.Value.Path;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (_open || context.Request.Headers.Origin.ToString() is not { Length: > 0 } origin || !IsRealtime(context) || Allowed(origin, context.Request))
+        {
+            return next(context);
+        }
+
+        GatewayLog.OriginRefused(logger, origin, context.Request.Path.Value ?? "");
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync($"The origin {origin} is not allowed to connect (Gateway:AllowedOrigins).");
+    }
+
+    private bool IsRealtime(HttpContext context) =>
+        context.WebSockets.IsWebSocketRequest
+        || context.Request.Path.StartsWithSegments(_hubPath)
+        || context.Request.Path.StartsWithSegments(_socketIOPath)
+        || context.GetEndpoint()?.Metadata.GetMetadata<HubMetadata>() is not null;
+
+    private bool Allowed(string origin, HttpRequest request)
+    {
+        if (string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase)
+            || _exact.Contains("*") || _exact.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        foreach (var (scheme, suffix) in _wildcards)
+        {
+            if (origin.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
+                && origin.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
+                && origin.Length > scheme.Length + suffix.Length)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
