@@ -42,11 +42,14 @@ public static class RealtimeGatewayExtensions
         services.AddSingleton<JwtBearerSetup>();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>>(static sp => sp.GetRequiredService<JwtBearerSetup>());
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>>(static sp => sp.GetRequiredService<JwtBearerSetup>());
-        services.AddSignalR(hubs => hubs.AddFilter<RealtimeHubFilter>());
+        // JSON and MessagePack clients; hub arguments and events typed as JSON reach MessagePack clients as the same shapes.
+        services.AddSignalR(hubs => hubs.AddFilter<RealtimeHubFilter>())
+            .AddMessagePackProtocol(options => options.SerializerOptions = RealtimeMessagePack.SerializerOptions);
 
         // The JSON protocol, wrapped so that a malformed frame gets an error and the connection goes on.
         services.RemoveAll<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ResilientJsonHubProtocol>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, Microsoft.AspNetCore.SignalR.Protocol.MessagePackHubProtocol>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayIdentity>();
         services.AddSingleton<GatewayReceiver>();

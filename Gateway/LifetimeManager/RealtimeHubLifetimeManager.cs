@@ -74,7 +74,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         _namespaces = new LocalIndex(CreateOrder);
         _users = new LocalIndex(CreateOrder);
         _hubOrder = CreateHubOrder();
-        _serializer = new PayloadSerializer(protocols.AllProtocols, options.Value.MaxMessageBytes);
+        // Messages travel in the JSON form only; a gateway makes the other protocols' forms for its own connections.
+        _serializer = new PayloadSerializer([.. protocols.AllProtocols.Where(static p => p.Name == HubJson.ProtocolName)], options.Value.MaxMessageBytes);
         _logger = logger;
         _jwt = jwt.Value;
         _clientResultTimeout = options.Value.ClientResultTimeout;

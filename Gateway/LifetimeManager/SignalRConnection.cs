@@ -46,7 +46,7 @@ internal sealed class SignalRConnection(
 
     public HubConnectionContext Context { get; } = context;
 
-    public override void Write(OutgoingMessage message) => Write(message.HubMessage);
+    public override void Write(OutgoingMessage message) => Write(message.HubMessage(Context.Protocol));
 
     public override void Abort() => Context.Abort();
 

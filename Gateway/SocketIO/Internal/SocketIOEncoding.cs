@@ -7,6 +7,8 @@ using Realtime.Client;
 using Realtime.Client.Emitting;
 using Realtime.Grains;
 
+using Realtime.Gateway.Internal;
+
 namespace Realtime.Gateway.SocketIO.Internal;
 
 /// <summary>
@@ -169,21 +171,7 @@ internal static class SocketIOEncoding
     /// </summary>
     public static ProtocolPayload FromHubJson(SerializedPayload payload)
     {
-        ReadOnlyMemory<byte> bytes = default;
-        foreach (var form in payload.Protocols)
-        {
-            if (form.Protocol == "json")
-            {
-                bytes = form.Bytes;
-            }
-        }
-
-        if (bytes.Length > 0 && bytes.Span[^1] == 0x1e)
-        {
-            bytes = bytes[..^1];
-        }
-
-        using var document = JsonDocument.Parse(bytes);
+        using var document = JsonDocument.Parse(HubJson.Form(payload));
         var root = document.RootElement;
         var target = root.GetProperty("target").GetString()!;
         var arguments = root.TryGetProperty("arguments", out var a) ? a : default;
