@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Realtime.Grains.Hosting;
+using Realtime.Hosting;
 using Realtime.Silo.Hosting;
 
 // A silo: an Orleans silo that hosts the realtime grains, joins the cluster through the membership table in Redis,
@@ -10,11 +11,13 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.Services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.SectionName)).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
 builder.AddRealtimeSilo();
+builder.AddRealtimeTelemetry("realtime-silo");
 var http = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
 var listen = builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>()?.ListenAddress ?? "0.0.0.0";
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(listen), http.HttpPort));
 
 var app = builder.Build();
+app.MapRealtimeMetrics();
 app.MapGet("/healthz", () => "ok");
 
 // Ready once the cluster's membership lists this silo as active: it then takes calls and hosts grains.

@@ -21,7 +21,7 @@ internal sealed class PayloadSerializer(IReadOnlyList<IHubProtocol> protocols, i
             payloads[i] = new ProtocolPayload(protocols[i].Name, protocols[i].GetMessageBytes(invocation));
         }
 
-        var payload = new SerializedPayload(payloads);
+        var payload = new SerializedPayload(payloads, DateTime.UtcNow.Ticks);
         if (payload.Size > MaxMessageBytes)
         {
             throw new MessageTooLargeException(payload.Size, MaxMessageBytes);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Realtime.Hosting;
 
 namespace Realtime.Gateway.Hosting;
 
@@ -36,6 +37,7 @@ public static class GatewayApplication
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
         builder.Services.AddOpenApi();
+        builder.AddRealtimeTelemetry("realtime-gateway", Internal.GatewayMetrics.MeterName);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -53,6 +55,7 @@ public static class GatewayApplication
         app.MapSocketIO();
         app.MapRealtimeHttpApi();
         app.MapOpenApi();
+        app.MapRealtimeMetrics();
         app.MapGet("/healthz", () => "ok");
 
         // Ready once the gateway holds its lease in its hubs' registries: the cluster is reachable, and grains that

@@ -49,7 +49,8 @@ public static class RealtimeGatewayExtensions
         // The JSON protocol, wrapped so that a malformed frame gets an error and the connection goes on.
         services.RemoveAll<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ResilientJsonHubProtocol>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, Microsoft.AspNetCore.SignalR.Protocol.MessagePackHubProtocol>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, MeteredHubProtocol>());
+        services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayIdentity>();
         services.AddSingleton<GatewayReceiver>();

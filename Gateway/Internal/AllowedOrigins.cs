@@ -13,7 +13,7 @@ namespace Realtime.Gateway.Internal;
 /// always allowed, and a request without an <c>Origin</c> header (a server, a native client) is not a browser's page
 /// and goes on. An empty list allows every origin.
 /// </summary>
-internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptions> gateway, IOptions<SocketIOOptions> socketIO, ILogger<AllowedOrigins> logger)
+internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptions> gateway, IOptions<SocketIOOptions> socketIO, GatewayMetrics metrics, ILogger<AllowedOrigins> logger)
 {
     private readonly string[] _exact = gateway.Value.AllowedOrigins.Where(o => !o.Contains("://*.", StringComparison.Ordinal)).ToArray();
 
@@ -34,6 +34,7 @@ internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptio
             return next(context);
         }
 
+        metrics.Rejected(RejectionReason.Origin);
         GatewayLog.OriginRefused(logger, origin, context.Request.Path.Value ?? "");
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
         context.Response.ContentType = "text/plain; charset=utf-8";

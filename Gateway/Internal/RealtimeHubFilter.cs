@@ -9,7 +9,7 @@ namespace Realtime.Gateway.Internal;
 /// method fails because the cluster could not complete it, instead of SignalR's generic "unexpected error". And it
 /// makes every invocation but a pipelined send wait for the connection's pipelined sends (see <see cref="SendPipeline"/>).
 /// </summary>
-internal sealed class RealtimeHubFilter : IHubFilter
+internal sealed class RealtimeHubFilter(GatewayMetrics metrics) : IHubFilter
 {
     /// <summary>The key, in a connection's items, of the reason it is refused.</summary>
     public const string RejectionItem = "Realtime.Rejection";
@@ -33,7 +33,23 @@ internal sealed class RealtimeHubFilter : IHubFilter
         }
         catch (Exception ex) when (ClusterFailure.Is(ex))
         {
+            metrics.Rejected(RejectionReason.ClusterUnavailable);
             throw new HubException($"The cluster could not complete {invocationContext.HubMethodName} right now; try again. ({ex.Message})");
         }
+        catch (Exception ex) when (Reason(ex) is { } reason)
+        {
+            metrics.Rejected(reason);
+            throw;
+        }
     }
+
+    private static string? Reason(Exception ex) => ex switch
+    {
+        Client.Emitting.MessageTooLargeException => RejectionReason.MessageTooLarge,
+        ArgumentException => RejectionReason.InvalidInput,
+        HubException when ex.Message.Contains("too large", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("MaxMessageBytes", StringComparison.Ordinal) => RejectionReason.MessageTooLarge,
+        HubException when ex.Message.StartsWith("Invalid ", StringComparison.Ordinal) => RejectionReason.InvalidInput,
+        HubException => RejectionReason.HubError,
+        _ => null,
+    };
 }

@@ -18,7 +18,7 @@ namespace Realtime.Gateway.Internal;
 /// invocation when its id can be read, and the connection goes on. A send (an invocation without an id) of a method
 /// that has a pipelined form is handed to that form (see <see cref="SendPipeline"/>).
 /// </summary>
-internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolOptions> options, IOptions<GatewayOptions> gatewayOptions) : IHubProtocol
+internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolOptions> options, IOptions<GatewayOptions> gatewayOptions, GatewayMetrics metrics) : IHubProtocol
 {
     private const byte RecordSeparator = 0x1e;
 
@@ -56,6 +56,7 @@ internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolO
             if (_inner.TryParseMessage(ref attempt, binder, out message))
             {
                 input = input.Slice(attempt.Start);
+                MeteredHubProtocol.Count(metrics, Name, message, frame.Length);
                 if (_pipelines && message is InvocationMessage { InvocationId: null, StreamIds: null or [] } send && PipelinedForm(binder, send.Target) is { } pipelined)
                 {
                     // A send the client does not wait for goes to the method's pipelined form (see SendPipeline).
@@ -69,6 +70,8 @@ internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolO
         }
         catch (Exception ex) when (ex is InvalidDataException or System.Text.Json.JsonException or FormatException)
         {
+            metrics.Rejected(RejectionReason.MalformedFrame);
+            metrics.Received(Name, frame.Length);
             var text = Encoding.UTF8.GetString(frame.Slice(0, frame.Length - 1));
             input = input.Slice(frame.End);
             var id = InvocationId().Match(text) is { Success: true } match ? match.Groups[1].Value : null;

@@ -30,6 +30,15 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
     /// <summary>Applies what is sent to this connection alone in the order its session grain sent it.</summary>
     public Internal.DeliveryOrder? DeliveryOrder { get; set; }
 
+    /// <summary>The protocol, as metrics tag it: <c>json</c>, <c>messagepack</c>, <c>socket.io</c>.</summary>
+    public abstract string Protocol { get; }
+
+    /// <summary>The transport the connection was made with, as metrics tag it.</summary>
+    public abstract string Transport { get; }
+
+    /// <summary>Whether the connection is counted in the gateway's open connections.</summary>
+    public bool Counted { get; set; }
+
     /// <summary>Why the connection is refused (an invalid namespace); it is then registered nowhere.</summary>
     public string? Rejection { get; } = rejection;
 

@@ -10,6 +10,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
 {
     void ILocalHub.Deliver(Delivery delivery)
     {
+        Metrics.Delivered(delivery.Target);
         switch (delivery.Target)
         {
             case DeliveryTarget.Connection:
@@ -52,6 +53,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             if (delivery.Payload is { } payload)
             {
                 connection.Write(new OutgoingMessage(payload));
+                Metrics.HandedToWriters(payload.SentAtTicks);
             }
         }, LogLost);
 
@@ -75,6 +77,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
                 local.Write(message);
             }
         }
+
+        Metrics.HandedToWriters(payload.SentAtTicks);
     }
 
     private void ApplyToGroup(Delivery delivery, LocalIndex.MemberSet group)
@@ -100,6 +104,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
                 connection.Write(message);
             }
         }
+
+        Metrics.HandedToWriters(payload.SentAtTicks);
     }
 
     private void ApplyNotice(Delivery delivery)

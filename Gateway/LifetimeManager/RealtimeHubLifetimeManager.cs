@@ -64,8 +64,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         IHostApplicationLifetime lifetime,
         IOptions<JwtOptions> jwt,
         IOptions<RealtimeStreamsOptions> streams,
+        GatewayMetrics metrics,
         ILogger<RealtimeHubLifetimeManager<THub>> logger)
     {
+        Metrics = metrics;
         _streams = streams.Value;
         _grains = grains;
         _receiver = receiver;
@@ -86,6 +88,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
     public string GatewayId => _receiver.GatewayId;
 
+    internal GatewayMetrics Metrics { get; }
+
     /// <summary>Queues a send on the connection's <see cref="SendPipeline"/>.</summary>
     public Task Pipeline(HubCallerContext context, (IMemberGroupGrain Target, Publication Publication) send) =>
         _pipelinedSends == 0
@@ -97,9 +101,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         var (@namespace, rejection) = ResolveNamespace(connection);
         rejection ??= Authenticate(connection, @namespace);
         var member = new Member(connection.ConnectionId, GatewayId, connection.UserIdentifier);
-        var local = new SignalRConnection(connection, @namespace, member, rejection, this, _logger);
+        var local = new SignalRConnection(connection, @namespace, member, rejection, this, Metrics, _logger);
         if (rejection is not null)
         {
+            Metrics.Rejected(RejectionReason.ConnectionRefused);
             // Registered nowhere; the hub filter refuses it with this reason.
             _connections[connection.ConnectionId] = local;
             connection.Items[RealtimeHubFilter.RejectionItem] = rejection;
@@ -121,6 +126,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         var connectionId = local.ConnectionId;
         local.DeliveryOrder = CreateConnectionOrder(local);
         _connections[connectionId] = local;
+        local.Counted = true;
+        Metrics.Connected(local.Namespace, local.Protocol, local.Transport, +1);
         _namespaces.Add(GrainKeys.Namespace(HubName, local.Namespace), local);
         var member = local.Member;
         if (member.UserId is { } userId)
@@ -147,6 +154,11 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         }
 
         var roomKeys = local.Close();
+        if (local.Counted)
+        {
+            Metrics.Connected(local.Namespace, local.Protocol, local.Transport, -1);
+        }
+
         foreach (var (_, pending) in _clientResults)
         {
             if (pending.ConnectionId == connectionId)
@@ -318,6 +330,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         if (_connections.TryGetValue(connectionId, out var local))
         {
             local.Write(new OutgoingMessage(payload));
+            Metrics.HandedToWriters(payload.SentAtTicks);
             return Task.FromResult(true);
         }
 

@@ -19,6 +19,7 @@ internal sealed class SignalRConnection(
     Member member,
     string? rejection,
     SignalRConnection.IClientResults clientResults,
+    GatewayMetrics metrics,
     ILogger logger)
     : LocalConnection(context.ConnectionId, @namespace, member, rejection)
 {
@@ -45,6 +46,16 @@ internal sealed class SignalRConnection(
 #pragma warning restore CA2252
 
     public HubConnectionContext Context { get; } = context;
+
+    public override string Protocol => Context.Protocol.Name;
+
+    public override string Transport { get; } = context.Features.Get<Microsoft.AspNetCore.Http.Connections.Features.IHttpTransportFeature>()?.TransportType switch
+    {
+        Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets => "websockets",
+        Microsoft.AspNetCore.Http.Connections.HttpTransportType.ServerSentEvents => "server_sent_events",
+        Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling => "long_polling",
+        _ => "other",
+    };
 
     public override void Write(OutgoingMessage message) => Write(message.HubMessage(Context.Protocol));
 
@@ -123,12 +134,20 @@ internal sealed class SignalRConnection(
         }
 
         WriteTogether(messages, serialized, start, messages.Length);
+        var total = 0L;
+        foreach (var form in serialized)
+        {
+            total += form.Length;
+        }
+
+        metrics.Sent(protocol.Name, messages.Length, total);
     }
 
     private void Write(SerializedHubMessage message)
     {
         if (!_combinesWrites)
         {
+            metrics.Sent(Context.Protocol.Name, 1, message.GetSerializedMessage(Context.Protocol).Length);
             WriteNow(message);
             return;
         }

@@ -193,7 +193,7 @@ public sealed class BroadcastOperator
             throw new ArgumentException($"The message is {socketIO.Bytes.Length} bytes, more than the limit of {_namespace.Server.MaxMessageBytes} bytes (Gateway:MaxMessageBytes).");
         }
 
-        return new SerializedPayload([.. signalR.Protocols, socketIO]);
+        return new SerializedPayload([.. signalR.Protocols, socketIO], signalR.SentAtTicks);
     }
 
     private string Key(string room) => LifetimeManager.RealtimeHubLifetimeManager<RealtimeHub>.RoomKeyOf(_namespace.Name, room);

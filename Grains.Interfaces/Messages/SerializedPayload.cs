@@ -11,8 +11,10 @@ public sealed record ProtocolPayload([property: Id(0)] string Protocol, [propert
 /// pass these bytes on untouched: the record is immutable, so Orleans neither copies it between grains of one
 /// process nor re-serializes it per hop; a gateway serializes it once per silo it sends it to.
 /// </summary>
+/// <param name="Protocols">The serialized forms.</param>
+/// <param name="SentAtTicks">When the sender serialized it (UTC ticks), for the gateways' send-to-write metric; 0 if unknown.</param>
 [GenerateSerializer, Immutable, Alias("realtime.serialized-payload")]
-public sealed record SerializedPayload([property: Id(0)] IReadOnlyList<ProtocolPayload> Protocols)
+public sealed record SerializedPayload([property: Id(0)] IReadOnlyList<ProtocolPayload> Protocols, [property: Id(1)] long SentAtTicks = 0)
 {
     /// <summary>The largest of the serialized forms, in bytes.</summary>
     public int Size

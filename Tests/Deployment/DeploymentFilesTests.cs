@@ -107,6 +107,24 @@ public sealed partial class DeploymentFilesTests
     }
 
     [Fact]
+    public void MetricsScrapeAnnotations_PointAtTheMetricsEndpointOnTheHttpPort()
+    {
+        foreach (var manifest in new[] { "deploy/k8s/gateway.yaml", "deploy/k8s/silo.yaml" })
+        {
+            var text = Read(manifest);
+            Assert.Contains("prometheus.io/scrape: \"true\"", text);
+            Assert.Contains("prometheus.io/port: \"8080\"", text);
+            Assert.Contains("containerPort: 8080", text);
+            Assert.Contains("prometheus.io/path: /metrics", text);
+        }
+
+        Assert.Contains("app.MapRealtimeMetrics()", Read("Silo/Program.cs"));
+        Assert.Contains("app.MapRealtimeMetrics()", Read("Gateway/Hosting/GatewayApplication.cs"));
+        Assert.Contains("MetricsPath { get; set; } = \"/metrics\"", Read("Shared/RealtimeTelemetry.cs"));
+        Assert.Contains("metric: { name: realtime_gateway_connections }", Read("deploy/k8s/hpa.yaml"));
+    }
+
+    [Fact]
     public void LoadBalancing_NginxAndTheGatewayService_HaveNoStickiness()
     {
         var directives = string.Join('\n', Nginx.Split('\n').Select(l => l.Split('#')[0]));

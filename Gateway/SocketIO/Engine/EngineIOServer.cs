@@ -28,8 +28,11 @@ internal sealed class EngineIOServer
     private readonly ILogger _logger;
     private readonly string _sidPrefix;
 
-    public EngineIOServer(IOptions<SocketIOOptions> options, GatewayReceiver gateway, SessionForwarder forwarder, ILogger<EngineIOServer> logger)
+    private readonly Realtime.Gateway.Internal.GatewayMetrics _metrics;
+
+    public EngineIOServer(IOptions<SocketIOOptions> options, GatewayReceiver gateway, SessionForwarder forwarder, Realtime.Gateway.Internal.GatewayMetrics metrics, ILogger<EngineIOServer> logger)
     {
+        _metrics = metrics;
         _options = options.Value;
         _gateway = gateway;
         _forwarder = forwarder;
@@ -128,7 +131,7 @@ internal sealed class EngineIOServer
         }
 
         var transport = isWebSocket ? EngineTransport.WebSocket : EngineTransport.Polling;
-        var session = new EngineSession(_sidPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(15)), transport, _options, Remove, _logger);
+        var session = new EngineSession(_sidPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(15)), transport, _options, Remove, _logger) { Metrics = _metrics };
         session.Handler = HandlerFactory?.Invoke(session, context);
         _sessions[session.Id] = session;
         EngineLog.Opened(_logger, session.Id, transport.ToString());

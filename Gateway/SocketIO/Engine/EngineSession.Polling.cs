@@ -113,6 +113,7 @@ internal sealed partial class EngineSession
             if (body is null)
             {
                 context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                Metrics?.Rejected(Realtime.Gateway.Internal.RejectionReason.MessageTooLarge);
                 Close("transport error");
                 return;
             }
@@ -127,6 +128,7 @@ internal sealed partial class EngineSession
             catch (ProtocolException ex)
             {
                 EngineLog.BadPacket(_logger, Id, ex.Message);
+                Metrics?.Rejected(Realtime.Gateway.Internal.RejectionReason.MalformedFrame);
                 await EngineHttp.WriteErrorAsync(context, EngineError.BadRequest);
                 Close("parse error");
                 return;

@@ -108,12 +108,14 @@ internal sealed partial class EngineSession
         }
         catch (MessageTooLargeException)
         {
+            Metrics?.Rejected(Realtime.Gateway.Internal.RejectionReason.MessageTooLarge);
             reason = "transport error";
             await TryCloseAsync(socket, WebSocketCloseStatus.MessageTooBig, $"messages are limited to {_options.MaxPayload} bytes");
         }
         catch (ProtocolException ex)
         {
             EngineLog.BadPacket(_logger, Id, ex.Message);
+            Metrics?.Rejected(Realtime.Gateway.Internal.RejectionReason.MalformedFrame);
             reason = "parse error";
             await TryCloseAsync(socket, WebSocketCloseStatus.InvalidPayloadData, "invalid packet");
         }

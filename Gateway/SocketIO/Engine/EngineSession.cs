@@ -74,6 +74,9 @@ internal sealed partial class EngineSession
 
     public EngineTransport Transport { get; private set; }
 
+    /// <summary>Where refused input is counted; set by the server that made the session.</summary>
+    public Realtime.Gateway.Internal.GatewayMetrics? Metrics { get; init; }
+
     public IEngineHandler? Handler { get; set; }
 
     public bool IsClosed

@@ -27,8 +27,11 @@ internal sealed class SessionForwarder : IDisposable
     private readonly SocketIOOptions _options;
     private readonly ILogger _logger;
 
-    public SessionForwarder(IGrainFactory grains, GatewayReceiver gateway, IOptions<SocketIOOptions> options, ILogger<SessionForwarder> logger)
+    private readonly Realtime.Gateway.Internal.GatewayMetrics _metrics;
+
+    public SessionForwarder(IGrainFactory grains, GatewayReceiver gateway, IOptions<SocketIOOptions> options, Realtime.Gateway.Internal.GatewayMetrics metrics, ILogger<SessionForwarder> logger)
     {
+        _metrics = metrics;
         _grains = grains;
         _gateway = gateway;
         _options = options.Value;
@@ -47,6 +50,7 @@ internal sealed class SessionForwarder : IDisposable
             return;
         }
 
+        _metrics.Forwarded();
         var target = url + context.Request.Path + context.Request.QueryString;
         try
         {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Hubs;
+using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
 using Realtime.Gateway.SocketIO.Engine;
 using Realtime.Gateway.SocketIO.Protocol;
@@ -52,11 +53,16 @@ internal sealed class SocketIOClient : IEngineHandler
         _ = CloseUnlessConnectedAsync();
     }
 
+    /// <summary>The transport the session uses now, as metrics tag it.</summary>
+    public string TransportName => _engine.Transport == EngineTransport.WebSocket ? "websocket" : "polling";
+
     private static JsonElement EmptyObject { get; } = JsonDocument.Parse("{}").RootElement;
 
     /// <summary>Handles a message packet; a <see cref="ProtocolException"/> tells the engine to close the session.</summary>
     public void OnMessage(EngineIOPacket packet)
     {
+        // A packet counts as a message; its binary attachments add their bytes.
+        _server.Manager.Metrics.Received(GatewayMetrics.SocketIOProtocol, packet.IsBinary ? packet.Binary!.Value.Length : packet.Text.Length, packet.IsBinary ? 0 : 1);
         if (packet.IsBinary)
         {
             if (_partial is null)
@@ -109,6 +115,13 @@ internal sealed class SocketIOClient : IEngineHandler
     /// <summary>Queues a socket.io frame: its text packet, then its attachments.</summary>
     public void Send(SocketIOFrame frame)
     {
+        var bytes = (long)frame.Text.Length;
+        foreach (var attachment in frame.Attachments)
+        {
+            bytes += attachment.Length;
+        }
+
+        _server.Manager.Metrics.Sent(GatewayMetrics.SocketIOProtocol, 1, bytes);
         if (frame.Attachments.Length == 0)
         {
             _engine.Send(new OutgoingPacket(frame.Text, false));

@@ -8,6 +8,10 @@ namespace Realtime.Gateway.SocketIO.Internal;
 internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, Member member)
     : LocalConnection(socket.Id, socket.Namespace.Name, member, null)
 {
+    public override string Protocol => Realtime.Gateway.Internal.GatewayMetrics.SocketIOProtocol;
+
+    public override string Transport { get; } = client.TransportName;
+
     public override void Write(OutgoingMessage message) => client.Send(message.SocketIOFrame(Namespace));
 
     /// <summary>Disconnects the socket from its namespace, as a server-side disconnect.</summary>
