@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
 using Orleans.Runtime;
 using Realtime.Grains.Hosting;
 using Realtime.Hosting;
@@ -18,6 +19,11 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(liste
 
 var app = builder.Build();
 app.MapRealtimeMetrics();
+if (http.Dashboard)
+{
+    app.MapOrleansDashboard(http.DashboardPath);
+}
+
 app.MapGet("/healthz", () => "ok");
 
 // Ready once the cluster's membership lists this silo as active: it then takes calls and hosts grains.

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Realtime.Grains;
@@ -36,8 +37,14 @@ public static class RealtimeSiloHosting
 
         var redis = ConfigurationOptions.Parse(cluster.Redis!);
         redis.AbortOnConnectFail = false; // Redis may start after the silo, or restart under it
+        var dashboard = configuration.GetSection(SiloOptions.SectionName).GetValue<bool>(nameof(SiloOptions.Dashboard));
         builder.UseOrleans(silo =>
         {
+            if (dashboard)
+            {
+                silo.AddDashboard();
+            }
+
             silo.Configure<ClusterOptions>(options =>
             {
                 options.ClusterId = cluster.ClusterId;

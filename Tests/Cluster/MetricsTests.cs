@@ -19,7 +19,7 @@ public sealed class MetricsTests
     {
         string[] json = ["--Logging:Console:FormatterName=json", "--Api:Keys:0=a-test-api-key-0123456789"];
         await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 0);
-        var silo = await cluster.StartSiloAsync(json);
+        var silo = await cluster.StartSiloAsync([.. json, "--Silo:Dashboard=true"]);
         var gatewayA = await cluster.StartGatewayAsync(json);
         var gatewayB = await cluster.StartGatewayAsync(json);
         var a = new Uri($"http://127.0.0.1:{gatewayA.Port}");
@@ -84,6 +84,14 @@ public sealed class MetricsTests
         Assert.True(afterA.Has("signalr_server_active_connections"), "SignalR's connection gauge is exported");
         var siloMetrics = await PrometheusText.ScrapeAsync(new Uri($"http://127.0.0.1:{silo.Port}"));
         Assert.True(siloMetrics.Sum("orleans_catalog_activations") > 0, "the silo exports Orleans' activation count");
+
+        // The Orleans Dashboard, turned on by Silo:Dashboard, on the silo's HTTP port.
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+        {
+            var page = await http.GetAsync($"http://127.0.0.1:{silo.Port}/dashboard").Within("the dashboard page");
+            Assert.Equal(System.Net.HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("text/html", page.Content.Headers.ContentType?.ToString());
+        }
 
         // Connections leave the gauge when they close.
         await socketIO.DisconnectAsync("io");

@@ -231,6 +231,12 @@ public sealed partial class DeploymentFilesTests
                 pending.Push($"{reference.Groups[1].Value}/{reference.Groups[2].Value}");
             }
 
+            // Source files a project links from a folder of their own (Shared/) are needed as much as its references.
+            foreach (Match linked in Regex.Matches(Read(current), @"<Compile Include=""..\\([^\\]+)\\"))
+            {
+                seen.Add($"{linked.Groups[1].Value}/(linked sources)");
+            }
+
             _ = folder;
         }
 
