@@ -14,6 +14,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Realtime.Client.Hosting;
 using Realtime.Gateway.Authentication;
+using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Hubs;
 using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
@@ -51,6 +52,11 @@ public static class RealtimeGatewayExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ResilientJsonHubProtocol>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, MeteredHubProtocol>());
         services.TryAddSingleton<GatewayMetrics>();
+        services.AddOptions<PermissionOptions>().Bind(configuration.GetSection(PermissionOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PermissionOptions>, PermissionOptionsValidator>());
+        services.TryAddSingleton(static sp => new RealtimePermissions(
+            sp.GetRequiredService<IOptions<PermissionOptions>>(), sp.GetRequiredService<IOptions<JwtOptions>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<GatewayMetrics>(), sp.GetService<IRealtimeAuthorizer>()));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayIdentity>();
         services.AddSingleton<GatewayReceiver>();

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Client;
+using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
 using Realtime.Grains;
@@ -21,10 +22,14 @@ public sealed class RealtimeHub : Hub
     /// <summary>The client method called just before a requested disconnect.</summary>
     public const string DisconnectingMethod = "disconnecting";
 
-    private readonly RealtimeHubLifetimeManager<RealtimeHub> _realtime;
+    private static readonly System.Security.Claims.ClaimsPrincipal Anonymous = new();
 
-    public RealtimeHub(HubLifetimeManager<RealtimeHub> lifetimeManager)
+    private readonly RealtimeHubLifetimeManager<RealtimeHub> _realtime;
+    private readonly RealtimePermissions _permissions;
+
+    public RealtimeHub(HubLifetimeManager<RealtimeHub> lifetimeManager, RealtimePermissions permissions)
     {
+        _permissions = permissions;
         _realtime = lifetimeManager as RealtimeHubLifetimeManager<RealtimeHub>
             ?? throw new InvalidOperationException($"RealtimeHub needs the grain-backed lifetime manager; found {lifetimeManager.GetType().Name}. Call AddRealtimeGateway().");
     }
@@ -42,10 +47,11 @@ public sealed class RealtimeHub : Hub
         _realtime.SendConnectionAsync(Context.ConnectionId, EventMethod, [Event(eventName, data, null)]);
 
     /// <summary>Sends an event to every connection of the caller's namespace, on every gateway, the caller included.</summary>
-    public Task Broadcast(string eventName, JsonElement data)
+    public async Task Broadcast(string eventName, JsonElement data)
     {
+        await AuthorizeAsync(RealtimeOperation.Broadcast, null);
         var (grain, publication) = BroadcastPublication(eventName, data);
-        return grain.Publish(publication);
+        await grain.Publish(publication);
     }
 
     /// <summary>
@@ -55,11 +61,16 @@ public sealed class RealtimeHub : Hub
     [HubMethodName(SendPipeline.MethodPrefix + nameof(Broadcast))]
     [PipelinedSend]
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public Task BroadcastPipelined(string eventName, JsonElement data) => _realtime.Pipeline(Context, BroadcastPublication(eventName, data));
+    public async Task BroadcastPipelined(string eventName, JsonElement data)
+    {
+        await AuthorizeAsync(RealtimeOperation.Broadcast, null);
+        await _realtime.Pipeline(Context, BroadcastPublication(eventName, data));
+    }
 
     /// <summary>Joins a room of the caller's namespace; returns the caller's rooms.</summary>
     public async Task<IReadOnlyList<string>> Join(string room)
     {
+        await AuthorizeAsync(RealtimeOperation.Join, room);
         await _realtime.JoinRoomAsync(Context.ConnectionId, Namespace, room);
         return _realtime.RoomsOf(Context.ConnectionId);
     }
@@ -72,20 +83,29 @@ public sealed class RealtimeHub : Hub
     }
 
     /// <summary>Sends an event to every member of a room, on every gateway; the caller need not be a member.</summary>
-    public Task SendToRoom(string room, string eventName, JsonElement data)
+    public async Task SendToRoom(string room, string eventName, JsonElement data)
     {
+        await AuthorizeAsync(RealtimeOperation.Send, room);
         var (grain, publication) = RoomPublication(room, eventName, data);
-        return grain.Publish(publication);
+        await grain.Publish(publication);
     }
 
     /// <summary><see cref="SendToRoom"/> for a client's <c>send</c>, which does not wait (see <see cref="BroadcastPipelined"/>).</summary>
     [HubMethodName(SendPipeline.MethodPrefix + nameof(SendToRoom))]
     [PipelinedSend]
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public Task SendToRoomPipelined(string room, string eventName, JsonElement data) => _realtime.Pipeline(Context, RoomPublication(room, eventName, data));
+    public async Task SendToRoomPipelined(string room, string eventName, JsonElement data)
+    {
+        await AuthorizeAsync(RealtimeOperation.Send, room);
+        await _realtime.Pipeline(Context, RoomPublication(room, eventName, data));
+    }
 
     /// <summary>Closes a room: every member, on every gateway, leaves it and receives <c>roomClosed</c>; returns how many there were.</summary>
-    public Task<int> CloseRoom(string room) => _realtime.CloseRoomAsync(Namespace, room);
+    public async Task<int> CloseRoom(string room)
+    {
+        await AuthorizeAsync(RealtimeOperation.Close, room);
+        return await _realtime.CloseRoomAsync(Namespace, room);
+    }
 
     /// <summary>The caller's rooms.</summary>
     public IReadOnlyList<string> Rooms() => _realtime.RoomsOf(Context.ConnectionId);
@@ -93,18 +113,42 @@ public sealed class RealtimeHub : Hub
     /// <summary>The members of a room of the caller's namespace, on every gateway.</summary>
     public async Task<IReadOnlyList<PresenceEntry>> Presence(string room)
     {
+        await AuthorizeAsync(RealtimeOperation.Presence, room);
         var members = await _realtime.RoomMembersAsync(Namespace, room);
         return ToPresence(members);
     }
 
     /// <summary>The connections of the caller's namespace, on every gateway.</summary>
-    public async Task<IReadOnlyList<PresenceEntry>> NamespacePresence() => ToPresence(await _realtime.NamespaceMembersAsync(Namespace));
+    public async Task<IReadOnlyList<PresenceEntry>> NamespacePresence()
+    {
+        await AuthorizeAsync(RealtimeOperation.Presence, null);
+        return ToPresence(await _realtime.NamespaceMembersAsync(Namespace));
+    }
 
     /// <summary>Closes the caller's connection from the server side.</summary>
     public async Task Disconnect()
     {
         await Clients.Caller.SendAsync(DisconnectingMethod, "requested");
         Context.Abort();
+    }
+
+    /// <summary>Refuses, with a clear error on this call, what the namespace's permissions do not allow the caller.</summary>
+    private ValueTask AuthorizeAsync(RealtimeOperation operation, string? room) =>
+        _permissions.IsOpen ? ValueTask.CompletedTask : CheckAsync(operation, room);
+
+    private async ValueTask CheckAsync(RealtimeOperation operation, string? room)
+    {
+        var isMember = room is not null && _realtime.RoomsOf(Context.ConnectionId).Contains(room);
+        try
+        {
+            await _permissions.EnsureAllowedAsync(
+                new RealtimeAuthorizationContext(operation, Namespace, room, Context.ConnectionId, Context.User ?? Anonymous, isMember),
+                Context.ConnectionAborted);
+        }
+        catch (RealtimeForbiddenException ex)
+        {
+            throw new ForbiddenHubException(ex.Message);
+        }
     }
 
     private (IMemberGroupGrain, Publication) BroadcastPublication(string eventName, JsonElement data)

@@ -100,4 +100,5 @@ internal static class RejectionReason
     public const string Origin = "origin";
     public const string ClusterUnavailable = "cluster_unavailable";
     public const string HubError = "hub_error";
+    public const string Forbidden = "forbidden";
 }

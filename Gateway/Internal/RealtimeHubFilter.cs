@@ -45,6 +45,7 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics) : IHubFilter
 
     private static string? Reason(Exception ex) => ex switch
     {
+        Authorization.ForbiddenHubException => null, // counted where it was refused
         Client.Emitting.MessageTooLargeException => RejectionReason.MessageTooLarge,
         ArgumentException => RejectionReason.InvalidInput,
         HubException when ex.Message.Contains("too large", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("MaxMessageBytes", StringComparison.Ordinal) => RejectionReason.MessageTooLarge,

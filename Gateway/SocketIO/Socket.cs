@@ -139,6 +139,15 @@ public sealed class Socket
     }
 
     /// <summary>Joins a room of the socket's namespace, on every gateway.</summary>
+    /// <summary>
+    /// Throws <see cref="Authorization.RealtimeForbiddenException"/> unless this socket's client may do
+    /// <paramref name="operation"/> on <paramref name="room"/> (null: the namespace) under the namespace's permissions
+    /// (<c>Permissions</c>) and the application's <see cref="Authorization.IRealtimeAuthorizer"/>. Handlers of client
+    /// events call it before acting for the client; what the server does on its own needs no permission.
+    /// </summary>
+    public ValueTask EnsureAllowedAsync(Authorization.RealtimeOperation operation, string? room = null) =>
+        Namespace.Server.Permissions.EnsureAllowedAsync(this, operation, room);
+
     public Task JoinAsync(string room) => Namespace.Server.Manager.JoinRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
 
     public Task JoinAsync(IEnumerable<string> rooms) => Task.WhenAll(rooms.Select(JoinAsync));

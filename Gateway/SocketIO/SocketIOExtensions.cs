@@ -42,6 +42,7 @@ public static class SocketIOExtensions
                 sp.GetRequiredService<HubLifetimeManager<RealtimeHub>>(),
                 sp.GetRequiredService<IRealtimeCluster>(),
                 sp.GetRequiredService<IServerEvents>(),
+                sp.GetRequiredService<Authorization.RealtimePermissions>(),
                 sp.GetRequiredService<ILoggerFactory>());
             foreach (var configuration in sp.GetServices<SocketIOConfiguration>())
             {

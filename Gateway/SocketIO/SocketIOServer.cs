@@ -39,8 +39,10 @@ public sealed class SocketIOServer
         HubLifetimeManager<RealtimeHub> manager,
         IRealtimeCluster cluster,
         IServerEvents serverEvents,
+        Authorization.RealtimePermissions permissions,
         ILoggerFactory loggers)
     {
+        Permissions = permissions;
         Options = options.Value;
         Jwt = jwt.Value;
         MaxMessageBytes = gateway.Value.MaxMessageBytes;
@@ -56,6 +58,9 @@ public sealed class SocketIOServer
     public SocketIONamespace Sockets => _namespaces["/"];
 
     public SocketIOOptions Options { get; }
+
+    /// <summary>The clients' room and namespace permissions (<c>Permissions</c>), for handlers of client events.</summary>
+    public Authorization.RealtimePermissions Permissions { get; }
 
     internal JwtOptions Jwt { get; }
 

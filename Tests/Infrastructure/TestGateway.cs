@@ -24,12 +24,19 @@ public sealed class TestGateway : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestGateway> StartAsync(params string[] settings)
+    public static Task<TestGateway> StartAsync(params string[] settings) => StartWithAsync(null, settings);
+
+    /// <summary>Starts a gateway with services of the test's own (<paramref name="services"/>) added.</summary>
+    public static async Task<TestGateway> StartWithAsync(Action<IServiceCollection>? services, params string[] settings)
     {
         string[] args = ["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.AspNetCore.SignalR=None", .. settings];
         var app = GatewayApplication.Build(
             args,
-            builder => builder.Services.AddSingleton<IUserIdProvider, QueryUserIdProvider>(),
+            builder =>
+            {
+                builder.Services.AddSingleton<IUserIdProvider, QueryUserIdProvider>();
+                services?.Invoke(builder.Services);
+            },
             app => app.MapHub<ChatTestHub>("/chat"));
         await app.StartAsync().Within("the gateway to start");
         var address = app.Urls.Single();

@@ -10,12 +10,12 @@ public static class TestTokens
 {
     public const string HmacKey = "a-test-hmac-secret-of-at-least-32-bytes!";
 
-    public static string Create(string subject, SigningCredentials? credentials = null, DateTime? expires = null, string? issuer = null)
+    public static string Create(string subject, SigningCredentials? credentials = null, DateTime? expires = null, string? issuer = null, IEnumerable<Claim>? claims = null)
     {
         var expiry = expires ?? DateTime.UtcNow.AddMinutes(10);
         return new JwtSecurityTokenHandler().CreateEncodedJwt(new SecurityTokenDescriptor
         {
-            Subject = new ClaimsIdentity([new Claim("sub", subject)]),
+            Subject = new ClaimsIdentity([new Claim("sub", subject), .. claims ?? []]),
             NotBefore = expiry.AddMinutes(-20),
             IssuedAt = expiry.AddMinutes(-20),
             Expires = expiry,

@@ -1,3 +1,4 @@
+using Realtime.Gateway.Authorization;
 using Realtime.Gateway.SocketIO;
 
 namespace Realtime.Samples.SocketIOTestPage;
@@ -21,10 +22,21 @@ public static class TestPageEvents
         socket.On("my_event", e => socket.EmitAsync(Response, new { data = Text(e), count = Count(socket) }));
 
         // To every socket of the namespace, on every gateway.
-        socket.On("my_broadcast_event", e => socket.Namespace.EmitAsync(Response, new { data = Text(e), count = Count(socket) }));
+        socket.On("my_broadcast_event", async e =>
+        {
+            if (await AllowedAsync(e, RealtimeOperation.Broadcast, null))
+            {
+                await socket.Namespace.EmitAsync(Response, new { data = Text(e), count = Count(socket) });
+            }
+        });
 
         socket.On("join", async e =>
         {
+            if (!await AllowedAsync(e, RealtimeOperation.Join, Room(e)))
+            {
+                return;
+            }
+
             await socket.JoinAsync(Room(e));
             await socket.EmitAsync(Response, new { data = "In rooms: " + string.Join(", ", socket.Rooms), count = Count(socket) });
         });
@@ -39,11 +51,22 @@ public static class TestPageEvents
         socket.On("close_room", async e =>
         {
             var room = Room(e);
+            if (!await AllowedAsync(e, RealtimeOperation.Close, room))
+            {
+                return;
+            }
+
             await socket.Namespace.To(room).EmitAsync(Response, new { data = $"Room {room} is closing.", count = Count(socket) });
             await socket.Namespace.CloseRoomAsync(room);
         });
 
-        socket.On("my_room_event", e => socket.Namespace.To(Room(e)).EmitAsync(Response, new { data = Text(e), count = Count(socket) }));
+        socket.On("my_room_event", async e =>
+        {
+            if (await AllowedAsync(e, RealtimeOperation.Send, Room(e)))
+            {
+                await socket.Namespace.To(Room(e)).EmitAsync(Response, new { data = Text(e), count = Count(socket) });
+            }
+        });
 
         // The client acknowledges the goodbye (the page's handler calls its callback), then the server disconnects it.
         socket.On("disconnect_request", async _ =>
@@ -62,6 +85,25 @@ public static class TestPageEvents
 
         // The page measures its latency with these.
         socket.On("my_ping", e => e.HasAck ? e.AckAsync() : socket.EmitAsync("my_pong"));
+    }
+
+    /// <summary>
+    /// Whether the namespace's permissions (<c>Permissions</c>) let the client do this; when not, the client is told
+    /// why, on <c>my_response</c> and in its callback if it passed one, and the socket goes on.
+    /// </summary>
+    private static async Task<bool> AllowedAsync(SocketIOEvent e, RealtimeOperation operation, string? room)
+    {
+        try
+        {
+            await e.Socket.EnsureAllowedAsync(operation, room);
+            return true;
+        }
+        catch (RealtimeForbiddenException refused)
+        {
+            await e.AckAsync(new { error = refused.Message });
+            await e.Socket.EmitAsync(Response, new { data = refused.Message, count = Count(e.Socket) });
+            return false;
+        }
     }
 
     /// <summary>Counts the socket's events, in its data, which every gateway can read.</summary>
