@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Realtime.Client.Hosting;
+using Realtime.Gateway.Admin;
 using Realtime.Gateway.Api;
 using Realtime.Gateway.SocketIO;
 using Microsoft.Extensions.Configuration;
@@ -51,11 +52,13 @@ public static class GatewayApplication
         app.UseRouting();
         app.UseMiddleware<Internal.AllowedOrigins>();
         app.UseAuthentication();
+        app.UseAuthorization();
         app.MapRealtimeHub();
         app.MapSocketIO();
         app.MapRealtimeHttpApi();
         app.MapOpenApi();
         app.MapRealtimeMetrics();
+        app.MapRealtimeAdmin();
         app.MapGet("/healthz", () => "ok");
 
         // Ready once the gateway holds its lease in its hubs' registries: the cluster is reachable, and grains that

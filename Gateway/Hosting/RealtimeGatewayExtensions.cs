@@ -13,6 +13,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Realtime.Client.Hosting;
+using Realtime.Gateway.Admin;
 using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Hubs;
@@ -69,6 +70,7 @@ public static class RealtimeGatewayExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RealtimeStreamsOptions>, RealtimeStreamsOptionsValidator>());
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
         services.AddRealtimeSocketIO(configuration);
+        services.AddRealtimeAdmin(configuration);
 
         // The emitter and the cluster operations, for code hosted in the gateway; they share the gateway's limit,
         // and server-to-server events they send name this gateway as their sender.

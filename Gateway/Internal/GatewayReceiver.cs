@@ -96,4 +96,7 @@ internal sealed class GatewayReceiver : IGatewayObserver
         Task.FromResult(_hubs.TryGetValue(hub, out var localHub) && localHub.DisconnectLocal(connectionId));
 
     public Task<bool> Serves(string hub) => Task.FromResult(_hubs.ContainsKey(hub));
+
+    public Task<GatewayStats> Stats(string hub, int maxRooms) =>
+        Task.FromResult(_hubs.TryGetValue(hub, out var localHub) ? localHub.Stats(maxRooms) : new GatewayStats(GatewayId, 0, [], [], false));
 }

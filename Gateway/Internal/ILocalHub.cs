@@ -20,5 +20,8 @@ internal interface ILocalHub
 
     bool DisconnectLocal(string connectionId);
 
+    /// <summary>The hub's numbers on this gateway, with at most <paramref name="maxRooms"/> rooms (the largest).</summary>
+    GatewayStats Stats(int maxRooms);
+
     Task<JsonElement> InvokeClientLocalAsync(string connectionId, string method, JsonElement[] args, TimeSpan timeout);
 }

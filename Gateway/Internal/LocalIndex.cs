@@ -54,6 +54,18 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
     /// <summary>The group of <paramref name="key"/>, or null when it has no local members.</summary>
     public MemberSet? Group(string key) => _groups.GetValueOrDefault(key);
 
+    /// <summary>Each group with local members now: its key, how many, and how many messages it delivered here meanwhile.</summary>
+    public List<Grains.GroupCount> Counts()
+    {
+        var counts = new List<Grains.GroupCount>(_groups.Count);
+        foreach (var (key, members) in _groups)
+        {
+            counts.Add(new Grains.GroupCount(key, members.Connections.Count, Volatile.Read(ref members.Delivered)));
+        }
+
+        return counts;
+    }
+
     /// <summary>The keys with local members now.</summary>
     public IEnumerable<string> Keys => _groups.Keys;
 
@@ -77,6 +89,9 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
         public MemberSet(string key, Func<string, MemberSet, DeliveryOrder> orderOf) => Order = orderOf(key, this);
 
         public ConcurrentDictionary<string, LocalConnection> Connections { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>How many messages the group delivered to its local members since the set was made.</summary>
+        public long Delivered;
 
         /// <summary>Applies the group's deliveries to its local members in the order the group sent them.</summary>
         public DeliveryOrder Order { get; }

@@ -97,6 +97,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
         var message = new OutgoingMessage(payload);
         var except = delivery.Except;
         var rooms = delivery.Rooms;
+        Interlocked.Increment(ref group.Delivered);
         foreach (var (connectionId, connection) in group.Connections)
         {
             if (!IsExcluded(except, connectionId) && (rooms is null || Selects(rooms, connection)))

@@ -50,6 +50,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     /// </summary>
     private void CloseForShutdown()
     {
+        // From now on, a client that comes back here (its reconnect raced the listener's close) is told the same.
+        Volatile.Write(ref _stopping, true);
         var writes = new List<Task>();
         foreach (var (_, local) in _connections)
         {

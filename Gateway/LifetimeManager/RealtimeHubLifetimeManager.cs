@@ -90,6 +90,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
     internal GatewayMetrics Metrics { get; }
 
+    private bool _stopping;
+
     /// <summary>Queues a send on the connection's <see cref="SendPipeline"/>.</summary>
     public Task Pipeline(HubCallerContext context, (IMemberGroupGrain Target, Publication Publication) send) =>
         _pipelinedSends == 0
@@ -98,6 +100,12 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
+        if (Volatile.Read(ref _stopping))
+        {
+            // The gateway is draining: this connection would hold its shutdown up. Send it elsewhere, registered nowhere.
+            return SignalRConnection.RefuseForShutdownAsync(connection);
+        }
+
         var (@namespace, rejection) = ResolveNamespace(connection);
         rejection ??= Authenticate(connection, @namespace);
         var member = new Member(connection.ConnectionId, GatewayId, connection.UserIdentifier);
@@ -381,6 +389,19 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
     Task<bool> ILocalHub.LeaveLocalAsync(string connectionId, string roomKey) =>
         _connections.TryGetValue(connectionId, out var local) ? LeaveLocalAsync(local, roomKey) : Task.FromResult(false);
+
+    GatewayStats ILocalHub.Stats(int maxRooms)
+    {
+        var connections = 0;
+        foreach (var (_, local) in _connections)
+        {
+            connections += local.Rejection is null ? 1 : 0;
+        }
+
+        var rooms = _rooms.Counts();
+        var largest = rooms.Count > maxRooms ? [.. rooms.OrderByDescending(r => r.Members).Take(maxRooms)] : rooms;
+        return new GatewayStats(GatewayId, connections, _namespaces.Counts(), largest, rooms.Count > maxRooms);
+    }
 
     bool ILocalHub.DisconnectLocal(string connectionId)
     {

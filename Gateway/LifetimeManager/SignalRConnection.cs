@@ -47,6 +47,24 @@ internal sealed class SignalRConnection(
 
     public HubConnectionContext Context { get; } = context;
 
+    /// <summary>The close a draining gateway sends: the client should reconnect, to another gateway.</summary>
+    internal static CloseMessage ShutdownClose { get; } = new("The gateway is shutting down; reconnect.", allowReconnect: true);
+
+    /// <summary>Tells a connection that arrived while the gateway drains to reconnect elsewhere, and closes it.</summary>
+    internal static async Task RefuseForShutdownAsync(HubConnectionContext connection)
+    {
+        try
+        {
+            await connection.WriteAsync(ShutdownClose);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // It went away by itself.
+        }
+
+        connection.Abort();
+    }
+
     public override string Protocol => Context.Protocol.Name;
 
     public override string Transport { get; } = context.Features.Get<Microsoft.AspNetCore.Http.Connections.Features.IHttpTransportFeature>()?.TransportType switch
@@ -62,7 +80,7 @@ internal sealed class SignalRConnection(
     public override void Abort() => Context.Abort();
 
     public override Task CloseForShutdownAsync() =>
-        Context.WriteAsync(new CloseMessage("The gateway is shutting down; reconnect.", allowReconnect: true)).AsTask();
+        Context.WriteAsync(ShutdownClose).AsTask();
 
     public override Task<JsonElement> InvokeAsync(string method, JsonElement[] args, CancellationToken cancellationToken) =>
         clientResults.InvokeLocalAsync<JsonElement>(this, method, [.. args.Cast<object?>()], cancellationToken);

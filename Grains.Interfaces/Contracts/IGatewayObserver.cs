@@ -60,4 +60,8 @@ public interface IGatewayObserver : IGrainObserver
     /// </summary>
     [AlwaysInterleave, Alias("serves")]
     Task<bool> Serves(string hub);
+
+    /// <summary>The gateway's numbers in <paramref name="hub"/>, with at most <paramref name="maxRooms"/> rooms (the largest).</summary>
+    [AlwaysInterleave, Alias("stats")]
+    Task<GatewayStats> Stats(string hub, int maxRooms);
 }

@@ -22,6 +22,10 @@ public interface IHubGrain : IGrainWithStringKey
     [ReadOnly, Alias("gateways")]
     Task<GatewayView> Gateways();
 
+    /// <summary>Each gateway holding a lease, with its numbers in this hub (asked of each gateway, for the admin view).</summary>
+    [ReadOnly, AlwaysInterleave, Alias("gateway-stats")]
+    Task<IReadOnlyList<GatewayStats>> GatewayStats(int maxRooms);
+
     /// <summary>The URL a registered gateway gave, or null when it is not registered (it left or died) or gave none.</summary>
     [ReadOnly, Alias("gateway-url")]
     Task<string?> GatewayUrl(string gatewayId);

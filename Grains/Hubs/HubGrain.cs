@@ -97,6 +97,22 @@ internal sealed partial class HubGrain(
         }
     }
 
+    public async Task<IReadOnlyList<GatewayStats>> GatewayStats(int maxRooms)
+    {
+        var hub = this.GetPrimaryKeyString();
+        return await Task.WhenAll(registry.State.Gateways.Values.ToArray().Select(async gateway =>
+        {
+            try
+            {
+                return await gateway.Observer.Stats(hub, maxRooms).WaitAsync(_options.ProbeTimeout);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                return new GatewayStats(gateway.GatewayId, -1, [], [], false);
+            }
+        }));
+    }
+
     public Task<GatewayView> Gateways()
     {
         var now = time.GetUtcNow();

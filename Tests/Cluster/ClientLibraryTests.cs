@@ -70,8 +70,9 @@ public sealed class ClientLibraryTests
     {
         await using var cluster = await TestCluster.StartAsync();
         await using var client = await cluster.ConnectAsync(cluster.Gateways[1], "client");
-        client.Answer("getLocation", args => new { city = "Oslo", precise = args[0].GetBoolean() });
+        client.Answer("getLocation", 1, args => new { city = "Oslo", precise = args[0].GetBoolean() });
         await using var silent = await cluster.ConnectAsync(cluster.Gateways[0], "silent");
+        silent.AnswerLater("getLocation", 1, _ => new TaskCompletionSource<object?>().Task); // never answers
         var id = (await client.InvokeAsync("ConnectionId")).GetString()!;
         var silentId = (await silent.InvokeAsync("ConnectionId")).GetString()!;
 

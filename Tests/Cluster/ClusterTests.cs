@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR.Client;
 using System.Text.Json;
 using Realtime.Tests.Infrastructure;
 using Realtime.Tests.Infrastructure.Processes;
@@ -201,6 +202,37 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task GatewayKilled_TheRealClientReconnectsThroughTheBalancerToTheOther_AndRejoinsItsRoom()
+    {
+        await using var cluster = await TestCluster.StartAsync(silos: 1, gateways: 2);
+        await using var nginx = await Nginx.StartAsync(cluster.Gateways);
+        var balancer = new Uri($"ws://127.0.0.1:{nginx.Port}/realtime");
+        await using var mobile = await SignalRTestClient.ConnectAsync(balancer, "mobile", reconnect: new FixedRetries(TimeSpan.FromMilliseconds(500)));
+
+        // What an application does on automatic reconnect: join its rooms again (the new connection has none yet).
+        mobile.Connection.Reconnected += async _ => await mobile.Connection.InvokeAsync<string[]>("Join", "lobby");
+        await mobile.InvokeAsync("Join", "lobby");
+        var before = (await mobile.InvokeAsync<Presence[]>("Presence", "lobby")).Single().GatewayId;
+        var its = cluster.Gateways.Single(g => before.StartsWith(g.Name + "@", StringComparison.Ordinal));
+        var other = cluster.Gateways.Single(g => g != its);
+        await using var sender = await cluster.ConnectAsync(other, "sender");
+
+        its.Kill();
+
+        await Eventually.True(() => mobile.Reconnections == 1, "the client to reconnect through the balancer", Recovery);
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                await sender.InvokeAsync("SendToRoom", "lobby", "after", "the kill");
+                return mobile.ReceivedOn("event").Any(e => e.Arguments[0].GetProperty("event").GetString() == "after");
+            },
+            "the reconnected client to receive the room's messages again",
+            Recovery);
+        Assert.Contains(await mobile.InvokeAsync<Presence[]>("Presence", "lobby"), p => p.GatewayId.StartsWith(other.Name + "@", StringComparison.Ordinal));
+        Assert.False(mobile.Closed.IsCompleted);
+    }
+
+    [Fact]
     public async Task RoundRobinNginxOfTheComposeFile_ClientsLandOnBothGateways_RoomsWorkAndSurviveASiloKill()
     {
         await using var cluster = await TestCluster.StartAsync();
@@ -274,7 +306,9 @@ public sealed class ClusterTests
     {
         await using var cluster = await TestCluster.StartAsync();
         var survivor = await cluster.ConnectAsync(cluster.Gateways[0], "survivor");
-        var leaving = await cluster.ConnectAsync(cluster.Gateways[1], "leaving");
+        // The real client with automatic reconnect, retrying at once and then once a second.
+        var leaving = await SignalRTestClient.ConnectAsync(
+            new Uri($"ws://127.0.0.1:{cluster.Gateways[1].Port}/realtime"), "leaving", reconnect: new FixedRetries(TimeSpan.FromSeconds(1)));
         try
         {
             await survivor.InvokeAsync("Join", "lobby");
@@ -282,9 +316,10 @@ public sealed class ClusterTests
 
             cluster.Gateways[1].Signal("TERM");
 
-            var reason = await leaving.Closed.Within("the leaving gateway to close its connections");
-            Assert.Contains("shutting down", reason);
-            Assert.True(leaving.CloseAllowsReconnect, "the close message invites the client to reconnect");
+            // The close message allows a reconnect, so the client reconnects instead of closing.
+            await Eventually.True(() => leaving.ReconnectingBecause is not null, "the client to start reconnecting");
+            Assert.Contains("shutting down", leaving.ReconnectingBecause);
+            Assert.False(leaving.Closed.IsCompleted, "a close that allows a reconnect does not end the client");
             await cluster.Gateways[1].WaitForExitAsync(TimeSpan.FromSeconds(30));
             await Eventually.True(() => survivor.InvokeAsync<Presence[]>("Presence", "lobby").Result.Length == 1, "the leaving gateway's member is gone", Recovery);
 

@@ -26,9 +26,9 @@ public sealed class MessagePackTests
         await using var gatewayA = await TestGateway.StartAsync([.. settings, "--Gateway:Name=gwA"]);
         await using var gatewayB = await TestGateway.StartAsync([.. settings, "--Gateway:Name=gwB"]);
 
-        await using var jsonA = await DotNetHubClient.ConnectAsync(HttpUri(gatewayA), "json-A");
-        await using var packA = await DotNetHubClient.ConnectAsync(HttpUri(gatewayA), "msgpack-A", messagePack: true);
-        await using var packB = await DotNetHubClient.ConnectAsync(HttpUri(gatewayB), "msgpack-B", messagePack: true);
+        await using var jsonA = await SignalRTestClient.ConnectAsync(HttpUri(gatewayA), "json-A");
+        await using var packA = await SignalRTestClient.ConnectAsync(HttpUri(gatewayA), "msgpack-A", messagePack: true);
+        await using var packB = await SignalRTestClient.ConnectAsync(HttpUri(gatewayB), "msgpack-B", messagePack: true);
         await using var nodePackB = await NodeHubClient.ConnectAsync(HttpUri(gatewayB), "node-msgpack-B", messagePack: true);
         foreach (var join in new Func<Task<JsonElement>>[]
         {

@@ -27,7 +27,7 @@ public sealed class MetricsTests
 
         await using var sender = await cluster.ConnectAsync(gatewayA, "json-1");
         await using var jsonMember = await cluster.ConnectAsync(gatewayA, "json-2");
-        await using var packMember = await DotNetHubClient.ConnectAsync(new Uri(a, "/realtime"), "msgpack", messagePack: true);
+        await using var packMember = await SignalRTestClient.ConnectAsync(new Uri(a, "/realtime"), "msgpack", messagePack: true);
         await using var socketIO = await SocketIOClients.StartAsync();
         var socketId = await socketIO.ConnectOrThrowAsync("io", b.ToString(), new { transports = new[] { "websocket" } });
         await sender.InvokeAsync("Join", "metered");

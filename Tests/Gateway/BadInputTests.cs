@@ -33,7 +33,7 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [MemberData(nameof(InvalidRoomNames))]
     public async Task SendToRoomAndCloseRoom_InvalidRoomName_Error(string room, string expected)
     {
-        await using var alice = await Gateway.ConnectAsync("alice", GatewayFixture.Unique("badsend"));
+        await using var alice = await Gateway.ConnectRawAsync("alice", GatewayFixture.Unique("badsend"));
 
         var send = await Assert.ThrowsAsync<HubErrorException>(() => alice.InvokeAsync("SendToRoom", room, "e", "x"));
         var close = await Assert.ThrowsAsync<HubErrorException>(() => alice.InvokeAsync("CloseRoom", room));
@@ -46,7 +46,7 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [Fact]
     public async Task Echo_InvalidEventName_Error()
     {
-        await using var alice = await Gateway.ConnectAsync("alice", GatewayFixture.Unique("badevent"));
+        await using var alice = await Gateway.ConnectRawAsync("alice", GatewayFixture.Unique("badevent"));
 
         var error = await Assert.ThrowsAsync<HubErrorException>(() => alice.InvokeAsync("Echo", "", "x"));
 
@@ -60,8 +60,8 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     public async Task Send_MessageOverDefaultLimit_ErrorNamesLimitAndNobodyReceivesIt(string method)
     {
         var ns = GatewayFixture.Unique("big");
-        await using var alice = await Gateway.ConnectAsync("alice", ns);
-        await using var bob = await Gateway.ConnectAsync("bob", ns);
+        await using var alice = await Gateway.ConnectRawAsync("alice", ns);
+        await using var bob = await Gateway.ConnectRawAsync("bob", ns);
         await alice.InvokeAsync("Join", "lobby");
         await bob.InvokeAsync("Join", "lobby");
         var big = new string('x', 100 * 1024);
@@ -78,7 +78,7 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [Fact]
     public async Task Send_MessageJustUnderLimit_IsDelivered()
     {
-        await using var alice = await Gateway.ConnectAsync("alice", GatewayFixture.Unique("fits"));
+        await using var alice = await Gateway.ConnectRawAsync("alice", GatewayFixture.Unique("fits"));
 
         await alice.InvokeAsync("Echo", "fits", new string('x', 60 * 1024));
 
@@ -115,10 +115,10 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     public async Task Connect_InvalidNamespace_RefusedWithReasonOthersUnaffected(string @namespace, string expected)
     {
         var ns = GatewayFixture.Unique("fine");
-        await using var bob = await Gateway.ConnectAsync("bob", ns);
+        await using var bob = await Gateway.ConnectRawAsync("bob", ns);
         await bob.InvokeAsync("Join", "lobby");
 
-        await using var refused = await Gateway.ConnectAsync("refused", @namespace);
+        await using var refused = await Gateway.ConnectRawAsync("refused", @namespace);
         var reason = await refused.Closed.Within("the refused connection to close");
 
         Assert.NotNull(reason);
@@ -160,7 +160,7 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     public async Task MaxMessageBytes_Configured_AppliesTheConfiguredLimit()
     {
         await using var gateway = await TestGateway.StartAsync("--Gateway:MaxMessageBytes=2048");
-        await using var alice = await gateway.ConnectAsync("alice");
+        await using var alice = await gateway.ConnectRawAsync("alice");
 
         await alice.InvokeAsync("Echo", "small", new string('x', 1500));
         var error = await Assert.ThrowsAsync<HubErrorException>(() => alice.InvokeAsync("Echo", "large", new string('x', 3000)));
@@ -173,13 +173,13 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     private async Task<ClientPair> ConnectPairAsync(string prefix)
     {
         var ns = GatewayFixture.Unique(prefix);
-        var alice = await Gateway.ConnectAsync("alice", ns);
-        var bob = await Gateway.ConnectAsync("bob", ns);
+        var alice = await Gateway.ConnectRawAsync("alice", ns);
+        var bob = await Gateway.ConnectRawAsync("bob", ns);
         await bob.InvokeAsync("Join", "lobby");
         return new ClientPair(alice, bob);
     }
 
-    private sealed record ClientPair(SignalRTestClient Alice, SignalRTestClient Bob) : IAsyncDisposable
+    private sealed record ClientPair(RawHubClient Alice, RawHubClient Bob) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
@@ -189,7 +189,7 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     }
 
     /// <summary>The caller can still use its connection, and another client in a room still gets messages.</summary>
-    private static async Task AssertStillWorksAsync(SignalRTestClient caller, SignalRTestClient other)
+    private static async Task AssertStillWorksAsync(RawHubClient caller, RawHubClient other)
     {
         var marker = Guid.NewGuid().ToString("N");
         await caller.InvokeAsync("Echo", "after-error", marker);

@@ -14,7 +14,7 @@ public sealed class ClientResultTests(GatewayFixture fixture) : IClassFixture<Ga
     public async Task InvokeClient_ClientAnswers_ReturnsTheAnswer()
     {
         await using var client = await fixture.Gateway.ConnectAsync("client");
-        client.Answer("getLocation", args => new { city = "Oslo", asked = args[0].GetString() });
+        client.Answer("getLocation", 1, args => new { city = "Oslo", asked = args[0].GetString() });
         var id = (await client.InvokeAsync("ConnectionId")).GetString()!;
 
         var answer = await Cluster.InvokeClientAsync(id, "getLocation", ["precise"], TimeSpan.FromSeconds(5)).Within("the client's answer");
@@ -27,7 +27,7 @@ public sealed class ClientResultTests(GatewayFixture fixture) : IClassFixture<Ga
     public async Task InvokeClient_ClientAnswersWithAnError_ThrowsItsMessage()
     {
         await using var client = await fixture.Gateway.ConnectAsync("client");
-        client.Answer("getLocation", _ => throw new InvalidOperationException("location is off"));
+        client.Answer("getLocation", 0, _ => throw new InvalidOperationException("location is off"));
         var id = (await client.InvokeAsync("ConnectionId")).GetString()!;
 
         var error = await Assert.ThrowsAsync<HubException>(() => Cluster.InvokeClientAsync(id, "getLocation", [], TimeSpan.FromSeconds(5)).Within("the client's error"));
@@ -39,6 +39,7 @@ public sealed class ClientResultTests(GatewayFixture fixture) : IClassFixture<Ga
     public async Task InvokeClient_ClientNeverAnswers_TimesOutWithAClearError()
     {
         await using var client = await fixture.Gateway.ConnectAsync("silent");
+        client.AnswerLater("getLocation", 0, _ => new TaskCompletionSource<object?>().Task); // never answers
         var id = (await client.InvokeAsync("ConnectionId")).GetString()!;
 
         var error = await Assert.ThrowsAsync<TimeoutException>(() => Cluster.InvokeClientAsync(id, "getLocation", [], TimeSpan.FromMilliseconds(500)).Within("the timeout"));
@@ -51,6 +52,7 @@ public sealed class ClientResultTests(GatewayFixture fixture) : IClassFixture<Ga
     public async Task InvokeClient_ConnectionCloses_FailsAtOnce()
     {
         var client = await fixture.Gateway.ConnectAsync("leaving");
+        client.AnswerLater("getLocation", 0, _ => new TaskCompletionSource<object?>().Task); // never answers
         var id = (await client.InvokeAsync("ConnectionId")).GetString()!;
 
         var call = Cluster.InvokeClientAsync(id, "getLocation", [], TimeSpan.FromSeconds(20));
@@ -65,7 +67,7 @@ public sealed class ClientResultTests(GatewayFixture fixture) : IClassFixture<Ga
     public async Task HubContextClientInvokeAsync_ThroughTheGrainBackedLifetimeManager_ReturnsTheAnswer()
     {
         await using var client = await fixture.Gateway.ConnectChatAsync("chat-client");
-        client.Answer("confirm", args => args[0].GetInt32() * 2);
+        client.Answer("confirm", 1, args => args[0].GetInt32() * 2);
         var id = (await client.InvokeAsync("WhoAmI")).GetString()!;
         var hub = fixture.Gateway.Services.GetRequiredService<IHubContext<ChatTestHub>>();
 

@@ -75,13 +75,14 @@ public sealed class HttpApiTests : IAsyncLifetime
     public async Task PostInvoke_ClientAnswersErrsOrStaysSilent_200Or502Or504()
     {
         await using var client = await _gateway.ConnectAsync("asked");
-        client.Answer("getLocation", args => args.Length == 0 ? throw new InvalidOperationException("no location") : new { city = args[0].GetString() });
+        client.Answer("getLocation", 1, args => args[0].GetString() == "nowhere" ? throw new InvalidOperationException("no location") : new { city = args[0].GetString() });
         await using var silent = await _gateway.ConnectAsync("silent");
+        silent.AnswerLater("getLocation", 0, _ => new TaskCompletionSource<object?>().Task); // never answers
         var id = (await client.InvokeAsync("ConnectionId")).GetString()!;
         var silentId = (await silent.InvokeAsync("ConnectionId")).GetString()!;
 
         var answered = await _http.PostAsJsonAsync($"api/v1/connections/{id}/invoke", new { method = "getLocation", args = new[] { "Oslo" } }).Within("invoke");
-        var failed = await _http.PostAsJsonAsync($"api/v1/connections/{id}/invoke", new { method = "getLocation" }).Within("invoke with error");
+        var failed = await _http.PostAsJsonAsync($"api/v1/connections/{id}/invoke", new { method = "getLocation", args = new[] { "nowhere" } }).Within("invoke with error");
         var timedOut = await _http.PostAsJsonAsync($"api/v1/connections/{silentId}/invoke", new { method = "getLocation", timeoutSeconds = 0.5 }).Within("invoke timing out");
         var unknown = await _http.PostAsJsonAsync("api/v1/connections/nobody/invoke", new { method = "getLocation" }).Within("invoke unknown");
 

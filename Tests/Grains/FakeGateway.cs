@@ -126,6 +126,8 @@ public sealed class FakeGateway : IGatewayObserver, IAsyncDisposable
     /// <summary>How many times a hub asked this gateway whether it still serves it.</summary>
     public int Probes => _probes;
 
+    public Task<GatewayStats> Stats(string hub, int maxRooms) => Task.FromResult(new GatewayStats("fake", 0, [], [], false));
+
     public Task<bool> Serves(string hub)
     {
         Interlocked.Increment(ref _probes);

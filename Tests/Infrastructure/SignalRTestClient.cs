@@ -1,8 +1,8 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Realtime.Tests.Infrastructure;
 
@@ -10,99 +10,149 @@ namespace Realtime.Tests.Infrastructure;
 public sealed record ReceivedInvocation(string Target, JsonElement[] Arguments);
 
 /// <summary>An error the server returned for an invocation.</summary>
-public sealed class HubErrorException(string message) : Exception(message);
+public sealed class HubErrorException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// A SignalR client of our own: the JSON hub protocol (handshake, invocations with ids, completions, pings, close)
-/// over a real <see cref="ClientWebSocket"/>, without negotiation, as the browser client with skipNegotiation does.
+/// The real .NET SignalR client (<see cref="HubConnection"/>, JSON or MessagePack), recording what the server sends to
+/// the methods it listens on. Every argument and result is turned into a <see cref="JsonElement"/>, so tests compare
+/// what JSON and MessagePack clients got alike. WebSockets without negotiation by default, as behind a round-robin
+/// balancer.
 /// </summary>
 public sealed class SignalRTestClient : IAsyncDisposable
 {
-    private const byte RecordSeparator = 0x1e;
+    /// <summary>The client methods a client listens on unless told otherwise: the RealtimeHub's and the test hub's.</summary>
+    public static readonly string[] DefaultMethods = ["event", "roomClosed", "disconnecting", "chat"];
 
-    private readonly ClientWebSocket _socket = new();
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> _pending = new();
     private readonly List<ReceivedInvocation> _received = [];
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource<string?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<string, Func<JsonElement[], object?>> _answers = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _nextInvocationId;
-    private Task? _receiveLoop;
-    private Task? _pingLoop;
 
-    private SignalRTestClient(string name) => Name = name;
+    private SignalRTestClient(string name, HubConnection connection)
+    {
+        Name = name;
+        Connection = connection;
+        connection.Closed += error =>
+        {
+            _closed.TrySetResult(error?.Message);
+            Changed();
+            return Task.CompletedTask;
+        };
+        connection.Reconnecting += error =>
+        {
+            ReconnectingBecause = error?.Message;
+            Changed();
+            return Task.CompletedTask;
+        };
+        connection.Reconnected += _ =>
+        {
+            Reconnections++;
+            Changed();
+            return Task.CompletedTask;
+        };
+    }
 
     public string Name { get; }
 
-    /// <summary>Whether the server's close message invited the client to reconnect.</summary>
-    public bool CloseAllowsReconnect { get; private set; }
+    public HubConnection Connection { get; }
 
-    /// <summary>Completes when the connection ends, with the server's close error if it sent one.</summary>
+    /// <summary>Completes when the connection ends for good, with the error that ended it (the server's close reason), if any.</summary>
     public Task<string?> Closed => _closed.Task;
 
-    public static async Task<SignalRTestClient> ConnectAsync(Uri url, string name = "client", TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? headers = null)
+    /// <summary>With automatic reconnect: why the last reconnect began (the server's close reason, when it allowed one).</summary>
+    public string? ReconnectingBecause { get; private set; }
+
+    /// <summary>With automatic reconnect: how many times the client has reconnected.</summary>
+    public int Reconnections { get; private set; }
+
+    public static async Task<SignalRTestClient> ConnectAsync(
+        Uri url,
+        string name = "client",
+        TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? headers = null,
+        bool messagePack = false,
+        IRetryPolicy? reconnect = null,
+        Action<IHubConnectionBuilder>? configure = null,
+        string[]? methods = null)
     {
-        var client = new SignalRTestClient(name);
-        foreach (var (header, value) in headers ?? new Dictionary<string, string>())
+        var negotiate = url.Scheme is "http" or "https";
+        var builder = new HubConnectionBuilder().WithUrl(url, options =>
         {
-            client._socket.Options.SetRequestHeader(header, value);
-        }
-
-        using var cts = new CancellationTokenSource(timeout ?? Eventually.DefaultTimeout);
-        await client._socket.ConnectAsync(url, cts.Token);
-        await client.SendFrameAsync("""{"protocol":"json","version":1}""");
-        var handshake = await client.ReadFrameAsync(cts.Token) ?? throw new InvalidOperationException("The server closed the connection during the handshake.");
-        using (var document = JsonDocument.Parse(handshake))
-        {
-            if (document.RootElement.TryGetProperty("error", out var error))
+            options.SkipNegotiation = !negotiate;
+            options.Transports = negotiate ? HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling : HttpTransportType.WebSockets;
+            foreach (var (header, value) in headers ?? new Dictionary<string, string>())
             {
-                throw new HubErrorException($"Handshake refused: {error.GetString()}");
+                options.Headers[header] = value;
             }
+        });
+        if (messagePack)
+        {
+            builder.AddMessagePackProtocol();
         }
 
-        client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
-        client._pingLoop = Task.Run(client.PingLoopAsync);
+        if (reconnect is not null)
+        {
+            builder.WithAutomaticReconnect(reconnect);
+        }
+
+        configure?.Invoke(builder);
+        var client = new SignalRTestClient(name, builder.Build());
+        foreach (var method in methods ?? DefaultMethods)
+        {
+            client.Connection.On(method, [typeof(object)], (args, state) => ((SignalRTestClient)state).Record(method, args), client);
+        }
+
+        try
+        {
+            await client.Connection.StartAsync().Within($"{name} to connect", timeout);
+        }
+        catch (Exception ex) when (ex is not TimeoutException)
+        {
+            await client.Connection.DisposeAsync();
+            throw new HubErrorException($"Handshake refused: {ex.Message}", ex);
+        }
+
         return client;
     }
 
     /// <summary>Invokes a hub method and returns its result; a server error becomes a <see cref="HubErrorException"/>.</summary>
     public async Task<JsonElement> InvokeAsync(string method, params object?[] args)
     {
-        var id = Interlocked.Increment(ref _nextInvocationId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = completion;
-        await SendFrameAsync(JsonSerializer.Serialize(new { type = 1, invocationId = id, target = method, arguments = args }));
-        return await completion.Task.Within($"{Name}: the result of {method}");
+        try
+        {
+            return ToElement(await Connection.InvokeCoreAsync(method, typeof(object), args).Within($"{Name}: the result of {method}"));
+        }
+        catch (HubException ex)
+        {
+            throw new HubErrorException(ex.Message, ex);
+        }
+        catch (InvalidOperationException ex) when (Connection.State != HubConnectionState.Connected)
+        {
+            throw new HubErrorException($"{Name}: the connection closed before the result arrived. ({ex.Message})", ex);
+        }
     }
 
     public async Task<T> InvokeAsync<T>(string method, params object?[] args) =>
-        (await InvokeAsync(method, args)).Deserialize<T>(JsonOptions)!;
-
-    /// <summary>
-    /// Answers the server's calls to <paramref name="target"/> that wait for a result (SignalR client results) with
-    /// what <paramref name="answer"/> returns; an exception it throws goes back as the client's error.
-    /// </summary>
-    public void Answer(string target, Func<JsonElement[], object?> answer) => _answers[target] = answer;
+        (await InvokeAsync(method, args)).Deserialize<T>(JsonSerializerOptions.Web)!;
 
     /// <summary>Calls a hub method without waiting for it, as a client's <c>send</c>: the invocation carries no id.</summary>
-    public Task SendAsync(string method, params object?[] args) =>
-        SendFrameAsync(JsonSerializer.Serialize(new { type = 1, target = method, arguments = args }));
+    public Task SendAsync(string method, params object?[] args) => Connection.SendCoreAsync(method, args);
 
-    /// <summary>Sends a raw frame (a record separator is appended): for malformed-input tests.</summary>
-    public Task SendRawAsync(string frame) => SendFrameAsync(frame);
+    /// <summary>
+    /// Answers the server's calls to <paramref name="target"/> that wait for a result (SignalR client results), which
+    /// come with <paramref name="arity"/> arguments, with what <paramref name="answer"/> returns; an exception it throws
+    /// goes back as the client's error. The calls are recorded like any other.
+    /// </summary>
+    public void Answer(string target, int arity, Func<JsonElement[], object?> answer) =>
+        AnswerLater(target, arity, args => Task.FromResult(answer(args)));
 
-    /// <summary>Sends a raw frame and waits for the completion the server sends for <paramref name="invocationId"/>.</summary>
-    public async Task<JsonElement> InvokeRawAsync(string frame, string invocationId)
-    {
-        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[invocationId] = completion;
-        await SendFrameAsync(frame);
-        return await completion.Task.Within($"{Name}: the answer to raw invocation {invocationId}");
-    }
+    /// <summary>The same, with an answer that may take its time (or never come).</summary>
+    public void AnswerLater(string target, int arity, Func<JsonElement[], Task<object?>> answer) =>
+        Connection.On(target, Enumerable.Repeat(typeof(object), arity).ToArray(), async (args, _) =>
+        {
+            await Record(target, args);
+            return await answer(args.Select(ToElement).ToArray());
+        }, this);
 
-    /// <summary>Everything received so far on <paramref name="target"/>.</summary>
     public IReadOnlyList<ReceivedInvocation> ReceivedOn(string target)
     {
         lock (_received)
@@ -137,6 +187,10 @@ public sealed class SignalRTestClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the RealtimeHub's <c>event</c> named <paramref name="eventName"/> and returns its argument.</summary>
+    public async Task<JsonElement> WaitForEventAsync(string eventName, TimeSpan? timeout = null) =>
+        (await WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == eventName, timeout: timeout))[0].Arguments[0];
+
     /// <summary>The 'event' messages of the RealtimeHub received so far, as (event, data-as-text, room) tuples.</summary>
     public IReadOnlyList<(string Event, string Data, string? Room)> Events() =>
         ReceivedOn("event").Select(r => (
@@ -144,174 +198,45 @@ public sealed class SignalRTestClient : IAsyncDisposable
             r.Arguments[0].GetProperty("data").ToString(),
             r.Arguments[0].GetProperty("room").GetString())).ToArray();
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await Connection.DisposeAsync().AsTask().Within($"{Name} to close", TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// What a client got, as JSON: the JSON client reads <c>object</c> as a <see cref="JsonElement"/> already; the
+    /// MessagePack client reads maps as <c>Dictionary&lt;object, object&gt;</c> and arrays as <c>object[]</c>.
+    /// </summary>
+    public static JsonElement ToElement(object? value) => JsonSerializer.SerializeToElement(Plain(value), JsonSerializerOptions.Web);
+
+    private static object? Plain(object? value) => value switch
     {
-        _stop.Cancel();
-        if (_socket.State == WebSocketState.Open)
+        IDictionary<object, object> map => map.ToDictionary(p => Convert.ToString(p.Key, System.Globalization.CultureInfo.InvariantCulture)!, p => Plain(p.Value)),
+        object[] items => items.Select(Plain).ToArray(),
+        _ => value,
+    };
+
+    private Task Record(string method, object?[] args)
+    {
+        lock (_received)
         {
-            try
-            {
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cts.Token);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-            {
-                // Already going away.
-            }
+            _received.Add(new ReceivedInvocation(method, args.Select(ToElement).ToArray()));
         }
 
-        foreach (var loop in new[] { _receiveLoop, _pingLoop })
-        {
-            if (loop is not null)
-            {
-                await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(2)));
-            }
-        }
-
-        _socket.Dispose();
-        _stop.Dispose();
+        Changed();
+        return Task.CompletedTask;
     }
 
-    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
-
-    private async Task SendFrameAsync(string json)
+    private void Changed()
     {
-        var bytes = Encoding.UTF8.GetBytes(json + (char)RecordSeparator);
-        await _sendLock.WaitAsync();
-        try
+        lock (_received)
         {
-            await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-        }
-        finally
-        {
-            _sendLock.Release();
+            _changed.TrySetResult();
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
+}
 
-    private readonly ArrayBufferWriter<byte> _buffer = new();
-
-    /// <summary>Reads the next record-separated frame, or null when the socket closed.</summary>
-    private async Task<string?> ReadFrameAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var span = _buffer.WrittenSpan;
-            var end = span.IndexOf(RecordSeparator);
-            if (end >= 0)
-            {
-                var frame = Encoding.UTF8.GetString(span[..end]);
-                var rest = span[(end + 1)..].ToArray();
-                _buffer.Clear();
-                _buffer.Write(rest);
-                return frame;
-            }
-
-            var memory = _buffer.GetMemory(8192);
-            var result = await _socket.ReceiveAsync(memory, cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return null;
-            }
-
-            _buffer.Advance(result.Count);
-        }
-    }
-
-    private async Task ReceiveLoopAsync()
-    {
-        string? closeError = null;
-        try
-        {
-            while (await ReadFrameAsync(_stop.Token) is { } frame)
-            {
-                using var document = JsonDocument.Parse(frame);
-                var root = document.RootElement;
-                switch (root.GetProperty("type").GetInt32())
-                {
-                    case 1:
-                        var arguments = root.GetProperty("arguments").EnumerateArray().Select(a => a.Clone()).ToArray();
-                        var target = root.GetProperty("target").GetString()!;
-                        lock (_received)
-                        {
-                            _received.Add(new ReceivedInvocation(target, arguments));
-                            _changed.TrySetResult();
-                            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                        }
-
-                        if (root.TryGetProperty("invocationId", out var invocationId) && _answers.TryGetValue(target, out var answer))
-                        {
-                            _ = AnswerAsync(invocationId.GetString()!, answer, arguments);
-                        }
-
-                        break;
-                    case 3:
-                        if (_pending.TryRemove(root.GetProperty("invocationId").GetString()!, out var completion))
-                        {
-                            if (root.TryGetProperty("error", out var error))
-                            {
-                                completion.TrySetException(new HubErrorException(error.GetString()!));
-                            }
-                            else
-                            {
-                                completion.TrySetResult(root.TryGetProperty("result", out var result) ? result.Clone() : default);
-                            }
-                        }
-
-                        break;
-                    case 7:
-                        closeError = root.TryGetProperty("error", out var reason) ? reason.GetString() : null;
-                        CloseAllowsReconnect = root.TryGetProperty("allowReconnect", out var reconnect) && reconnect.GetBoolean();
-                        break;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The connection ended.
-        }
-        finally
-        {
-            foreach (var pending in _pending.Values)
-            {
-                pending.TrySetException(new HubErrorException($"{Name}: the connection closed before the result arrived."));
-            }
-
-            _closed.TrySetResult(closeError);
-            lock (_received)
-            {
-                _changed.TrySetResult();
-            }
-        }
-    }
-
-    private async Task AnswerAsync(string invocationId, Func<JsonElement[], object?> answer, JsonElement[] arguments)
-    {
-        object completion;
-        try
-        {
-            completion = new { type = 3, invocationId, result = answer(arguments) };
-        }
-        catch (Exception ex)
-        {
-            completion = new { type = 3, invocationId, error = ex.Message };
-        }
-
-        await SendFrameAsync(JsonSerializer.Serialize(completion));
-    }
-
-    private async Task PingLoopAsync()
-    {
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(10), _stop.Token);
-                await SendFrameAsync("""{"type":6}""");
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The connection ended.
-        }
-    }
+/// <summary>Automatic reconnect that tries at once, then every <paramref name="interval"/>, for a minute.</summary>
+public sealed class FixedRetries(TimeSpan interval) : IRetryPolicy
+{
+    public TimeSpan? NextRetryDelay(RetryContext retryContext) =>
+        retryContext.ElapsedTime > TimeSpan.FromMinutes(1) ? null : retryContext.PreviousRetryCount == 0 ? TimeSpan.Zero : interval;
 }

@@ -58,6 +58,10 @@ public sealed class TestGateway : IAsyncDisposable
     public Task<SignalRTestClient> ConnectAsync(string name, string? @namespace = null, string? user = null) =>
         SignalRTestClient.ConnectAsync(HubUri(@namespace, user), name);
 
+    /// <summary>A hand-written protocol client, for tests that send malformed frames.</summary>
+    public Task<RawHubClient> ConnectRawAsync(string name, string? @namespace = null, string? user = null) =>
+        RawHubClient.ConnectAsync(HubUri(@namespace, user), name);
+
     public Task<SignalRTestClient> ConnectChatAsync(string name, string? user = null) =>
         SignalRTestClient.ConnectAsync(HubUri(null, user, "/chat"), name);
 
