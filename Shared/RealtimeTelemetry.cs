@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -24,6 +25,12 @@ public sealed class TelemetryOptions
     /// the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> variable, with the other <c>OTEL_EXPORTER_OTLP_*</c> settings.
     /// </summary>
     public string? OtlpEndpoint { get; set; }
+
+    /// <summary>How metrics are pushed over OTLP: <c>grpc</c>, or <c>http/protobuf</c> (then the endpoint is the full URL, <c>.../v1/metrics</c>).</summary>
+    public string OtlpProtocol { get; set; } = "grpc";
+
+    /// <summary>How often metrics are pushed over OTLP.</summary>
+    public TimeSpan OtlpExportInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>
@@ -53,6 +60,16 @@ internal static class RealtimeTelemetry
             failures.Add($"Telemetry:OtlpEndpoint must be an absolute URL, not '{endpoint}'.");
         }
 
+        if (options.OtlpProtocol is not ("grpc" or "http/protobuf"))
+        {
+            failures.Add($"Telemetry:OtlpProtocol must be grpc or http/protobuf, not '{options.OtlpProtocol}'.");
+        }
+
+        if (options.OtlpExportInterval < TimeSpan.FromMilliseconds(100))
+        {
+            failures.Add($"Telemetry:OtlpExportInterval must be at least 100 ms, not {options.OtlpExportInterval}.");
+        }
+
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(TelemetryOptions.SectionName, typeof(TelemetryOptions), failures);
@@ -77,12 +94,15 @@ internal static class RealtimeTelemetry
 
                 if (otlp)
                 {
-                    metrics.AddOtlpExporter(exporter =>
+                    metrics.AddOtlpExporter((exporter, reader) =>
                     {
                         if (!string.IsNullOrEmpty(options.OtlpEndpoint))
                         {
                             exporter.Endpoint = new Uri(options.OtlpEndpoint);
+                            exporter.Protocol = options.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
                         }
+
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.OtlpExportInterval.TotalMilliseconds;
                     });
                 }
             });

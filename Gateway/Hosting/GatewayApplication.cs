@@ -50,6 +50,7 @@ public static class GatewayApplication
         }
 
         app.UseRouting();
+        app.UseCors();
         app.UseMiddleware<Internal.AllowedOrigins>();
         app.UseAuthentication();
         app.UseAuthorization();

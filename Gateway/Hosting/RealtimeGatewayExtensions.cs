@@ -71,6 +71,16 @@ public static class RealtimeGatewayExtensions
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
         services.AddRealtimeSocketIO(configuration);
         services.AddRealtimeAdmin(configuration);
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<GatewayOptions>>((cors, gateway) =>
+        {
+            var origins = new OriginList(gateway.Value.AllowedOrigins);
+            cors.AddPolicy(AllowedOrigins.CorsPolicy, policy => policy
+                .SetIsOriginAllowed(origin => !origins.IsEmpty && origins.Allows(origin))
+                .AllowAnyHeader()
+                .WithMethods("GET", "POST")
+                .AllowCredentials());
+        });
 
         // The emitter and the cluster operations, for code hosted in the gateway; they share the gateway's limit,
         // and server-to-server events they send name this gateway as their sender.
@@ -118,8 +128,8 @@ public static class RealtimeGatewayExtensions
     public static IEndpointRouteBuilder MapRealtimeHub(this IEndpointRouteBuilder endpoints)
     {
         var path = endpoints.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value.HubPath;
-        endpoints.MapHub<RealtimeHub>(path);
-        endpoints.MapHub<RealtimeHub>($"{path}/{{{RealtimeHubLifetimeManager<RealtimeHub>.NamespaceRouteValue}}}");
+        endpoints.MapHub<RealtimeHub>(path).RequireCors(AllowedOrigins.CorsPolicy);
+        endpoints.MapHub<RealtimeHub>($"{path}/{{{RealtimeHubLifetimeManager<RealtimeHub>.NamespaceRouteValue}}}").RequireCors(AllowedOrigins.CorsPolicy);
         return endpoints;
     }
 

@@ -15,21 +15,20 @@ namespace Realtime.Gateway.Internal;
 /// </summary>
 internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptions> gateway, IOptions<SocketIOOptions> socketIO, GatewayMetrics metrics, ILogger<AllowedOrigins> logger)
 {
-    private readonly string[] _exact = gateway.Value.AllowedOrigins.Where(o => !o.Contains("://*.", StringComparison.Ordinal)).ToArray();
+    /// <summary>
+    /// The CORS policy of the hubs: the listed origins may call them from their pages (negotiate, SSE and long polling
+    /// need it), with credentials. With no list, no origin gets CORS headers, as before.
+    /// </summary>
+    public const string CorsPolicy = "Realtime.AllowedOrigins";
 
-    // "https://*.example.com" allows "https://a.example.com" and "https://a.b.example.com", not "https://example.com".
-    private readonly (string Scheme, string Suffix)[] _wildcards = gateway.Value.AllowedOrigins
-        .Where(o => o.Contains("://*.", StringComparison.Ordinal))
-        .Select(o => (o[..(o.IndexOf("://", StringComparison.Ordinal) + 3)], o[(o.IndexOf("://*.", StringComparison.Ordinal) + 4)..]))
-        .ToArray();
-
-    private readonly bool _open = gateway.Value.AllowedOrigins.Length == 0;
+    private readonly OriginList _origins = new(gateway.Value.AllowedOrigins);
     private readonly PathString _hubPath = gateway.Value.HubPath;
     private readonly PathString _socketIOPath = socketIO.Value.Path;
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (_open || context.Request.Headers.Origin.ToString() is not { Length: > 0 } origin || !IsRealtime(context) || Allowed(origin, context.Request))
+        if (_origins.IsEmpty || context.Request.Headers.Origin.ToString() is not { Length: > 0 } origin || !IsRealtime(context)
+            || _origins.Allows(origin) || IsOwn(origin, context.Request))
         {
             return next(context);
         }
@@ -47,10 +46,27 @@ internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptio
         || context.Request.Path.StartsWithSegments(_socketIOPath)
         || context.GetEndpoint()?.Metadata.GetMetadata<HubMetadata>() is not null;
 
-    private bool Allowed(string origin, HttpRequest request)
+    private static bool IsOwn(string origin, HttpRequest request) =>
+        string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// The origins of <c>Gateway:AllowedOrigins</c>: exact ones, <c>https://*.example.com</c> (any subdomain, not
+/// <c>https://example.com</c> itself), or <c>*</c> for all.
+/// </summary>
+internal sealed class OriginList(string[] origins)
+{
+    private readonly string[] _exact = [.. origins.Where(o => !o.Contains("://*.", StringComparison.Ordinal))];
+
+    private readonly (string Scheme, string Suffix)[] _wildcards = [.. origins
+        .Where(o => o.Contains("://*.", StringComparison.Ordinal))
+        .Select(o => (o[..(o.IndexOf("://", StringComparison.Ordinal) + 3)], o[(o.IndexOf("://*.", StringComparison.Ordinal) + 4)..]))];
+
+    public bool IsEmpty => origins.Length == 0;
+
+    public bool Allows(string origin)
     {
-        if (string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase)
-            || _exact.Contains("*") || _exact.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        if (_exact.Contains("*") || _exact.Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
             return true;
         }

@@ -14,7 +14,7 @@ public sealed class NodeHubClient : IAsyncDisposable
 {
     private readonly Process _node;
     private readonly ConcurrentDictionary<int, TaskCompletionSource<JsonElement>> _pending = new();
-    private readonly List<ReceivedInvocation> _received = [];
+    private readonly ReceivedLog _log;
     private readonly TaskCompletionSource<JsonElement> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StringBuilder _errors = new();
     private int _nextId;
@@ -23,6 +23,7 @@ public sealed class NodeHubClient : IAsyncDisposable
     {
         Name = name;
         _node = node;
+        _log = new ReceivedLog(name);
     }
 
     public string Name { get; }
@@ -71,23 +72,8 @@ public sealed class NodeHubClient : IAsyncDisposable
             : answer.GetProperty("result");
     }
 
-    public async Task<JsonElement> WaitForEventAsync(string eventName, TimeSpan? timeout = null)
-    {
-        ReceivedInvocation? found = null;
-        await Eventually.True(
-            () =>
-            {
-                lock (_received)
-                {
-                    found = _received.FirstOrDefault(r => r.Target == "event" && r.Arguments[0].GetProperty("event").GetString() == eventName);
-                }
-
-                return found is not null;
-            },
-            $"{Name} (Node) receives '{eventName}'",
-            timeout);
-        return found!.Arguments[0];
-    }
+    public async Task<JsonElement> WaitForEventAsync(string eventName, TimeSpan? timeout = null) =>
+        (await _log.WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == eventName, timeout: timeout))[0].Arguments[0];
 
     public async ValueTask DisposeAsync()
     {
@@ -122,10 +108,7 @@ public sealed class NodeHubClient : IAsyncDisposable
         }
         else if (message.TryGetProperty("method", out var method))
         {
-            lock (_received)
-            {
-                _received.Add(new ReceivedInvocation(method.GetString()!, message.GetProperty("args").EnumerateArray().ToArray()));
-            }
+            _log.Add(new ReceivedInvocation(method.GetString()!, message.GetProperty("args").EnumerateArray().ToArray()));
         }
     }
 }

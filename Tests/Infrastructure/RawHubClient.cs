@@ -18,17 +18,21 @@ public sealed class RawHubClient : IAsyncDisposable
 
     private readonly ClientWebSocket _socket = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> _pending = new();
-    private readonly List<ReceivedInvocation> _received = [];
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource<string?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, Func<JsonElement[], object?>> _answers = new();
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _nextInvocationId;
     private Task? _receiveLoop;
     private Task? _pingLoop;
 
-    private RawHubClient(string name) => Name = name;
+    private readonly ReceivedLog _log;
+
+    private RawHubClient(string name)
+    {
+        Name = name;
+        _log = new ReceivedLog(name);
+    }
 
     public string Name { get; }
 
@@ -99,46 +103,14 @@ public sealed class RawHubClient : IAsyncDisposable
     }
 
     /// <summary>Everything received so far on <paramref name="target"/>.</summary>
-    public IReadOnlyList<ReceivedInvocation> ReceivedOn(string target)
-    {
-        lock (_received)
-        {
-            return _received.Where(r => r.Target == target).ToArray();
-        }
-    }
+    public IReadOnlyList<ReceivedInvocation> ReceivedOn(string target) => _log.On(target);
 
     /// <summary>Waits until the client has received <paramref name="count"/> invocations on <paramref name="target"/> matching <paramref name="match"/>.</summary>
-    public async Task<IReadOnlyList<ReceivedInvocation>> WaitForAsync(string target, Func<ReceivedInvocation, bool>? match = null, int count = 1, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? Eventually.DefaultTimeout);
-        while (true)
-        {
-            Task changed;
-            lock (_received)
-            {
-                var found = _received.Where(r => r.Target == target && (match?.Invoke(r) ?? true)).ToArray();
-                if (found.Length >= count)
-                {
-                    return found;
-                }
-
-                changed = _changed.Task;
-            }
-
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || await Task.WhenAny(changed, Task.Delay(left)) != changed)
-            {
-                throw new TimeoutException($"{Name} did not receive {count} '{target}' invocation(s) in time; it has {ReceivedOn(target).Count}.");
-            }
-        }
-    }
+    public Task<IReadOnlyList<ReceivedInvocation>> WaitForAsync(string target, Func<ReceivedInvocation, bool>? match = null, int count = 1, TimeSpan? timeout = null) =>
+        _log.WaitForAsync(target, match, count, timeout);
 
     /// <summary>The 'event' messages of the RealtimeHub received so far, as (event, data-as-text, room) tuples.</summary>
-    public IReadOnlyList<(string Event, string Data, string? Room)> Events() =>
-        ReceivedOn("event").Select(r => (
-            r.Arguments[0].GetProperty("event").GetString()!,
-            r.Arguments[0].GetProperty("data").ToString(),
-            r.Arguments[0].GetProperty("room").GetString())).ToArray();
+    public IReadOnlyList<(string Event, string Data, string? Room)> Events() => _log.Events();
 
     public async ValueTask DisposeAsync()
     {
@@ -227,12 +199,7 @@ public sealed class RawHubClient : IAsyncDisposable
                     case 1:
                         var arguments = root.GetProperty("arguments").EnumerateArray().Select(a => a.Clone()).ToArray();
                         var target = root.GetProperty("target").GetString()!;
-                        lock (_received)
-                        {
-                            _received.Add(new ReceivedInvocation(target, arguments));
-                            _changed.TrySetResult();
-                            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                        }
+                        _log.Add(new ReceivedInvocation(target, arguments));
 
                         if (root.TryGetProperty("invocationId", out var invocationId) && _answers.TryGetValue(target, out var answer))
                         {
@@ -273,10 +240,7 @@ public sealed class RawHubClient : IAsyncDisposable
             }
 
             _closed.TrySetResult(closeError);
-            lock (_received)
-            {
-                _changed.TrySetResult();
-            }
+            _log.Changed();
         }
     }
 

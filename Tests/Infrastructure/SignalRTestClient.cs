@@ -23,30 +23,31 @@ public sealed class SignalRTestClient : IAsyncDisposable
     /// <summary>The client methods a client listens on unless told otherwise: the RealtimeHub's and the test hub's.</summary>
     public static readonly string[] DefaultMethods = ["event", "roomClosed", "disconnecting", "chat"];
 
-    private readonly List<ReceivedInvocation> _received = [];
     private readonly TaskCompletionSource<string?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private readonly ReceivedLog _log;
 
     private SignalRTestClient(string name, HubConnection connection)
     {
         Name = name;
+        _log = new ReceivedLog(name);
         Connection = connection;
         connection.Closed += error =>
         {
             _closed.TrySetResult(error?.Message);
-            Changed();
+            _log.Changed();
             return Task.CompletedTask;
         };
         connection.Reconnecting += error =>
         {
             ReconnectingBecause = error?.Message;
-            Changed();
+            _log.Changed();
             return Task.CompletedTask;
         };
         connection.Reconnected += _ =>
         {
             Reconnections++;
-            Changed();
+            _log.Changed();
             return Task.CompletedTask;
         };
     }
@@ -153,50 +154,19 @@ public sealed class SignalRTestClient : IAsyncDisposable
             return await answer(args.Select(ToElement).ToArray());
         }, this);
 
-    public IReadOnlyList<ReceivedInvocation> ReceivedOn(string target)
-    {
-        lock (_received)
-        {
-            return _received.Where(r => r.Target == target).ToArray();
-        }
-    }
+    /// <summary>Everything received so far on <paramref name="target"/>.</summary>
+    public IReadOnlyList<ReceivedInvocation> ReceivedOn(string target) => _log.On(target);
 
     /// <summary>Waits until the client has received <paramref name="count"/> invocations on <paramref name="target"/> matching <paramref name="match"/>.</summary>
-    public async Task<IReadOnlyList<ReceivedInvocation>> WaitForAsync(string target, Func<ReceivedInvocation, bool>? match = null, int count = 1, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? Eventually.DefaultTimeout);
-        while (true)
-        {
-            Task changed;
-            lock (_received)
-            {
-                var found = _received.Where(r => r.Target == target && (match?.Invoke(r) ?? true)).ToArray();
-                if (found.Length >= count)
-                {
-                    return found;
-                }
-
-                changed = _changed.Task;
-            }
-
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || await Task.WhenAny(changed, Task.Delay(left)) != changed)
-            {
-                throw new TimeoutException($"{Name} did not receive {count} '{target}' invocation(s) in time; it has {ReceivedOn(target).Count}.");
-            }
-        }
-    }
+    public Task<IReadOnlyList<ReceivedInvocation>> WaitForAsync(string target, Func<ReceivedInvocation, bool>? match = null, int count = 1, TimeSpan? timeout = null) =>
+        _log.WaitForAsync(target, match, count, timeout);
 
     /// <summary>Waits for the RealtimeHub's <c>event</c> named <paramref name="eventName"/> and returns its argument.</summary>
     public async Task<JsonElement> WaitForEventAsync(string eventName, TimeSpan? timeout = null) =>
         (await WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == eventName, timeout: timeout))[0].Arguments[0];
 
     /// <summary>The 'event' messages of the RealtimeHub received so far, as (event, data-as-text, room) tuples.</summary>
-    public IReadOnlyList<(string Event, string Data, string? Room)> Events() =>
-        ReceivedOn("event").Select(r => (
-            r.Arguments[0].GetProperty("event").GetString()!,
-            r.Arguments[0].GetProperty("data").ToString(),
-            r.Arguments[0].GetProperty("room").GetString())).ToArray();
+    public IReadOnlyList<(string Event, string Data, string? Room)> Events() => _log.Events();
 
     public async ValueTask DisposeAsync() => await Connection.DisposeAsync().AsTask().Within($"{Name} to close", TimeSpan.FromSeconds(30));
 
@@ -215,22 +185,8 @@ public sealed class SignalRTestClient : IAsyncDisposable
 
     private Task Record(string method, object?[] args)
     {
-        lock (_received)
-        {
-            _received.Add(new ReceivedInvocation(method, args.Select(ToElement).ToArray()));
-        }
-
-        Changed();
+        _log.Add(new ReceivedInvocation(method, args.Select(ToElement).ToArray()));
         return Task.CompletedTask;
-    }
-
-    private void Changed()
-    {
-        lock (_received)
-        {
-            _changed.TrySetResult();
-            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
     }
 }
 

@@ -50,13 +50,16 @@ public sealed class SocketIOClusterTests : IClassFixture<SocketIOClusterTests.Fi
         var sid = JsonDocument.Parse(open[1..]).RootElement.GetProperty("sid").GetString()!;
         var query = $"/socket.io/?EIO=4&transport=polling&sid={Uri.EscapeDataString(sid)}";
 
-        // Polling through the other gateway: it forwards both the POST and the GET to the owner.
+        // Polling through the other gateway: it forwards both the POST and the GET to the owner, and counts them.
+        var before = await PrometheusText.ScrapeAsync(new Uri(Gateway(1)));
         using (var post = await http.PostAsync(new Uri(Gateway(1) + query), new StringContent("40")).Within("a forwarded POST"))
         {
             Assert.Equal("ok", await post.Content.ReadAsStringAsync());
         }
 
         Assert.StartsWith("40{\"sid\":", await http.GetStringAsync(new Uri(Gateway(1) + query)).Within("a forwarded GET"), StringComparison.Ordinal);
+        var after = await PrometheusText.ScrapeAsync(new Uri(Gateway(1)));
+        Assert.Equal(2, after.Sum("realtime_socketio_polling_forwarded_total") - before.Sum("realtime_socketio_polling_forwarded_total"));
 
         // The upgrade through the other gateway: the WebSocket is carried to the owner.
         using var socket = new System.Net.WebSockets.ClientWebSocket();
