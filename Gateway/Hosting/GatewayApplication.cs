@@ -52,6 +52,7 @@ public static class GatewayApplication
         app.UseRouting();
         app.UseCors();
         app.UseMiddleware<Internal.AllowedOrigins>();
+        app.UseMiddleware<Internal.ConnectionLimit>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRealtimeHub();

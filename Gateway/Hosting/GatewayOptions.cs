@@ -60,8 +60,42 @@ public sealed class GatewayOptions
     /// </summary>
     public string[] AllowedOrigins { get; set; } = [];
 
+    /// <summary>Per-connection flood control: messages and bytes per second a client may send.</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>
+    /// Bytes waiting to be written to one SignalR connection (its client stopped reading, or reads too slowly) before
+    /// the gateway disconnects it, so that it holds neither the gateway's memory nor its room back. At least
+    /// <see cref="MaxMessageBytes"/>; socket.io's bound is <c>SocketIO:MaxBufferedBytes</c>.
+    /// </summary>
+    public long MaxBufferedBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>New connections beyond this many open ones are refused with 503 at the handshake; 0: no limit.</summary>
+    public int MaxConnections { get; set; }
+
     /// <summary>Serve the demo page at <c>/</c>.</summary>
     public bool DemoPage { get; set; } = true;
+}
+
+/// <summary>Per-connection flood control (<c>Gateway:RateLimit</c>); 0 turns a bucket off.</summary>
+public sealed class RateLimitOptions
+{
+    internal static readonly TimeSpan AbuseWindowLength = TimeSpan.FromSeconds(10);
+
+    /// <summary>Messages a client may send per second, on average (hub invocations, socket.io events); 0: no limit.</summary>
+    public int MessagesPerSecond { get; set; }
+
+    /// <summary>How many messages a client may send at once after a quiet spell (the bucket's size); at least <see cref="MessagesPerSecond"/>.</summary>
+    public int MessageBurst { get; set; }
+
+    /// <summary>Bytes of message content a client may send per second, on average; 0: no limit.</summary>
+    public int BytesPerSecond { get; set; }
+
+    /// <summary>Bytes a client may send at once; at least <see cref="BytesPerSecond"/>.</summary>
+    public int ByteBurst { get; set; }
+
+    /// <summary>Refused messages within 10 seconds after which the connection is disconnected; 0: never.</summary>
+    public int DisconnectAfter { get; set; } = 100;
 }
 
 /// <summary>Where a gateway's grains live.</summary>
@@ -116,6 +150,21 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.InternalUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             failures.Add($"Gateway:InternalUrl must be an absolute http or https URL, not '{url}'.");
+        }
+
+        if (options.RateLimit is { MessagesPerSecond: < 0 } or { MessageBurst: < 0 } or { BytesPerSecond: < 0 } or { ByteBurst: < 0 } or { DisconnectAfter: < 0 })
+        {
+            failures.Add("Gateway:RateLimit:MessagesPerSecond, MessageBurst, BytesPerSecond, ByteBurst and DisconnectAfter cannot be negative.");
+        }
+
+        if (options.MaxBufferedBytes < options.MaxMessageBytes)
+        {
+            failures.Add($"Gateway:MaxBufferedBytes ({options.MaxBufferedBytes}) must be at least Gateway:MaxMessageBytes ({options.MaxMessageBytes}).");
+        }
+
+        if (options.MaxConnections < 0)
+        {
+            failures.Add($"Gateway:MaxConnections cannot be negative, not {options.MaxConnections}.");
         }
 
         foreach (var origin in options.AllowedOrigins)

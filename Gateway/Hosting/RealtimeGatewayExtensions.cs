@@ -53,6 +53,8 @@ public static class RealtimeGatewayExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ResilientJsonHubProtocol>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, MeteredHubProtocol>());
         services.TryAddSingleton<GatewayMetrics>();
+        services.TryAddSingleton<ClientRateLimits>();
+        services.TryAddSingleton<OpenConnections>();
         services.AddOptions<PermissionOptions>().Bind(configuration.GetSection(PermissionOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PermissionOptions>, PermissionOptionsValidator>());
         services.TryAddSingleton(static sp => new RealtimePermissions(

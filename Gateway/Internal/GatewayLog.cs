@@ -30,4 +30,13 @@ internal static partial class GatewayLog
 
     [LoggerMessage(11, LogLevel.Information, "Refused a request to {Path} from origin {Origin} (Gateway:AllowedOrigins).")]
     public static partial void OriginRefused(ILogger logger, string origin, string path);
+
+    [LoggerMessage(12, LogLevel.Warning, "Connection {ConnectionId} is closed: its client reads too slowly (more than {MaxBufferedBytes} bytes waited to be written to it, Gateway:MaxBufferedBytes).")]
+    public static partial void SlowConsumer(ILogger logger, string connectionId, long maxBufferedBytes);
+
+    [LoggerMessage(13, LogLevel.Warning, "Connection {ConnectionId} is closed: it went on sending over its rate limit (Gateway:RateLimit).")]
+    public static partial void Flooding(ILogger logger, string connectionId);
+
+    [LoggerMessage(14, LogLevel.Warning, "Refused a new connection: the gateway holds {Connections} of at most {MaxConnections} (Gateway:MaxConnections).")]
+    public static partial void TooManyConnections(ILogger logger, int connections, int maxConnections);
 }

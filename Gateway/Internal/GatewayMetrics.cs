@@ -101,4 +101,7 @@ internal static class RejectionReason
     public const string ClusterUnavailable = "cluster_unavailable";
     public const string HubError = "hub_error";
     public const string Forbidden = "forbidden";
+    public const string RateLimited = "rate_limited";
+    public const string SlowConsumer = "slow_consumer";
+    public const string TooManyConnections = "too_many_connections";
 }

@@ -95,6 +95,10 @@ internal sealed class GatewayReceiver : IGatewayObserver
     public Task<bool> Disconnect(string hub, string connectionId) =>
         Task.FromResult(_hubs.TryGetValue(hub, out var localHub) && localHub.DisconnectLocal(connectionId));
 
+    /// <summary>Closes a local connection of <paramref name="hub"/> telling its client why; false when it is not here.</summary>
+    public bool CloseLocal(string hub, string connectionId, string reason) =>
+        _hubs.TryGetValue(hub, out var localHub) && localHub.CloseLocal(connectionId, reason);
+
     public Task<bool> Serves(string hub) => Task.FromResult(_hubs.ContainsKey(hub));
 
     public Task<GatewayStats> Stats(string hub, int maxRooms) =>

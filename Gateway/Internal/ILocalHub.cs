@@ -20,6 +20,9 @@ internal interface ILocalHub
 
     bool DisconnectLocal(string connectionId);
 
+    /// <summary>Closes a local connection telling its client why; false when it is not on this gateway.</summary>
+    bool CloseLocal(string connectionId, string reason);
+
     /// <summary>The hub's numbers on this gateway, with at most <paramref name="maxRooms"/> rooms (the largest).</summary>
     GatewayStats Stats(int maxRooms);
 

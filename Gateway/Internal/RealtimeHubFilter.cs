@@ -9,7 +9,7 @@ namespace Realtime.Gateway.Internal;
 /// method fails because the cluster could not complete it, instead of SignalR's generic "unexpected error". And it
 /// makes every invocation but a pipelined send wait for the connection's pipelined sends (see <see cref="SendPipeline"/>).
 /// </summary>
-internal sealed class RealtimeHubFilter(GatewayMetrics metrics) : IHubFilter
+internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits limits, GatewayReceiver gateway, Microsoft.Extensions.Logging.ILogger<RealtimeHubFilter> logger) : IHubFilter
 {
     /// <summary>The key, in a connection's items, of the reason it is refused.</summary>
     public const string RejectionItem = "Realtime.Rejection";
@@ -19,8 +19,30 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics) : IHubFilter
             ? throw new HubException(text)
             : next(context);
 
+    public Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+    {
+        limits.Forget(context.Context.ConnectionId);
+        return next(context, exception);
+    }
+
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
+        if (limits.Enabled && limits.Take(invocationContext.Context.ConnectionId, ClientRateLimits.SizeOf(invocationContext.HubMethodArguments)) is { } refusal)
+        {
+            metrics.Rejected(RejectionReason.RateLimited);
+            if (limits.Abusive(invocationContext.Context.ConnectionId))
+            {
+                var connectionId = invocationContext.Context.ConnectionId;
+                GatewayLog.Flooding(logger, connectionId);
+                if (!gateway.CloseLocal(invocationContext.Hub.GetType().Name, connectionId, $"Disconnected: the client went on sending over its rate limit. {refusal}"))
+                {
+                    invocationContext.Context.Abort();
+                }
+            }
+
+            throw new RateLimitedHubException(refusal);
+        }
+
         if (!SendPipeline.IsPipelined(invocationContext.HubMethod))
         {
             // Anything but another pipelined send happens after the connection's pipelined sends.
@@ -45,7 +67,7 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics) : IHubFilter
 
     private static string? Reason(Exception ex) => ex switch
     {
-        Authorization.ForbiddenHubException => null, // counted where it was refused
+        Authorization.ForbiddenHubException or RateLimitedHubException => null, // counted where it was refused
         Client.Emitting.MessageTooLargeException => RejectionReason.MessageTooLarge,
         ArgumentException => RejectionReason.InvalidInput,
         HubException when ex.Message.Contains("too large", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("MaxMessageBytes", StringComparison.Ordinal) => RejectionReason.MessageTooLarge,
@@ -54,3 +76,6 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics) : IHubFilter
         _ => null,
     };
 }
+
+/// <summary>The error of a message refused by the rate limit.</summary>
+internal sealed class RateLimitedHubException(string message) : HubException(message);

@@ -57,6 +57,9 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
     /// <summary>Closes the connection now.</summary>
     public abstract void Abort();
 
+    /// <summary>Closes the connection, telling the client <paramref name="reason"/> where its protocol can.</summary>
+    public abstract void Close(string reason);
+
     /// <summary>Tells the client, as its protocol allows, that the gateway stops and that it should reconnect.</summary>
     public abstract Task CloseForShutdownAsync();
 

@@ -65,8 +65,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         IOptions<JwtOptions> jwt,
         IOptions<RealtimeStreamsOptions> streams,
         GatewayMetrics metrics,
+        OpenConnections open,
         ILogger<RealtimeHubLifetimeManager<THub>> logger)
     {
+        _open = open;
         Metrics = metrics;
         _streams = streams.Value;
         _grains = grains;
@@ -82,6 +84,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         _jwt = jwt.Value;
         _clientResultTimeout = options.Value.ClientResultTimeout;
         _pipelinedSends = options.Value.PipelinedSends;
+        _maxBufferedBytes = options.Value.MaxBufferedBytes;
         receiver.Register(HubName, this);
         lifetime.ApplicationStopping.Register(CloseForShutdown);
     }
@@ -91,6 +94,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     internal GatewayMetrics Metrics { get; }
 
     private bool _stopping;
+    private readonly long _maxBufferedBytes;
+    private readonly OpenConnections _open;
 
     /// <summary>Queues a send on the connection's <see cref="SendPipeline"/>.</summary>
     public Task Pipeline(HubCallerContext context, (IMemberGroupGrain Target, Publication Publication) send) =>
@@ -100,6 +105,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
+        _open.SignalRConnected();
         if (Volatile.Read(ref _stopping))
         {
             // The gateway is draining: this connection would hold its shutdown up. Send it elsewhere, registered nowhere.
@@ -109,7 +115,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         var (@namespace, rejection) = ResolveNamespace(connection);
         rejection ??= Authenticate(connection, @namespace);
         var member = new Member(connection.ConnectionId, GatewayId, connection.UserIdentifier);
-        var local = new SignalRConnection(connection, @namespace, member, rejection, this, Metrics, _logger);
+        var local = new SignalRConnection(connection, @namespace, member, rejection, this, Metrics, _maxBufferedBytes, _logger);
         if (rejection is not null)
         {
             Metrics.Rejected(RejectionReason.ConnectionRefused);
@@ -123,7 +129,11 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         return ConnectAsync(local);
     }
 
-    public override Task OnDisconnectedAsync(HubConnectionContext connection) => DisconnectAsync(connection.ConnectionId);
+    public override Task OnDisconnectedAsync(HubConnectionContext connection)
+    {
+        _open.SignalRDisconnected();
+        return DisconnectAsync(connection.ConnectionId);
+    }
 
     /// <summary>
     /// Registers a connection of any protocol with this gateway and with its session, namespace and user grains;
@@ -401,6 +411,17 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         var rooms = _rooms.Counts();
         var largest = rooms.Count > maxRooms ? [.. rooms.OrderByDescending(r => r.Members).Take(maxRooms)] : rooms;
         return new GatewayStats(GatewayId, connections, _namespaces.Counts(), largest, rooms.Count > maxRooms);
+    }
+
+    bool ILocalHub.CloseLocal(string connectionId, string reason)
+    {
+        if (!_connections.TryGetValue(connectionId, out var local))
+        {
+            return false;
+        }
+
+        local.Close(reason);
+        return true;
     }
 
     bool ILocalHub.DisconnectLocal(string connectionId)

@@ -20,6 +20,7 @@ internal sealed class SignalRConnection(
     string? rejection,
     SignalRConnection.IClientResults clientResults,
     GatewayMetrics metrics,
+    long maxBufferedBytes,
     ILogger logger)
     : LocalConnection(context.ConnectionId, @namespace, member, rejection)
 {
@@ -39,6 +40,8 @@ internal sealed class SignalRConnection(
     // (_writing), nobody else writes, so messages leave in the order they were written. A connection with stateful
     // reconnect numbers every write for its acknowledgements, so it writes one message at a time, at once.
     private readonly List<SerializedHubMessage> _pending = [];
+    private long _buffered;
+    private int _tooSlow;
     private List<TaskCompletionSource>? _whenWritten;
     private bool _writing;
 #pragma warning disable CA2252 // a preview interface; only its presence is read
@@ -165,8 +168,9 @@ internal sealed class SignalRConnection(
     {
         if (!_combinesWrites)
         {
-            metrics.Sent(Context.Protocol.Name, 1, message.GetSerializedMessage(Context.Protocol).Length);
-            WriteNow(message);
+            var size = message.GetSerializedMessage(Context.Protocol).Length;
+            metrics.Sent(Context.Protocol.Name, 1, size);
+            WriteNow(message, size);
             return;
         }
 
@@ -192,7 +196,7 @@ internal sealed class SignalRConnection(
     {
         if (end - start == 1)
         {
-            WriteNow(messages[start]);
+            WriteNow(messages[start], serialized[start].Length);
             return;
         }
 
@@ -210,27 +214,84 @@ internal sealed class SignalRConnection(
             offset += serialized[i].Length;
         }
 
-        WriteNow(new SerializedHubMessage([new SerializedMessage(Context.Protocol.Name, bytes)]));
+        WriteNow(new SerializedHubMessage([new SerializedMessage(Context.Protocol.Name, bytes)]), length);
     }
 
-    private void WriteNow(SerializedHubMessage message)
+    /// <summary>
+    /// Hands a message to SignalR, which writes one message at a time. While the client does not read, the writes
+    /// wait, and their bytes count against <see cref="Hosting.GatewayOptions.MaxBufferedBytes"/>; past it, the
+    /// connection is closed: a client that stopped reading holds neither the gateway's memory nor anyone else.
+    /// </summary>
+    private void WriteNow(SerializedHubMessage message, int size)
     {
-        var write = Context.WriteAsync(message);
-        if (!write.IsCompletedSuccessfully)
+        if (Volatile.Read(ref _tooSlow) == 1)
         {
-            _ = ObserveAsync(write);
+            return;
+        }
+
+        if (Interlocked.Add(ref _buffered, size) > maxBufferedBytes)
+        {
+            TooSlow();
+            return;
+        }
+
+        var write = Context.WriteAsync(message);
+        if (write.IsCompletedSuccessfully)
+        {
+            Interlocked.Add(ref _buffered, -size);
+        }
+        else
+        {
+            _ = ObserveAsync(write, size);
         }
     }
 
-    private async Task ObserveAsync(ValueTask write)
+    private async Task ObserveAsync(ValueTask write, int size)
     {
         try
         {
             await write;
         }
-        catch (Exception ex)
+        catch (Exception ex) when (Volatile.Read(ref _tooSlow) == 0)
         {
             GatewayLog.WriteFailed(logger, ConnectionId, ex);
         }
+        catch (Exception)
+        {
+            // The connection was closed for reading too slowly; what waited is dropped with it.
+        }
+        finally
+        {
+            Interlocked.Add(ref _buffered, -size);
+        }
+    }
+
+    private void TooSlow()
+    {
+        if (Interlocked.Exchange(ref _tooSlow, 1) == 1)
+        {
+            return;
+        }
+
+        metrics.Rejected(RejectionReason.SlowConsumer);
+        GatewayLog.SlowConsumer(logger, ConnectionId, maxBufferedBytes);
+        Context.Abort();
+    }
+
+    /// <summary>Tells the client why, then closes the connection (at once, if the client does not take the message).</summary>
+    public override void Close(string reason) => _ = CloseAsync(reason);
+
+    private async Task CloseAsync(string reason)
+    {
+        try
+        {
+            await Context.WriteAsync(new CloseMessage(reason, allowReconnect: false)).AsTask().WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // It does not read; close it anyway.
+        }
+
+        Context.Abort();
     }
 }

@@ -43,6 +43,7 @@ public static class SocketIOExtensions
                 sp.GetRequiredService<IRealtimeCluster>(),
                 sp.GetRequiredService<IServerEvents>(),
                 sp.GetRequiredService<Authorization.RealtimePermissions>(),
+                sp.GetRequiredService<Realtime.Gateway.Internal.ClientRateLimits>(),
                 sp.GetRequiredService<ILoggerFactory>());
             foreach (var configuration in sp.GetServices<SocketIOConfiguration>())
             {

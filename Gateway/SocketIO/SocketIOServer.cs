@@ -40,8 +40,10 @@ public sealed class SocketIOServer
         IRealtimeCluster cluster,
         IServerEvents serverEvents,
         Authorization.RealtimePermissions permissions,
+        Realtime.Gateway.Internal.ClientRateLimits limits,
         ILoggerFactory loggers)
     {
+        Limits = limits;
         Permissions = permissions;
         Options = options.Value;
         Jwt = jwt.Value;
@@ -67,6 +69,8 @@ public sealed class SocketIOServer
     internal int MaxMessageBytes { get; }
 
     internal RealtimeHubLifetimeManager<RealtimeHub> Manager { get; }
+
+    internal Realtime.Gateway.Internal.ClientRateLimits Limits { get; }
 
     internal IRealtimeCluster Cluster { get; }
 

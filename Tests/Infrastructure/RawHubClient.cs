@@ -27,6 +27,7 @@ public sealed class RawHubClient : IAsyncDisposable
     private Task? _pingLoop;
 
     private readonly ReceivedLog _log;
+    private readonly SemaphoreSlim _reading = new(1, 1);
 
     private RawHubClient(string name)
     {
@@ -89,6 +90,12 @@ public sealed class RawHubClient : IAsyncDisposable
     /// <summary>Calls a hub method without waiting for it, as a client's <c>send</c>: the invocation carries no id.</summary>
     public Task SendAsync(string method, params object?[] args) =>
         SendFrameAsync(JsonSerializer.Serialize(new { type = 1, target = method, arguments = args }));
+
+    /// <summary>
+    /// Stops reading from the socket, as a client that hangs: what the server writes piles up in the network's buffers
+    /// and then in the server's. The connection stays open.
+    /// </summary>
+    public Task StopReadingAsync() => _reading.WaitAsync();
 
     /// <summary>Sends a raw frame (a record separator is appended): for malformed-input tests.</summary>
     public Task SendRawAsync(string frame) => SendFrameAsync(frame);
@@ -192,6 +199,8 @@ public sealed class RawHubClient : IAsyncDisposable
         {
             while (await ReadFrameAsync(_stop.Token) is { } frame)
             {
+                await _reading.WaitAsync(_stop.Token);
+                _reading.Release();
                 using var document = JsonDocument.Parse(frame);
                 var root = document.RootElement;
                 switch (root.GetProperty("type").GetInt32())

@@ -172,6 +172,11 @@ internal sealed class SocketIOClient : IEngineHandler
 
                 return;
             case SocketIOPacketType.Event or SocketIOPacketType.BinaryEvent:
+                if (socket is not null && !WithinRateLimit(socket, full))
+                {
+                    return;
+                }
+
                 socket?.HandleEvent(full);
                 return;
             case SocketIOPacketType.Ack or SocketIOPacketType.BinaryAck:
@@ -180,6 +185,45 @@ internal sealed class SocketIOClient : IEngineHandler
             default:
                 throw new ProtocolException($"A client does not send {packet.Type} packets.");
         }
+    }
+
+    /// <summary>
+    /// Takes an event from the session's rate limit (<c>Gateway:RateLimit</c>). Over it, the event is dropped and
+    /// its callback, if any, gets <c>{ error }</c>; a session that goes on is closed.
+    /// </summary>
+    private bool WithinRateLimit(Socket socket, SocketIOPacketData packet)
+    {
+        var limits = _server.Limits;
+        if (!limits.Enabled)
+        {
+            return true;
+        }
+
+        var bytes = packet.Data is { } data ? System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(data).Length : 0L;
+        foreach (var attachment in packet.Attachments)
+        {
+            bytes += attachment.Length;
+        }
+
+        if (limits.Take(_engine.Id, bytes) is not { } refusal)
+        {
+            return true;
+        }
+
+        _server.Manager.Metrics.Rejected(RejectionReason.RateLimited);
+        if (limits.Abusive(_engine.Id))
+        {
+            GatewayLog.Flooding(_logger, _engine.Id);
+            _engine.Close("rate limit");
+            return false;
+        }
+
+        if (packet.AckId is { } ackId)
+        {
+            Send(SocketIOEncoding.AckFrame(socket.Namespace.Name, ackId, [new { error = refusal }]));
+        }
+
+        return false;
     }
 
     private async Task ConnectAsync(string name, JsonElement? auth)

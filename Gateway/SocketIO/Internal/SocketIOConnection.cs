@@ -17,6 +17,8 @@ internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, M
     /// <summary>Disconnects the socket from its namespace, as a server-side disconnect.</summary>
     public override void Abort() => _ = socket.DisconnectAsync();
 
+    public override void Close(string reason) => client.Close(reason);
+
     public override Task CloseForShutdownAsync()
     {
         client.Close("server shutting down");

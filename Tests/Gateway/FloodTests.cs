@@ -1,0 +1,126 @@
+using System.Net;
+using Realtime.Tests.Infrastructure;
+
+namespace Realtime.Tests.Gateway;
+
+/// <summary>
+/// Floods and slow consumers: per-connection rate limits (messages and bytes) with a clear error and, for sustained
+/// abuse, a disconnect; a connection limit answered with 503; a client that stops reading is disconnected while its
+/// room goes on. Every other client goes on.
+/// </summary>
+public sealed class FloodTests
+{
+    [Fact]
+    public async Task MessagesOverTheRate_GetAClearError_SustainedAbuseIsDisconnected_OthersGoOn()
+    {
+        await using var gateway = await TestGateway.StartAsync(
+            "--Gateway:RateLimit:MessagesPerSecond=20", "--Gateway:RateLimit:MessageBurst=20", "--Gateway:RateLimit:DisconnectAfter=30");
+        await using var flooder = await gateway.ConnectAsync("flooder");
+        await using var neighbour = await gateway.ConnectAsync("neighbour");
+
+        HubErrorException? refused = null;
+        var accepted = 0;
+        for (var i = 0; i < 100 && refused is null; i++)
+        {
+            try
+            {
+                await flooder.InvokeAsync("Echo", "tick", i);
+                accepted++;
+            }
+            catch (HubErrorException ex)
+            {
+                refused = ex;
+            }
+        }
+
+        Assert.NotNull(refused);
+        Assert.Contains("Rate limit: at most 20 messages per second (Gateway:RateLimit:MessagesPerSecond)", refused.Message);
+        Assert.InRange(accepted, 20, 40);
+        await neighbour.InvokeAsync("Echo", "still", "here");
+
+        // Going on regardless: refused again and again, then disconnected, saying why.
+        for (var i = 0; i < 60 && !flooder.Closed.IsCompleted; i++)
+        {
+            await flooder.SendAsync("Echo", "flood", i);
+        }
+
+        Assert.Contains("went on sending over its rate limit", await flooder.Closed.Within("the flooder to be disconnected"));
+        await neighbour.InvokeAsync("Echo", "still", "here");
+    }
+
+    [Fact]
+    public async Task BytesOverTheRate_GetAClearError()
+    {
+        await using var gateway = await TestGateway.StartAsync("--Gateway:RateLimit:BytesPerSecond=10000", "--Gateway:RateLimit:ByteBurst=10000");
+        await using var client = await gateway.ConnectAsync("client");
+        var big = new string('x', 8000);
+
+        await client.InvokeAsync("Echo", "big", big);
+        var refused = await Assert.ThrowsAsync<HubErrorException>(() => client.InvokeAsync("Echo", "big", big));
+
+        Assert.Contains("at most 10000 bytes per second (Gateway:RateLimit:BytesPerSecond)", refused.Message);
+        await client.InvokeAsync("Echo", "small", "ok"); // the connection goes on
+    }
+
+    [Fact]
+    public async Task SocketIOEventsOverTheRate_TheirCallbackGetsTheError()
+    {
+        await using var gateway = await TestGateway.StartAsync("--Gateway:RateLimit:MessagesPerSecond=5", "--Gateway:RateLimit:MessageBurst=5", "--Gateway:RateLimit:DisconnectAfter=0");
+        await using var clients = await SocketIOClients.StartAsync();
+        await clients.ConnectOrThrowAsync("io", gateway.BaseUri.ToString(), new { transports = new[] { "websocket" } });
+
+        for (var i = 0; i < 10; i++)
+        {
+            await clients.EmitAsync("io", "spam", i);
+        }
+
+        var answer = await clients.EmitWithAckAsync("io", "spam", "with a callback");
+        Assert.Contains("Rate limit: at most 5 messages per second", answer[0].GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task MaxConnections_NewOnesGet503_UntilOneLeaves()
+    {
+        await using var gateway = await TestGateway.StartAsync("--Gateway:MaxConnections=2");
+        using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = TimeSpan.FromSeconds(10) };
+        await using var first = await gateway.ConnectAsync("first");
+        var second = await gateway.ConnectAsync("second");
+
+        var refused = await Assert.ThrowsAsync<HubErrorException>(() => gateway.ConnectAsync("third"));
+        Assert.Contains("503", refused.Message);
+        var negotiate = await http.PostAsync("/realtime/negotiate?negotiateVersion=1", null).Within("a negotiate");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, negotiate.StatusCode);
+        Assert.Contains("Gateway:MaxConnections", await negotiate.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/socket.io/?EIO=4&transport=polling").Within("a socket.io handshake")).StatusCode);
+        await first.InvokeAsync("Echo", "held", "connections go on");
+
+        await second.DisposeAsync();
+        await using var third = await Eventually.Succeeds(() => gateway.ConnectAsync("third"), "a place to free up");
+        await third.InvokeAsync("Echo", "in", "now");
+    }
+
+    [Fact]
+    public async Task AClientThatStopsReading_IsDisconnected_ItsRoomKeepsReceiving()
+    {
+        await using var gateway = await TestGateway.StartAsync("--Gateway:MaxBufferedBytes=262144");
+        var ns = GatewayFixture.Unique("firehose");
+        await using var slow = await gateway.ConnectRawAsync("slow", ns);
+        await using var reader = await gateway.ConnectAsync("reader", ns);
+        await using var sender = await gateway.ConnectAsync("sender", ns);
+        await slow.InvokeAsync("Join", "hose");
+        await reader.InvokeAsync("Join", "hose");
+        await slow.StopReadingAsync();
+
+        const int messages = 300;
+        var payload = new string('p', 48 * 1024);
+        for (var i = 0; i < messages; i++)
+        {
+            await sender.InvokeAsync("SendToRoom", "hose", "chunk", new { i, payload });
+        }
+
+        await reader.WaitForAsync("event", count: messages, timeout: TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(
+            async () => (await reader.InvokeAsync<RealtimeHubTests.PresenceDto[]>("Presence", "hose")).Length == 1,
+            "the slow client to be disconnected and leave the room");
+    }
+}
