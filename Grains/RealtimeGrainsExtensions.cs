@@ -26,6 +26,8 @@ public static class RealtimeGrainsExtensions
         }
 
         services.AddGatewayLeaseOptions(configuration);
+        services.AddOptions<HistoryOptions>().Bind(configuration.GetSection(HistoryOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayDependents>();
         services.AddSingleton<DepartedGatewayMonitor>();

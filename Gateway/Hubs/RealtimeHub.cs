@@ -125,6 +125,20 @@ public sealed class RealtimeHub : Hub
         return ToPresence(await _realtime.NamespaceMembersAsync(Namespace));
     }
 
+    /// <summary>
+    /// Makes the caller's session resumable and returns what its client keeps to take it back after a reconnect, on
+    /// any gateway, within <c>History:ResumeWindow</c>: <c>{ connectionId, token }</c>.
+    /// </summary>
+    public async Task<ResumeTicket> Session() => new(Context.ConnectionId, await _realtime.ResumeTokenAsync(Context.ConnectionId));
+
+    /// <summary>
+    /// Takes back a previous connection's session (from <see cref="Session"/>): its rooms, its data, and, room by room
+    /// and in order, the messages its client missed after <paramref name="positions"/> (the <c>seq</c> and
+    /// <c>epoch</c> of the last <c>event</c> it got from each room, and from the namespace with <c>room</c> null).
+    /// </summary>
+    public Task<ResumeResult> Resume(string connectionId, string token, ResumePosition[] positions) =>
+        _realtime.ResumeAsync(Context.ConnectionId, connectionId, token, positions ?? []);
+
     /// <summary>Closes the caller's connection from the server side.</summary>
     public async Task Disconnect()
     {
@@ -186,3 +200,6 @@ public sealed class RealtimeHub : Hub
         return entries;
     }
 }
+
+/// <summary>What a client keeps to resume its session after a reconnect.</summary>
+public sealed record ResumeTicket(string ConnectionId, string Token);

@@ -25,9 +25,17 @@ internal static class HubJson
     }
 
     /// <summary>The invocation the JSON form carries, its arguments as <see cref="JsonElement"/>s, for another protocol to write.</summary>
-    public static InvocationMessage ToInvocation(SerializedPayload payload)
+    public static InvocationMessage ToInvocation(SerializedPayload payload) => ToInvocation(Form(payload));
+
+    /// <summary>The invocation a JSON frame carries (with or without its record separator).</summary>
+    public static InvocationMessage ToInvocation(ReadOnlyMemory<byte> json)
     {
-        using var document = JsonDocument.Parse(Form(payload));
+        if (json.Length > 0 && json.Span[^1] == 0x1e)
+        {
+            json = json[..^1];
+        }
+
+        using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
         var target = root.GetProperty("target").GetString()!;
         var arguments = root.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.Array

@@ -30,6 +30,77 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
     /// <summary>Applies what is sent to this connection alone in the order its session grain sent it.</summary>
     public Internal.DeliveryOrder? DeliveryOrder { get; set; }
 
+    // Groups whose deliveries to this connection wait while it resumes (see Hold); null almost always.
+    private Dictionary<string, List<(long Sequence, OutgoingMessage Message)>>? _holds;
+
+    /// <summary>The sequence number of the first namespace message written to this connection; 0 before any.</summary>
+    public long FirstNamespaceSequence { get; set; }
+
+    /// <summary>From now on, what <paramref name="groupKey"/> delivers to this connection waits, until <see cref="Release"/>.</summary>
+    public void Hold(string groupKey)
+    {
+        lock (RoomsLock)
+        {
+            (_holds ??= new(StringComparer.Ordinal))[groupKey] = [];
+        }
+    }
+
+    /// <summary>Keeps a delivery of a held group; false when the group is not held (write it as usual).</summary>
+    public bool TryHold(string groupKey, long sequence, OutgoingMessage message)
+    {
+        if (Volatile.Read(ref _holds) is null)
+        {
+            return false;
+        }
+
+        lock (RoomsLock)
+        {
+            if (_holds?.TryGetValue(groupKey, out var held) != true)
+            {
+                return false;
+            }
+
+            held!.Add((sequence, message));
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Ends a hold: writes <paramref name="replay"/> (the group's messages the client missed, in order), then what was
+    /// held that comes after <paramref name="upTo"/>, so that the client gets every message once and in order. Nothing
+    /// of the group is written meanwhile.
+    /// </summary>
+    public int Release(string groupKey, IReadOnlyList<OutgoingMessage> replay, long upTo)
+    {
+        lock (RoomsLock)
+        {
+            if (_holds is null || !_holds.Remove(groupKey, out var held))
+            {
+                return 0;
+            }
+
+            if (_holds.Count == 0)
+            {
+                _holds = null;
+            }
+
+            foreach (var message in replay)
+            {
+                Write(message);
+            }
+
+            foreach (var (sequence, message) in held)
+            {
+                if (sequence > upTo)
+                {
+                    Write(message);
+                }
+            }
+
+            return replay.Count;
+        }
+    }
+
     /// <summary>The protocol, as metrics tag it: <c>json</c>, <c>messagepack</c>, <c>socket.io</c>.</summary>
     public abstract string Protocol { get; }
 

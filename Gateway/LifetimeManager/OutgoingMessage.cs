@@ -12,10 +12,14 @@ namespace Realtime.Gateway.LifetimeManager;
 /// by every recipient of that protocol, so the message is encoded once per protocol (and, for socket.io, per
 /// namespace, which its frames name) however many connections receive it. A payload comes in SignalR's JSON form
 /// (and may carry a socket.io form); the form of another hub protocol (MessagePack) is made from the JSON form when a
-/// connection of that protocol receives it. Used by one thread at a time.
+/// connection of that protocol receives it. A message of a room or namespace carries the group's position: its
+/// <c>event</c> argument gets <c>seq</c> and <c>epoch</c>, which a client presents to resume after a reconnect.
+/// Used by one thread at a time.
 /// </summary>
-internal sealed class OutgoingMessage(SerializedPayload payload)
+internal sealed class OutgoingMessage(SerializedPayload payload, string? epoch = null, long sequence = 0)
 {
+    private static readonly byte[] EventPrefix = """{"type":1,"target":"event","arguments":[{"""u8.ToArray();
+
     private SerializedHubMessage? _hubMessage;
     private List<SerializedMessage>? _hubForms;
     private ProtocolPayload? _socketIOForm;
@@ -33,7 +37,7 @@ internal sealed class OutgoingMessage(SerializedPayload payload)
             {
                 if (form.Protocol != SocketIOPayload.ProtocolName)
                 {
-                    _hubForms.Add(new SerializedMessage(form.Protocol, form.Bytes));
+                    _hubForms.Add(new SerializedMessage(form.Protocol, form.Protocol == HubJson.ProtocolName ? Stamped(form.Bytes) : form.Bytes));
                 }
             }
         }
@@ -47,8 +51,29 @@ internal sealed class OutgoingMessage(SerializedPayload payload)
         }
 
         // A SerializedHubMessage cannot take a form once made; one that a connection already holds keeps the forms it has.
-        _hubForms.Add(new SerializedMessage(protocol.Name, protocol.GetMessageBytes(HubJson.ToInvocation(Payload))));
+        var json = _hubForms.First(f => f.ProtocolName == HubJson.ProtocolName).Serialized;
+        _hubForms.Add(new SerializedMessage(protocol.Name, protocol.GetMessageBytes(HubJson.ToInvocation(json))));
         return _hubMessage = new SerializedHubMessage([.. _hubForms]);
+    }
+
+    /// <summary>
+    /// The JSON form with the group's position in the <c>event</c> argument: <c>{"seq":N,"epoch":"E",...}</c>. Other
+    /// messages (another client method, no group) go as they are.
+    /// </summary>
+    private ReadOnlyMemory<byte> Stamped(ReadOnlyMemory<byte> json)
+    {
+        if (epoch is null || !json.Span.StartsWith(EventPrefix))
+        {
+            return json;
+        }
+
+        var position = System.Text.Encoding.UTF8.GetBytes(
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"seq\":{sequence},\"epoch\":\"{epoch}\","));
+        var stamped = new byte[json.Length + position.Length];
+        EventPrefix.CopyTo(stamped, 0);
+        position.CopyTo(stamped, EventPrefix.Length);
+        json.Span[EventPrefix.Length..].CopyTo(stamped.AsSpan(EventPrefix.Length + position.Length));
+        return stamped;
     }
 
     /// <summary>The Engine.IO packets that carry the message to a socket.io socket of <paramref name="namespace"/>.</summary>

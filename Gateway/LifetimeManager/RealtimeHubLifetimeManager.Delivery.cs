@@ -94,15 +94,19 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             return;
         }
 
-        var message = new OutgoingMessage(payload);
+        var message = new OutgoingMessage(payload, delivery.Epoch, delivery.Sequence);
         var except = delivery.Except;
         var rooms = delivery.Rooms;
         Interlocked.Increment(ref group.Delivered);
         foreach (var (connectionId, connection) in group.Connections)
         {
-            if (!IsExcluded(except, connectionId) && (rooms is null || Selects(rooms, connection)))
+            if (!IsExcluded(except, connectionId) && (rooms is null || Selects(rooms, connection)) && !connection.TryHold(delivery.Key, delivery.Sequence, message))
             {
                 connection.Write(message);
+                if (delivery.Target == DeliveryTarget.Namespace && connection.FirstNamespaceSequence == 0)
+                {
+                    connection.FirstNamespaceSequence = delivery.Sequence;
+                }
             }
         }
 

@@ -5,6 +5,26 @@
   const $ = (id) => document.getElementById(id);
   let connection = null;
 
+  // Resuming after a reconnect: the ticket of the current session, and the last message seen from each room (and
+  // from the namespace, room null), which the next connection presents to get back what it missed.
+  let ticket = null;
+  const positions = new Map();
+
+  function remember(message) {
+    if (message.seq !== undefined && message.epoch) {
+      positions.set(message.room ?? "", { room: message.room ?? null, epoch: message.epoch, seq: message.seq });
+    }
+  }
+
+  async function takeTicket() {
+    try {
+      ticket = await connection.invoke("Session");
+    } catch (error) {
+      ticket = null;
+      log(`this session cannot be resumed: ${error.message}`, "error");
+    }
+  }
+
   function log(text, kind) {
     const item = document.createElement("li");
     item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
@@ -50,6 +70,7 @@
       .build();
 
     connection.on("event", (message) => {
+      remember(message);
       const where = message.room ? `room ${message.room}` : `namespace ${message.namespace}`;
       log(`${message.event} in ${where} from ${message.from}: ${JSON.stringify(message.data)}`);
     });
@@ -60,8 +81,21 @@
     connection.on("disconnecting", (reason) => log(`server is disconnecting us (${reason})`));
     connection.onreconnecting(() => { log("reconnecting…"); setConnected(false); });
     connection.onreconnected(async () => {
+      const connectionId = await connection.invoke("ConnectionId");
       log("reconnected");
-      setConnected(true, await connection.invoke("ConnectionId"));
+      setConnected(true, connectionId);
+      if (ticket) {
+        // Take the session back: rooms, data, and what was sent to them meanwhile, in order.
+        const result = await call("Resume", ticket.connectionId, ticket.token, [...positions.values()]);
+        if (result) {
+          log(result.recovered
+            ? `resumed: ${result.replayed} missed message(s) replayed${result.lost.length ? `; history lost for ${result.lost.join(", ")}` : ""}`
+            : "could not resume the session: join your rooms again", result.recovered ? undefined : "error");
+          showRooms(result.rooms);
+        }
+      }
+
+      await takeTicket();
     });
     connection.onclose((error) => {
       log(error ? `disconnected: ${error.message}` : "disconnected", error ? "error" : undefined);
@@ -75,6 +109,8 @@
       const connectionId = await connection.invoke("ConnectionId");
       log(`connected to namespace ${namespace || "/"} as ${connectionId}`);
       setConnected(true, connectionId);
+      positions.clear();
+      await takeTicket();
     } catch (error) {
       log(`could not connect: ${error.message}`, "error");
       setConnected(false);

@@ -10,6 +10,13 @@ public interface IMemberGroupGrain : IGatewayDependentGrain
     [ReadOnly, Alias("member-count")]
     Task<int> MemberCount();
 
+    /// <summary>
+    /// The messages after <paramref name="sequence"/> of <paramref name="epoch"/> (the group's activation, as its
+    /// deliveries name it), from its history; incomplete when some of them are gone.
+    /// </summary>
+    [ReadOnly, Alias("since")]
+    Task<Replay> Since(string? epoch, long sequence);
+
     /// <summary>The members, on every gateway.</summary>
     [ReadOnly, Alias("members")]
     Task<IReadOnlyList<Member>> Members();

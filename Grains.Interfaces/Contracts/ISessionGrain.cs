@@ -12,7 +12,22 @@ public interface ISessionGrain : IGatewayDependentGrain
     [Alias("open")]
     Task Open(SessionInfo info, IGatewayObserver gateway);
 
-    /// <summary>Forgets the connection; its activation goes away.</summary>
+    /// <summary>
+    /// Makes the session resumable: returns the secret its client presents to take it back after a reconnect
+    /// (<see cref="Claim"/>), the same one each time it is asked.
+    /// </summary>
+    [Alias("resumable")]
+    Task<string> Resumable();
+
+    /// <summary>
+    /// Takes back a closed session with its secret, once, within <c>History:ResumeWindow</c> of its close: its
+    /// namespace, user, rooms and data; null when it cannot (wrong secret or user, too late, already taken, or the
+    /// session was lost with its silo).
+    /// </summary>
+    [Alias("claim")]
+    Task<SessionInfo?> Claim(string token, string? userId);
+
+    /// <summary>Forgets the connection (a resumable one is kept, closed, for <c>History:ResumeWindow</c>); its activation goes away.</summary>
     [Alias("close")]
     Task Close();
 

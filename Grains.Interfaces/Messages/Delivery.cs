@@ -55,6 +55,7 @@ public enum DeliveryKind : byte
 /// </param>
 /// <param name="Kind">A message, or a notice about the group.</param>
 /// <param name="Connection">For <see cref="DeliveryKind.MemberLeft"/>: the connection that left.</param>
+/// <param name="Epoch">For rooms and namespaces: the group's activation, which its sequence numbers belong to (see <see cref="IMemberGroupGrain.Since"/>).</param>
 [GenerateSerializer, Immutable, Alias("realtime.delivery")]
 public sealed record Delivery(
     [property: Id(0)] string Hub,
@@ -67,7 +68,8 @@ public sealed record Delivery(
     [property: Id(7)] long Chain = 0,
     [property: Id(8)] long Position = 0,
     [property: Id(9)] DeliveryKind Kind = DeliveryKind.Message,
-    [property: Id(10)] string? Connection = null);
+    [property: Id(10)] string? Connection = null,
+    [property: Id(11)] string? Epoch = null);
 
 /// <summary>Room keys (see <see cref="GrainKeys.Room"/>) that select the recipients of a namespace delivery.</summary>
 /// <param name="Include">A recipient must be in at least one of these; empty means every connection of the namespace.</param>

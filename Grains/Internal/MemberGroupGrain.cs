@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Grains.Hubs;
@@ -25,6 +26,17 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     private long _sequence;
     private Orleans.Streams.IAsyncStream<ClientEvent>? _clientEvents;
 
+    // History (rooms and namespaces): the last messages, oldest first, with when they were sent. The epoch names this
+    // activation: sequence numbers of another activation (before the silo died, or an idle collection) mean nothing here.
+    private readonly string _epoch = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+    private readonly Queue<(HistoryEntry Entry, DateTimeOffset At)> _history = new();
+    private Hosting.HistoryOptions _historyOptions = new() { MaxMessages = 0 };
+
+    // The first sequence number the history can account for: messages before it are gone (aged out, trimmed, or sent
+    // to part of the group only).
+    private long _historyStart = 1;
+    private TimeProvider _time = TimeProvider.System;
+
     private readonly ILogger _logger;
 
     private protected MemberGroupGrain(DeliveryTarget target, GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger logger)
@@ -45,6 +57,12 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     {
         _key = this.GetPrimaryKeyString();
         _hub = GrainKeys.HubOf(_key);
+        if (_target is DeliveryTarget.Room or DeliveryTarget.Namespace)
+        {
+            _historyOptions = ServiceProvider.GetService<IOptions<Hosting.HistoryOptions>>()?.Value ?? _historyOptions;
+            _time = ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+        }
+
         var answers = await GatewayQuery.AskAllAsync(
             GrainFactory, _hub, gateway => gateway.Members(_hub, _target, _key), _lease, $"{_target} {_key}");
         foreach (var (gateway, members) in answers)
@@ -94,12 +112,25 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
 
     /// <summary>A notice about the group, for its gateways.</summary>
     private protected Delivery Notice(DeliveryKind kind, string? connection = null) =>
-        new(_hub, _target, _key, _sequence, null, null, Kind: kind, Connection: connection);
+        new(_hub, _target, _key, _sequence, null, null, Kind: kind, Connection: connection, Epoch: _epoch);
 
     public Task<long> Publish(Publication publication)
     {
         var sequence = ++_sequence;
-        _members.Publish(new Delivery(_hub, _target, _key, sequence, publication.Payload, publication.Except, publication.Rooms));
+        _members.Publish(new Delivery(_hub, _target, _key, sequence, publication.Payload, publication.Except, publication.Rooms, Epoch: _epoch));
+        if (_historyOptions.Enabled && publication.Rooms is null && publication.Except is not { Count: > 0 })
+        {
+            // Only what every member got is history: a message that left members out is not replayed to them.
+            _history.Enqueue((new HistoryEntry(sequence, publication.Payload), _time.GetUtcNow()));
+            TrimHistory();
+        }
+        else if (_historyOptions.Enabled)
+        {
+            // A message not for every member breaks the record: a replay across it would be incomplete.
+            _history.Clear();
+            _historyStart = sequence + 1;
+        }
+
         return publication.Source is null ? Task.FromResult(sequence) : StreamAsync(publication.Source, sequence);
     }
 
@@ -134,6 +165,36 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     }
 
     public Task<IReadOnlyList<Member>> Members() => Task.FromResult(_members.Members());
+
+    public Task<Replay> Since(string? epoch, long sequence)
+    {
+        TrimHistory();
+        var complete = _historyOptions.Enabled && epoch == _epoch && sequence <= _sequence && sequence + 1 >= _historyStart;
+        if (!complete)
+        {
+            return Task.FromResult(new Replay(false, _epoch, _sequence, []));
+        }
+
+        var missed = new List<HistoryEntry>();
+        foreach (var (entry, _) in _history)
+        {
+            if (entry.Sequence > sequence)
+            {
+                missed.Add(entry);
+            }
+        }
+
+        return Task.FromResult(new Replay(true, _epoch, _sequence, missed));
+    }
+
+    private void TrimHistory()
+    {
+        var cutoff = _time.GetUtcNow() - _historyOptions.MaxAge;
+        while (_history.Count > 0 && (_history.Count > _historyOptions.MaxMessages || _history.Peek().At < cutoff))
+        {
+            _historyStart = _history.Dequeue().Entry.Sequence + 1;
+        }
+    }
 
     public Task<int> MemberCount() => Task.FromResult(_members.Count);
 
@@ -172,5 +233,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     private static partial void Activated(ILogger logger, DeliveryTarget target, string key, int members, int gateways);
 
     /// <summary>A group with members stays active; an empty one is collected as usual.</summary>
-    private void KeepAlive() => DelayDeactivation(_members.Count > 0 ? TimeSpan.MaxValue : TimeSpan.Zero);
+    /// <summary>A group lives while it has members, and an empty one while its history may still be asked for.</summary>
+    private void KeepAlive() => DelayDeactivation(
+        _members.Count > 0 ? TimeSpan.MaxValue : _historyOptions.Enabled && _history.Count > 0 ? _historyOptions.MaxAge : TimeSpan.Zero);
 }

@@ -15,8 +15,11 @@ namespace Realtime.Grains.Sessions;
 /// is asked about before its gateway opens it again, asks the gateways whether one of them holds the connection.
 /// </remarks>
 [Reentrant]
-internal sealed class SessionGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease) : Grain, ISessionGrain
+internal sealed class SessionGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, IOptions<Hosting.HistoryOptions> history, TimeProvider time) : Grain, ISessionGrain
 {
+    private string? _resumeToken;
+    private (SessionInfo Info, DateTimeOffset Until)? _closed;
+
     private readonly List<string> _rooms = [];
     private SessionInfo? _info;
     private IGatewayObserver? _gateway;
@@ -33,10 +36,63 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
 
     public Task Close()
     {
+        var window = history.Value.ResumeWindow;
+        if (_resumeToken is not null && _info is not null && window > TimeSpan.Zero)
+        {
+            // Kept for its client to take back after a reconnect, until the window ends.
+            _closed = (_info with { Rooms = _rooms.ToArray() }, time.GetUtcNow() + window);
+            SetClosed();
+            _recovery = Task.CompletedTask;
+            DelayDeactivation(window);
+            return Task.CompletedTask;
+        }
+
         SetClosed();
         _recovery = Task.CompletedTask;
         DeactivateOnIdle();
         return Task.CompletedTask;
+    }
+
+    public async Task<string> Resumable()
+    {
+        await RecoverAsync();
+        if (_info is null)
+        {
+            throw new InvalidOperationException($"Connection {this.GetPrimaryKeyString()} is not open.");
+        }
+
+        return _resumeToken ??= Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+    }
+
+    public Task<SessionInfo?> Claim(string token, string? userId)
+    {
+        if (_resumeToken is null || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                System.Text.Encoding.UTF8.GetBytes(token), System.Text.Encoding.UTF8.GetBytes(_resumeToken)))
+        {
+            return Task.FromResult<SessionInfo?>(null);
+        }
+
+        var taken = _info is not null ? _info with { Rooms = _rooms.ToArray() }
+            : _closed is { } closed && time.GetUtcNow() <= closed.Until ? closed.Info
+            : null;
+        if (taken is null || taken.Member.UserId != userId)
+        {
+            return Task.FromResult<SessionInfo?>(null);
+        }
+
+        if (_info is not null)
+        {
+            // Still open here: its gateway died and is not declared gone yet, or the client took its session to a new
+            // connection while the old one lingers. The new connection has it now; the old one is closed if it can be.
+            var (gateway, hub, connectionId) = (_gateway!, _info.Hub, _info.Member.ConnectionId);
+            _ = gateway.Disconnect(hub, connectionId).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            SetClosed();
+        }
+
+        _closed = null;
+        _resumeToken = null;
+        DeactivateOnIdle();
+        return Task.FromResult<SessionInfo?>(taken);
     }
 
     /// <summary>The connection's gateway left or died: the connection is gone with it.</summary>

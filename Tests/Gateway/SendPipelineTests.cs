@@ -123,6 +123,8 @@ public sealed class SendPipelineTests
 
         public Task<int> MemberCount() => throw new NotSupportedException();
 
+        public Task<Replay> Since(string? epoch, long sequence) => throw new NotSupportedException();
+
         public Task<IReadOnlyList<Member>> Members() => throw new NotSupportedException();
 
         public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) => throw new NotSupportedException();

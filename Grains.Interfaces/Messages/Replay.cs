@@ -1,0 +1,18 @@
+namespace Realtime.Grains;
+
+/// <summary>A message from a group's history: its sequence number and its payload.</summary>
+[GenerateSerializer, Immutable, Alias("realtime.history-entry")]
+public sealed record HistoryEntry([property: Id(0)] long Sequence, [property: Id(1)] SerializedPayload Payload);
+
+/// <summary>
+/// What a group answers a client that asks for the messages after a position: <see cref="Complete"/> when its
+/// history holds every one of them (then <see cref="Messages"/> are they, in order, up to <see cref="UpTo"/>), and
+/// false when some are gone (aged out, or the group came back with a new <see cref="Epoch"/> after its silo died):
+/// never a silent gap.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("realtime.replay")]
+public sealed record Replay(
+    [property: Id(0)] bool Complete,
+    [property: Id(1)] string Epoch,
+    [property: Id(2)] long UpTo,
+    [property: Id(3)] IReadOnlyList<HistoryEntry> Messages);
