@@ -71,7 +71,7 @@ public sealed class RawHubClient : IAsyncDisposable
     /// <summary>Invokes a hub method and returns its result; a server error becomes a <see cref="HubErrorException"/>.</summary>
     public async Task<JsonElement> InvokeAsync(string method, params object?[] args)
     {
-        var id = Interlocked.Increment(ref _nextInvocationId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var id = "c" + Interlocked.Increment(ref _nextInvocationId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = completion;
         await SendFrameAsync(JsonSerializer.Serialize(new { type = 1, invocationId = id, target = method, arguments = args }));
