@@ -73,6 +73,22 @@ public sealed class Socket
         return this;
     }
 
+    /// <summary>
+    /// Handles an event and acknowledges it with what the handler returns, as flask-socketio does: a client that
+    /// passed a callback gets the value (or no arguments for null), unless the handler acknowledged it itself.
+    /// Handlers that return nothing acknowledge only when they call <see cref="SocketIOEvent.AckAsync"/>, as in
+    /// socket.io.
+    /// </summary>
+    public Socket On(string eventName, Func<SocketIOEvent, Task<object?>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return On(eventName, async e =>
+        {
+            var result = await handler(e);
+            await e.AckAsync(result is null ? [] : [result]);
+        });
+    }
+
     public Socket On(string eventName, Action<SocketIOEvent> handler) => On(eventName, e =>
     {
         handler(e);

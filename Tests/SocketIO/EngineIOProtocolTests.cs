@@ -197,6 +197,27 @@ public sealed class EngineIOProtocolTests : IAsyncLifetime
         Assert.Contains("Socket.IO v4", script, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ClientClosesWhilePolling_ThePendingGetEndsWithANoop_AndTheSessionIsGone()
+    {
+        // The GET must be waiting when the close arrives by POST; when the POST wins the race (or a ping ends the GET
+        // first), the attempt says nothing and another session tries again.
+        string? answer = null;
+        for (var attempt = 0; attempt < 10 && answer != "6"; attempt++)
+        {
+            var sid = await OpenAsync();
+            var poll = _http.GetAsync(Polling(sid));
+            await PostAsync(sid, "1");
+            using var answered = await poll.Within("the pending GET to be answered");
+            answer = answered.StatusCode == HttpStatusCode.OK ? await answered.Content.ReadAsStringAsync() : null;
+            Assert.True(answer is null or "6" or "2", $"a GET pending when the client closed got '{answer}'");
+            using var after = await _http.GetAsync(Polling(sid)).Within("a GET after the close");
+            Assert.Equal(HttpStatusCode.BadRequest, after.StatusCode);
+        }
+
+        Assert.Equal("6", answer);
+    }
+
     private async Task<string> OpenAsync()
     {
         var open = await _http.GetStringAsync(new Uri("/socket.io/?EIO=4&transport=polling", UriKind.Relative));

@@ -40,6 +40,10 @@ public sealed class SocketIOClusterTests : IClassFixture<SocketIOClusterTests.Fi
         }
 
         Assert.Equal(transport, await clients.TransportAsync("a"));
+
+        // As with flask-socketio, an event sent with a callback is always acknowledged (here with no arguments).
+        var acknowledged = await clients.EmitWithAckAsync("a", "my_event", new { data = "with a callback" });
+        Assert.Equal(0, acknowledged.GetArrayLength());
     }
 
     [Fact]

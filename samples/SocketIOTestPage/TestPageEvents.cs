@@ -19,10 +19,10 @@ public static class TestPageEvents
         await socket.EmitAsync(Response, new { data = "Connected", count = 0 });
 
         // Back to the sender only.
-        socket.On("my_event", e => socket.EmitAsync(Response, new { data = Text(e), count = Count(socket) }));
+        On(socket, "my_event", e => socket.EmitAsync(Response, new { data = Text(e), count = Count(socket) }));
 
         // To every socket of the namespace, on every gateway.
-        socket.On("my_broadcast_event", async e =>
+        On(socket, "my_broadcast_event", async e =>
         {
             if (await AllowedAsync(e, RealtimeOperation.Broadcast, null))
             {
@@ -30,7 +30,7 @@ public static class TestPageEvents
             }
         });
 
-        socket.On("join", async e =>
+        On(socket, "join", async e =>
         {
             if (!await AllowedAsync(e, RealtimeOperation.Join, Room(e)))
             {
@@ -41,14 +41,14 @@ public static class TestPageEvents
             await socket.EmitAsync(Response, new { data = "In rooms: " + string.Join(", ", socket.Rooms), count = Count(socket) });
         });
 
-        socket.On("leave", async e =>
+        On(socket, "leave", async e =>
         {
             await socket.LeaveAsync(Room(e));
             await socket.EmitAsync(Response, new { data = "In rooms: " + string.Join(", ", socket.Rooms), count = Count(socket) });
         });
 
         // Every member hears that the room closes, then no one is in it.
-        socket.On("close_room", async e =>
+        On(socket, "close_room", async e =>
         {
             var room = Room(e);
             if (!await AllowedAsync(e, RealtimeOperation.Close, room))
@@ -60,7 +60,7 @@ public static class TestPageEvents
             await socket.Namespace.CloseRoomAsync(room);
         });
 
-        socket.On("my_room_event", async e =>
+        On(socket, "my_room_event", async e =>
         {
             if (await AllowedAsync(e, RealtimeOperation.Send, Room(e)))
             {
@@ -69,7 +69,7 @@ public static class TestPageEvents
         });
 
         // The client acknowledges the goodbye (the page's handler calls its callback), then the server disconnects it.
-        socket.On("disconnect_request", async _ =>
+        On(socket, "disconnect_request", async _ =>
         {
             try
             {
@@ -84,8 +84,19 @@ public static class TestPageEvents
         });
 
         // The page measures its latency with these.
-        socket.On("my_ping", e => e.HasAck ? e.AckAsync() : socket.EmitAsync("my_pong"));
+        On(socket, "my_ping", e => e.HasAck ? e.AckAsync() : socket.EmitAsync("my_pong"));
     }
+
+    /// <summary>
+    /// Handles a test-page event as flask-socketio does: a client that passed a callback is always answered, with no
+    /// arguments unless the handler answered it itself.
+    /// </summary>
+    private static void On(Socket socket, string eventName, Func<SocketIOEvent, Task> handler) =>
+        socket.On(eventName, async e =>
+        {
+            await handler(e);
+            return (object?)null;
+        });
 
     /// <summary>
     /// Whether the namespace's permissions (<c>Permissions</c>) let the client do this; when not, the client is told

@@ -195,7 +195,8 @@ internal sealed partial class EngineSession
                 Handler?.OnMessage(packet);
                 return;
             case EngineIOPacketType.Close:
-                Close("transport close");
+                // The client closes: a GET still waiting ends with a noop, as the protocol has it, not with a close.
+                Close("transport close", byClient: true);
                 return;
             case EngineIOPacketType.Noop or EngineIOPacketType.Ping or EngineIOPacketType.Upgrade:
                 // A ping outside an upgrade probe, or a stray upgrade: nothing to do.
@@ -205,8 +206,11 @@ internal sealed partial class EngineSession
         }
     }
 
-    /// <summary>Closes the session; the first reason given is the one reported.</summary>
-    public void Close(string reason)
+    /// <summary>
+    /// Closes the session; the first reason given is the one reported. A close the server decides is sent to the
+    /// client as a close packet; one the client asked for is not sent back.
+    /// </summary>
+    public void Close(string reason, bool byClient = false)
     {
         lock (_lock)
         {
@@ -216,7 +220,11 @@ internal sealed partial class EngineSession
             }
 
             _closed = true;
-            _buffer.Add(OutgoingPacket.Close);
+            if (!byClient)
+            {
+                _buffer.Add(OutgoingPacket.Close);
+            }
+
             _pollWaiter?.TrySetResult();
             _webSocketQueue?.Writer.TryComplete();
         }

@@ -1,0 +1,64 @@
+using Realtime.Gateway.SocketIO;
+using Realtime.Tests.Infrastructure;
+
+namespace Realtime.Tests.SocketIO;
+
+/// <summary>
+/// Acknowledging a client's callback: a handler that returns a value answers with it (flask-socketio's way); one that
+/// returns nothing answers only when it acknowledges itself (socket.io's way).
+/// </summary>
+public sealed class SocketIOAckTests : IAsyncLifetime
+{
+    private TestGateway _gateway = null!;
+    private SocketIOClients _clients = null!;
+
+    public async Task InitializeAsync()
+    {
+        _gateway = await TestGateway.StartWithAsync(services => services.ConfigureSocketIO(io => io.Sockets.OnConnection(socket =>
+        {
+            socket.On("double", async e =>
+            {
+                await Task.Yield();
+                return (object?)(e.Args[0].GetInt32() * 2);
+            });
+            socket.On("nothing", async e =>
+            {
+                await Task.Yield();
+                return null;
+            });
+            socket.On("manual", e => e.AckAsync("by hand"));
+        })));
+        _clients = await SocketIOClients.StartAsync();
+        await _clients.ConnectOrThrowAsync("io", _gateway.BaseUri.ToString(), new { transports = new[] { "websocket" } });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _clients.DisposeAsync();
+        await _gateway.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AHandlersReturnValue_AnswersTheCallback()
+    {
+        var answer = await _clients.EmitWithAckAsync("io", "double", 21);
+
+        Assert.Equal(42, answer[0].GetInt32());
+    }
+
+    [Fact]
+    public async Task AHandlerReturningNull_AnswersWithNoArguments()
+    {
+        var answer = await _clients.EmitWithAckAsync("io", "nothing");
+
+        Assert.Equal(0, answer.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task AHandlerThatAcknowledgesItself_IsAnsweredOnce()
+    {
+        var answer = await _clients.EmitWithAckAsync("io", "manual");
+
+        Assert.Equal("by hand", answer[0].GetString());
+    }
+}
