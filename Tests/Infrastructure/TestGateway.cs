@@ -38,7 +38,7 @@ public sealed class TestGateway : IAsyncDisposable
                 services?.Invoke(builder.Services);
             },
             app => app.MapHub<ChatTestHub>("/chat"));
-        await app.StartAsync().Within("the gateway to start");
+        await app.StartAsync().Within("the gateway to start", TimeSpan.FromSeconds(30));
         var address = app.Urls.Single();
         return new TestGateway(app, new Uri(address));
     }

@@ -152,12 +152,28 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>A free TCP port on the loopback interface.</summary>
+    /// <summary>
+    /// A loopback port free now, and never handed out before in this test run: the system may give a port it just
+    /// released again, and two nodes started together would then both be told to bind it.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
+
+    private static readonly HashSet<int> HandedOut = [];
 
     public async ValueTask DisposeAsync()
     {
