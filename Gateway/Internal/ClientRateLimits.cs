@@ -47,7 +47,7 @@ internal sealed class ClientRateLimits : IDisposable
         {
             refusal = $"Rate limit: at most {_options.MessagesPerSecond} messages per second (Gateway:RateLimit:MessagesPerSecond); slow down.";
         }
-        else if (_bytes is not null && !Acquire(_bytes, connectionId, (int)Math.Min(bytes, int.MaxValue)))
+        else if (_bytes is not null && (bytes > Math.Max(_options.ByteBurst, _options.BytesPerSecond) || !Acquire(_bytes, connectionId, (int)bytes)))
         {
             refusal = $"Rate limit: at most {_options.BytesPerSecond} bytes per second (Gateway:RateLimit:BytesPerSecond); slow down.";
         }

@@ -59,6 +59,10 @@ public sealed class FloodTests
         var refused = await Assert.ThrowsAsync<HubErrorException>(() => client.InvokeAsync("Echo", "big", big));
 
         Assert.Contains("at most 10000 bytes per second (Gateway:RateLimit:BytesPerSecond)", refused.Message);
+
+        // A message larger than the whole bucket is refused the same way, never with an unexpected error.
+        var huge = await Assert.ThrowsAsync<HubErrorException>(() => client.InvokeAsync("Echo", "huge", new string('y', 20000)));
+        Assert.Contains("bytes per second", huge.Message);
         await client.InvokeAsync("Echo", "small", "ok"); // the connection goes on
     }
 
