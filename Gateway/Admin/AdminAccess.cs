@@ -1,8 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Realtime.Gateway.Internal;
 
 namespace Realtime.Gateway.Admin;
 
@@ -11,7 +10,7 @@ internal sealed class AdminAccess(IOptions<AdminOptions> options) : Authorizatio
 {
     public const string PolicyName = "RealtimeAdmin";
 
-    private readonly byte[][] _keys = [.. options.Value.Keys.Select(Encoding.UTF8.GetBytes)];
+    private readonly KeySet _keys = new(options.Value.Keys);
     private readonly string? _role = options.Value.Role;
 
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, Requirement requirement)
@@ -30,27 +29,10 @@ internal sealed class AdminAccess(IOptions<AdminOptions> options) : Authorizatio
         var given = request.Headers["X-Admin-Key"].ToString();
         if (given.Length == 0)
         {
-            given = request.Query["access_token"].ToString();
+            given = RequestToken.From(request);
         }
 
-        if (given.Length == 0 && request.Headers.Authorization.ToString() is { } header && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            given = header["Bearer ".Length..].Trim();
-        }
-
-        if (given.Length == 0)
-        {
-            return false;
-        }
-
-        var bytes = Encoding.UTF8.GetBytes(given);
-        var match = false;
-        foreach (var key in _keys)
-        {
-            match |= CryptographicOperations.FixedTimeEquals(bytes, key);
-        }
-
-        return match;
+        return given.Length > 0 && _keys.Contains(given);
     }
 
     internal sealed class Requirement : IAuthorizationRequirement;

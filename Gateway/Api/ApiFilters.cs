@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Emitting;
@@ -8,14 +6,11 @@ using Realtime.Client;
 namespace Realtime.Gateway.Api;
 
 /// <summary>Refuses callers without a configured key (401). Keys are compared in constant time, all of them every time.</summary>
-internal sealed class ApiKeyFilter : IEndpointFilter
+internal sealed class ApiKeyFilter(IOptions<ApiOptions> options) : IEndpointFilter
 {
     public const string Header = "X-Api-Key";
 
-    private readonly byte[][] _keyHashes;
-
-    public ApiKeyFilter(IOptions<ApiOptions> options) =>
-        _keyHashes = options.Value.Keys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
+    private readonly Internal.KeySet _keys = new(options.Value.Keys);
 
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -25,15 +20,7 @@ internal sealed class ApiKeyFilter : IEndpointFilter
             return ValueTask.FromResult<object?>(ApiProblem.Create(StatusCodes.Status401Unauthorized, $"The {Header} header is missing."));
         }
 
-        // Hashing first makes every comparison the same length; no early exit tells which key came close.
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(given));
-        var match = false;
-        foreach (var key in _keyHashes)
-        {
-            match |= CryptographicOperations.FixedTimeEquals(hash, key);
-        }
-
-        return match
+        return _keys.Contains(given)
             ? next(context)
             : ValueTask.FromResult<object?>(ApiProblem.Create(StatusCodes.Status401Unauthorized, $"The {Header} header does not hold a valid key."));
     }

@@ -45,12 +45,7 @@ internal sealed class JwtBearerSetup(IOptions<JwtOptions> jwt) : IConfigureNamed
         {
             OnMessageReceived = context =>
             {
-                var token = context.Request.Query["access_token"].ToString();
-                if (token.Length == 0 && context.Request.Headers.Authorization.ToString() is { } header
-                    && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-                {
-                    token = header["Bearer ".Length..].Trim();
-                }
+                var token = Internal.RequestToken.From(context.Request);
 
                 if (token.Length == 0 || !settings.HasKey)
                 {
