@@ -183,7 +183,7 @@ public sealed class RealtimeHub : Hub
     {
         if (Names.ValidateEvent(eventName) is { } error)
         {
-            throw new HubException($"Invalid event name: {error}");
+            throw new RejectedHubException(RejectionReason.InvalidInput, $"Invalid event name: {error}");
         }
 
         return new RealtimeEvent(eventName, data, Namespace, room, Context.ConnectionId);

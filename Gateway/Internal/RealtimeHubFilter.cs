@@ -70,11 +70,16 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
         Authorization.ForbiddenHubException or RateLimitedHubException => null, // counted where it was refused
         Client.Emitting.MessageTooLargeException => RejectionReason.MessageTooLarge,
         ArgumentException => RejectionReason.InvalidInput,
-        HubException when ex.Message.Contains("too large", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("MaxMessageBytes", StringComparison.Ordinal) => RejectionReason.MessageTooLarge,
-        HubException when ex.Message.StartsWith("Invalid ", StringComparison.Ordinal) => RejectionReason.InvalidInput,
+        RejectedHubException rejected => rejected.Reason,
         HubException => RejectionReason.HubError,
         _ => null,
     };
+}
+
+/// <summary>An error on a client's call for input the gateway refuses; <see cref="Reason"/> is how metrics count it.</summary>
+internal sealed class RejectedHubException(string reason, string message) : HubException(message)
+{
+    public string Reason { get; } = reason;
 }
 
 /// <summary>The error of a message refused by the rate limit.</summary>

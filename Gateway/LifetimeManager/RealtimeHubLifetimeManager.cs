@@ -444,7 +444,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         }
         catch (MessageTooLargeException ex)
         {
-            throw new HubException(ex.Message);
+            throw new RejectedHubException(RejectionReason.MessageTooLarge, ex.Message);
         }
     }
 
@@ -582,7 +582,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     {
         if (Names.ValidateRoom(room) is { } error)
         {
-            throw new HubException($"Invalid room name: {error}");
+            throw new RejectedHubException(RejectionReason.InvalidInput, $"Invalid room name: {error}");
         }
 
         return GrainKeys.Room(HubName, @namespace, room);
