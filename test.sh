@@ -50,6 +50,22 @@ counter() { grep -o "<Counters [^>]*" "$results"/*.trx 2>/dev/null | grep -o "$1
 passed=$(counter passed)
 failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
 skipped=$(( $(counter total) - $(counter executed) ))
+
+# CI shows only the end of the output: name every failed test there, with the first lines of its message.
+if [ "$failed" -gt 0 ] && command -v python3 >/dev/null; then
+  python3 - "$results"/*.trx <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for path in sys.argv[1:]:
+    for result in ET.parse(path).getroot().iterfind(".//t:UnitTestResult", ns):
+        if result.get("outcome") not in ("Failed", "Error", "Timeout", "Aborted"):
+            continue
+        message = result.findtext("t:Output/t:ErrorInfo/t:Message", "", ns).strip().splitlines()
+        print("FAILED " + result.get("testName", "?") + ": " + " / ".join(message[:3])[:600])
+PY
+elif [ "$failed" -gt 0 ]; then
+  grep -ho '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*' "$results"/*.trx | grep -o 'testName="[^"]*"' | sed 's/^/FAILED /' || true
+fi
 rm -rf "$results"
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
