@@ -101,6 +101,39 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
         }
     }
 
+    /// <summary>
+    /// How long the connection's session is kept for its client to recover after a disconnection (socket.io
+    /// connection state recovery); null when it cannot be recovered. A recoverable connection's own messages go
+    /// through its session grain, which keeps them for the recovery, and its joins record where each room stood.
+    /// </summary>
+    public virtual TimeSpan? RecoveryWindow => null;
+
+    /// <summary>The secret its client presents to recover the session, once the session is open; null when not recoverable.</summary>
+    public string? RecoveryToken { get; set; }
+
+    /// <summary>The connection is now in a room or its namespace, which stood at <paramref name="position"/>.</summary>
+    public virtual void Joined(string groupKey, GroupPosition position)
+    {
+    }
+
+    /// <summary>The connection left a room.</summary>
+    public virtual void Left(string groupKey)
+    {
+    }
+
+    private Task _ordered = Task.CompletedTask;
+
+    /// <summary>Runs <paramref name="send"/> once every send queued before it has completed: one at a time, in order.</summary>
+    public Task<T> InOrder<T>(Func<Task<T>> send)
+    {
+        lock (RoomsLock)
+        {
+            var next = _ordered.ContinueWith(_ => send(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            _ordered = next;
+            return next;
+        }
+    }
+
     /// <summary>The protocol, as metrics tag it: <c>json</c>, <c>messagepack</c>, <c>socket.io</c>.</summary>
     public abstract string Protocol { get; }
 

@@ -16,7 +16,7 @@ namespace Realtime.Gateway.LifetimeManager;
 /// <c>event</c> argument gets <c>seq</c> and <c>epoch</c>, which a client presents to resume after a reconnect.
 /// Used by one thread at a time.
 /// </summary>
-internal sealed class OutgoingMessage(SerializedPayload payload, string? epoch = null, long sequence = 0)
+internal sealed class OutgoingMessage(SerializedPayload payload, StreamPosition? position = null)
 {
     private static readonly byte[] EventPrefix = """{"type":1,"target":"event","arguments":[{"""u8.ToArray();
 
@@ -26,6 +26,9 @@ internal sealed class OutgoingMessage(SerializedPayload payload, string? epoch =
     private List<(string Namespace, SocketIOFrame Frame)>? _socketIOFrames;
 
     public SerializedPayload Payload { get; } = payload;
+
+    /// <summary>Where the message stands in the stream of its room, namespace or session; null for other messages.</summary>
+    public StreamPosition? Position { get; } = position;
 
     /// <summary>The message for SignalR connections; it holds the form of <paramref name="protocol"/>.</summary>
     public SerializedHubMessage HubMessage(IHubProtocol protocol)
@@ -62,13 +65,13 @@ internal sealed class OutgoingMessage(SerializedPayload payload, string? epoch =
     /// </summary>
     private ReadOnlyMemory<byte> Stamped(ReadOnlyMemory<byte> json)
     {
-        if (epoch is null || !json.Span.StartsWith(EventPrefix))
+        if (Position is not { ToConnection: false } stamp || !json.Span.StartsWith(EventPrefix))
         {
             return json;
         }
 
         var position = System.Text.Encoding.UTF8.GetBytes(
-            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"seq\":{sequence},\"epoch\":\"{epoch}\","));
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"seq\":{stamp.Sequence},\"epoch\":\"{stamp.Epoch}\","));
         var stamped = new byte[json.Length + position.Length];
         EventPrefix.CopyTo(stamped, 0);
         position.CopyTo(stamped, EventPrefix.Length);
@@ -94,3 +97,9 @@ internal sealed class OutgoingMessage(SerializedPayload payload, string? epoch =
         return created;
     }
 }
+
+/// <summary>
+/// Where a message stands in the stream of what sent it: a room or namespace (by grain key), or the session of the
+/// one connection it is for (<see cref="ToConnection"/>); with that stream's epoch and the message's sequence number.
+/// </summary>
+internal readonly record struct StreamPosition(string Key, string Epoch, long Sequence, bool ToConnection = false);

@@ -47,15 +47,25 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     private DeliveryOrder CreateOrder(string key, LocalIndex.MemberSet group) =>
         new(delivery => ApplyToGroup(delivery, group), LogLost);
 
-    private DeliveryOrder CreateConnectionOrder(LocalConnection connection) =>
-        new(delivery =>
+    private DeliveryOrder CreateConnectionOrder(LocalConnection connection)
+    {
+        var sessionKey = GrainKeys.Session(HubName, connection.ConnectionId);
+        return new(delivery =>
         {
-            if (delivery.Payload is { } payload)
+            if (delivery.Payload is not { } payload)
             {
-                connection.Write(new OutgoingMessage(payload));
-                Metrics.HandedToWriters(payload.SentAtTicks);
+                return;
             }
+
+            var message = new OutgoingMessage(payload, delivery.Epoch is { } epoch ? new StreamPosition(sessionKey, epoch, delivery.Sequence, ToConnection: true) : null);
+            if (!connection.TryHold(sessionKey, delivery.Sequence, message))
+            {
+                connection.Write(message);
+            }
+
+            Metrics.HandedToWriters(payload.SentAtTicks);
         }, LogLost);
+    }
 
     private DeliveryOrder CreateHubOrder() => new(ApplyToHub, LogLost);
 
@@ -94,7 +104,9 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             return;
         }
 
-        var message = new OutgoingMessage(payload, delivery.Epoch, delivery.Sequence);
+        // Rooms and namespaces number their messages for resuming and recovering; users do not keep history.
+        var message = new OutgoingMessage(
+            payload, delivery is { Target: not DeliveryTarget.User, Epoch: { } epoch } ? new StreamPosition(delivery.Key, epoch, delivery.Sequence) : null);
         var except = delivery.Except;
         var rooms = delivery.Rooms;
         Interlocked.Increment(ref group.Delivered);

@@ -44,6 +44,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
         }
 
         var replayed = 0;
+        HashSet<string> previousRooms = [.. info.Rooms];
         var lost = new List<string>();
         var noPosition = new List<string>();
         foreach (var roomKey in info.Rooms)
@@ -62,7 +63,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
                 }
                 else if (await Room(roomKey).Since(position.Epoch, position.Seq) is { Complete: true } answer)
                 {
-                    (replay, upTo) = (Replayable(answer), answer.UpTo);
+                    (replay, upTo) = (ReplayFor(answer, roomKey, DeliveryTarget.Room, previousConnectionId, previousRooms), answer.UpTo);
                 }
                 else
                 {
@@ -88,7 +89,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
                 {
                     // Broadcasts since the connection opened were written to it already: replay only those before.
                     var first = local.FirstNamespaceSequence;
-                    (replay, upTo) = (Replayable(answer with { Messages = [.. answer.Messages.Where(m => first == 0 || m.Sequence < first)] }), answer.UpTo);
+                    var before = answer with { Messages = [.. answer.Messages.Where(m => first == 0 || m.Sequence < first)] };
+                    (replay, upTo) = (ReplayFor(before, namespaceKey, DeliveryTarget.Namespace, previousConnectionId, previousRooms), answer.UpTo);
                 }
                 else
                 {
@@ -104,6 +106,4 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
         return new ResumeResult(true, RoomsOf(connectionId), replayed, lost, noPosition);
     }
 
-    private static OutgoingMessage[] Replayable(Replay replay) =>
-        [.. replay.Messages.Select(m => new OutgoingMessage(m.Payload, replay.Epoch, m.Sequence))];
 }

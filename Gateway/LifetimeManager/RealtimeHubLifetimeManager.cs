@@ -156,15 +156,28 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         await _lease.EnsureHeldAsync(HubName);
         var gateway = _receiver.Reference;
         var session = new SessionInfo(HubName, local.Namespace, member, [], local.Data);
+        var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
+        var connected = _grains.GetGrain<INamespaceGrain>(namespaceKey).Connect(member, gateway);
+        var opened = local.RecoveryWindow is { } window
+            ? OpenRecoverableAsync(local, session, gateway, window)
+            : Session(connectionId).Open(session, gateway);
         await Task.WhenAll(
-            Session(connectionId).Open(session, gateway),
-            _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, local.Namespace)).Connect(member, gateway),
+            opened,
+            connected,
             member.UserId is { } user ? _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member, gateway) : Task.CompletedTask);
+        local.Joined(namespaceKey, connected.Result);
         GatewayLog.Connected(_logger, connectionId, HubName, local.Namespace);
     }
 
-    /// <summary>Forgets a connection that closed: it leaves its rooms, namespace and user, and its session ends.</summary>
-    public async Task DisconnectAsync(string connectionId)
+    private async Task OpenRecoverableAsync(LocalConnection local, SessionInfo session, IGatewayObserver gateway, TimeSpan window) =>
+        local.RecoveryToken = await Session(local.ConnectionId).OpenRecoverable(session, gateway, window);
+
+    /// <summary>
+    /// Forgets a connection that closed: it leaves its rooms, namespace and user, and its session ends; a session that
+    /// can be resumed or recovered is kept for its client unless <paramref name="keepForResume"/> is false (the client or
+    /// the server ended it on purpose).
+    /// </summary>
+    public async Task DisconnectAsync(string connectionId, bool keepForResume = true)
     {
         if (!_connections.TryRemove(connectionId, out var local))
         {
@@ -207,7 +220,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
             cleanup.Add(_grains.GetGrain<IUserGrain>(userKey).Disconnect(GatewayId, connectionId));
         }
 
-        cleanup.Add(Session(connectionId).Close());
+        cleanup.Add(Session(connectionId).Close(GatewayId, keepForResume));
         try
         {
             await Task.WhenAll(cleanup);
@@ -345,14 +358,21 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     /// <summary>Sends a serialized message to one connection, here or on another gateway; false when it is not open.</summary>
     public Task<bool> SendConnectionAsync(string connectionId, SerializedPayload payload)
     {
-        if (_connections.TryGetValue(connectionId, out var local))
+        if (!_connections.TryGetValue(connectionId, out var local))
         {
-            local.Write(new OutgoingMessage(payload));
-            Metrics.HandedToWriters(payload.SentAtTicks);
-            return Task.FromResult(true);
+            return Session(connectionId).Send(payload);
         }
 
-        return Session(connectionId).Send(payload);
+        if (local.RecoveryWindow is not null)
+        {
+            // Its session numbers and keeps what is sent to it, for a recovery; sent one at a time to keep their order.
+            var session = Session(connectionId);
+            return local.InOrder(() => session.Send(payload));
+        }
+
+        local.Write(new OutgoingMessage(payload));
+        Metrics.HandedToWriters(payload.SentAtTicks);
+        return Task.FromResult(true);
     }
 
     /// <summary>The grain key of a room of a namespace of this hub; the room name must be valid.</summary>
@@ -448,7 +468,11 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         }
     }
 
-    private async Task<bool> JoinLocalAsync(LocalConnection local, string roomKey)
+    /// <summary>
+    /// Makes a local connection join a room. A recoverable connection records where the room stood when it joined
+    /// (<paramref name="recordAs"/> instead, when a recovery rejoins it where the client was).
+    /// </summary>
+    private async Task<bool> JoinLocalAsync(LocalConnection local, string roomKey, GroupPosition? recordAs = null)
     {
         lock (local.RoomsLock)
         {
@@ -463,7 +487,16 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         var connectionId = local.ConnectionId;
         try
         {
-            await Task.WhenAll(Room(roomKey).Join(local.Member, _receiver.Reference), Session(connectionId).AddRoom(roomKey));
+            if (local.RecoveryWindow is null)
+            {
+                await Task.WhenAll(Room(roomKey).Join(local.Member, _receiver.Reference), Session(connectionId).AddRoom(roomKey, null));
+            }
+            else
+            {
+                var joined = await Room(roomKey).Join(local.Member, _receiver.Reference);
+                local.Joined(roomKey, joined);
+                await Session(connectionId).AddRoom(roomKey, recordAs ?? joined);
+            }
         }
         catch
         {
@@ -512,6 +545,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         {
             _leaving.TryRemove(KeyValuePair.Create((roomKey, connectionId), notice));
             StopDelivering(local, roomKey);
+            local.Left(roomKey);
         }
 
         await local.WhenWrittenAsync();

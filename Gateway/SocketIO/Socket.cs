@@ -22,6 +22,7 @@ public sealed class Socket
     private readonly Channel<Func<Task>> _work = Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<long, TaskCompletionSource<SocketIOArgs>> _acks = new();
     private readonly ILogger _logger;
+    private readonly TaskCompletionSource _gone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _syncedData;
     private long _nextAck;
     private int _disconnected;
@@ -54,6 +55,15 @@ public sealed class Socket
     public JsonObject Data { get; } = [];
 
     public bool Connected => Volatile.Read(ref _disconnected) == 0 && Connection is not null;
+
+    /// <summary>
+    /// Whether the socket's session was recovered after a disconnection (socket.io's <c>socket.recovered</c>, with
+    /// <c>SocketIO:ConnectionStateRecovery</c>): it has its old id, rooms and data, and was sent what it missed.
+    /// </summary>
+    public bool Recovered { get; internal set; }
+
+    /// <summary>Completes once the socket has left the cluster after it disconnected.</summary>
+    internal Task Gone => _gone.Task;
 
     /// <summary>The rooms the socket is in: its own id first, then those it joined.</summary>
     public IReadOnlyList<string> Rooms => [Id, .. (Connection?.RoomKeys() ?? []).Select(GrainKeys.RoomName)];
@@ -112,11 +122,20 @@ public sealed class Socket
         return Task.CompletedTask;
     });
 
-    /// <summary>Sends an event to this client only.</summary>
+    /// <summary>
+    /// Sends an event to this client only. With connection state recovery it goes through the socket's session, which
+    /// keeps it for a recovery, and completes when the session took it.
+    /// </summary>
     public Task EmitAsync(string eventName, params object?[] args)
     {
         SocketIONamespace.CheckEventName(eventName);
-        _client.Send(SocketIOEncoding.EventFrame(SocketIOEncoding.SerializeEvent(eventName, args), Namespace.Name));
+        var form = SocketIOEncoding.SerializeEvent(eventName, args);
+        if (Connection is { RecoveryWindow: not null })
+        {
+            return Namespace.Server.Manager.SendConnectionAsync(Id, new SerializedPayload([form], DateTime.UtcNow.Ticks));
+        }
+
+        _client.Send(SocketIOEncoding.EventFrame(form, Namespace.Name));
         return Task.CompletedTask;
     }
 
@@ -203,6 +222,9 @@ public sealed class Socket
 
     internal void Enqueue(Func<Task> work) => _work.Writer.TryWrite(work);
 
+    /// <summary>Takes the socket off its client, as if its connection was lost (no DISCONNECT is sent).</summary>
+    internal void Drop(string reason) => _client.Detach(this, reason);
+
     internal void HandleEvent(SocketIOPacketData packet)
     {
         var data = packet.Data!.Value;
@@ -276,9 +298,35 @@ public sealed class Socket
                 await handler(reason);
             }
         });
-        Enqueue(() => Namespace.Server.Manager.DisconnectAsync(Id));
+        Enqueue(() => Namespace.Server.Manager.DisconnectAsync(Id, keepForResume: RecoverableReasons.Contains(reason)));
         Enqueue(() => Namespace.SocketLeft(this));
+        Enqueue(() =>
+        {
+            _gone.TrySetResult();
+            return Task.CompletedTask;
+        });
         _work.Writer.TryComplete();
+    }
+
+    /// <summary>The reasons after which a client may recover its session, as socket.io has them: the connection was lost, not ended.</summary>
+    internal static readonly IReadOnlySet<string> RecoverableReasons = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "transport error", "transport close", "forced close", "ping timeout", "server shutting down", "forced server close",
+    };
+
+    /// <summary>Gives a recovered socket its data back, as its session grain holds it.</summary>
+    internal void RestoreData(JsonElement? data)
+    {
+        if (data is { ValueKind: JsonValueKind.Object } value && JsonNode.Parse(value.GetRawText()) is JsonObject restored)
+        {
+            foreach (var (name, node) in restored.ToList())
+            {
+                restored.Remove(name);
+                Data[name] = node;
+            }
+        }
+
+        _syncedData = Data.ToJsonString();
     }
 
     /// <summary>

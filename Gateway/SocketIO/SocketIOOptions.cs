@@ -45,6 +45,29 @@ public sealed class SocketIOOptions
 
     /// <summary>How long a server-side <c>EmitWithAckAsync</c> waits by default.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>socket.io's connection state recovery (section <c>SocketIO:ConnectionStateRecovery</c>); off by default, as in socket.io.</summary>
+    public ConnectionStateRecoveryOptions ConnectionStateRecovery { get; set; } = new();
+}
+
+/// <summary>
+/// socket.io's connection state recovery: a client that lost its connection and reconnects, to any gateway, within
+/// <see cref="MaxDisconnectionDuration"/> gets its socket id, rooms and data back, and every event it missed.
+/// </summary>
+public sealed class ConnectionStateRecoveryOptions
+{
+    /// <summary>Recover the state of clients that reconnect (socket.io's <c>connectionStateRecovery</c> option).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// How long after a disconnection a client can still recover its session (socket.io's
+    /// <c>maxDisconnectionDuration</c>). The silos' <c>History:MaxAge</c> and <c>History:MaxMessages</c> must keep
+    /// what is sent meanwhile, or the client starts afresh.
+    /// </summary>
+    public TimeSpan MaxDisconnectionDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Skip the namespace's middleware for a client whose session was recovered (socket.io's <c>skipMiddlewares</c>).</summary>
+    public bool SkipMiddlewares { get; set; } = true;
 }
 
 internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOptions>
@@ -68,6 +91,11 @@ internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOption
             {
                 failures.Add($"SocketIO:{setting} must be greater than zero, not {value}.");
             }
+        }
+
+        if (options.ConnectionStateRecovery is { Enabled: true, MaxDisconnectionDuration: var window } && window <= TimeSpan.Zero)
+        {
+            failures.Add($"SocketIO:ConnectionStateRecovery:MaxDisconnectionDuration must be greater than zero, not {window}.");
         }
 
         if (options.MaxPayload < 1024)

@@ -135,6 +135,9 @@ public sealed class SocketIOServer
 
     internal void Track(Socket socket) => _sockets[socket.Id] = socket;
 
+    /// <summary>The socket of that id on this gateway, connected or still leaving the cluster; null when there is none.</summary>
+    internal Socket? LocalSocket(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket : null;
+
     internal void Untrack(Socket socket) => _sockets.TryRemove(KeyValuePair.Create(socket.Id, socket));
 
     /// <summary>Emits to one socket, here or on another gateway, and returns its acknowledgement as JSON.</summary>

@@ -8,9 +8,9 @@ namespace Realtime.Grains;
 [Alias("realtime.namespace")]
 public interface INamespaceGrain : IMemberGroupGrain
 {
-    /// <summary>Registers a connection; returns the connection count.</summary>
+    /// <summary>Registers a connection; returns where the namespace stands: the connection receives every broadcast after it.</summary>
     [Alias("connect")]
-    Task<int> Connect(Member member, IGatewayObserver gateway);
+    Task<GroupPosition> Connect(Member member, IGatewayObserver gateway);
 
     /// <summary>Removes a connection; returns the connection count.</summary>
     [Alias("disconnect")]

@@ -7,9 +7,12 @@ namespace Realtime.Grains;
 [Alias("realtime.room")]
 public interface IRoomGrain : IMemberGroupGrain
 {
-    /// <summary>Adds a member; returns the member count.</summary>
+    /// <summary>
+    /// Adds a member; returns where the room stands: the member receives every message after that position (and is
+    /// replayed from there when it recovers its session).
+    /// </summary>
     [Alias("join")]
-    Task<int> Join(Member member, IGatewayObserver gateway);
+    Task<GroupPosition> Join(Member member, IGatewayObserver gateway);
 
     /// <summary>
     /// Removes a member; returns the member count. The member's gateway hears of it through a

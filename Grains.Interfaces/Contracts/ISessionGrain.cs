@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orleans.Concurrency;
 
 namespace Realtime.Grains;
 
@@ -11,6 +12,32 @@ public interface ISessionGrain : IGatewayDependentGrain
 {
     [Alias("open")]
     Task Open(SessionInfo info, IGatewayObserver gateway);
+
+    /// <summary>
+    /// Opens the session as one its client may recover after a disconnection of up to <paramref name="window"/>
+    /// (socket.io connection state recovery): the session keeps the messages sent to its connection alone as history
+    /// (<see cref="Since"/>), and is kept that long after it closes. Returns the secret the client presents to
+    /// recover it (<see cref="Recover"/>); a session opened again after a recovery keeps its secret.
+    /// </summary>
+    [Alias("open-recoverable")]
+    Task<string> OpenRecoverable(SessionInfo info, IGatewayObserver gateway, TimeSpan window);
+
+    /// <summary>
+    /// Hands a recoverable session (<see cref="OpenRecoverable"/>) to a gateway that will open it again under the same
+    /// connection id: its rooms, data and where it joined each room; null when it cannot (wrong secret or user, past
+    /// its window, or lost with its silo). A session still open on a gateway is closed there. Until it is opened
+    /// again, what is sent to the connection is kept for it; a close from <paramref name="gatewayId"/> without
+    /// <c>keepForResume</c> gives the recovery up.
+    /// </summary>
+    [Alias("recover")]
+    Task<SessionRecovery?> Recover(string token, string? userId, string gatewayId);
+
+    /// <summary>
+    /// The messages sent to the connection alone after <paramref name="sequence"/> of <paramref name="epoch"/>, for a
+    /// recoverable session; incomplete when some are gone (aged out, or the session came back after its silo died).
+    /// </summary>
+    [ReadOnly, Alias("since")]
+    Task<Replay> Since(string epoch, long sequence);
 
     /// <summary>
     /// Makes the session resumable: returns the secret its client presents to take it back after a reconnect
@@ -27,16 +54,21 @@ public interface ISessionGrain : IGatewayDependentGrain
     [Alias("claim")]
     Task<SessionInfo?> Claim(string token, string? userId);
 
-    /// <summary>Forgets the connection (a resumable one is kept, closed, for <c>History:ResumeWindow</c>); its activation goes away.</summary>
+    /// <summary>
+    /// The connection closed on <paramref name="gatewayId"/>: the session forgets it, unless it is resumable or
+    /// recoverable and <paramref name="keepForResume"/> (then it is kept, closed, for its window). A close from a gateway
+    /// that no longer holds the session (it was recovered elsewhere) changes nothing.
+    /// </summary>
     [Alias("close")]
-    Task Close();
+    Task Close(string gatewayId, bool keepForResume);
 
     /// <summary>The session, or null when no such connection is open.</summary>
     [Alias("get")]
     Task<SessionInfo?> Get();
 
+    /// <summary>Records a room the connection joined; <paramref name="joined"/> is where the room stood then, when known.</summary>
     [Alias("add-room")]
-    Task AddRoom(string roomKey);
+    Task AddRoom(string roomKey, GroupPosition? joined);
 
     [Alias("remove-room")]
     Task RemoveRoom(string roomKey);

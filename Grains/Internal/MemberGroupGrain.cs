@@ -29,13 +29,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     // History (rooms and namespaces): the last messages, oldest first, with when they were sent. The epoch names this
     // activation: sequence numbers of another activation (before the silo died, or an idle collection) mean nothing here.
     private readonly string _epoch = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
-    private readonly Queue<(HistoryEntry Entry, DateTimeOffset At)> _history = new();
-    private Hosting.HistoryOptions _historyOptions = new() { MaxMessages = 0 };
-
-    // The first sequence number the history can account for: messages before it are gone (aged out, trimmed, or sent
-    // to part of the group only).
-    private long _historyStart = 1;
-    private TimeProvider _time = TimeProvider.System;
+    private MessageHistory? _history;
 
     private readonly ILogger _logger;
 
@@ -53,14 +47,16 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
 
     private protected string Key => _key;
 
+    /// <summary>Where the group stands: a member added now receives every message after this.</summary>
+    private protected GroupPosition Position => new(_epoch, _sequence);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = this.GetPrimaryKeyString();
         _hub = GrainKeys.HubOf(_key);
-        if (_target is DeliveryTarget.Room or DeliveryTarget.Namespace)
+        if (_target is DeliveryTarget.Room or DeliveryTarget.Namespace && ServiceProvider.GetService<IOptions<Hosting.HistoryOptions>>() is { Value.Enabled: true } history)
         {
-            _historyOptions = ServiceProvider.GetService<IOptions<Hosting.HistoryOptions>>()?.Value ?? _historyOptions;
-            _time = ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+            _history = new MessageHistory(history.Value, ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System);
         }
 
         var answers = await GatewayQuery.AskAllAsync(
@@ -118,18 +114,8 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     {
         var sequence = ++_sequence;
         _members.Publish(new Delivery(_hub, _target, _key, sequence, publication.Payload, publication.Except, publication.Rooms, Epoch: _epoch));
-        if (_historyOptions.Enabled && publication.Rooms is null && publication.Except is not { Count: > 0 })
-        {
-            // Only what every member got is history: a message that left members out is not replayed to them.
-            _history.Enqueue((new HistoryEntry(sequence, publication.Payload), _time.GetUtcNow()));
-            TrimHistory();
-        }
-        else if (_historyOptions.Enabled)
-        {
-            // A message not for every member breaks the record: a replay across it would be incomplete.
-            _history.Clear();
-            _historyStart = sequence + 1;
-        }
+        // With whom it left out, so that a replay leaves the same members out.
+        _history?.Add(new HistoryEntry(sequence, publication.Payload, publication.Except, publication.Rooms));
 
         return publication.Source is null ? Task.FromResult(sequence) : StreamAsync(publication.Source, sequence);
     }
@@ -166,35 +152,8 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
 
     public Task<IReadOnlyList<Member>> Members() => Task.FromResult(_members.Members());
 
-    public Task<Replay> Since(string? epoch, long sequence)
-    {
-        TrimHistory();
-        var complete = _historyOptions.Enabled && epoch == _epoch && sequence <= _sequence && sequence + 1 >= _historyStart;
-        if (!complete)
-        {
-            return Task.FromResult(new Replay(false, _epoch, _sequence, []));
-        }
-
-        var missed = new List<HistoryEntry>();
-        foreach (var (entry, _) in _history)
-        {
-            if (entry.Sequence > sequence)
-            {
-                missed.Add(entry);
-            }
-        }
-
-        return Task.FromResult(new Replay(true, _epoch, _sequence, missed));
-    }
-
-    private void TrimHistory()
-    {
-        var cutoff = _time.GetUtcNow() - _historyOptions.MaxAge;
-        while (_history.Count > 0 && (_history.Count > _historyOptions.MaxMessages || _history.Peek().At < cutoff))
-        {
-            _historyStart = _history.Dequeue().Entry.Sequence + 1;
-        }
-    }
+    public Task<Replay> Since(string? epoch, long sequence) =>
+        Task.FromResult(_history?.Since(epoch, sequence, _epoch, _sequence) ?? new Replay(false, _epoch, _sequence, []));
 
     public Task<int> MemberCount() => Task.FromResult(_members.Count);
 
@@ -232,8 +191,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     [LoggerMessage(121, LogLevel.Debug, "{Target} {Key} activated with {Members} member(s) from {Gateways} gateway(s).")]
     private static partial void Activated(ILogger logger, DeliveryTarget target, string key, int members, int gateways);
 
-    /// <summary>A group with members stays active; an empty one is collected as usual.</summary>
     /// <summary>A group lives while it has members, and an empty one while its history may still be asked for.</summary>
     private void KeepAlive() => DelayDeactivation(
-        _members.Count > 0 ? TimeSpan.MaxValue : _historyOptions.Enabled && _history.Count > 0 ? _historyOptions.MaxAge : TimeSpan.Zero);
+        _members.Count > 0 ? TimeSpan.MaxValue : _history is { Count: > 0 } history ? history.MaxAge : TimeSpan.Zero);
 }

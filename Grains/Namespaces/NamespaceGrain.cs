@@ -9,7 +9,11 @@ namespace Realtime.Grains.Namespaces;
 internal sealed class NamespaceGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger<NamespaceGrain> logger)
     : MemberGroupGrain(DeliveryTarget.Namespace, dependents, lease, logger), INamespaceGrain
 {
-    public Task<int> Connect(Member member, IGatewayObserver gateway) => AddMember(member, gateway);
+    public Task<GroupPosition> Connect(Member member, IGatewayObserver gateway)
+    {
+        _ = AddMember(member, gateway);
+        return Task.FromResult(Position);
+    }
 
     public Task<int> Disconnect(string gatewayId, string connectionId)
     {

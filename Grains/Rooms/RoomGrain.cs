@@ -12,7 +12,11 @@ namespace Realtime.Grains.Rooms;
 internal sealed class RoomGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger<RoomGrain> logger)
     : MemberGroupGrain(DeliveryTarget.Room, dependents, lease, logger), IRoomGrain
 {
-    public Task<int> Join(Member member, IGatewayObserver gateway) => AddMember(member, gateway);
+    public Task<GroupPosition> Join(Member member, IGatewayObserver gateway)
+    {
+        _ = AddMember(member, gateway);
+        return Task.FromResult(Position);
+    }
 
     public Task<int> Leave(Member member, IGatewayObserver gateway)
     {

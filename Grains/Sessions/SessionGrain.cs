@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -12,19 +14,32 @@ namespace Realtime.Grains.Sessions;
 /// </summary>
 /// <remarks>
 /// Like members, a session is soft state held by its gateway. A session that comes back after its silo died, and
-/// is asked about before its gateway opens it again, asks the gateways whether one of them holds the connection.
+/// is asked about before its gateway opens it again, asks the gateways whether one of them holds the connection; it
+/// has lost its secret and its history, so its client can no longer resume or recover it.
+/// A session is open (on one gateway), closed but kept for its client to take back (resumable or recoverable), or
+/// handed to a gateway that recovers it under the same id and has not opened it yet.
 /// </remarks>
 [Reentrant]
 internal sealed class SessionGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, IOptions<Hosting.HistoryOptions> history, TimeProvider time) : Grain, ISessionGrain
 {
-    private string? _resumeToken;
-    private (SessionInfo Info, DateTimeOffset Until)? _closed;
-
     private readonly List<string> _rooms = [];
+    private readonly Dictionary<string, GroupPosition> _joined = new(StringComparer.Ordinal);
     private SessionInfo? _info;
     private IGatewayObserver? _gateway;
     private DeliveryChain? _chain;
     private Task? _recovery;
+
+    // The secret a client presents to take the session back, and for how long a closed session is kept. Recoverable
+    // sessions (socket.io) come back under their own id and keep the messages sent to the connection alone.
+    private string? _token;
+    private TimeSpan _window;
+    private bool _recoverable;
+    private (SessionInfo Info, RoomJoin[] Joins, DateTimeOffset Until)? _closed;
+    private string? _recoveringGateway;
+
+    // The connection's own messages, numbered in this activation (the epoch names it); kept when recoverable.
+    private readonly string _epoch = Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+    private readonly MessageHistory _own = new(history.Value, time);
     private long _sequence;
 
     public Task Open(SessionInfo info, IGatewayObserver gateway)
@@ -34,13 +49,36 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         return Task.CompletedTask;
     }
 
-    public Task Close()
+    public Task<string> OpenRecoverable(SessionInfo info, IGatewayObserver gateway, TimeSpan window)
     {
-        var window = history.Value.ResumeWindow;
-        if (_resumeToken is not null && _info is not null && window > TimeSpan.Zero)
+        SetOpen(info, gateway);
+        _recovery = Task.CompletedTask;
+        _recoverable = true;
+        _window = window;
+        return Task.FromResult(_token ??= NewToken());
+    }
+
+    public Task Close(string gatewayId, bool keepForResume)
+    {
+        if (_info is null && _recoveringGateway == gatewayId && !keepForResume)
+        {
+            // The gateway that was recovering the session gave it up.
+            Forget();
+            DeactivateOnIdle();
+            return Task.CompletedTask;
+        }
+
+        if (_info is null || _info.Member.GatewayId != gatewayId)
+        {
+            // Closed already, or taken over by another gateway: the close of an older connection changes nothing.
+            return Task.CompletedTask;
+        }
+
+        var window = _recoverable ? _window : history.Value.ResumeWindow;
+        if (keepForResume && _token is not null && window > TimeSpan.Zero)
         {
             // Kept for its client to take back after a reconnect, until the window ends.
-            _closed = (_info with { Rooms = _rooms.ToArray() }, time.GetUtcNow() + window);
+            _closed = (_info with { Rooms = _rooms.ToArray() }, Joins(), time.GetUtcNow() + window);
             SetClosed();
             _recovery = Task.CompletedTask;
             DelayDeactivation(window);
@@ -48,6 +86,7 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         }
 
         SetClosed();
+        Forget();
         _recovery = Task.CompletedTask;
         DeactivateOnIdle();
         return Task.CompletedTask;
@@ -61,43 +100,40 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
             throw new InvalidOperationException($"Connection {this.GetPrimaryKeyString()} is not open.");
         }
 
-        return _resumeToken ??= Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        return _token ??= NewToken();
     }
 
     public Task<SessionInfo?> Claim(string token, string? userId)
     {
-        if (_resumeToken is null || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                System.Text.Encoding.UTF8.GetBytes(token), System.Text.Encoding.UTF8.GetBytes(_resumeToken)))
+        if (Take(token, userId) is not { } taken)
         {
             return Task.FromResult<SessionInfo?>(null);
         }
 
-        var taken = _info is not null ? _info with { Rooms = _rooms.ToArray() }
-            : _closed is { } closed && time.GetUtcNow() <= closed.Until ? closed.Info
-            : null;
-        if (taken is null || taken.Member.UserId != userId)
-        {
-            return Task.FromResult<SessionInfo?>(null);
-        }
-
-        if (_info is not null)
-        {
-            // Still open here: its gateway died and is not declared gone yet, or the client took its session to a new
-            // connection while the old one lingers. The new connection has it now; the old one is closed if it can be.
-            var (gateway, hub, connectionId) = (_gateway!, _info.Hub, _info.Member.ConnectionId);
-            _ = gateway.Disconnect(hub, connectionId).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-            SetClosed();
-        }
-
-        _closed = null;
-        _resumeToken = null;
+        Forget();
         DeactivateOnIdle();
-        return Task.FromResult<SessionInfo?>(taken);
+        return Task.FromResult<SessionInfo?>(taken.Info);
     }
+
+    public Task<SessionRecovery?> Recover(string token, string? userId, string gatewayId)
+    {
+        if (!_recoverable || Take(token, userId) is not { } taken)
+        {
+            return Task.FromResult<SessionRecovery?>(null);
+        }
+
+        // The recovering gateway opens it again under this id; until then what is sent to it waits here.
+        _recoveringGateway = gatewayId;
+        DelayDeactivation(_window);
+        return Task.FromResult<SessionRecovery?>(new SessionRecovery(taken.Info, taken.Joins, _epoch));
+    }
+
+    public Task<Replay> Since(string epoch, long sequence) =>
+        Task.FromResult(_recoverable ? _own.Since(epoch, sequence, _epoch, _sequence) : new Replay(false, _epoch, _sequence, []));
 
     /// <summary>The connection's gateway left or died: the connection is gone with it.</summary>
     public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) =>
-        _info is not null && gatewayIds.Contains(_info.Member.GatewayId) ? Close() : Task.CompletedTask;
+        _info is not null && gatewayIds.Contains(_info.Member.GatewayId) ? Close(_info.Member.GatewayId, keepForResume: true) : Task.CompletedTask;
 
     public async Task<SessionInfo?> Get()
     {
@@ -105,12 +141,22 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         return _info is null ? null : _info with { Rooms = _rooms.ToArray() };
     }
 
-    public async Task AddRoom(string roomKey)
+    public async Task AddRoom(string roomKey, GroupPosition? joined)
     {
         await RecoverAsync();
-        if (_info is not null && !_rooms.Contains(roomKey))
+        if (_info is null)
+        {
+            return;
+        }
+
+        if (!_rooms.Contains(roomKey))
         {
             _rooms.Add(roomKey);
+        }
+
+        if (joined is not null)
+        {
+            _joined[roomKey] = joined;
         }
     }
 
@@ -118,6 +164,7 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
     {
         await RecoverAsync();
         _rooms.Remove(roomKey);
+        _joined.Remove(roomKey);
     }
 
     public async Task SetData(JsonElement? data)
@@ -134,11 +181,24 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         await RecoverAsync();
         if (_info is null)
         {
+            if (_recoverable && (_recoveringGateway is not null || _closed is { } closed && time.GetUtcNow() <= closed.Until))
+            {
+                // Its client may still recover the session: the message waits in its history.
+                _own.Add(new HistoryEntry(++_sequence, payload));
+                return true;
+            }
+
             return false;
         }
 
+        var sequence = ++_sequence;
+        if (_recoverable)
+        {
+            _own.Add(new HistoryEntry(sequence, payload));
+        }
+
         _chain ??= new DeliveryChain(_gateway!);
-        _chain.Send(new Delivery(_info.Hub, DeliveryTarget.Connection, _info.Member.ConnectionId, ++_sequence, payload, null));
+        _chain.Send(new Delivery(_info.Hub, DeliveryTarget.Connection, _info.Member.ConnectionId, sequence, payload, null, Epoch: _epoch));
         return true;
     }
 
@@ -173,6 +233,63 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         SetClosed();
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Takes the session with its secret: while still open (its gateway died and is not declared gone yet, or the
+    /// client came back while the old connection lingers), the old connection is closed if it can be; when closed,
+    /// within its window. Null when the secret or the user is wrong, or the window passed.
+    /// </summary>
+    private (SessionInfo Info, RoomJoin[] Joins)? Take(string token, string? userId)
+    {
+        if (_token is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(_token)))
+        {
+            return null;
+        }
+
+        (SessionInfo Info, RoomJoin[] Joins)? taken = _info is not null ? (_info with { Rooms = _rooms.ToArray() }, Joins())
+            : _closed is { } closed && time.GetUtcNow() <= closed.Until ? (closed.Info, closed.Joins)
+            : null;
+        if (taken is not { } session || session.Info.Member.UserId != userId)
+        {
+            return null;
+        }
+
+        if (_info is not null)
+        {
+            var (gateway, hub, connectionId) = (_gateway!, _info.Hub, _info.Member.ConnectionId);
+            _ = gateway.Disconnect(hub, connectionId).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            SetClosed();
+        }
+
+        _closed = null;
+        return session;
+    }
+
+    private RoomJoin[] Joins()
+    {
+        var joins = new List<RoomJoin>(_joined.Count);
+        foreach (var room in _rooms)
+        {
+            if (_joined.TryGetValue(room, out var position))
+            {
+                joins.Add(new RoomJoin(room, position));
+            }
+        }
+
+        return [.. joins];
+    }
+
+    /// <summary>The session can no longer be taken back: its secret and its messages go.</summary>
+    private void Forget()
+    {
+        _token = null;
+        _recoverable = false;
+        _closed = null;
+        _recoveringGateway = null;
+        _own.Clear();
+    }
+
+    private static string NewToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
 
     /// <summary>Once per activation that was not opened by its gateway: ask the gateways for the connection.</summary>
     private Task RecoverAsync()
@@ -216,8 +333,11 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         _info = info;
         _gateway = gateway;
         _chain = null;
+        _closed = null;
+        _recoveringGateway = null;
         _rooms.Clear();
         _rooms.AddRange(info.Rooms);
+        _joined.Clear();
         dependents.Add(info.Hub, info.Member.GatewayId, GrainContext.GrainId);
         DelayDeactivation(TimeSpan.MaxValue);
     }
@@ -233,6 +353,7 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         _gateway = null;
         _chain = null;
         _rooms.Clear();
+        _joined.Clear();
         DelayDeactivation(TimeSpan.Zero);
     }
 }

@@ -76,6 +76,15 @@ public sealed class SocketIOClients : IAsyncDisposable
 
     public Task DisconnectAsync(string client) => CommandAsync(new { op = "disconnect", client });
 
+    /// <summary>Closes the socket's connection from the client's side (its engine), as a lost network; it stays away until <see cref="ReconnectAsync"/>.</summary>
+    public Task DropAsync(string client) => CommandAsync(new { op = "drop", client });
+
+    /// <summary>Reconnects a dropped or disconnected socket; the result has <c>id</c> and <c>recovered</c>, or <c>error</c>.</summary>
+    public Task<JsonElement> ReconnectAsync(string client) => CommandAsync(new { op = "reconnect", client });
+
+    /// <summary>The socket as socket.io-client sees it: <c>id</c>, <c>connected</c>, <c>recovered</c> and its engine's id.</summary>
+    public Task<JsonElement> StateAsync(string client) => CommandAsync(new { op = "state", client });
+
     /// <summary>The arguments of every <paramref name="eventName"/> the socket received so far.</summary>
     public IReadOnlyList<JsonElement> Received(string client, string eventName)
     {

@@ -15,8 +15,12 @@ public static class TestPageEvents
 
     private static async Task OnConnected(Socket socket)
     {
-        socket.Data["count"] = 0;
-        await socket.EmitAsync(Response, new { data = "Connected", count = 0 });
+        // A socket whose state was recovered after a reconnect keeps its count, and has been greeted already.
+        if (!socket.Recovered)
+        {
+            socket.Data["count"] = 0;
+            await socket.EmitAsync(Response, new { data = "Connected", count = 0 });
+        }
 
         // Back to the sender only.
         On(socket, "my_event", e => socket.EmitAsync(Response, new { data = Text(e), count = Count(socket) }));

@@ -33,4 +33,13 @@ internal static partial class EngineLog
 
     [LoggerMessage(110, LogLevel.Warning, "A socket.io handler of socket {SocketId} failed.")]
     public static partial void SocketHandlerFailed(ILogger logger, string socketId, Exception exception);
+
+    [LoggerMessage(111, LogLevel.Debug, "socket.io socket {SocketId} recovered its session.")]
+    public static partial void Recovered(ILogger logger, string socketId);
+
+    [LoggerMessage(112, LogLevel.Information, "A session named by {Id} was not recovered: {Reason}; the socket starts afresh.")]
+    public static partial void NotRecovered(ILogger logger, string id, string reason);
+
+    [LoggerMessage(113, LogLevel.Information, "Recovering socket.io socket {SocketId} failed: history lost part of what it missed meanwhile; it is closed, to start afresh.")]
+    public static partial void RecoveryIncomplete(ILogger logger, string socketId);
 }

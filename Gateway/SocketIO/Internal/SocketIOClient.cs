@@ -145,8 +145,10 @@ internal sealed class SocketIOClient : IEngineHandler
     {
         if (_sockets.TryRemove(KeyValuePair.Create(socket.Namespace.Name, socket)))
         {
-            _server.Untrack(socket);
             socket.Closed(reason);
+
+            // Known here until it has left the cluster, so that a recovery of its session waits for that.
+            _ = socket.Gone.ContinueWith(_ => _server.Untrack(socket), TaskScheduler.Default);
         }
     }
 
@@ -256,31 +258,59 @@ internal sealed class SocketIOClient : IEngineHandler
             }
 
             var userId = principal.Identity?.IsAuthenticated == true ? principal.FindFirst(ClaimTypes.NameIdentifier)?.Value : null;
-            var socket = new Socket(this, @namespace, SocketIOServer.NewSocketId(), _handshake with { Auth = auth?.Clone() ?? EmptyObject }, userId, _logger);
-            foreach (var middleware in @namespace.Middleware)
+            var recovery = _server.Options.ConnectionStateRecovery;
+            var recovered = recovery.Enabled ? await TryRecoverAsync(name, auth, userId) : null;
+            var socket = new Socket(this, @namespace, recovered?.SocketId ?? SocketIOServer.NewSocketId(), _handshake with { Auth = auth?.Clone() ?? EmptyObject }, userId, _logger)
             {
-                try
+                Recovered = recovered is not null,
+            };
+            if (recovered is not null)
+            {
+                socket.RestoreData(recovered.Plan.Session.Session.Data);
+            }
+
+            if (recovered is null || !recovery.SkipMiddlewares)
+            {
+                foreach (var middleware in @namespace.Middleware)
                 {
-                    await middleware(socket);
-                }
-                catch (SocketIOConnectionRefusedException ex)
-                {
-                    Refuse(name, ex.Message, ex.Details);
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    EngineLog.SocketHandlerFailed(_logger, socket.Id, ex);
-                    Refuse(name, "The server refused the connection.", null);
-                    return;
+                    if (await RunMiddlewareAsync(middleware, socket, name) is false)
+                    {
+                        if (recovered is not null)
+                        {
+                            await _server.Manager.ForgoRecoveryAsync(socket.Id);
+                        }
+
+                        return;
+                    }
                 }
             }
 
             var connection = new SocketIOConnection(socket, this, new Member(socket.Id, _server.Manager.GatewayId, userId))
             {
                 OwnRoomKey = RealtimeHubLifetimeManager<RealtimeHub>.RoomKeyOf(name, socket.Id),
-                Data = socket.TakeChangedData(), // what the middleware set; the session opens with it
+                Data = recovered is not null ? recovered.Plan.Session.Session.Data : socket.TakeChangedData(), // what the middleware set; the session opens with it
+                Recovery = recovery.Enabled ? new RecoveryPositions(new GroupPosition(RealtimeHubLifetimeManager<RealtimeHub>.SessionStart, 0)) { Restoring = recovered is not null } : null,
+                RecoverableFor = recovery.Enabled ? recovery.MaxDisconnectionDuration : null,
             };
+            if (recovered is not null)
+            {
+                // Where the client is in each stream: the replay moves on from there.
+                connection.WithPositions(positions =>
+                {
+                    foreach (var stream in recovered.Plan.Streams)
+                    {
+                        if (stream.Target == DeliveryTarget.Connection)
+                        {
+                            positions.SetOwn(stream.From);
+                        }
+                        else
+                        {
+                            positions.Set(stream.Key, stream.From);
+                        }
+                    }
+                });
+            }
+
             socket.Connection = connection;
             if (!_sockets.TryAdd(name, socket))
             {
@@ -292,7 +322,14 @@ internal sealed class SocketIOClient : IEngineHandler
             @namespace.SocketJoined(socket);
             try
             {
-                await _server.Manager.ConnectAsync(connection);
+                if (recovered is not null)
+                {
+                    await _server.Manager.ConnectRecoveredAsync(connection, recovered.Plan);
+                }
+                else
+                {
+                    await _server.Manager.ConnectAsync(connection);
+                }
             }
             catch (Exception ex)
             {
@@ -302,19 +339,112 @@ internal sealed class SocketIOClient : IEngineHandler
                 return;
             }
 
-            Send(SocketIOEncoding.ControlFrame('0', name, JsonSerializer.Serialize(new { sid = socket.Id })));
+            var pid = connection.RecoveryToken is { } token ? socket.Id + PidSeparator + token : null;
+            Send(SocketIOEncoding.ControlFrame('0', name, pid is null ? JsonSerializer.Serialize(new { sid = socket.Id }) : JsonSerializer.Serialize(new { sid = socket.Id, pid })));
+
+            // The handlers are queued before anything else can be: the client's events, which may come as soon as it
+            // has the answer, wait for them.
+            socket.Start(@namespace.ConnectionHandlers);
+            if (recovered is not null)
+            {
+                var complete = await _server.Manager.ReplayRecoveredAsync(connection, recovered.Plan);
+                connection.WithPositions(static positions => positions.Restoring = false);
+                if (!complete)
+                {
+                    // History lost some of what the client missed since the plan was made: it reconnects, and starts afresh.
+                    EngineLog.RecoveryIncomplete(_logger, socket.Id);
+                    _engine.Close("transport error");
+                    return;
+                }
+
+                EngineLog.Recovered(_logger, socket.Id);
+            }
+
             if (_engine.IsClosed)
             {
                 Detach(socket, "transport close");
-                return;
             }
-
-            socket.Start(@namespace.ConnectionHandlers);
         }
         catch (Exception ex)
         {
             EngineLog.HandlerFailed(_logger, _engine.Id, ex);
         }
+    }
+
+    /// <summary>Runs one middleware; false when it refused the socket (the client was told why).</summary>
+    private async Task<bool> RunMiddlewareAsync(Func<Socket, Task> middleware, Socket socket, string name)
+    {
+        try
+        {
+            await middleware(socket);
+            return true;
+        }
+        catch (SocketIOConnectionRefusedException ex)
+        {
+            Refuse(name, ex.Message, ex.Details);
+            return false;
+        }
+        catch (Exception ex)
+        {
+            EngineLog.SocketHandlerFailed(_logger, socket.Id, ex);
+            Refuse(name, "The server refused the connection.", null);
+            return false;
+        }
+    }
+
+    /// <summary>Between a socket id and the secret in a private session id (<c>pid</c>).</summary>
+    private const char PidSeparator = '.';
+
+    private sealed record RecoveredSession(string SocketId, RecoveryPlan Plan);
+
+    /// <summary>
+    /// Recovers the session a client names in its CONNECT (<c>pid</c> and <c>offset</c>, as socket.io-client sends
+    /// them after a reconnect); null when there is none to recover, and the socket starts afresh.
+    /// </summary>
+    private async Task<RecoveredSession?> TryRecoverAsync(string name, JsonElement? auth, string? userId)
+    {
+        if (auth is not { ValueKind: JsonValueKind.Object } presented
+            || !presented.TryGetProperty("pid", out var pidValue) || pidValue.ValueKind != JsonValueKind.String
+            || !presented.TryGetProperty("offset", out var offsetValue) || offsetValue.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        var pid = pidValue.GetString()!;
+        var separator = pid.IndexOf(PidSeparator);
+        var socketId = separator > 0 ? pid[..separator] : "";
+        var token = separator > 0 ? pid[(separator + 1)..] : "";
+        var offset = RecoveryOffset.Decode(offsetValue.GetString()!);
+        if (!SocketIONamespace.CouldBeSocketId(socketId) || token.Length == 0 || offset is null)
+        {
+            EngineLog.NotRecovered(_logger, _engine.Id, "the private id or the offset is not one this cluster made");
+            return null;
+        }
+
+        // The old socket may still be here (the client came back before this gateway saw it go): it goes first, so
+        // that its cleanup cannot undo the new connection's registrations under the same id.
+        if (_server.LocalSocket(socketId) is { } old)
+        {
+            old.Drop("transport close");
+            await old.Gone.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        var claimed = await _server.Manager.ClaimRecoveryAsync(socketId, token, userId);
+        if (claimed is null)
+        {
+            EngineLog.NotRecovered(_logger, socketId, "no such session: past its window, already taken, or lost with its silo");
+            return null;
+        }
+
+        var plan = await _server.Manager.PlanRecoveryAsync(socketId, name, claimed, offset.Own, offset.Of);
+        if (plan is null)
+        {
+            EngineLog.NotRecovered(_logger, socketId, "history no longer holds everything the client missed");
+            await _server.Manager.ForgoRecoveryAsync(socketId);
+            return null;
+        }
+
+        return new RecoveredSession(socketId, plan);
     }
 
     private void Refuse(string name, string message, object? details) =>

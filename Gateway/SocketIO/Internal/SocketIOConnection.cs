@@ -4,15 +4,81 @@ using Realtime.Grains;
 
 namespace Realtime.Gateway.SocketIO.Internal;
 
-/// <summary>A socket.io socket as the lifetime manager knows it, beside SignalR connections.</summary>
+/// <summary>
+/// A socket.io socket as the lifetime manager knows it, beside SignalR connections. With connection state recovery
+/// (<see cref="Recovery"/>), every event it is written carries the recovery offset as its last argument.
+/// </summary>
 internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, Member member)
     : LocalConnection(socket.Id, socket.Namespace.Name, member, null)
 {
+    private readonly Lock _writing = new();
+
     public override string Protocol => Realtime.Gateway.Internal.GatewayMetrics.SocketIOProtocol;
 
     public override string Transport { get; } = client.TransportName;
 
-    public override void Write(OutgoingMessage message) => client.Send(message.SocketIOFrame(Namespace));
+    /// <summary>Where the socket stands in each of its streams, when its session can be recovered; null otherwise.</summary>
+    public RecoveryPositions? Recovery { get; init; }
+
+    /// <summary>How long the session is kept for a recovery after a disconnection (with <see cref="Recovery"/>).</summary>
+    public TimeSpan? RecoverableFor { get; init; }
+
+    public override TimeSpan? RecoveryWindow => RecoverableFor;
+
+    public override void Write(OutgoingMessage message)
+    {
+        var frame = message.SocketIOFrame(Namespace);
+        if (Recovery is not { } recovery)
+        {
+            client.Send(frame);
+            return;
+        }
+
+        // The position moves and the event is queued in one step: no offset may claim a message queued after it.
+        lock (_writing)
+        {
+            if (message.Position is { } position)
+            {
+                recovery.Advance(position);
+            }
+
+            client.Send(SocketIOEncoding.WithOffset(frame, recovery.Offset()));
+        }
+    }
+
+    public override void Joined(string groupKey, GroupPosition position)
+    {
+        if (Recovery is { } recovery)
+        {
+            lock (_writing)
+            {
+                recovery.Joined(groupKey, position);
+            }
+        }
+    }
+
+    public override void Left(string groupKey)
+    {
+        if (Recovery is { } recovery)
+        {
+            lock (_writing)
+            {
+                recovery.Left(groupKey);
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="change"/> on the positions under the write lock.</summary>
+    public void WithPositions(Action<RecoveryPositions> change)
+    {
+        if (Recovery is { } recovery)
+        {
+            lock (_writing)
+            {
+                change(recovery);
+            }
+        }
+    }
 
     /// <summary>Disconnects the socket from its namespace, as a server-side disconnect.</summary>
     public override void Abort() => _ = socket.DisconnectAsync();

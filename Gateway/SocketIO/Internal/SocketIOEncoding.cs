@@ -165,6 +165,25 @@ internal static class SocketIOEncoding
     }
 
     /// <summary>
+    /// The same event with <paramref name="offset"/> as its last argument, as socket.io's connection state recovery
+    /// sends every event it may replay: <c>42["name",...,"offset"]</c>.
+    /// </summary>
+    public static SocketIOFrame WithOffset(SocketIOFrame frame, string offset)
+    {
+        // An offset is base64url: ASCII that needs no escaping in a JSON string.
+        var text = frame.Text.Span;
+        var end = text.LastIndexOf((byte)']');
+        var result = new byte[end + offset.Length + 4];
+        text[..end].CopyTo(result);
+        result[end] = (byte)',';
+        result[end + 1] = (byte)'"';
+        Encoding.ASCII.GetBytes(offset, result.AsSpan(end + 2));
+        result[^2] = (byte)'"';
+        result[^1] = (byte)']';
+        return frame with { Text = result };
+    }
+
+    /// <summary>
     /// The socket.io form of a message a hub or a service sent, made from its SignalR JSON form: an invocation of
     /// <c>event</c> with a <see cref="RealtimeEvent"/> becomes <c>[event, data]</c>, any other invocation
     /// <c>[method, ...arguments]</c>.

@@ -49,14 +49,15 @@ public sealed class TestCluster : IAsyncDisposable
     /// Starts Redis, the silos and the gateways. <paramref name="gatewayProgram"/> is the gateway's assembly, as
     /// <see cref="Build.Output"/> finds it: the stock gateway by default.
     /// </summary>
-    public static async Task<TestCluster> StartAsync(int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null, string[]? gatewayArguments = null)
+    public static async Task<TestCluster> StartAsync(
+        int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null, string[]? gatewayArguments = null, string[]? siloArguments = null)
     {
         var cluster = new TestCluster { _gatewayProgram = gatewayProgram ?? StockGateway };
         try
         {
             cluster._redisPort = NodeProcess.FreePort();
             await cluster.StartRedisAsync();
-            await Task.WhenAll(Enumerable.Range(0, silos).Select(_ => cluster.StartSiloAsync()));
+            await Task.WhenAll(Enumerable.Range(0, silos).Select(_ => cluster.StartSiloAsync(siloArguments ?? [])));
             await Task.WhenAll(Enumerable.Range(0, gateways).Select(_ => cluster.StartGatewayAsync(gatewayArguments ?? [])));
             return cluster;
         }

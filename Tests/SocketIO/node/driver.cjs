@@ -40,6 +40,8 @@ function connect(command) {
     }
   });
   socket.on('disconnect', reason => send({ client: command.client, event: '$disconnect', args: [reason] }));
+  // Every connection, the first and each reconnection, with whether socket.io-client says the state was recovered.
+  socket.on('connect', () => send({ client: command.client, event: '$connect', args: [{ id: socket.id, recovered: !!socket.recovered }] }));
   socket.io.on('open', () => socket.io.engine.on('upgrade', t => send({ client: command.client, event: '$upgrade', args: [t.name] })));
   return new Promise(resolve => {
     socket.once('connect', () => resolve({ id: socket.id, transport: socket.io.engine.transport.name }));
@@ -68,6 +70,20 @@ async function run(command) {
     case 'disconnect':
       socket.disconnect();
       return null;
+    case 'drop':
+      // The connection is lost (the client's engine closes) and the client stays away until 'reconnect'.
+      socket.io.reconnection(false);
+      socket.io.engine.close();
+      return null;
+    case 'reconnect':
+      return new Promise(resolve => {
+        socket.once('connect', () => resolve({ id: socket.id, recovered: !!socket.recovered }));
+        socket.once('connect_error', error => resolve({ error: error.message }));
+        socket.io.reconnection(true);
+        socket.connect();
+      });
+    case 'state':
+      return { id: socket.id ?? null, connected: socket.connected, recovered: !!socket.recovered, engine: socket.io.engine ? socket.io.engine.id : null };
     default:
       throw new Error('unknown op ' + command.op);
   }
