@@ -3,17 +3,16 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Hosting;
-using Realtime.Gateway.SocketIO;
 
 namespace Realtime.Gateway.Internal;
 
 /// <summary>
-/// <c>Gateway:AllowedOrigins</c>: a browser request to a hub or to socket.io (WebSocket, SSE, long polling, the
+/// <c>Gateway:AllowedOrigins</c>: a browser request to a hub, to socket.io or to an Engine.IO endpoint (WebSocket, SSE, long polling, the
 /// negotiate and handshake requests) from a page of another origin is refused with 403. The gateway's own origin is
 /// always allowed, and a request without an <c>Origin</c> header (a server, a native client) is not a browser's page
 /// and goes on. An empty list allows every origin.
 /// </summary>
-internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptions> gateway, IOptions<SocketIOOptions> socketIO, GatewayMetrics metrics, ILogger<AllowedOrigins> logger)
+internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptions> gateway, SocketIO.Engine.EngineIOEndpoints engines, GatewayMetrics metrics, ILogger<AllowedOrigins> logger)
 {
     /// <summary>
     /// The CORS policy of the hubs: the listed origins may call them from their pages (negotiate, SSE and long polling
@@ -23,7 +22,6 @@ internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptio
 
     private readonly OriginList _origins = new(gateway.Value.AllowedOrigins);
     private readonly PathString _hubPath = gateway.Value.HubPath;
-    private readonly PathString _socketIOPath = socketIO.Value.Path;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -43,7 +41,7 @@ internal sealed class AllowedOrigins(RequestDelegate next, IOptions<GatewayOptio
     private bool IsRealtime(HttpContext context) =>
         context.WebSockets.IsWebSocketRequest
         || context.Request.Path.StartsWithSegments(_hubPath)
-        || context.Request.Path.StartsWithSegments(_socketIOPath)
+        || engines.Serves(context.Request.Path)
         || context.GetEndpoint()?.Metadata.GetMetadata<HubMetadata>() is not null;
 
     private static bool IsOwn(string origin, HttpRequest request) =>

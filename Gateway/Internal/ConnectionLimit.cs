@@ -3,12 +3,11 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Hosting;
-using Realtime.Gateway.SocketIO;
 using Realtime.Gateway.SocketIO.Engine;
 
 namespace Realtime.Gateway.Internal;
 
-/// <summary>How many client connections this gateway holds: SignalR connections and Engine.IO sessions.</summary>
+/// <summary>How many SignalR connections this gateway holds (Engine.IO sessions are counted by their servers).</summary>
 internal sealed class OpenConnections
 {
     private int _signalR;
@@ -22,20 +21,18 @@ internal sealed class OpenConnections
 
 /// <summary>
 /// <c>Gateway:MaxConnections</c>: a new connection (a SignalR negotiate or connect without a connection id, a
-/// socket.io handshake without a session id) is refused with 503 and <c>Retry-After</c> while the gateway holds that
-/// many; requests of connections it already holds go on.
+/// socket.io or Engine.IO handshake without a session id) is refused with 503 and <c>Retry-After</c> while the gateway
+/// holds that many; requests of connections it already holds go on.
 /// </summary>
 internal sealed class ConnectionLimit(
     RequestDelegate next,
     IOptions<GatewayOptions> gateway,
-    IOptions<SocketIOOptions> socketIO,
     OpenConnections open,
-    EngineIOServer engine,
+    EngineIOEndpoints engines,
     GatewayMetrics metrics,
     ILogger<ConnectionLimit> logger)
 {
     private readonly int _max = gateway.Value.MaxConnections;
-    private readonly PathString _socketIOPath = socketIO.Value.Path;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -44,7 +41,7 @@ internal sealed class ConnectionLimit(
             return next(context);
         }
 
-        var connections = open.SignalR + engine.SessionCount;
+        var connections = open.SignalR + engines.SessionCount;
         if (connections < _max)
         {
             return next(context);
@@ -61,7 +58,7 @@ internal sealed class ConnectionLimit(
     private bool IsNewConnection(HttpContext context)
     {
         var request = context.Request;
-        if (request.Path.StartsWithSegments(_socketIOPath))
+        if (engines.Serves(request.Path))
         {
             return !request.Query.ContainsKey("sid") && !request.Path.Value!.EndsWith(".js", StringComparison.Ordinal);
         }

@@ -42,6 +42,36 @@ public sealed class SocketIOArgs
     public byte[] GetBytes(int index) => Get<byte[]>(index) ?? [];
 
     /// <summary>
+    /// The arguments as values to emit or acknowledge with again: JSON as <see cref="JsonElement"/>, binary data as
+    /// <c>byte[]</c>, at any depth, so that an echo sends the client back what it sent, attachments included.
+    /// </summary>
+    public object?[] ToValues()
+    {
+        var values = new object?[_values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = SocketIOEncoding.CountPlaceholders(_values[i]) == 0 ? _values[i] : WithBytes(_values[i]);
+        }
+
+        return values;
+    }
+
+    private object? WithBytes(JsonElement value)
+    {
+        if (SocketIOEncoding.PlaceholderNumber(value) is { } number && number < Attachments.Count)
+        {
+            return Attachments[number].ToArray();
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.Object => value.EnumerateObject().ToDictionary(p => p.Name, p => WithBytes(p.Value), StringComparer.Ordinal),
+            JsonValueKind.Array => value.EnumerateArray().Select(WithBytes).ToArray(),
+            _ => value,
+        };
+    }
+
+    /// <summary>
     /// What a SignalR client or a service sees of these arguments: one as itself, none as null, several as an array;
     /// binary data in base64.
     /// </summary>

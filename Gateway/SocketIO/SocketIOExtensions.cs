@@ -32,7 +32,8 @@ public static class SocketIOExtensions
         services.AddOptions<SocketIOOptions>().Bind(configuration.GetSection(SocketIOOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocketIOOptions>, SocketIOOptionsValidator>());
         services.AddSingleton<SessionForwarder>();
-        services.AddSingleton<EngineIOServer>();
+        services.AddSingleton<EngineIOEndpoints>();
+        services.AddSingleton(static sp => ActivatorUtilities.CreateInstance<EngineIOServer>(sp, (EngineIOOptions)sp.GetRequiredService<IOptions<SocketIOOptions>>().Value));
         services.AddSingleton(static sp =>
         {
             var server = new SocketIOServer(
@@ -73,11 +74,8 @@ public static class SocketIOExtensions
         // Creating the server wires it to the Engine.IO endpoint.
         endpoints.ServiceProvider.GetRequiredService<SocketIOServer>();
         var engine = endpoints.ServiceProvider.GetRequiredService<EngineIOServer>();
-        var builder = endpoints.CreateApplicationBuilder().UseWebSockets();
-        builder.Run(engine.HandleAsync);
-        var pipeline = builder.Build();
         var path = options.Path.TrimEnd('/');
-        endpoints.Map(path, pipeline); // with or without the trailing slash clients add
+        endpoints.MapEngineIOServer(path, engine);
         if (options.ServeClient)
         {
             var client = Path.Combine(AppContext.BaseDirectory, "wwwroot", "lib", "socket.io", "socket.io.min.js");

@@ -2,8 +2,11 @@ using Microsoft.Extensions.Options;
 
 namespace Realtime.Gateway.SocketIO;
 
-/// <summary>Settings of the socket.io endpoint (configuration section <c>SocketIO</c>); defaults as socket.io's.</summary>
-public sealed class SocketIOOptions
+/// <summary>
+/// Settings of the socket.io endpoint (configuration section <c>SocketIO</c>): its Engine.IO settings, then socket.io's
+/// own; defaults as socket.io's.
+/// </summary>
+public sealed class SocketIOOptions : Engine.EngineIOOptions
 {
     public const string SectionName = "SocketIO";
 
@@ -13,32 +16,8 @@ public sealed class SocketIOOptions
     /// <summary>The Engine.IO path, as the client's <c>path</c> option.</summary>
     public string Path { get; set; } = "/socket.io";
 
-    /// <summary>How often the server pings each client (Engine.IO <c>pingInterval</c>).</summary>
-    public TimeSpan PingInterval { get; set; } = TimeSpan.FromMilliseconds(25000);
-
-    /// <summary>How long the server waits for the pong before it closes the session (Engine.IO <c>pingTimeout</c>).</summary>
-    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromMilliseconds(20000);
-
-    /// <summary>How long an upgrade from polling to WebSocket may take before the WebSocket is dropped.</summary>
-    public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromMilliseconds(10000);
-
     /// <summary>How long a session may stay without joining a namespace before it is closed.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromMilliseconds(45000);
-
-    /// <summary>The largest polling request body or WebSocket message, in bytes (Engine.IO <c>maxPayload</c>).</summary>
-    public int MaxPayload { get; set; } = 1_000_000;
-
-    /// <summary>
-    /// The most bytes waiting to be sent to one client; a client that reads slower than that is disconnected rather
-    /// than let the gateway's memory grow.
-    /// </summary>
-    public int MaxBufferedBytes { get; set; } = 4 * 1024 * 1024;
-
-    /// <summary>The transports clients may use: <c>polling</c>, <c>websocket</c>.</summary>
-    public string[] Transports { get; set; } = ["polling", "websocket"];
-
-    /// <summary>Origins allowed to call from a browser page of another origin (CORS); <c>*</c> allows any. None by default.</summary>
-    public string[] CorsOrigins { get; set; } = [];
 
     /// <summary>Serve the socket.io browser client at <c>{Path}/socket.io.js</c> and <c>{Path}/socket.io.min.js</c>.</summary>
     public bool ServeClient { get; set; } = true;
@@ -80,12 +59,8 @@ internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOption
             failures.Add($"SocketIO:Path must start with '/' and not end with one, not '{options.Path}'.");
         }
 
-        foreach (var (setting, value) in new[]
-        {
-            (nameof(options.PingInterval), options.PingInterval), (nameof(options.PingTimeout), options.PingTimeout),
-            (nameof(options.UpgradeTimeout), options.UpgradeTimeout), (nameof(options.ConnectTimeout), options.ConnectTimeout),
-            (nameof(options.AckTimeout), options.AckTimeout),
-        })
+        failures.AddRange(options.Failures("SocketIO:"));
+        foreach (var (setting, value) in new[] { (nameof(options.ConnectTimeout), options.ConnectTimeout), (nameof(options.AckTimeout), options.AckTimeout) })
         {
             if (value <= TimeSpan.Zero)
             {
@@ -96,29 +71,6 @@ internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOption
         if (options.ConnectionStateRecovery is { Enabled: true, MaxDisconnectionDuration: var window } && window <= TimeSpan.Zero)
         {
             failures.Add($"SocketIO:ConnectionStateRecovery:MaxDisconnectionDuration must be greater than zero, not {window}.");
-        }
-
-        if (options.MaxPayload < 1024)
-        {
-            failures.Add($"SocketIO:MaxPayload must be at least 1024, not {options.MaxPayload}.");
-        }
-
-        if (options.MaxBufferedBytes < options.MaxPayload)
-        {
-            failures.Add($"SocketIO:MaxBufferedBytes ({options.MaxBufferedBytes}) must be at least SocketIO:MaxPayload ({options.MaxPayload}).");
-        }
-
-        foreach (var transport in options.Transports)
-        {
-            if (transport is not ("polling" or "websocket"))
-            {
-                failures.Add($"SocketIO:Transports may hold 'polling' and 'websocket', not '{transport}'.");
-            }
-        }
-
-        if (options.Transports.Length == 0)
-        {
-            failures.Add("SocketIO:Transports must name at least one transport.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

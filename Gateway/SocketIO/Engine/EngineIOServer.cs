@@ -22,7 +22,7 @@ internal sealed class EngineIOServer
     public const string ForwardedHeader = "X-Realtime-Forwarded";
 
     private readonly ConcurrentDictionary<string, EngineSession> _sessions = new(StringComparer.Ordinal);
-    private readonly SocketIOOptions _options;
+    private readonly EngineIOOptions _options;
     private readonly GatewayReceiver _gateway;
     private readonly SessionForwarder _forwarder;
     private readonly ILogger _logger;
@@ -30,10 +30,10 @@ internal sealed class EngineIOServer
 
     private readonly Realtime.Gateway.Internal.GatewayMetrics _metrics;
 
-    public EngineIOServer(IOptions<SocketIOOptions> options, GatewayReceiver gateway, SessionForwarder forwarder, Realtime.Gateway.Internal.GatewayMetrics metrics, ILogger<EngineIOServer> logger)
+    public EngineIOServer(EngineIOOptions options, GatewayReceiver gateway, SessionForwarder forwarder, Realtime.Gateway.Internal.GatewayMetrics metrics, ILogger<EngineIOServer> logger)
     {
         _metrics = metrics;
-        _options = options.Value;
+        _options = options;
         _gateway = gateway;
         _forwarder = forwarder;
         _logger = logger;
@@ -84,7 +84,7 @@ internal sealed class EngineIOServer
         {
             if (OwnerOf(sid) is { } owner && owner != _gateway.GatewayId && !context.Request.Headers.ContainsKey(ForwardedHeader))
             {
-                await _forwarder.ForwardAsync(context, sid, owner);
+                await _forwarder.ForwardAsync(context, sid, owner, _options);
             }
             else
             {

@@ -9,17 +9,21 @@ namespace Realtime.Gateway.SocketIO.Engine;
 internal sealed partial class EngineSession
 {
     /// <summary>
-    /// Answers a polling GET with every packet waiting, or waits until there is one. Fails (400) when a GET is
-    /// already waiting or the session has moved to WebSocket.
+    /// Answers a polling GET with every packet waiting, or waits until there is one. A GET while another one waits
+    /// fails (400) and closes the session; one after the session moved to WebSocket fails (400) and is ignored.
     /// </summary>
     public async Task PollAsync(HttpContext context)
     {
         Task waiter;
         lock (_lock)
         {
-            if (_polling || (Transport != EngineTransport.Polling && !_closed))
+            if (Transport != EngineTransport.Polling && !_closed)
             {
-                waiter = Task.FromException(new ProtocolException("overlapping or misplaced polling request"));
+                waiter = Task.FromException(new InvalidOperationException("a polling request after the upgrade"));
+            }
+            else if (_polling)
+            {
+                waiter = Task.FromException(new ProtocolException("overlapping polling requests"));
             }
             else
             {
@@ -39,7 +43,11 @@ internal sealed partial class EngineSession
         if (waiter.IsFaulted)
         {
             await EngineHttp.WriteErrorAsync(context, EngineError.BadRequest);
-            Close("transport error");
+            if (waiter.Exception?.InnerException is ProtocolException)
+            {
+                Close("transport error");
+            }
+
             return;
         }
 
@@ -89,21 +97,27 @@ internal sealed partial class EngineSession
         }
     }
 
-    /// <summary>Reads a polling POST's packets (up to <see cref="SocketIOOptions.MaxPayload"/> bytes) and handles them.</summary>
+    /// <summary>Reads a polling POST's packets (up to <see cref="EngineIOOptions.MaxPayload"/> bytes) and handles them.</summary>
     public async Task PostAsync(HttpContext context)
     {
-        bool refused;
+        bool overlapping, misplaced;
         lock (_lock)
         {
-            // One POST at a time, and none once the session moved to WebSocket.
-            refused = _posting || Transport != EngineTransport.Polling;
-            _posting = true;
+            // One POST at a time (another one breaks the protocol), and none once the session moved to WebSocket
+            // (ignored, as a GET then is).
+            misplaced = Transport != EngineTransport.Polling;
+            overlapping = !misplaced && _posting;
+            _posting |= !misplaced;
         }
 
-        if (refused)
+        if (misplaced || overlapping)
         {
             await EngineHttp.WriteErrorAsync(context, EngineError.BadRequest);
-            Close("transport error");
+            if (overlapping)
+            {
+                Close("transport error");
+            }
+
             return;
         }
 

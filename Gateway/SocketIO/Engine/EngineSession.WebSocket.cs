@@ -22,19 +22,24 @@ internal sealed partial class EngineSession
     /// <summary>
     /// Upgrades a polling session to <paramref name="socket"/>: answers the client's <c>2probe</c> with
     /// <c>3probe</c>, releases the waiting GET with a noop, and switches on the client's <c>5</c>. A probe that does
-    /// not finish within <see cref="SocketIOOptions.UpgradeTimeout"/> drops the WebSocket; the session goes on
+    /// not finish within <see cref="EngineIOOptions.UpgradeTimeout"/> drops the WebSocket; the session goes on
     /// polling.
     /// </summary>
     public async Task UpgradeAsync(WebSocket socket)
     {
+        bool refused;
         lock (_lock)
         {
-            if (_upgrading || Transport != EngineTransport.Polling || _closed)
-            {
-                return;
-            }
+            refused = _upgrading || Transport != EngineTransport.Polling || _closed;
+            _upgrading |= !refused;
+        }
 
-            _upgrading = true;
+        if (refused)
+        {
+            // Upgraded already, or upgrading: this WebSocket is not the session's.
+            await TryCloseAsync(socket, WebSocketCloseStatus.PolicyViolation, "the session is not upgrading");
+            await AwaitPeerCloseAsync(socket);
+            return;
         }
 
         var switched = false;
@@ -104,7 +109,7 @@ internal sealed partial class EngineSession
         string reason = "transport close";
         try
         {
-            await ReadLoopAsync(socket);
+            await ReadUntilClosedAsync(socket, writer);
         }
         catch (MessageTooLargeException)
         {
@@ -156,14 +161,45 @@ internal sealed partial class EngineSession
         }
     }
 
+    /// <summary>How long a client has to answer the close frame of a session the server closed.</summary>
+    private static readonly TimeSpan CloseAnswerTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Reads the client's packets until it closes the WebSocket. When the server closes the session instead, the
+    /// writer ends the WebSocket with a close frame, and the client's answer ends the reading; a client that does not
+    /// answer in time is cut off. (Cancelling a pending receive would abort the WebSocket before the close frame left,
+    /// and the client would see a reset, not a close.)
+    /// </summary>
+    private async Task ReadUntilClosedAsync(WebSocket socket, Task writer)
+    {
+        var reading = ReadLoopAsync(socket);
+        var closed = Task.Delay(Timeout.Infinite, _closing.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+        if (await Task.WhenAny(reading, closed) != reading)
+        {
+            await writer;
+            if (await Task.WhenAny(reading, Task.Delay(CloseAnswerTimeout)) != reading)
+            {
+                socket.Abort();
+            }
+        }
+
+        await reading;
+    }
+
     private async Task ReadLoopAsync(WebSocket socket)
     {
         while (true)
         {
-            var (bytes, type) = await ReceiveAsync(socket, _closing.Token);
+            var (bytes, type) = await ReceiveAsync(socket, CancellationToken.None);
             if (type == WebSocketMessageType.Close)
             {
                 return;
+            }
+
+            if (IsClosed)
+            {
+                // Sent before the client saw the close frame: the session is gone.
+                continue;
             }
 
             Receive(type == WebSocketMessageType.Binary
@@ -213,7 +249,7 @@ internal sealed partial class EngineSession
         return type == WebSocketMessageType.Text ? Encoding.UTF8.GetString(bytes) : null;
     }
 
-    /// <summary>Reads one whole message, refusing one above <see cref="SocketIOOptions.MaxPayload"/>.</summary>
+    /// <summary>Reads one whole message, refusing one above <see cref="EngineIOOptions.MaxPayload"/>.</summary>
     private async Task<(byte[] Bytes, WebSocketMessageType Type)> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(4096);

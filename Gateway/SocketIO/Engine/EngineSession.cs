@@ -38,13 +38,13 @@ internal interface IEngineHandler
 /// <summary>
 /// One Engine.IO v4 session: its transport (long-polling, then perhaps WebSocket), the packets waiting to be sent,
 /// and the heartbeat. Outgoing packets are queued without waiting; a client that does not read them fast enough is
-/// disconnected once <see cref="SocketIOOptions.MaxBufferedBytes"/> are waiting.
+/// disconnected once <see cref="EngineIOOptions.MaxBufferedBytes"/> are waiting.
 /// </summary>
 internal sealed partial class EngineSession
 {
     private readonly object _lock = new();
     private readonly List<OutgoingPacket> _buffer = [];
-    private readonly SocketIOOptions _options;
+    private readonly EngineIOOptions _options;
     private readonly Action<EngineSession> _removed;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _closing = new();
@@ -57,7 +57,7 @@ internal sealed partial class EngineSession
     private bool _upgrading;
     private bool _closed;
 
-    public EngineSession(string id, EngineTransport transport, SocketIOOptions options, Action<EngineSession> removed, ILogger logger)
+    public EngineSession(string id, EngineTransport transport, EngineIOOptions options, Action<EngineSession> removed, ILogger logger)
     {
         Id = id;
         Transport = transport;

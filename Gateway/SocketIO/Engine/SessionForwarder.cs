@@ -24,24 +24,23 @@ internal sealed class SessionForwarder : IDisposable
     private readonly ConcurrentDictionary<string, string> _urls = new(StringComparer.Ordinal);
     private readonly IGrainFactory _grains;
     private readonly GatewayReceiver _gateway;
-    private readonly SocketIOOptions _options;
     private readonly ILogger _logger;
 
     private readonly Realtime.Gateway.Internal.GatewayMetrics _metrics;
 
-    public SessionForwarder(IGrainFactory grains, GatewayReceiver gateway, IOptions<SocketIOOptions> options, Realtime.Gateway.Internal.GatewayMetrics metrics, ILogger<SessionForwarder> logger)
+    public SessionForwarder(IGrainFactory grains, GatewayReceiver gateway, Realtime.Gateway.Internal.GatewayMetrics metrics, ILogger<SessionForwarder> logger)
     {
         _metrics = metrics;
         _grains = grains;
         _gateway = gateway;
-        _options = options.Value;
         _logger = logger;
     }
 
     /// <summary>The hub whose grain keeps the gateways' URLs: the one socket.io sockets belong to.</summary>
     public static string HubName => nameof(Hubs.RealtimeHub);
 
-    public async Task ForwardAsync(HttpContext context, string sid, string owner)
+    /// <summary>Forwards a request of an endpoint with <paramref name="options"/> to the same endpoint of <paramref name="owner"/>.</summary>
+    public async Task ForwardAsync(HttpContext context, string sid, string owner, EngineIOOptions options)
     {
         var url = await UrlOfAsync(owner);
         if (url is null)
@@ -60,7 +59,7 @@ internal sealed class SessionForwarder : IDisposable
             }
             else
             {
-                await ForwardHttpAsync(context, target);
+                await ForwardHttpAsync(context, target, options);
             }
         }
         catch (Exception ex) when (ex is HttpRequestException or WebSocketException or IOException or OperationCanceledException)
@@ -95,13 +94,13 @@ internal sealed class SessionForwarder : IDisposable
         return url;
     }
 
-    private async Task ForwardHttpAsync(HttpContext context, string target)
+    private async Task ForwardHttpAsync(HttpContext context, string target, EngineIOOptions options)
     {
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), target);
         request.Headers.TryAddWithoutValidation(EngineIOServer.ForwardedHeader, _gateway.GatewayId);
         if (HttpMethods.IsPost(context.Request.Method))
         {
-            var body = await EngineHttp.ReadBodyAsync(context, _options.MaxPayload);
+            var body = await EngineHttp.ReadBodyAsync(context, options.MaxPayload);
             if (body is null)
             {
                 context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
@@ -113,7 +112,7 @@ internal sealed class SessionForwarder : IDisposable
 
         // A GET may wait a whole ping interval for packets; it never waits longer than interval and timeout.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        deadline.CancelAfter(_options.PingInterval + _options.PingTimeout + TimeSpan.FromSeconds(5));
+        deadline.CancelAfter(options.PingInterval + options.PingTimeout + TimeSpan.FromSeconds(5));
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
         context.Response.StatusCode = (int)response.StatusCode;
         if (response.Content.Headers.ContentType is { } contentType)
