@@ -14,7 +14,9 @@ namespace Realtime.Gateway.Hosting;
 /// <summary>
 /// Holds this gateway's lease in the registry of every hub it serves (see <see cref="IHubGrain"/>), renewing it every
 /// <see cref="GatewayLeaseOptions.RenewPeriod"/> through <see cref="IGatewayLeaseRelayGrain"/>, whatever became of the
-/// renewals before: a renewal that hangs on a silo that froze does not hold up the next, which goes through another.
+/// renewals before: a renewal that hangs on a silo that froze, or behind a link that was cut, does not hold up the
+/// next. Each renewal goes two ways at once: through the relay that last carried one, and through the next relay in
+/// turn, so that a way that works is kept while any exists, and a new one is found when it stops working.
 /// A hub takes connections only once its lease is held, so that grains rebuilding their members know this gateway.
 /// Stopping, the gateway leaves the registries, and every grain drops its members at once. A lease that ran out (the
 /// gateway was cut off for longer than <see cref="GatewayLeaseOptions.Timeout"/>) means the cluster has forgotten
@@ -36,6 +38,7 @@ internal sealed partial class GatewayLease(
     private readonly GatewayLeaseOptions _options = options.Value;
     private int _stopping;
     private int _route;
+    private int _workingRoute = -1;
 
     /// <summary>True once every hub this gateway serves holds its lease.</summary>
     public bool IsHeld
@@ -143,14 +146,48 @@ internal sealed partial class GatewayLease(
 
     private async Task RenewAsync(string hub)
     {
-        // Each renewal goes through another relay: an Orleans client sends all calls to one grain over the same silo
-        // connection, and a silo that froze keeps its connections open until it is declared dead.
-        var route = (Interlocked.Increment(ref _route) & int.MaxValue) % RelayRoutes;
+        // Relays, because an Orleans client sends all calls to one grain over the same silo connection, and a silo that
+        // froze, or whose link to this gateway was cut, keeps that connection open until it is declared dead.
+        var next = (Interlocked.Increment(ref _route) & int.MaxValue) % RelayRoutes;
+        var working = Volatile.Read(ref _workingRoute);
+        if (working < 0 || working == next)
+        {
+            await RenewThroughAsync(hub, next);
+            return;
+        }
+
+        // Renewed when either renewal is; a lease that ran out says so at once.
+        List<Task> pending = [RenewThroughAsync(hub, working), RenewThroughAsync(hub, next)];
+        while (true)
+        {
+            var done = await Task.WhenAny(pending);
+            pending.Remove(done);
+            if (done.IsCompletedSuccessfully)
+            {
+                foreach (var other in pending)
+                {
+                    _ = other.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                }
+
+                return;
+            }
+
+            if (pending.Count == 0 || done.Exception?.InnerException is LeaseExpiredException)
+            {
+                await done;
+            }
+        }
+    }
+
+    private async Task RenewThroughAsync(string hub, int route)
+    {
         var status = await grains.GetGrain<IGatewayLeaseRelayGrain>(route).RenewLease(hub, receiver.Registration);
         if (status == LeaseStatus.Expired)
         {
             throw new LeaseExpiredException();
         }
+
+        Volatile.Write(ref _workingRoute, route);
     }
 
     private sealed class LeaseExpiredException() : Exception("The gateway's lease ran out.");
