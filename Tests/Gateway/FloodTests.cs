@@ -152,4 +152,43 @@ public sealed class FloodTests
         // The reader got every message meanwhile.
         await reader.WaitForAsync("event", count: sent, timeout: TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public async Task ASocketIOClientThatStopsReading_IsDisconnected_ItsRoomKeepsReceiving()
+    {
+        await using var gateway = await TestGateway.StartWithAsync(
+            services => Realtime.Gateway.SocketIO.SocketIOExtensions.ConfigureSocketIO(services, io => io.Sockets.OnConnection(socket => socket.JoinAsync("sio-hose"))),
+            "--SocketIO:MaxPayload=65536", "--SocketIO:MaxBufferedBytes=1048576");
+        await using var reader = await gateway.ConnectAsync("reader");
+        await using var sender = await gateway.ConnectAsync("sender");
+        await reader.InvokeAsync("Join", "sio-hose");
+
+        // A socket.io client over WebSocket that joins (its connection handler puts it in the room), then reads no more.
+        using var slow = new System.Net.WebSockets.ClientWebSocket();
+        await slow.ConnectAsync(new Uri($"ws://{gateway.BaseUri.Authority}/socket.io/?EIO=4&transport=websocket"), CancellationToken.None).Within("the socket.io client");
+        var buffer = new byte[4096];
+        await slow.ReceiveAsync(buffer, CancellationToken.None).Within("the open packet");
+        await slow.SendAsync("40"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Within("the CONNECT");
+        await slow.ReceiveAsync(buffer, CancellationToken.None).Within("the CONNECT answer");
+        await Eventually.TrueAsync(
+            async () => (await reader.InvokeAsync<RealtimeHubTests.PresenceDto[]>("Presence", "sio-hose")).Length == 2,
+            "the socket.io client to be in the room");
+
+        var payload = new string('p', 16 * 1024);
+        var sent = 0;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                for (var i = 0; i < 50; i++)
+                {
+                    await sender.InvokeAsync("SendToRoom", "sio-hose", "chunk", new { i = sent++, payload });
+                }
+
+                return (await reader.InvokeAsync<RealtimeHubTests.PresenceDto[]>("Presence", "sio-hose")).Length == 1;
+            },
+            "the slow socket.io client to be disconnected and leave the room",
+            TimeSpan.FromSeconds(60));
+
+        await reader.WaitForAsync("event", count: sent, timeout: TimeSpan.FromSeconds(30));
+    }
 }
