@@ -46,6 +46,9 @@ internal static class RealtimeTelemetry
         "Microsoft.AspNetCore.Http.Connections", "Microsoft.AspNetCore.Authentication",
     ];
 
+    /// <summary>The most tag sets each metric of the frameworks' meters (Orleans, ASP.NET Core, the runtime) keeps.</summary>
+    private const int FrameworkCardinalityLimit = 200;
+
     public static IHostApplicationBuilder AddRealtimeTelemetry(this IHostApplicationBuilder builder, string serviceName, params string[] meters)
     {
         var options = builder.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
@@ -87,6 +90,10 @@ internal static class RealtimeTelemetry
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter([.. meters, .. StandardMeters]);
+
+                // Each metric stream allocates room for its cardinality limit (2,000 tag sets by default) up front; the
+                // frameworks' meters have a few tag sets each, so they get less, and this project's own keep the default.
+                metrics.AddView(instrument => meters.Contains(instrument.Meter.Name) ? null : new MetricStreamConfiguration { CardinalityLimit = FrameworkCardinalityLimit });
                 if (options.Prometheus)
                 {
                     metrics.AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0);

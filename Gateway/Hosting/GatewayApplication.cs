@@ -16,6 +16,9 @@ namespace Realtime.Gateway.Hosting;
 /// <summary>Builds the gateway application: the embedded silo, the hubs, the demo page and the health endpoint.</summary>
 public static class GatewayApplication
 {
+    /// <summary>What <c>UseAuthentication</c> writes into the application's properties; not public in ASP.NET Core.</summary>
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+
     /// <summary>Builds the gateway; <paramref name="configure"/> adds services, <paramref name="map"/> adds endpoints.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
@@ -50,10 +53,23 @@ public static class GatewayApplication
         }
 
         app.UseRouting();
-        app.UseCors();
+        // ASP.NET Core's CORS middleware, given its policy provider once: as UseCors() adds it, it resolves the provider
+        // from request services for every request, opening a request scope that each WebSocket holds for its whole life.
+        app.Use(next =>
+        {
+            var cors = new Microsoft.AspNetCore.Cors.Infrastructure.CorsMiddleware(
+                next, app.Services.GetRequiredService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>(), app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>());
+            var policies = app.Services.GetRequiredService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider>();
+            return context => cors.Invoke(context, policies);
+        });
         app.UseMiddleware<Internal.AllowedOrigins>();
         app.UseMiddleware<Internal.ConnectionLimit>();
-        app.UseAuthentication();
+        // A request without credentials is anonymous whatever the schemes; skipping authentication for it keeps each
+        // such WebSocket, which is one request for its whole life, from holding a handler and a request scope (about
+        // 1 KiB). WebApplication adds UseAuthentication() by itself unless the root pipeline is marked as having it, and a
+        // branch's mark does not reach the root: the mark is ASP.NET Core's own property name.
+        app.UseWhen(Internal.RequestToken.HasCredentials, branch => branch.UseAuthentication());
+        ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
         app.UseAuthorization();
         app.MapRealtimeHub();
         app.MapSocketIO();

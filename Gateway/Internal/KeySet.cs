@@ -41,4 +41,14 @@ internal static class RequestToken
 
         return token;
     }
+
+    /// <summary>
+    /// Whether the request carries anything an authentication scheme could read: a token (<c>access_token</c>, an
+    /// <c>Authorization</c> header) or cookies. One that carries none is anonymous whatever the schemes.
+    /// </summary>
+    public static bool HasCredentials(HttpContext context)
+    {
+        var request = context.Request;
+        return request.Headers.Authorization.Count > 0 || request.Headers.Cookie.Count > 0 || request.Query.ContainsKey("access_token");
+    }
 }

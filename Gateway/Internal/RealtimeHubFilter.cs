@@ -11,12 +11,9 @@ namespace Realtime.Gateway.Internal;
 /// </summary>
 internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits limits, GatewayReceiver gateway, Microsoft.Extensions.Logging.ILogger<RealtimeHubFilter> logger) : IHubFilter
 {
-    /// <summary>The key, in a connection's items, of the reason it is refused.</summary>
-    public const string RejectionItem = "Realtime.Rejection";
-
     public Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next) =>
-        context.Context.Items.TryGetValue(RejectionItem, out var reason) && reason is string text
-            ? throw new HubException(text)
+        context.Context.Features.Get<Rejection>() is { } rejection
+            ? throw new HubException(rejection.Reason)
             : next(context);
 
     public Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
@@ -75,6 +72,12 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
         _ => null,
     };
 }
+
+/// <summary>
+/// Why the lifetime manager refused a connection, in the connection's features (SignalR's items would be a dictionary
+/// made for every connection that is looked at).
+/// </summary>
+internal sealed record Rejection(string Reason);
 
 /// <summary>An error on a client's call for input the gateway refuses; <see cref="Reason"/> is how metrics count it.</summary>
 internal sealed class RejectedHubException(string reason, string message) : HubException(message)

@@ -24,8 +24,6 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
     /// <summary>The most sends put in one call.</summary>
     public const int MaxBatch = 256;
 
-    private const string ItemKey = "Realtime.SendPipeline";
-
     private static readonly ConcurrentDictionary<MethodInfo, bool> PipelinedMethods = new();
 
     private readonly Queue<(IMemberGroupGrain Target, Publication Publication)> _queue = new();
@@ -37,22 +35,25 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
     public static bool IsPipelined(MethodInfo method) =>
         PipelinedMethods.GetOrAdd(method, static m => m.IsDefined(typeof(PipelinedSendAttribute), inherit: false));
 
-    /// <summary>The pipeline of a connection, made on first use.</summary>
+    /// <summary>
+    /// The pipeline of a connection, made on first use. It is kept in the connection's features, not its items: reading
+    /// SignalR's items makes them, a dictionary for every connection.
+    /// </summary>
     public static SendPipeline Of(HubCallerContext context, int depth, ILogger logger)
     {
-        if (context.Items.TryGetValue(ItemKey, out var existing) && existing is SendPipeline pipeline)
+        if (context.Features.Get<SendPipeline>() is { } pipeline)
         {
             return pipeline;
         }
 
         pipeline = new SendPipeline(Math.Max(depth, 1), context.ConnectionId, logger);
-        context.Items[ItemKey] = pipeline;
+        context.Features.Set(pipeline);
         return pipeline;
     }
 
     /// <summary>Waits for the connection's queued sends, if it has any; failures were logged already.</summary>
     public static Task DrainAsync(HubCallerContext context) =>
-        context.Items.TryGetValue(ItemKey, out var item) && item is SendPipeline pipeline ? pipeline.DrainAsync() : Task.CompletedTask;
+        context.Features.Get<SendPipeline>() is { } pipeline ? pipeline.DrainAsync() : Task.CompletedTask;
 
     /// <summary>
     /// Queues a send; completes at once while the queue has room, else once the queue has gone down (how a client

@@ -27,8 +27,14 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
     /// </summary>
     public string? OwnRoomKey { get; init; }
 
-    /// <summary>Applies what is sent to this connection alone in the order its session grain sent it.</summary>
-    public Internal.DeliveryOrder? DeliveryOrder { get; set; }
+    private Internal.DeliveryOrder? _deliveryOrder;
+
+    /// <summary>Applies what is sent to this connection alone in the order its session grain sent it; null before the first.</summary>
+    public Internal.DeliveryOrder? DeliveryOrder => Volatile.Read(ref _deliveryOrder);
+
+    /// <summary>Sets the delivery order unless another thread set one first; returns the one in use.</summary>
+    public Internal.DeliveryOrder OrderOnce(Internal.DeliveryOrder order) =>
+        Interlocked.CompareExchange(ref _deliveryOrder, order, null) ?? order;
 
     // Groups whose deliveries to this connection wait while it resumes (see Hold); null almost always.
     private Dictionary<string, List<(long Sequence, OutgoingMessage Message)>>? _holds;

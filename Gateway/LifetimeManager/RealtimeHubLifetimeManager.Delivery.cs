@@ -16,7 +16,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             case DeliveryTarget.Connection:
                 if (_connections.TryGetValue(delivery.Key, out var target))
                 {
-                    target.DeliveryOrder?.Accept(delivery);
+                    // Made on the first message to the connection alone: most connections never get one.
+                    (target.DeliveryOrder ?? target.OrderOnce(CreateConnectionOrder(target))).Accept(delivery);
                 }
 
                 return;

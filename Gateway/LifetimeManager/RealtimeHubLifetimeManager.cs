@@ -121,7 +121,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
             Metrics.Rejected(RejectionReason.ConnectionRefused);
             // Registered nowhere; the hub filter refuses it with this reason.
             _connections[connection.ConnectionId] = local;
-            connection.Items[RealtimeHubFilter.RejectionItem] = rejection;
+            connection.Features.Set(new Rejection(rejection));
             GatewayLog.Refused(_logger, connection.ConnectionId, rejection);
             return Task.CompletedTask;
         }
@@ -142,7 +142,6 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     public async Task ConnectAsync(LocalConnection local)
     {
         var connectionId = local.ConnectionId;
-        local.DeliveryOrder = CreateConnectionOrder(local);
         _connections[connectionId] = local;
         local.Counted = true;
         Metrics.Connected(local.Namespace, local.Protocol, local.Transport, +1);
