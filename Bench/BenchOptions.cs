@@ -13,7 +13,9 @@ public sealed record BenchOptions
           --quick                 small sizes and short windows: every system and scenario in under two minutes
           --systems a,b,...       systems to run (default: all): cluster, cluster-socketio, embedded, signalr, socketio
           --scenarios a,b,...     scenarios to run (default: all): storm, fanout, broadcast, rooms, fanout-small,
-                                  fanout-small-js (the same with the npm client in Node)
+                                  fanout-small-js (the same with the npm client in Node), churn, recovery, flood,
+                                  scale (starts systems of its own, as many connection-holding processes as it needs)
+          --scale-connections N   idle connections of the scale scenario (default 100000; quick 2000)
           --seconds N             length of each measurement window (default 10; quick 2)
           --out DIR               where results.md, results.json and results.svg go (default: Bench/results)
           --help                  this text
@@ -74,11 +76,45 @@ public sealed record BenchOptions
     /// </summary>
     public int SmallFanoutRatePerSender => Quick ? 50 : 200;
 
+    public int ScaleConnections { get; init; } = 100_000;
+
+    public int ScaleBroadcasts => Quick ? 2 : 5;
+
+    public double ChurnSeconds => Quick ? 12 : 60;
+
+    public int ChurnRooms => Quick ? 4 : 20;
+
+    public int ChurnResidents => Quick ? 5 : 10;
+
+    /// <summary>Acknowledged sends per second of each churn room's sender.</summary>
+    public int ChurnSendRate => 20;
+
+    /// <summary>New connections per second in the churn scenario, each through join, a stay, leave and disconnect.</summary>
+    public int ChurnRate => Quick ? 20 : 50;
+
+    public int RecoveryRooms => Quick ? 4 : 10;
+
+    public int RecoveryMembers => 20;
+
+    /// <summary>Messages per second of each recovery room's sender: the default history (100 messages) holds what 2 s away miss.</summary>
+    public int RecoveryRate => 20;
+
+    public TimeSpan RecoveryOutage => TimeSpan.FromSeconds(2);
+
+    public int FloodRooms => Quick ? 4 : 10;
+
+    public int FloodMembers => 10;
+
+    public int FloodRate => 50;
+
+    /// <summary>The per-connection rate limit this project's systems run the flood scenario with.</summary>
+    public int FloodRateLimit => 200;
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
         var quick = args.Contains("--quick");
-        options = options with { Quick = quick, Seconds = quick ? 2 : 10 };
+        options = options with { Quick = quick, Seconds = quick ? 2 : 10, ScaleConnections = quick ? 2_000 : 100_000 };
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -89,6 +125,7 @@ public sealed record BenchOptions
                 "--scenarios" => options with { Scenarios = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ScenarioNames.Check).ToList() },
                 "--seconds" => options with { Seconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--out" => options with { OutputDirectory = Value() },
+                "--scale-connections" => options with { ScaleConnections = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
         }

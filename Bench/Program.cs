@@ -17,6 +17,8 @@ switch (args.FirstOrDefault())
     case "serve-gateway":
         await SocketIOGateway.Build(args[1..]).RunAsync();
         return 0;
+    case "idle-worker":
+        return await IdleWorker.RunAsync(Console.In, Console.Out);
     case "replot":
         // Redraws results.svg from a directory's results.json, after a change to the plot.
         var directory = args.Length > 1 ? args[1] : Path.Combine(BuildOutput.Find().RepositoryRoot, "Bench", "results");
@@ -87,6 +89,10 @@ foreach (var kind in options.Systems)
 var markdown = MarkdownReport.Write(run, results);
 await File.WriteAllTextAsync(Path.Combine(output, "results.md"), markdown);
 await File.WriteAllTextAsync(Path.Combine(output, "results.svg"), SvgPlot.Write(options.Systems.Select(s => s.Name).ToList(), results));
+if (results.Any(r => r.Churn is not null || r.Scale is not null || r.Flood is not null))
+{
+    await File.WriteAllTextAsync(Path.Combine(output, "churn.svg"), ReliabilityPlot.Write(options.Systems.Select(s => s.Name).ToList(), results));
+}
 await File.WriteAllTextAsync(Path.Combine(output, "results.json"), JsonSerializer.Serialize(new { run.Date, run.Machine, run.Command, results }, JsonOptions.Indented));
 Console.WriteLine();
 Console.WriteLine(markdown);

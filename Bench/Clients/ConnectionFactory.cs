@@ -19,9 +19,10 @@ public sealed class ConnectionFactory : IDisposable
     }
 
     /// <summary>Opens a connection to <paramref name="server"/> and completes its handshake.</summary>
-    public async Task<LoadConnection> ConnectAsync(Protocol protocol, int index, Uri server, CancellationToken cancellationToken)
+    /// <remarks>With <paramref name="trackPositions"/>, a SignalR connection keeps each room's last position, to resume.</remarks>
+    public async Task<LoadConnection> ConnectAsync(Protocol protocol, int index, Uri server, CancellationToken cancellationToken, bool trackPositions = false)
     {
-        LoadConnection connection = protocol == Protocol.SignalR ? new SignalRLoadConnection(index) : new SocketIOLoadConnection(index);
+        LoadConnection connection = protocol == Protocol.SignalR ? new SignalRLoadConnection(index) { TrackPositions = trackPositions } : new SocketIOLoadConnection(index);
         try
         {
             await connection.ConnectAsync(server, _invokers[index % _invokers.Length], cancellationToken);

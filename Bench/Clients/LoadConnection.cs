@@ -61,6 +61,15 @@ public abstract class LoadConnection : IAsyncDisposable
     /// <summary>Sends a bench message to every member of the room, this connection included if it is one.</summary>
     public abstract ValueTask SendToRoomAsync(string room, string message);
 
+    /// <summary>The same, waiting for the server to say it went through; fails with the server's error.</summary>
+    public abstract Task SendToRoomAcknowledgedAsync(string room, string message, CancellationToken cancellationToken);
+
+    /// <summary>Leaves a room, waiting for the server to say it has.</summary>
+    public abstract Task LeaveAsync(string room, CancellationToken cancellationToken);
+
+    /// <summary>Drops the connection without a goodbye, as a lost network does.</summary>
+    public void Abort() => Socket?.Abort();
+
     /// <summary>Sends a bench message to every connection of the namespace, this one included.</summary>
     public abstract ValueTask BroadcastAsync(string message);
 

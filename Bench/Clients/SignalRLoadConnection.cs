@@ -24,6 +24,36 @@ public sealed class SignalRLoadConnection(int index, string hubPath = "/realtime
 
     public override ValueTask BroadcastAsync(string message) => SendAsync(Invocation(null, "Broadcast", ["m", message]));
 
+    public override Task SendToRoomAcknowledgedAsync(string room, string message, CancellationToken cancellationToken) =>
+        InvokeAsync("SendToRoom", [room, "m", message], cancellationToken);
+
+    public override Task LeaveAsync(string room, CancellationToken cancellationToken) => InvokeAsync("Leave", [room], cancellationToken);
+
+    /// <summary>Calls a hub method and returns its result as JSON.</summary>
+    public async Task<JsonElement> CallAsync(string target, object[] arguments, CancellationToken cancellationToken)
+    {
+        var (id, answer) = NewAck();
+        await SendAsync(Invocation(id, target, arguments));
+        var text = await answer.WaitAsync(cancellationToken);
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>
+    /// With <see cref="TrackPositions"/>, the last <c>{ room, epoch, seq }</c> of each room's <c>event</c>s, as a client
+    /// keeps them to resume after a reconnect.
+    /// </summary>
+    public bool TrackPositions { get; init; }
+
+    private readonly Dictionary<string, (string Epoch, long Seq)> _positions = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<object> Positions()
+    {
+        lock (_positions)
+        {
+            return [.. _positions.Select(p => new { room = p.Key, epoch = p.Value.Epoch, seq = p.Value.Seq })];
+        }
+    }
+
     protected override Uri EndpointOf(Uri server) => new UriBuilder(server) { Scheme = server.Scheme == "https" ? "wss" : "ws", Path = hubPath }.Uri;
 
     protected override async Task HandshakeAsync(CancellationToken cancellationToken)
@@ -45,6 +75,11 @@ public sealed class SignalRLoadConnection(int index, string hubPath = "/realtime
         {
             var end = rest.IndexOf(RecordSeparator);
             var record = end < 0 ? rest : rest[..end];
+            if (TrackPositions)
+            {
+                Track(record);
+            }
+
             if (!TryDeliver(record))
             {
                 OnRecord(record);
@@ -72,6 +107,26 @@ public sealed class SignalRLoadConnection(int index, string hubPath = "/realtime
         Encoding.UTF8.GetBytes(json, bytes);
         bytes[^1] = RecordSeparator;
         return bytes;
+    }
+
+    private void Track(ReadOnlySpan<byte> record)
+    {
+        if (record.IndexOf("\"seq\":"u8) < 0)
+        {
+            return;
+        }
+
+        using var document = JsonDocument.Parse(record.ToArray());
+        var root = document.RootElement;
+        if (root.TryGetProperty("arguments", out var arguments) && arguments.GetArrayLength() == 1 && arguments[0] is var e
+            && e.TryGetProperty("room", out var room) && room.ValueKind == JsonValueKind.String
+            && e.TryGetProperty("seq", out var seq) && e.TryGetProperty("epoch", out var epoch))
+        {
+            lock (_positions)
+            {
+                _positions[room.GetString()!] = (epoch.GetString()!, seq.GetInt64());
+            }
+        }
     }
 
     /// <summary>A completion answers an invocation; a close says why the server is going.</summary>

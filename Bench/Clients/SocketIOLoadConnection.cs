@@ -21,6 +21,11 @@ public sealed class SocketIOLoadConnection(int index) : LoadConnection(index)
 
     public override ValueTask BroadcastAsync(string message) => SendAsync("42" + JsonSerializer.Serialize<object[]>(["broadcast", "m", message]));
 
+    public override Task SendToRoomAcknowledgedAsync(string room, string message, CancellationToken cancellationToken) =>
+        EmitWithAckAsync(["room", room, "m", message], cancellationToken);
+
+    public override Task LeaveAsync(string room, CancellationToken cancellationToken) => EmitWithAckAsync(["leave", room], cancellationToken);
+
     protected override Uri EndpointOf(Uri server) =>
         new UriBuilder(server) { Scheme = server.Scheme == "https" ? "wss" : "ws", Path = "/socket.io/", Query = "EIO=4&transport=websocket" }.Uri;
 

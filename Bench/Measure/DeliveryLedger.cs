@@ -107,6 +107,17 @@ public sealed class DeliveryLedger : IDeliverySink
         return new Check(lost, duplicated, unexpected);
     }
 
+    /// <summary>Whether <paramref name="receiver"/> got message <paramref name="sequence"/> of <paramref name="sender"/>.</summary>
+    public bool Received(int receiver, int sender, long sequence) =>
+        _received[receiver].TryGetValue(sender, out var set) && set.Contains(sequence);
+
+    /// <summary>How many of the messages of <paramref name="sender"/> numbered below <paramref name="limit"/> <paramref name="receiver"/> got.</summary>
+    public long CountBelow(int receiver, int sender, long limit) =>
+        _received[receiver].TryGetValue(sender, out var set) ? set.CountBelow(limit) : 0;
+
+    /// <summary>How many messages arrived more than once, at any receiver.</summary>
+    public long Duplicates() => _received.Sum(bySender => bySender.Values.Sum(set => set.Duplicates));
+
     /// <summary>How many deliveries all the groups' messages sent so far make.</summary>
     public long Expected(IEnumerable<Group> groups) => groups.Sum(g => g.Senders.Sum(SentBy) * (long)g.Members.Count);
 
@@ -176,6 +187,12 @@ public sealed class DeliveryLedger : IDeliverySink
 
             _bits[word] |= bit;
             Distinct++;
+        }
+
+        public bool Contains(long sequence)
+        {
+            var word = (int)(sequence >> 6);
+            return word < _bits.Length && (_bits[word] & (1UL << (int)(sequence & 63))) != 0;
         }
 
         public long CountBelow(long limit)

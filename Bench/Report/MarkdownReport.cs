@@ -26,7 +26,157 @@ public static class MarkdownReport
         Throughput(md, results, ScenarioNames.SmallFanout, "Small-room fan-out");
         Throughput(md, results, ScenarioNames.SmallFanoutJs, "Small-room fan-out, JavaScript clients");
         Storm(md, results);
+        Recovery(md, results);
+        Flood(md, results);
+        Churn(md, results);
+        Scale(md, results);
         return md.ToString();
+    }
+
+    private static void Recovery(StringBuilder md, IReadOnlyList<ScenarioResult> all)
+    {
+        var results = all.Where(r => r.Scenario == ScenarioNames.Recovery).ToList();
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine("### Recovery");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. Caught up: from reconnecting to having every message its room sent before it reconnected.");
+        md.AppendLine();
+        md.AppendLine("| system | resumed | not recovered | messages replayed | caught up p50 / p99 / max (ms) | Resume call p50 / max (ms) | lost / duplicated / misdelivered |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var result in results)
+        {
+            if (result.Recovery is not { } r)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {(result.NotOffered is { } why ? $"not offered: {Escape(why)}" : $"failed: {Escape(result.Error)}")} |");
+                continue;
+            }
+
+            md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {r.Recoverers} of {r.Connections}, after {r.OutageSeconds:0.#} s away | {r.NotRecovered} | {r.Replayed:N0} | {r.CatchUpP50Millis:0} / {r.CatchUpP99Millis:0} / {r.CatchUpMaxMillis:0} | {r.ResumeCallP50Millis:0} / {r.ResumeCallMaxMillis:0} | {Losses(result)} |");
+        }
+
+        Incidents(md, results);
+    }
+
+    private static void Flood(StringBuilder md, IReadOnlyList<ScenarioResult> all)
+    {
+        var results = all.Where(r => r.Scenario == ScenarioNames.Flood).ToList();
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine("### Flood");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. Latency of the other clients' messages, from when each was due.");
+        md.AppendLine();
+        md.AppendLine("| system | rate limit | others' p50 / p99 / p99.9 (ms), alone | the same while one client floods | flooder's messages/s | flooder disconnected | others' p99, flooding ÷ alone | lost / duplicated / misdelivered |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var result in results)
+        {
+            if (result.Flood is not { } f)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                continue;
+            }
+
+            md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {(f.RateLimit is { } limit ? $"{limit} msg/s" : "none")} | {Latency(f.Alone)} | {Latency(f.Flooded)} | {f.FlooderPerSecond:N0} | {(f.FlooderDisconnected ? "yes" : "no")} | {Ratio(f.Flooded.P99Micros, f.Alone.P99Micros)} | {Losses(result)} |");
+        }
+
+        Incidents(md, results);
+        var pairs = Pairs(results).Where(p => p.Ours.Flood is not null && p.Other.Flood is not null).ToList();
+        if (pairs.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("Ratios, this project ÷ the other (lower is better):");
+            md.AppendLine();
+            md.AppendLine("| | others' p50, flooding | others' p99, flooding |");
+            md.AppendLine("|---|---:|---:|");
+            foreach (var (ours, other) in pairs)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{ours.System}` ÷ `{other.System}` | {Ratio(ours.Flood!.Flooded.P50Micros, other.Flood!.Flooded.P50Micros)} | {Ratio(ours.Flood.Flooded.P99Micros, other.Flood.Flooded.P99Micros)} |");
+            }
+        }
+    }
+
+    private static void Churn(StringBuilder md, IReadOnlyList<ScenarioResult> all)
+    {
+        var results = all.Where(r => r.Scenario == ScenarioNames.Churn).ToList();
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine("### Churn");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. A cycle is connect, join, stay, leave, disconnect; one that fails (the cluster could not complete a call while a silo was being declared dead) is counted, not retried. Lost: acknowledged sends a resident did not get. Memory: resident memory of all the server processes, sampled each second (plot: `churn.svg`); settled: after the run, once the servers' CPU is quiet.");
+        md.AppendLine();
+        md.AppendLine("| system | cycles/s done | cycles failed | silo killed at | sends acknowledged / failed | longest gap between acknowledged sends of a room | residents' latency p50 / p99 / max (ms) | server memory: start → peak → settled (MiB) | lost / duplicated |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var result in results)
+        {
+            if (result.Churn is not { } c)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                continue;
+            }
+
+            var start = c.Memory.Count == 0 ? 0 : c.Memory[0].ServerBytes;
+            var peak = c.Memory.Count == 0 ? 0 : c.Memory.Max(m => m.ServerBytes);
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| `{result.System}` | {c.Cycles / c.Seconds:0.0} | {c.FailedCycles} | {(c.KilledAtSeconds is { } at ? $"{c.KilledSilo}, {at:0} s" : "–")} | {c.Acknowledged:N0} / {c.FailedSends:N0} | {c.LongestOutageSeconds:0.0} s | {c.P50Micros / 1000.0:0.0} / {c.P99Micros / 1000.0:0.0} / {c.MaxMicros / 1000.0:0} | {start / 1048576.0:0} → {peak / 1048576.0:0} → {c.SettledServerBytes / 1048576.0:0} | {(c.Lost == 0 && c.Duplicated == 0 ? "none" : $"**{c.Lost:N0} / {c.Duplicated:N0}**")} |");
+        }
+
+        Incidents(md, results);
+    }
+
+    private static void Scale(StringBuilder md, IReadOnlyList<ScenarioResult> all)
+    {
+        var results = all.Where(r => r.Scenario == ScenarioNames.Scale).ToList();
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine("### Scale");
+        md.AppendLine();
+        md.AppendLine("Idle connections spread over loopback source addresses and over load-client processes; a process may hold at most its open-file limit of sockets, so the connections are spread over as many connection-holding processes as that takes, and a single-process system gets as many as one process holds. Memory is resident memory after the connections, less before, once the servers' CPU is quiet. A broadcast goes to the whole namespace from one more connection; reach time: until the last connection had it (median of the broadcasts).");
+        md.AppendLine();
+        md.AppendLine("| system | connections (connection-holding processes) | connections/s | KiB per idle connection, connection-holding processes | all server processes | broadcast reached | reach time (ms) | broadcast p50 / p99 (ms) | failed |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var result in results)
+        {
+            if (result.Scale is not { } sc || sc.Median is not { } b)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                continue;
+            }
+
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| `{result.System}` | {sc.Open:N0} ({sc.EdgeProcesses}) | {sc.ConnectionsPerSecond:N0} | {sc.EdgeBytesPerConnection / 1024:0.0} | {sc.ServerBytesPerConnection / 1024:0.0} | {b.Reached:N0} of {b.Open:N0} | {b.MaxMicros / 1000.0:0} | {b.P50Micros / 1000.0:0} / {b.P99Micros / 1000.0:0} | {sc.Failed} |");
+        }
+
+        Incidents(md, results);
+        var pairs = Pairs(results).Where(p => p.Ours.Scale?.Median is not null && p.Other.Scale?.Median is not null).ToList();
+        if (pairs.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("Ratios, this project ÷ the other (connections/s: higher is better; memory and reach time: lower is better; the connection counts may differ):");
+            md.AppendLine();
+            md.AppendLine("| | connections/s | memory per idle connection, connection-holding processes | broadcast reach time |");
+            md.AppendLine("|---|---:|---:|---:|");
+            foreach (var (ours, other) in pairs)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{ours.System}` ÷ `{other.System}` | {Ratio(ours.Scale!.ConnectionsPerSecond, other.Scale!.ConnectionsPerSecond)} | {Ratio(ours.Scale.EdgeBytesPerConnection, other.Scale.EdgeBytesPerConnection)} | {Ratio(ours.Scale.Median!.MaxMicros, other.Scale.Median!.MaxMicros)} |");
+            }
+        }
     }
 
     private static void Throughput(StringBuilder md, IReadOnlyList<ScenarioResult> all, string scenario, string title)

@@ -63,6 +63,17 @@ public sealed record ScenarioResult(
     string? Error,
     string? Incident = null)
 {
+    /// <summary>Why the system has nothing to measure here (it does not offer what the scenario uses); not a failure.</summary>
+    public string? NotOffered { get; init; }
+
+    public ChurnResult? Churn { get; init; }
+
+    public RecoveryResult? Recovery { get; init; }
+
+    public FloodResult? Flood { get; init; }
+
+    public ScaleResult? Scale { get; init; }
+
     public PhaseResult? Phase(string name) => Phases.FirstOrDefault(p => p.Name == name);
 
     public bool Clean => Error is null && Incident is null && Lost == 0 && Duplicated == 0 && Unexpected == 0;

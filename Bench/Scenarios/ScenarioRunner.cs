@@ -15,8 +15,12 @@ public static class ScenarioNames
     public const string Rooms = "rooms";
     public const string SmallFanout = "fanout-small";
     public const string SmallFanoutJs = "fanout-small-js";
+    public const string Churn = "churn";
+    public const string Recovery = "recovery";
+    public const string Flood = "flood";
+    public const string Scale = "scale";
 
-    public static readonly IReadOnlyList<string> All = [Storm, Fanout, Broadcast, Rooms, SmallFanout, SmallFanoutJs];
+    public static readonly IReadOnlyList<string> All = [Storm, Fanout, Broadcast, Rooms, SmallFanout, SmallFanoutJs, Recovery, Flood, Churn, Scale];
 
     public static string Check(string name) =>
         All.Contains(name) ? name : throw new ArgumentException($"Unknown scenario '{name}'; the scenarios are {string.Join(", ", All)}.");
@@ -56,6 +60,10 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
                 ScenarioNames.Rooms => await SmallRoomsAsync(),
                 ScenarioNames.SmallFanout => await SmallFanoutAsync(),
                 ScenarioNames.SmallFanoutJs => await SmallFanoutJsAsync(),
+                ScenarioNames.Churn => await new ChurnScenario(options, system, factory, log).RunAsync(),
+                ScenarioNames.Recovery => await new RecoveryScenario(options, system, factory, log).RunAsync(),
+                ScenarioNames.Flood => await new FloodScenario(options, system.Kind, BuildOutput.Find(), factory, log).RunAsync(),
+                ScenarioNames.Scale => await new ScaleScenario(options, system.Kind, BuildOutput.Find(), factory, log).RunAsync(),
                 _ => throw new ArgumentException(scenario),
             };
         }
@@ -298,29 +306,7 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
             }
         }
 
-        async Task SendAtRateAsync(LoadConnection sender, int perSecond)
-        {
-            var interval = Stopwatch.Frequency / perSecond;
-            var due = Stopwatch.GetTimestamp() + Random.Shared.NextInt64(interval);
-            while (!stop.IsCancellationRequested)
-            {
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (wait > TimeSpan.Zero)
-                {
-                    try
-                    {
-                        await Task.Delay(wait, stop.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
-                }
-
-                await SendOneAsync(sender, due);
-                due += interval;
-            }
-        }
+        Task SendAtRateAsync(LoadConnection sender, int perSecond) => Pacing.EveryAsync(perSecond, stop.Token, due => SendOneAsync(sender, due));
 
         async Task SendOneAsync(LoadConnection sender, long timestamp)
         {
@@ -331,21 +317,7 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
     }
 
     /// <summary>Waits until every message sent has reached every member it should, or nothing has arrived for 3 s.</summary>
-    private static async Task DrainAsync(DeliveryLedger ledger, IReadOnlyList<Group> groups)
-    {
-        var expected = ledger.Expected(groups);
-        var last = ledger.Delivered;
-        var quiet = Stopwatch.StartNew();
-        while (ledger.Delivered < expected && quiet.Elapsed < TimeSpan.FromSeconds(3))
-        {
-            await Task.Delay(50);
-            if (ledger.Delivered != last)
-            {
-                last = ledger.Delivered;
-                quiet.Restart();
-            }
-        }
-    }
+    private static Task DrainAsync(DeliveryLedger ledger, IReadOnlyList<Group> groups) => Pacing.DrainAsync(ledger, ledger.Expected(groups));
 
     private async Task<List<LoadConnection>> ConnectAsync(int count, bool tolerateFailures = false)
     {
@@ -398,18 +370,7 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
     }
 
     /// <summary>Waits until the servers' CPU use is quiet (at most 5 s), so that one scenario's tail is not the next one's cost.</summary>
-    private async Task SettleAsync()
-    {
-        for (var i = 0; i < 10; i++)
-        {
-            var before = ProcessStats.CpuSeconds(system.ServerPids);
-            await Task.Delay(500);
-            if (ProcessStats.CpuSeconds(system.ServerPids) - before < 0.05)
-            {
-                return;
-            }
-        }
-    }
+    private Task SettleAsync() => Pacing.SettleAsync(system);
 
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    private static CancellationToken Timeout() => Pacing.Timeout();
 }

@@ -32,6 +32,12 @@ public sealed class PlainHub : Hub
         return [room];
     }
 
+    public async Task<string[]> Leave(string room)
+    {
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, room);
+        return [];
+    }
+
     public Task SendToRoom(string room, string eventName, JsonElement data) =>
         Clients.Group(room).SendAsync("event", new Envelope(eventName, data, "/", room, Context.ConnectionId));
 

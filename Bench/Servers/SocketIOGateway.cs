@@ -21,10 +21,16 @@ public static class SocketIOGateway
             await socket.JoinAsync(e.Args.Get<string>(0)!);
             await e.AckAsync(socket.Id);
         });
-        socket.On("room", e =>
+        socket.On("leave", async e =>
+        {
+            await socket.LeaveAsync(e.Args.Get<string>(0)!);
+            await e.AckAsync(socket.Id);
+        });
+        socket.On("room", async e =>
         {
             var room = e.Args.Get<string>(0)!;
-            return ns.To(room).EmitAsync("event", new { @event = e.Args[1], data = e.Args[2], @namespace = ns.Name, room, from = socket.Id });
+            await ns.To(room).EmitAsync("event", new { @event = e.Args[1], data = e.Args[2], @namespace = ns.Name, room, from = socket.Id });
+            await e.AckAsync(true);
         });
         socket.On("broadcast", e =>
             ns.EmitAsync("event", new { @event = e.Args[0], data = e.Args[1], @namespace = ns.Name, room = (string?)null, from = socket.Id }));

@@ -30,13 +30,39 @@ public sealed class SystemUnderTest : IAsyncDisposable
     public IReadOnlyList<int> EdgePids => _edges.Select(p => p.Pid).ToList();
 
     /// <summary>The server processes that have ended since the system started: each a crash, as none is stopped before the end.</summary>
-    public IReadOnlyList<string> Exited => _processes.Where(p => p.HasExited).Select(p => p.Name).ToList();
+    public IReadOnlyList<string> Exited => _processes.Where(p => p.HasExited && !_killed.Contains(p.Name)).Select(p => p.Name).ToList();
 
     public string Output => string.Join(Environment.NewLine, _processes.Select(p => $"--- {p.Name}{Environment.NewLine}{p.Output}"));
 
-    public static async Task<SystemUnderTest> StartAsync(SystemKind kind, BuildOutput build)
+    private BuildOutput _build = null!;
+    private SystemShape _shape = new();
+    private readonly HashSet<string> _killed = [];
+    private string[] _clusterSettings = [];
+
+    /// <summary>The silos, by name (none for systems without).</summary>
+    public IReadOnlyList<string> Silos => _processes.Where(p => p.Name.StartsWith("silo", StringComparison.Ordinal)).Select(p => p.Name).ToList();
+
+    /// <summary>kill -9 of one of the system's processes, on purpose: not counted as a crash.</summary>
+    public void Kill(string name)
     {
-        var system = new SystemUnderTest(kind);
+        var process = _processes.Single(p => p.Name == name);
+        _killed.Add(name);
+        process.Kill();
+    }
+
+    /// <summary>Starts a silo again in the place of one that was killed, so that later scenarios have the whole cluster.</summary>
+    public async Task RestartSiloAsync(string name)
+    {
+        var old = _processes.Single(p => p.Name == name);
+        _processes.Remove(old);
+        await old.DisposeAsync();
+        _killed.Remove(name);
+        await StartSilo(name).WaitReadyAsync();
+    }
+
+    public static async Task<SystemUnderTest> StartAsync(SystemKind kind, BuildOutput build, SystemShape? shape = null)
+    {
+        var system = new SystemUnderTest(kind) { _build = build, _shape = shape ?? new SystemShape() };
         try
         {
             await (kind.Name switch
@@ -91,17 +117,14 @@ public sealed class SystemUnderTest : IAsyncDisposable
             $"--Cluster:Redis=127.0.0.1:{redis.Port}", "--Cluster:ClusterId=bench", "--Cluster:ListenAddress=127.0.0.1",
             "--Cluster:AdvertisedHost=127.0.0.1", .. QuietLogging,
         ];
-        var silos = Enumerable.Range(0, 2).Select(i =>
-        {
-            var http = ServerProcess.FreePort();
-            return Add(ServerProcess.Start($"silo{i}", "dotnet", [build.Silo, .. cluster, $"--Cluster:SiloPort={ServerProcess.FreePort()}", $"--Cluster:GatewayPort={ServerProcess.FreePort()}", $"--Silo:HttpPort={http}"], http, Path.GetDirectoryName(build.Silo)));
-        }).ToList();
+        _clusterSettings = cluster;
+        var silos = Enumerable.Range(0, 2).Select(i => StartSilo($"silo{i}")).ToList();
         await Task.WhenAll(silos.Select(s => s.WaitReadyAsync()));
 
-        var gateways = Enumerable.Range(0, 2).Select(i =>
+        var gateways = Enumerable.Range(0, _shape.Edges).Select(i =>
         {
             var http = ServerProcess.FreePort();
-            string[] settings = [.. cluster, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{http}", $"--Gateway:Name=gw{i}", $"--Gateway:InternalUrl=http://127.0.0.1:{http}"];
+            string[] settings = [.. cluster, .. _shape.GatewaySettings, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{http}", $"--Gateway:Name=gw{i}", $"--Gateway:InternalUrl=http://127.0.0.1:{http}"];
             return AddEdge(socketIO
                 ? ServerProcess.Start($"gw{i}", "dotnet", [build.Bench, "serve-gateway", .. settings], http, Path.GetDirectoryName(build.Bench), ShippedGatewayRuntime)
                 : ServerProcess.Start($"gw{i}", "dotnet", [build.Gateway, .. settings], http, Path.GetDirectoryName(build.Gateway)));
@@ -109,10 +132,16 @@ public sealed class SystemUnderTest : IAsyncDisposable
         await Task.WhenAll(gateways.Select(g => g.WaitReadyAsync()));
     }
 
+    private ServerProcess StartSilo(string name)
+    {
+        var http = ServerProcess.FreePort();
+        return Add(ServerProcess.Start(name, "dotnet", [_build.Silo, .. _clusterSettings, $"--Cluster:SiloPort={ServerProcess.FreePort()}", $"--Cluster:GatewayPort={ServerProcess.FreePort()}", $"--Silo:HttpPort={http}"], http, Path.GetDirectoryName(_build.Silo)));
+    }
+
     private async Task StartEmbeddedAsync(BuildOutput build)
     {
         var http = ServerProcess.FreePort();
-        await AddEdge(ServerProcess.Start("gateway", "dotnet", [build.Gateway, .. QuietLogging, $"--Urls=http://127.0.0.1:{http}"], http, Path.GetDirectoryName(build.Gateway))).WaitReadyAsync();
+        await AddEdge(ServerProcess.Start("gateway", "dotnet", [build.Gateway, .. QuietLogging, .. _shape.GatewaySettings, $"--Urls=http://127.0.0.1:{http}"], http, Path.GetDirectoryName(build.Gateway))).WaitReadyAsync();
     }
 
     private async Task StartPlainSignalRAsync(BuildOutput build)
@@ -124,7 +153,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
     private async Task StartSocketIOAsync(BuildOutput build)
     {
         var redis = await StartRedisAsync();
-        var nodes = Enumerable.Range(0, 2).Select(i =>
+        var nodes = Enumerable.Range(0, _shape.Edges).Select(i =>
         {
             var http = ServerProcess.FreePort();
             return AddEdge(ServerProcess.Start($"node{i}", "node", [build.SocketIOServer, $"{http}", $"{redis.Port}"], http, Path.GetDirectoryName(build.SocketIOServer)));
@@ -143,6 +172,15 @@ public sealed class SystemUnderTest : IAsyncDisposable
         _edges.Add(process);
         return Add(process);
     }
+}
+
+/// <summary>
+/// How a system is started: how many processes hold the connections (gateways, Node processes; the single-process
+/// systems have one whatever this says), and settings every gateway of this project gets.
+/// </summary>
+public sealed record SystemShape(int Edges = 2, IReadOnlyList<string>? Settings = null)
+{
+    public IReadOnlyList<string> GatewaySettings => Settings ?? [];
 }
 
 /// <summary>The systems the harness knows.</summary>

@@ -2,7 +2,9 @@
 // by @socket.io/redis-adapter. It offers the load clients the same operations as the RealtimeHub, by event name:
 //   join(room, ack)            joins a room, acknowledges with the socket id
 //   id(ack)                    acknowledges with the socket id (a round trip after connecting)
-//   room(room, event, data)    sends "event" to every member of the room, the sender included
+//   leave(room, ack)           leaves a room, acknowledges with the socket id
+//   room(room, event, data[, ack])  sends "event" to every member of the room, the sender included; acknowledges
+//                              when asked to, once the adapter has it
 //   broadcast(event, data)     sends "event" to every socket of the namespace, the sender included
 // and delivers in the RealtimeHub's envelope: { event, data, namespace, room, from }.
 // Usage: node server.cjs <port> <redis port>
@@ -31,8 +33,14 @@ async function main() {
       socket.join(String(room));
       if (typeof ack === "function") ack(socket.id);
     });
-    socket.on("room", (room, event, data) =>
-      io.to(String(room)).emit("event", { event, data, namespace: "/", room, from: socket.id }));
+    socket.on("leave", (room, ack) => {
+      socket.leave(String(room));
+      if (typeof ack === "function") ack(socket.id);
+    });
+    socket.on("room", (room, event, data, ack) => {
+      io.to(String(room)).emit("event", { event, data, namespace: "/", room, from: socket.id });
+      if (typeof ack === "function") ack(true);
+    });
     socket.on("broadcast", (event, data) =>
       io.emit("event", { event, data, namespace: "/", room: null, from: socket.id }));
   });

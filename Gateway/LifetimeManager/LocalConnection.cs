@@ -71,12 +71,32 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
         }
     }
 
+    // How far each group's replay went (group key -> epoch, last sequence number): a delivery of the group up to there
+    // that arrives after the replay (on its way for the gateway's other members, sent before this connection joined)
+    // is not written again. Null almost always.
+    private Dictionary<string, (string? Epoch, long UpTo)>? _replayed;
+
+    /// <summary>Whether the client got this message of the group in a replay already.</summary>
+    public bool WasReplayed(string groupKey, string? epoch, long sequence)
+    {
+        if (Volatile.Read(ref _replayed) is null)
+        {
+            return false;
+        }
+
+        lock (RoomsLock)
+        {
+            return _replayed is { } replayed && replayed.TryGetValue(groupKey, out var floor) && floor.Epoch == epoch && sequence <= floor.UpTo;
+        }
+    }
+
     /// <summary>
     /// Ends a hold: writes <paramref name="replay"/> (the group's messages the client missed, in order), then what was
-    /// held that comes after <paramref name="upTo"/>, so that the client gets every message once and in order. Nothing
-    /// of the group is written meanwhile.
+    /// held that comes after <paramref name="upTo"/> (of <paramref name="epoch"/>), so that the client gets every message
+    /// once and in order; deliveries up to <paramref name="upTo"/> that arrive later are not written. Nothing of the
+    /// group is written meanwhile.
     /// </summary>
-    public int Release(string groupKey, IReadOnlyList<OutgoingMessage> replay, long upTo)
+    public int Release(string groupKey, IReadOnlyList<OutgoingMessage> replay, long upTo, string? epoch = null)
     {
         lock (RoomsLock)
         {
@@ -88,6 +108,11 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
             if (_holds.Count == 0)
             {
                 _holds = null;
+            }
+
+            if (epoch is not null && upTo > 0 && upTo != long.MaxValue)
+            {
+                (_replayed ??= new(StringComparer.Ordinal))[groupKey] = (epoch, upTo);
             }
 
             foreach (var message in replay)

@@ -59,7 +59,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             }
 
             var message = new OutgoingMessage(payload, delivery.Epoch is { } epoch ? new StreamPosition(sessionKey, epoch, delivery.Sequence, ToConnection: true) : null);
-            if (!connection.TryHold(sessionKey, delivery.Sequence, message))
+            if (!connection.WasReplayed(sessionKey, delivery.Epoch, delivery.Sequence) && !connection.TryHold(sessionKey, delivery.Sequence, message))
             {
                 connection.Write(message);
             }
@@ -113,7 +113,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
         Interlocked.Increment(ref group.Delivered);
         foreach (var (connectionId, connection) in group.Connections)
         {
-            if (!IsExcluded(except, connectionId) && (rooms is null || Selects(rooms, connection)) && !connection.TryHold(delivery.Key, delivery.Sequence, message))
+            if (!IsExcluded(except, connectionId) && (rooms is null || Selects(rooms, connection))
+                && !connection.WasReplayed(delivery.Key, delivery.Epoch, delivery.Sequence) && !connection.TryHold(delivery.Key, delivery.Sequence, message))
             {
                 connection.Write(message);
                 if (delivery.Target == DeliveryTarget.Namespace && connection.FirstNamespaceSequence == 0)

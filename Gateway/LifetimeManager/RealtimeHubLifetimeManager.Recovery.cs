@@ -151,7 +151,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     {
         for (var i = 0; i < plan.Streams.Count; i++)
         {
-            local.Release(plan.Streams[i].Key, [], answers is null ? long.MaxValue : answers[i].UpTo);
+            local.Release(plan.Streams[i].Key, [], answers is null ? long.MaxValue : answers[i].UpTo, answers?[i].Epoch);
         }
     }
 

@@ -53,6 +53,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             var position = positions.FirstOrDefault(p => p.Room == room);
             local.Hold(roomKey);
             var (replay, upTo) = ((IReadOnlyList<OutgoingMessage>)[], long.MaxValue);
+            string? epoch = null;
             try
             {
                 await JoinRoomAsync(connectionId, local.Namespace, room);
@@ -63,7 +64,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
                 }
                 else if (await Room(roomKey).Since(position.Epoch, position.Seq) is { Complete: true } answer)
                 {
-                    (replay, upTo) = (ReplayFor(answer, roomKey, DeliveryTarget.Room, previousConnectionId, previousRooms), answer.UpTo);
+                    (replay, upTo, epoch) = (ReplayFor(answer, roomKey, DeliveryTarget.Room, previousConnectionId, previousRooms), answer.UpTo, answer.Epoch);
                 }
                 else
                 {
@@ -73,7 +74,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             }
             finally
             {
-                replayed += local.Release(roomKey, replay, upTo == long.MaxValue ? 0 : upTo);
+                replayed += local.Release(roomKey, replay, upTo == long.MaxValue ? 0 : upTo, epoch);
             }
         }
 
@@ -82,15 +83,17 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
             local.Hold(namespaceKey);
             var (replay, upTo) = ((IReadOnlyList<OutgoingMessage>)[], 0L);
+            string? epoch = null;
             try
             {
                 var answer = await _grains.GetGrain<INamespaceGrain>(namespaceKey).Since(namespacePosition.Epoch, namespacePosition.Seq);
                 if (answer.Complete)
                 {
-                    // Broadcasts since the connection opened were written to it already: replay only those before.
+                    // Broadcasts since the connection opened were written to it already: replay only those before, and
+                    // let what was held from there on through.
                     var first = local.FirstNamespaceSequence;
                     var before = answer with { Messages = [.. answer.Messages.Where(m => first == 0 || m.Sequence < first)] };
-                    (replay, upTo) = (ReplayFor(before, namespaceKey, DeliveryTarget.Namespace, previousConnectionId, previousRooms), answer.UpTo);
+                    (replay, upTo, epoch) = (ReplayFor(before, namespaceKey, DeliveryTarget.Namespace, previousConnectionId, previousRooms), first == 0 ? answer.UpTo : first - 1, answer.Epoch);
                 }
                 else
                 {
@@ -99,7 +102,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             }
             finally
             {
-                replayed += local.Release(namespaceKey, replay, upTo);
+                replayed += local.Release(namespaceKey, replay, upTo, epoch);
             }
         }
 

@@ -22,13 +22,13 @@ public sealed class BenchSmokeTests
             var bench = NodeProcess.Start("bench", "dotnet", [Build.Output("Bench", "Realtime.Bench.dll"), "--quick", "--systems", "embedded", "--out", output], 0);
             await using (bench)
             {
-                var exitCode = await bench.WaitForExitCodeAsync(TimeSpan.FromMinutes(3));
+                var exitCode = await bench.WaitForExitCodeAsync(TimeSpan.FromMinutes(6));
                 Assert.True(exitCode == 0, $"The harness exited with {exitCode}:{Environment.NewLine}{bench.Output}");
             }
 
             using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "results.json")));
             var results = json.RootElement.GetProperty("results").EnumerateArray().ToList();
-            Assert.Equal(["storm", "fanout", "broadcast", "rooms", "fanout-small", "fanout-small-js"], results.Select(r => r.GetProperty("scenario").GetString()));
+            Assert.Equal(["storm", "fanout", "broadcast", "rooms", "fanout-small", "fanout-small-js", "recovery", "flood", "churn", "scale"], results.Select(r => r.GetProperty("scenario").GetString()));
             foreach (var result in results)
             {
                 Assert.Equal("embedded", result.GetProperty("system").GetString());
@@ -38,7 +38,8 @@ public sealed class BenchSmokeTests
             }
 
             // Every throughput scenario delivered messages in its window, and the fan-out measured its fixed load too.
-            foreach (var result in results.Where(r => r.GetProperty("scenario").GetString() != "storm"))
+            string[] withoutPhases = ["storm", "recovery", "churn", "scale"];
+            foreach (var result in results.Where(r => !withoutPhases.Contains(r.GetProperty("scenario").GetString())))
             {
                 var phases = result.GetProperty("phases").EnumerateArray().ToList();
                 Assert.All(phases, p => Assert.True(p.GetProperty("delivered").GetInt64() > 0));
@@ -51,11 +52,23 @@ public sealed class BenchSmokeTests
             }
 
             Assert.True(results[0].GetProperty("storm").GetProperty("connectionsPerSecond").GetDouble() > 0);
+            JsonElement Of(string scenario, string part) => results.Single(r => r.GetProperty("scenario").GetString() == scenario).GetProperty(part);
+            var recovery = Of("recovery", "recovery");
+            Assert.True(recovery.GetProperty("recoverers").GetInt32() > 0);
+            Assert.Equal(0, recovery.GetProperty("notRecovered").GetInt32());
+            Assert.Equal(2, Of("flood", "phases").GetArrayLength());
+            var churn = Of("churn", "churn");
+            Assert.True(churn.GetProperty("acknowledged").GetInt64() > 0 && churn.GetProperty("cycles").GetInt64() > 0);
+            Assert.True(churn.GetProperty("memory").GetArrayLength() > 5);
+            var scale = Of("scale", "scale");
+            Assert.All(scale.GetProperty("broadcasts").EnumerateArray(), b => Assert.Equal(b.GetProperty("open").GetInt32(), b.GetProperty("reached").GetInt32()));
 
             var markdown = await File.ReadAllTextAsync(Path.Combine(output, "results.md"));
             Assert.Contains("### Room fan-out", markdown, StringComparison.Ordinal);
             Assert.Contains("### Small-room fan-out, JavaScript clients", markdown, StringComparison.Ordinal);
             Assert.Contains("### Connection storm", markdown, StringComparison.Ordinal);
+            Assert.Contains("### Churn", markdown, StringComparison.Ordinal);
+            Assert.Contains("### Scale", markdown, StringComparison.Ordinal);
             Assert.StartsWith("<svg", await File.ReadAllTextAsync(Path.Combine(output, "results.svg")), StringComparison.Ordinal);
         }
         finally

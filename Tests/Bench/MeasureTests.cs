@@ -83,6 +83,10 @@ public sealed class MeasureTests
 
         public override ValueTask BroadcastAsync(string message) => ValueTask.CompletedTask;
 
+        public override Task SendToRoomAcknowledgedAsync(string room, string message, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override Task LeaveAsync(string room, CancellationToken cancellationToken) => Task.CompletedTask;
+
         protected override Uri EndpointOf(Uri server) => server;
 
         protected override Task HandshakeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
