@@ -245,13 +245,34 @@ public sealed class Socket
                 _handlers.TryGetValue(name, out handler);
             }
 
-            if (handler is not null)
+            if (handler is null)
             {
-                await handler(new SocketIOEvent(this, name, args, ack));
-                await SyncDataAsync();
+                return;
             }
+
+            var e = new SocketIOEvent(this, name, args, ack);
+            try
+            {
+                await handler(e);
+            }
+            catch (Exception ex) when (e.HasAck && !e.Acknowledged)
+            {
+                // A client that waits on its callback gets the failure, rather than waiting out its own timeout.
+                await e.AckAsync(new { error = FailureOf(ex) });
+                throw;
+            }
+
+            await SyncDataAsync();
         });
     }
+
+    /// <summary>What a client's callback is told when the event's handler failed.</summary>
+    private static string FailureOf(Exception exception) => exception switch
+    {
+        _ when Client.ClusterFailure.Is(exception) => "The cluster could not complete the event right now; try again.",
+        Authorization.RealtimeForbiddenException or ArgumentException => exception.Message,
+        _ => "The server could not handle the event.",
+    };
 
     internal void HandleAck(SocketIOPacketData packet)
     {

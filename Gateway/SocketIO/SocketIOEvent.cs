@@ -26,6 +26,9 @@ public sealed class SocketIOEvent
     /// <summary>The client passed a callback and waits for the server's acknowledgement.</summary>
     public bool HasAck => _ack is not null;
 
+    /// <summary>The callback has been called.</summary>
+    public bool Acknowledged => Volatile.Read(ref _acked) == 1;
+
     /// <summary>Calls the client's callback with <paramref name="args"/>; does nothing without one, or the second time.</summary>
     public Task AckAsync(params object?[] args) =>
         _ack is null || Interlocked.Exchange(ref _acked, 1) == 1 ? Task.CompletedTask : _ack(args);

@@ -5,7 +5,7 @@ namespace Realtime.Tests.SocketIO;
 
 /// <summary>
 /// Acknowledging a client's callback: a handler that returns a value answers with it (flask-socketio's way); one that
-/// returns nothing answers only when it acknowledges itself (socket.io's way).
+/// returns nothing answers only when it acknowledges itself (socket.io's way); one that fails answers with the error.
 /// </summary>
 public sealed class SocketIOAckTests : IAsyncLifetime
 {
@@ -27,6 +27,8 @@ public sealed class SocketIOAckTests : IAsyncLifetime
                 return null;
             });
             socket.On("manual", e => e.AckAsync("by hand"));
+            socket.On("fails", e => throw new InvalidOperationException("a bug of the application's"));
+            socket.On("bad room", e => socket.JoinAsync(""));
         })));
         _clients = await SocketIOClients.StartAsync();
         await _clients.ConnectOrThrowAsync("io", _gateway.BaseUri.ToString(), new { transports = new[] { "websocket" } });
@@ -52,6 +54,19 @@ public sealed class SocketIOAckTests : IAsyncLifetime
         var answer = await _clients.EmitWithAckAsync("io", "nothing");
 
         Assert.Equal(0, answer.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task AHandlerThatFails_AnswersTheCallbackWithAnError_AndTheSocketGoesOn()
+    {
+        var failed = await _clients.EmitWithAckAsync("io", "fails");
+        Assert.Equal("The server could not handle the event.", failed[0].GetProperty("error").GetString());
+
+        // Bad input the handler passed on is named.
+        var refused = await _clients.EmitWithAckAsync("io", "bad room");
+        Assert.StartsWith("Invalid room name:", refused[0].GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(4, (await _clients.EmitWithAckAsync("io", "double", 2))[0].GetInt32());
     }
 
     [Fact]
