@@ -74,16 +74,23 @@ public static class IdleWorker
             new ParallelOptions { MaxDegreeOfParallelism = command.GetProperty("concurrency").GetInt32() },
             async (index, _) =>
             {
+                LoadConnection? connection = null;
                 try
                 {
                     using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-                    var connection = await factory.ConnectAsync(protocol, index, endpoints[index % endpoints.Length], timeout.Token);
+                    connection = await factory.ConnectAsync(protocol, index, endpoints[index % endpoints.Length], timeout.Token);
                     connection.Sink = sink;
                     await connection.RoundTripAsync(timeout.Token);
                     connections.Add(connection);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
+                    // A connection that did not finish connecting is closed, so that it is not counted as receiving either.
+                    if (connection is not null)
+                    {
+                        await connection.DisposeAsync();
+                    }
+
                     Interlocked.Increment(ref failed);
                     Interlocked.CompareExchange(ref firstError, ex.Message, null);
                 }
