@@ -134,6 +134,21 @@ public static class MarkdownReport
         }
 
         Incidents(md, results);
+        var pairs = Pairs(results).Where(p => p.Ours.Churn is { Memory.Count: > 0 } && p.Other.Churn is { Memory.Count: > 0 }).ToList();
+        if (pairs.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("Ratios, this project ÷ the other (cycles/s: higher is better; the rest: lower is better; growth: peak less start):");
+            md.AppendLine();
+            md.AppendLine("| | cycles/s done | residents' p99 | longest gap | server memory growth |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var (ours, other) in pairs)
+            {
+                static double Growth(ChurnResult c) => c.Memory.Max(m => m.ServerBytes) - c.Memory[0].ServerBytes;
+                var (a, b) = (ours.Churn!, other.Churn!);
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{ours.System}` ÷ `{other.System}` | {Ratio(a.Cycles / a.Seconds, b.Cycles / b.Seconds)} | {Ratio(a.P99Micros, b.P99Micros)} | {Ratio(a.LongestOutageSeconds, b.LongestOutageSeconds)} | {Ratio(Growth(a), Growth(b))} |");
+            }
+        }
     }
 
     private static void Scale(StringBuilder md, IReadOnlyList<ScenarioResult> all)
