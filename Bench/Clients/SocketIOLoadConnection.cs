@@ -68,7 +68,8 @@ public sealed class SocketIOLoadConnection(int index) : LoadConnection(index)
             // An ACK: "43" then the id, then the arguments.
             var text = Encoding.UTF8.GetString(span[2..]);
             var digits = text.TakeWhile(char.IsAsciiDigit).Count();
-            Acknowledge(int.Parse(text.AsSpan(0, digits), CultureInfo.InvariantCulture), text[digits..]);
+            var arguments = text[digits..];
+            Acknowledge(int.Parse(text.AsSpan(0, digits), CultureInfo.InvariantCulture), arguments, ErrorOf(arguments));
         }
         else if (span.Length > 1 && span[0] == (byte)'4' && span[1] == (byte)'2')
         {
@@ -78,6 +79,18 @@ public sealed class SocketIOLoadConnection(int index) : LoadConnection(index)
         {
             Console.Error.WriteLine($"connection {Index}: the server disconnected it");
         }
+    }
+
+    /// <summary>The gateway answers a callback whose handler failed with <c>[{ "error": "..." }]</c>: that send failed.</summary>
+    private static string? ErrorOf(string arguments)
+    {
+        if (!arguments.StartsWith("[{\"error\"", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        using var json = JsonDocument.Parse(arguments);
+        return json.RootElement[0].GetProperty("error").GetString() ?? "failed";
     }
 
     private async Task EmitWithAckAsync(object[] arguments, CancellationToken cancellationToken)
