@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using Orleans.Runtime;
 using Realtime.Client.Operations;
 using Realtime.Gateway.Hosting;
 using Realtime.Tests.Infrastructure;
@@ -73,6 +75,22 @@ public sealed class StreamTests
         await cluster.StartSiloAsync();
         first.Kill();
         await AssertBothStreamsDeliverAsync("after the first", TimeSpan.FromSeconds(60));
+
+        // One after the other: the second dies once the first is declared dead. Killed before that (seen under load,
+        // when the first's declaration came late), the one silo left had to declare two silos dead that the table
+        // still listed as active, with its own vote only, and the cluster was still stuck at the 60 s deadline.
+        var management = gatewayA.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                return (await management.GetHosts(onlyActive: true)).Count == 2;
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                return false;
+            }
+        }, "the first silo is declared dead", TimeSpan.FromSeconds(60));
         second.Kill();
         await AssertBothStreamsDeliverAsync("after the second", TimeSpan.FromSeconds(60));
 
