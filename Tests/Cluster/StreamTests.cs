@@ -76,9 +76,8 @@ public sealed class StreamTests
         first.Kill();
         await AssertBothStreamsDeliverAsync("after the first", TimeSpan.FromSeconds(60));
 
-        // One after the other: the second dies once the first is declared dead. Killed before that (seen under load,
-        // when the first's declaration came late), the one silo left had to declare two silos dead that the table
-        // still listed as active, with its own vote only, and the cluster was still stuck at the 60 s deadline.
+        // One after the other: the second dies once the first is declared dead. (Under load this test still fails at
+        // times after the second kill, the last silo's gateways timing out against the dead one: not yet understood.)
         var management = gatewayA.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
         await Eventually.TrueAsync(async () =>
         {
