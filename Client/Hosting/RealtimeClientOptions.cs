@@ -16,6 +16,12 @@ public sealed class RealtimeClientOptions
 
     /// <summary>The largest message, serialized, this service may send; larger ones throw <see cref="Emitting.MessageTooLargeException"/>.</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// How often a kept stream subscription (<see cref="Streams.IKeptSubscriptions"/>: a gateway's server events, a
+    /// service's stream consumers) checks that the cluster's pub-sub still holds it, and subscribes again if not.
+    /// </summary>
+    public TimeSpan SubscriptionCheckPeriod { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 internal sealed class RealtimeClientOptionsValidator : IValidateOptions<RealtimeClientOptions>
@@ -36,6 +42,11 @@ internal sealed class RealtimeClientOptionsValidator : IValidateOptions<Realtime
         if (options.MaxMessageBytes < 1024)
         {
             failures.Add($"Client:MaxMessageBytes must be at least 1024, not {options.MaxMessageBytes}.");
+        }
+
+        if (options.SubscriptionCheckPeriod < TimeSpan.FromMilliseconds(100))
+        {
+            failures.Add($"Client:SubscriptionCheckPeriod must be at least 100 ms, not {options.SubscriptionCheckPeriod}.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

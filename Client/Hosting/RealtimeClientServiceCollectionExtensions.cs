@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Realtime.Client.Emitting;
 using Realtime.Client.Operations;
+using Realtime.Client.Streams;
 using Realtime.Grains.Hosting;
 using StackExchange.Redis;
 
@@ -20,7 +21,8 @@ public static class RealtimeClientServiceCollectionExtensions
     /// Makes this process an Orleans client of a realtime cluster, configured by the <c>Cluster</c> and <c>Client</c>
     /// sections of <paramref name="configuration"/>: it finds the silos through the membership table in Redis (or
     /// <c>Cluster:Silos</c>), reconnects on its own, and offers Orleans' <see cref="IClusterClient"/> and
-    /// <see cref="IGrainFactory"/>, <see cref="IRealtimeEmitter"/> and <see cref="IRealtimeCluster"/>.
+    /// <see cref="IGrainFactory"/>, <see cref="IRealtimeEmitter"/>, <see cref="IRealtimeCluster"/> and
+    /// <see cref="IKeptSubscriptions"/>.
     /// </summary>
     public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, IConfiguration configuration)
     {
@@ -76,6 +78,7 @@ public static class RealtimeClientServiceCollectionExtensions
                 client.AddMemoryStreams(Grains.RealtimeStreams.ProviderName);
             }
 
+            client.Services.AddSingleton<IClusterConnectionStatusObserver, SubscriptionCheckTrigger>();
             client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new ConnectRetryFilter(
                 cluster.ConnectTimeout, TimeProvider.System, sp.GetRequiredService<ILogger<ConnectRetryFilter>>()));
         });
@@ -93,6 +96,9 @@ public static class RealtimeClientServiceCollectionExtensions
         services.TryAddSingleton(static sp => new NodeName($"{sp.GetRequiredService<IOptions<RealtimeClientOptions>>().Value.ServiceName}@{Guid.NewGuid():N}"));
         services.TryAddSingleton<IRealtimeEmitter, RealtimeEmitter>();
         services.TryAddSingleton<IRealtimeCluster, RealtimeCluster>();
+        services.AddMetrics();
+        services.TryAddSingleton<KeptSubscriptions>();
+        services.TryAddSingleton<IKeptSubscriptions>(static sp => sp.GetRequiredService<KeptSubscriptions>());
         return services;
     }
 }

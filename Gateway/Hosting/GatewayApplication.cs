@@ -41,7 +41,7 @@ public static class GatewayApplication
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
         builder.Services.AddOpenApi();
-        builder.AddRealtimeTelemetry("realtime-gateway", Internal.GatewayMetrics.MeterName);
+        builder.AddRealtimeTelemetry("realtime-gateway", Internal.GatewayMetrics.MeterName, Realtime.Client.Streams.KeptSubscriptions.MeterName);
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Realtime.Client.Hosting;
+using Realtime.Client.Streams;
 using Realtime.Grains;
 
 namespace Realtime.Gateway.Hosting;
@@ -28,11 +29,12 @@ public interface IServerEvents
 
 /// <summary>
 /// The gateway's subscription to its hub's server-event stream, taken once the host has started (and tried again
-/// until the cluster answers) and given up when it stops. The subscription is kept by Orleans' pub-sub, in grain
-/// storage, so it outlives any silo.
+/// until the cluster answers) and given up when it stops. Orleans' pub-sub keeps it in grain storage, so it outlives
+/// any silo, and <see cref="IKeptSubscriptions"/> makes it again if the pub-sub ever drops it.
 /// </summary>
 internal sealed partial class ServerEvents(
     IClusterClient cluster,
+    IKeptSubscriptions subscriptions,
     NodeName node,
     IOptions<RealtimeClientOptions> options,
     IHostApplicationLifetime lifetime,
@@ -48,7 +50,7 @@ internal sealed partial class ServerEvents(
         return new Subscription(() => _handlers.AddOrUpdate(eventName, _ => new([]), (_, list) => new([.. list.Items.Where(h => h != handler)])));
     }
 
-    private StreamSubscriptionHandle<ServerEventMessage>? _subscription;
+    private IAsyncDisposable? _subscription;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,7 +67,7 @@ internal sealed partial class ServerEvents(
         {
             try
             {
-                _subscription = await stream.SubscribeAsync(OnNextAsync);
+                _subscription = await subscriptions.SubscribeAsync<ServerEventMessage>(stream, OnNextAsync, stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -83,7 +85,7 @@ internal sealed partial class ServerEvents(
         {
             try
             {
-                await subscription.UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+                await subscription.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
             }
             catch (Exception ex)
             {

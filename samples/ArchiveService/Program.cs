@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 using Realtime.Client.Hosting;
+using Realtime.Client.Streams;
 using Realtime.Grains;
 
 // An archive of a namespace's chat: an Orleans client of the cluster that consumes the namespace's client-event
@@ -13,8 +14,10 @@ using Realtime.Grains;
 //
 //   dotnet Realtime.Samples.Archive.dll --Cluster:Redis=127.0.0.1:6379 --Archive:Namespace=/chat
 //
-// It keeps its subscription in the cluster's pub-sub (Redis in a cluster), so it outlives any silo; stopping the
-// service (Ctrl+C, SIGTERM) gives it up.
+// Its subscription lives in the cluster's pub-sub (Redis in a cluster), so it outlives any silo, and the client
+// library keeps it (IKeptSubscriptions): if the pub-sub drops it, as Orleans does when a delivery finds this client
+// unreachable, it is made again within Client:SubscriptionCheckPeriod. Stopping the service (Ctrl+C, SIGTERM) gives
+// it up.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace); // stdout carries only the archive
 builder.Services.AddRealtimeClusterClient(builder.Configuration);
@@ -22,18 +25,18 @@ builder.Services.AddHostedService<Archive>();
 await builder.Build().RunAsync();
 
 /// <summary>The subscription: one JSON line per event, in each room's order.</summary>
-internal sealed partial class Archive(IClusterClient cluster, IConfiguration configuration, ILogger<Archive> logger) : IHostedService
+internal sealed partial class Archive(IClusterClient cluster, IKeptSubscriptions subscriptions, IConfiguration configuration, ILogger<Archive> logger) : IHostedService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Lock _output = new();
-    private StreamSubscriptionHandle<ClientEvent>? _subscription;
+    private IAsyncDisposable? _subscription;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var hub = configuration["Client:Hub"] ?? "RealtimeHub";
         var @namespace = configuration["Archive:Namespace"] ?? GrainKeys.DefaultNamespace;
         var stream = cluster.GetStreamProvider(RealtimeStreams.ProviderName).GetStream<ClientEvent>(RealtimeStreams.ClientEventsOf(hub, @namespace));
-        _subscription = await stream.SubscribeAsync(WriteAsync);
+        _subscription = await subscriptions.SubscribeAsync<ClientEvent>(stream, WriteAsync, cancellationToken);
         Subscribed(logger, hub, @namespace);
     }
 
@@ -41,7 +44,7 @@ internal sealed partial class Archive(IClusterClient cluster, IConfiguration con
     {
         if (_subscription is not null)
         {
-            await _subscription.UnsubscribeAsync();
+            await _subscription.DisposeAsync();
         }
     }
 
