@@ -47,6 +47,9 @@ public sealed record BenchOptions
 
     public int StormConnections => Quick ? 400 : 5000;
 
+    /// <summary>Connections opened and closed, unmeasured, before the storm.</summary>
+    public int StormWarmupConnections => Quick ? 100 : 1000;
+
     public int FanoutRooms => Quick ? 4 : 20;
 
     public int FanoutMembers => Quick ? 25 : 100;

@@ -282,9 +282,17 @@ public sealed class Socket
         }
     }
 
-    /// <summary>Runs the connection handlers after the socket joined the cluster; events wait until they are done.</summary>
-    internal void Start(IReadOnlyList<Func<Socket, Task>> handlers) => Enqueue(async () =>
+    /// <summary>
+    /// Queues the connection handlers, to run once <paramref name="answered"/> says the client was told it is
+    /// connected (not at all if it says false); events queued after them wait until they are done.
+    /// </summary>
+    internal void Start(IReadOnlyList<Func<Socket, Task>> handlers, Task<bool> answered) => Enqueue(async () =>
     {
+        if (!await answered)
+        {
+            return;
+        }
+
         foreach (var handler in handlers)
         {
             await handler(this);

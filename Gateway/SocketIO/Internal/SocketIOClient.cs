@@ -230,6 +230,7 @@ internal sealed class SocketIOClient : IEngineHandler
 
     private async Task ConnectAsync(string name, JsonElement? auth)
     {
+        TaskCompletionSource<bool>? answered = null;
         try
         {
             var @namespace = _server.Resolve(name);
@@ -312,8 +313,15 @@ internal sealed class SocketIOClient : IEngineHandler
             }
 
             socket.Connection = connection;
+
+            // The connection handlers are queued before the socket can be given any event, and run once the client
+            // has the CONNECT answer (true) or not at all (false): an event the client sends as soon as it has the
+            // answer, or even before, waits for the handlers that register its own handler.
+            answered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            socket.Start(@namespace.ConnectionHandlers, answered.Task);
             if (!_sockets.TryAdd(name, socket))
             {
+                answered.SetResult(false);
                 return;
             }
 
@@ -334,6 +342,7 @@ internal sealed class SocketIOClient : IEngineHandler
             catch (Exception ex)
             {
                 EngineLog.SocketHandlerFailed(_logger, socket.Id, ex);
+                answered.SetResult(false);
                 Refuse(name, "The cluster is not available; try again.", null);
                 Detach(socket, "server error");
                 return;
@@ -341,10 +350,7 @@ internal sealed class SocketIOClient : IEngineHandler
 
             var pid = connection.RecoveryToken is { } token ? socket.Id + PidSeparator + token : null;
             Send(SocketIOEncoding.ControlFrame('0', name, pid is null ? JsonSerializer.Serialize(new { sid = socket.Id }) : JsonSerializer.Serialize(new { sid = socket.Id, pid })));
-
-            // The handlers are queued before anything else can be: the client's events, which may come as soon as it
-            // has the answer, wait for them.
-            socket.Start(@namespace.ConnectionHandlers);
+            answered.SetResult(true);
             if (recovered is not null)
             {
                 var complete = await _server.Manager.ReplayRecoveredAsync(connection, recovered.Plan);
@@ -367,6 +373,7 @@ internal sealed class SocketIOClient : IEngineHandler
         }
         catch (Exception ex)
         {
+            answered?.TrySetResult(false);
             EngineLog.HandlerFailed(_logger, _engine.Id, ex);
         }
     }
