@@ -17,10 +17,12 @@ public sealed record BenchOptions
                                   scale (starts systems of its own, as many connection-holding processes as it needs)
           --scale-connections N   idle connections of the scale scenario (default 100000; quick 2000)
           --seconds N             length of each measurement window (default 10; quick 2)
-          --out DIR               where results.md, results.json and results.svg go (default: Bench/results)
+          --out DIR               where results.md, results.json and results.svg go (default: Bench/results; a
+                                  relative DIR is taken from the repository root)
           --help                  this text
 
         dotnet run -c Release --project Bench -- replot [DIR]   redraws DIR's results.svg from its results.json
+                                                                (DIR as for --out)
         """;
 
     public bool Quick { get; init; }

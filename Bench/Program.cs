@@ -21,7 +21,7 @@ switch (args.FirstOrDefault())
         return await IdleWorker.RunAsync(Console.In, Console.Out);
     case "replot":
         // Redraws results.svg from a directory's results.json, after a change to the plot.
-        var directory = args.Length > 1 ? args[1] : Path.Combine(BuildOutput.Find().RepositoryRoot, "Bench", "results");
+        var directory = Path.GetFullPath(args.Length > 1 ? args[1] : Path.Combine("Bench", "results"), BuildOutput.Find().RepositoryRoot);
         var recorded = JsonSerializer.Deserialize<RecordedRun>(await File.ReadAllTextAsync(Path.Combine(directory, "results.json")), JsonOptions.Indented)!;
         await File.WriteAllTextAsync(Path.Combine(directory, "results.svg"), SvgPlot.Write(recorded.Results.Select(r => r.System).Distinct().ToList(), recorded.Results));
         return 0;
@@ -46,7 +46,8 @@ catch (ArgumentException ex)
 }
 
 var build = BuildOutput.Find();
-var output = Path.GetFullPath(options.OutputDirectory ?? Path.Combine(build.RepositoryRoot, "Bench", "results"));
+// A relative directory is taken from the repository root: `dotnet run --project Bench` runs in the project's directory.
+var output = Path.GetFullPath(options.OutputDirectory ?? Path.Combine("Bench", "results"), build.RepositoryRoot);
 Directory.CreateDirectory(output);
 var clock = Stopwatch.StartNew();
 void Log(string line) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
