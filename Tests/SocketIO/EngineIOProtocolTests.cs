@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using Realtime.Tests.Infrastructure;
+using static Realtime.Tests.Infrastructure.EngineIOWebSocket;
 
 namespace Realtime.Tests.SocketIO;
 
@@ -284,25 +284,6 @@ public sealed class EngineIOProtocolTests : IAsyncLifetime
         }
 
         return response.StatusCode;
-    }
-
-    private static Task SendAsync(ClientWebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None).Within("a WebSocket send");
-
-    private static async Task<string> ReceiveAsync(ClientWebSocket socket)
-    {
-        var buffer = new byte[8192];
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("a WebSocket message");
-            var text = Encoding.UTF8.GetString(buffer, 0, result.Count);
-            if (text != "2")
-            {
-                return text;
-            }
-
-            await SendAsync(socket, "3");
-        }
     }
 
     /// <summary>

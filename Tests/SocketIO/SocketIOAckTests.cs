@@ -1,5 +1,3 @@
-using System.Net.WebSockets;
-using System.Text;
 using Realtime.Gateway.SocketIO;
 using Realtime.Tests.Infrastructure;
 
@@ -77,44 +75,5 @@ public sealed class SocketIOAckTests : IAsyncLifetime
         var answer = await _clients.EmitWithAckAsync("io", "manual");
 
         Assert.Equal("by hand", answer[0].GetString());
-    }
-
-    [Fact]
-    public async Task AnEventSentRightBehindTheConnect_WaitsForTheConnectionHandlers_AndIsAnswered()
-    {
-        // A client may emit the moment it has the CONNECT answer, while the gateway is still between sending that
-        // answer and running the connection handlers that register the event's handler. Sending the event right
-        // behind the CONNECT, before the answer, holds that window open for as long as the cluster takes to register
-        // the socket: the event must wait for the handlers, not find none and be dropped unanswered.
-        using var socket = new ClientWebSocket();
-        var uri = new UriBuilder(_gateway.BaseUri) { Scheme = "ws", Path = "/socket.io/", Query = "EIO=4&transport=websocket" }.Uri;
-        await socket.ConnectAsync(uri, CancellationToken.None).Within("the WebSocket to connect");
-        Assert.StartsWith("0{", await ReceiveAsync(socket), StringComparison.Ordinal);
-
-        await SendAsync(socket, "40");
-        await SendAsync(socket, "421[\"double\",21]");
-
-        Assert.StartsWith("40{\"sid\":", await ReceiveAsync(socket), StringComparison.Ordinal);
-        Assert.Equal("431[42]", await ReceiveAsync(socket));
-    }
-
-    private static Task SendAsync(ClientWebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None).Within("a WebSocket send");
-
-    /// <summary>The next Engine.IO packet other than a ping, which is answered.</summary>
-    private static async Task<string> ReceiveAsync(ClientWebSocket socket)
-    {
-        var buffer = new byte[8192];
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("a WebSocket message");
-            var text = Encoding.UTF8.GetString(buffer, 0, result.Count);
-            if (text != "2")
-            {
-                return text;
-            }
-
-            await SendAsync(socket, "3");
-        }
     }
 }

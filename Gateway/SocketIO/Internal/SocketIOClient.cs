@@ -349,7 +349,7 @@ internal sealed class SocketIOClient : IEngineHandler
             }
 
             var pid = connection.RecoveryToken is { } token ? socket.Id + PidSeparator + token : null;
-            Send(SocketIOEncoding.ControlFrame('0', name, pid is null ? JsonSerializer.Serialize(new { sid = socket.Id }) : JsonSerializer.Serialize(new { sid = socket.Id, pid })));
+            connection.Answer(SocketIOEncoding.ControlFrame('0', name, pid is null ? JsonSerializer.Serialize(new { sid = socket.Id }) : JsonSerializer.Serialize(new { sid = socket.Id, pid })));
             answered.SetResult(true);
             if (recovered is not null)
             {

@@ -13,6 +13,9 @@ internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, M
 {
     private readonly Lock _writing = new();
 
+    /// <summary>What was written before the CONNECT answer went out (see <see cref="Answer"/>); null after it.</summary>
+    private List<SocketIOFrame>? _held = [];
+
     public override string Protocol => Realtime.Gateway.Internal.GatewayMetrics.SocketIOProtocol;
 
     public override string Transport { get; } = client.TransportName;
@@ -28,21 +31,50 @@ internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, M
     public override void Write(OutgoingMessage message)
     {
         var frame = message.SocketIOFrame(Namespace);
-        if (Recovery is not { } recovery)
+        if (Recovery is null && Volatile.Read(ref _held) is null)
         {
             client.Send(frame);
             return;
         }
 
-        // The position moves and the event is queued in one step: no offset may claim a message queued after it.
         lock (_writing)
         {
-            if (message.Position is { } position)
+            // The position moves and the event is queued in one step: no offset may claim a message queued after it.
+            if (Recovery is { } recovery)
             {
-                recovery.Advance(position);
+                if (message.Position is { } position)
+                {
+                    recovery.Advance(position);
+                }
+
+                frame = SocketIOEncoding.WithOffset(frame, recovery.Offset());
             }
 
-            client.Send(SocketIOEncoding.WithOffset(frame, recovery.Offset()));
+            if (_held is { } held)
+            {
+                held.Add(frame);
+                return;
+            }
+
+            client.Send(frame);
+        }
+    }
+
+    /// <summary>
+    /// Sends the CONNECT answer, then what the socket was written while it was joining the cluster (its namespace's
+    /// broadcasts reach it from the start): a client drops events for a namespace it has not been told it is in.
+    /// </summary>
+    public void Answer(SocketIOFrame answer)
+    {
+        lock (_writing)
+        {
+            client.Send(answer);
+            foreach (var frame in _held ?? [])
+            {
+                client.Send(frame);
+            }
+
+            Volatile.Write(ref _held, null);
         }
     }
 
