@@ -22,17 +22,17 @@ public static class EngineIOWebSocket
         return socket;
     }
 
-    public static Task SendAsync(ClientWebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None).Within("a WebSocket send");
+    public static Task SendAsync(WebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None).Within($"sending {text}");
 
-    /// <summary>The next packet other than a ping, which is answered.</summary>
-    public static async Task<string> ReceiveAsync(ClientWebSocket socket)
+    /// <summary>The next text message that is not a ping (pings are answered, as a client does).</summary>
+    public static async Task<string> ReceiveAsync(WebSocket socket)
     {
-        var buffer = new byte[8192];
         while (true)
         {
-            var result = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("a WebSocket message");
-            var text = Encoding.UTF8.GetString(buffer, 0, result.Count);
+            var (type, data) = await ReceiveMessageAsync(socket);
+            Assert.Equal(WebSocketMessageType.Text, type);
+            var text = Encoding.UTF8.GetString(data);
             if (text != "2")
             {
                 return text;
@@ -40,5 +40,21 @@ public static class EngineIOWebSocket
 
             await SendAsync(socket, "3");
         }
+    }
+
+    /// <summary>The next whole message, of any type, however many frames it came in.</summary>
+    public static async Task<(WebSocketMessageType Type, byte[] Data)> ReceiveMessageAsync(WebSocket socket)
+    {
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("a message");
+            message.Write(buffer, 0, result.Count);
+        }
+        while (!result.EndOfMessage);
+
+        return (result.MessageType, message.ToArray());
     }
 }

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Realtime.Tests.Infrastructure;
 using Realtime.Tests.Infrastructure.Processes;
+using static Realtime.Tests.Infrastructure.EngineIOWebSocket;
 
 namespace Realtime.Tests.SocketIO;
 
@@ -39,16 +40,16 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
     public async Task EngineIO_WebSocket_EchoesTextAndBinary_AndClosesOnAMalformedPacket()
     {
         using var socket = await ConnectAsync("/engine.io/");
-        var open = await ReceiveTextAsync(socket);
+        var open = await ReceiveAsync(socket);
         Assert.StartsWith("0{", open, StringComparison.Ordinal);
         Assert.Contains("\"upgrades\":[]", open, StringComparison.Ordinal);
 
-        await SendTextAsync(socket, "4hello");
-        Assert.Equal("4hello", await ReceiveTextAsync(socket));
+        await SendAsync(socket, "4hello");
+        Assert.Equal("4hello", await ReceiveAsync(socket));
         await socket.SendAsync(new byte[] { 1, 2, 3, 4 }, WebSocketMessageType.Binary, true, CancellationToken.None).Within("binary");
         Assert.Equal([1, 2, 3, 4], await ReceiveBinaryAsync(socket));
 
-        await SendTextAsync(socket, "abc");
+        await SendAsync(socket, "abc");
         await ExpectClosedAsync(socket);
     }
 
@@ -74,11 +75,11 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
     {
         var sid = await OpenPollingAsync("/engine.io/");
         using var socket = await ConnectAsync($"/engine.io/?sid={Uri.EscapeDataString(sid)}");
-        await SendTextAsync(socket, "2probe");
-        Assert.Equal("3probe", await ReceiveTextAsync(socket));
+        await SendAsync(socket, "2probe");
+        Assert.Equal("3probe", await ReceiveAsync(socket));
         // The waiting poll is released with a noop (and whatever else was waiting, a ping perhaps).
         Assert.StartsWith("6", await _http.GetStringAsync(Polling("/engine.io/", sid)).Within("the released poll"), StringComparison.Ordinal);
-        await SendTextAsync(socket, "5");
+        await SendAsync(socket, "5");
 
         // A GET that reached the session before its "5" did is released by the switch; after it, GETs are refused.
         await Eventually.TrueAsync(
@@ -87,8 +88,8 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
         using var second = await ConnectAsync($"/engine.io/?sid={Uri.EscapeDataString(sid)}");
         await ExpectClosedAsync(second);
 
-        await SendTextAsync(socket, "4still here");
-        Assert.Equal("4still here", await ReceiveTextAsync(socket));
+        await SendAsync(socket, "4still here");
+        Assert.Equal("4still here", await ReceiveAsync(socket));
     }
 
     [Theory]
@@ -100,13 +101,13 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
     public async Task SocketIO_Connect_AnswersAndGreetsWithTheClientsAuth(string connect, string answer, string? greeting)
     {
         using var socket = await ConnectAsync("/socket.io/");
-        await ReceiveTextAsync(socket);
-        await SendTextAsync(socket, connect);
+        await ReceiveAsync(socket);
+        await SendAsync(socket, connect);
 
-        Assert.StartsWith(answer, await ReceiveTextAsync(socket), StringComparison.Ordinal);
+        Assert.StartsWith(answer, await ReceiveAsync(socket), StringComparison.Ordinal);
         if (greeting is not null)
         {
-            Assert.Equal(greeting, await ReceiveTextAsync(socket));
+            Assert.Equal(greeting, await ReceiveAsync(socket));
         }
     }
 
@@ -114,36 +115,36 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
     public async Task SocketIO_LeavingACustomNamespace_KeepsTheMainOne()
     {
         using var socket = await ConnectedAsync();
-        await SendTextAsync(socket, "40/custom");
-        Assert.StartsWith("40/custom,", await ReceiveTextAsync(socket), StringComparison.Ordinal);
-        Assert.Equal("42/custom,[\"auth\",{}]", await ReceiveTextAsync(socket));
+        await SendAsync(socket, "40/custom");
+        Assert.StartsWith("40/custom,", await ReceiveAsync(socket), StringComparison.Ordinal);
+        Assert.Equal("42/custom,[\"auth\",{}]", await ReceiveAsync(socket));
 
-        await SendTextAsync(socket, "41/custom");
-        await SendTextAsync(socket, "42[\"message\",\"to the main namespace\"]");
-        Assert.Equal("42[\"message-back\",\"to the main namespace\"]", await ReceiveTextAsync(socket));
+        await SendAsync(socket, "41/custom");
+        await SendAsync(socket, "42[\"message\",\"to the main namespace\"]");
+        Assert.Equal("42[\"message-back\",\"to the main namespace\"]", await ReceiveAsync(socket));
     }
 
     [Fact]
     public async Task SocketIO_EchoesEventsAndAcknowledgements_WithTheirAttachments()
     {
         using var socket = await ConnectedAsync();
-        await SendTextAsync(socket, "42[\"message\",1,\"2\",{\"3\":[true]}]");
-        Assert.Equal("42[\"message-back\",1,\"2\",{\"3\":[true]}]", await ReceiveTextAsync(socket));
+        await SendAsync(socket, "42[\"message\",1,\"2\",{\"3\":[true]}]");
+        Assert.Equal("42[\"message-back\",1,\"2\",{\"3\":[true]}]", await ReceiveAsync(socket));
 
-        await SendTextAsync(socket, "42456[\"message-with-ack\",1,\"2\",{\"3\":[false]}]");
-        Assert.Equal("43456[1,\"2\",{\"3\":[false]}]", await ReceiveTextAsync(socket));
+        await SendAsync(socket, "42456[\"message-with-ack\",1,\"2\",{\"3\":[false]}]");
+        Assert.Equal("43456[1,\"2\",{\"3\":[false]}]", await ReceiveAsync(socket));
 
-        await SendTextAsync(socket, "452-[\"message\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+        await SendAsync(socket, "452-[\"message\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
         await socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None).Within("an attachment");
         await socket.SendAsync(new byte[] { 4, 5, 6 }, WebSocketMessageType.Binary, true, CancellationToken.None).Within("an attachment");
-        Assert.Equal("452-[\"message-back\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]", await ReceiveTextAsync(socket));
+        Assert.Equal("452-[\"message-back\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]", await ReceiveAsync(socket));
         Assert.Equal([1, 2, 3], await ReceiveBinaryAsync(socket));
         Assert.Equal([4, 5, 6], await ReceiveBinaryAsync(socket));
 
-        await SendTextAsync(socket, "452-789[\"message-with-ack\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+        await SendAsync(socket, "452-789[\"message-with-ack\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
         await socket.SendAsync(new byte[] { 7 }, WebSocketMessageType.Binary, true, CancellationToken.None).Within("an attachment");
         await socket.SendAsync(new byte[] { 8 }, WebSocketMessageType.Binary, true, CancellationToken.None).Within("an attachment");
-        Assert.Equal("462-789[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]", await ReceiveTextAsync(socket));
+        Assert.Equal("462-789[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]", await ReceiveAsync(socket));
         Assert.Equal([7], await ReceiveBinaryAsync(socket));
         Assert.Equal([8], await ReceiveBinaryAsync(socket));
     }
@@ -155,7 +156,7 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
     public async Task SocketIO_AMalformedPacket_ClosesTheConnection(string packet)
     {
         using var socket = await ConnectedAsync();
-        await SendTextAsync(socket, packet);
+        await SendAsync(socket, packet);
         await ExpectClosedAsync(socket);
     }
 
@@ -163,17 +164,17 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
     public async Task SocketIO_AClientThatJoinsNoNamespace_IsClosedAfterTheConnectTimeout()
     {
         using var socket = await ConnectAsync("/socket.io/");
-        await ReceiveTextAsync(socket);
+        await ReceiveAsync(socket);
         await ExpectClosedAsync(socket, answerPings: true);
     }
 
     private async Task<WebSocket> ConnectedAsync()
     {
         var socket = await ConnectAsync("/socket.io/");
-        await ReceiveTextAsync(socket);
-        await SendTextAsync(socket, "40");
-        Assert.StartsWith("40{", await ReceiveTextAsync(socket), StringComparison.Ordinal);
-        Assert.Equal("42[\"auth\",{}]", await ReceiveTextAsync(socket));
+        await ReceiveAsync(socket);
+        await SendAsync(socket, "40");
+        Assert.StartsWith("40{", await ReceiveAsync(socket), StringComparison.Ordinal);
+        Assert.Equal("42[\"auth\",{}]", await ReceiveAsync(socket));
         return socket;
     }
 
@@ -193,46 +194,11 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
         return socket;
     }
 
-    private static Task SendTextAsync(WebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None).Within($"sending {text}");
-
-    /// <summary>The next text message that is not a ping (pings are answered, as a client does).</summary>
-    private static async Task<string> ReceiveTextAsync(WebSocket socket)
-    {
-        while (true)
-        {
-            var (type, data) = await ReceiveAsync(socket);
-            Assert.Equal(WebSocketMessageType.Text, type);
-            var text = Encoding.UTF8.GetString(data);
-            if (text != "2")
-            {
-                return text;
-            }
-
-            await SendTextAsync(socket, "3");
-        }
-    }
-
     private static async Task<byte[]> ReceiveBinaryAsync(WebSocket socket)
     {
-        var (type, data) = await ReceiveAsync(socket);
+        var (type, data) = await ReceiveMessageAsync(socket);
         Assert.Equal(WebSocketMessageType.Binary, type);
         return data;
-    }
-
-    private static async Task<(WebSocketMessageType Type, byte[] Data)> ReceiveAsync(WebSocket socket)
-    {
-        var buffer = new byte[64 * 1024];
-        using var message = new MemoryStream();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("a message");
-            message.Write(buffer, 0, result.Count);
-        }
-        while (!result.EndOfMessage);
-
-        return (result.MessageType, message.ToArray());
     }
 
     /// <summary>Waits for the server to close the WebSocket (answering its pings meanwhile, when asked to).</summary>
@@ -240,7 +206,7 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
     {
         while (true)
         {
-            var (type, data) = await ReceiveAsync(socket);
+            var (type, data) = await ReceiveMessageAsync(socket);
             if (type == WebSocketMessageType.Close)
             {
                 return;
@@ -248,7 +214,7 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
 
             if (answerPings && Encoding.UTF8.GetString(data) == "2")
             {
-                await SendTextAsync(socket, "3");
+                await SendAsync(socket, "3");
             }
         }
     }

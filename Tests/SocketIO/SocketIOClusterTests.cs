@@ -2,6 +2,7 @@ using System.Text.Json;
 using Realtime.Tests.Cluster;
 using Realtime.Tests.Infrastructure;
 using Realtime.Tests.Infrastructure.Processes;
+using static Realtime.Tests.Infrastructure.EngineIOWebSocket;
 
 namespace Realtime.Tests.SocketIO;
 
@@ -69,17 +70,14 @@ public sealed class SocketIOClusterTests : IClassFixture<SocketIOClusterTests.Fi
         using var socket = new System.Net.WebSockets.ClientWebSocket();
         var ws = new Uri($"ws://127.0.0.1:{_fixture.Cluster.Gateways[1].Port}/socket.io/?EIO=4&transport=websocket&sid={Uri.EscapeDataString(sid)}");
         await socket.ConnectAsync(ws, CancellationToken.None).Within("the forwarded WebSocket");
-        await socket.SendAsync("2probe"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Within("the probe");
-        var buffer = new byte[1024];
-        var probe = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("the probe's answer");
-        Assert.Equal("3probe", System.Text.Encoding.UTF8.GetString(buffer, 0, probe.Count));
-        await socket.SendAsync("5"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Within("the upgrade");
-        await socket.SendAsync("42[\"my_event\",{\"data\":\"over the forwarded socket\"}]"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Within("an event");
+        await SendAsync(socket, "2probe");
+        Assert.Equal("3probe", await ReceiveAsync(socket));
+        await SendAsync(socket, "5");
+        await SendAsync(socket, "42[\"my_event\",{\"data\":\"over the forwarded socket\"}]");
         string text;
         do
         {
-            var frame = await socket.ReceiveAsync(buffer, CancellationToken.None).Within("the echo");
-            text = System.Text.Encoding.UTF8.GetString(buffer, 0, frame.Count);
+            text = await ReceiveAsync(socket);
         }
         while (!text.Contains("over the forwarded socket", StringComparison.Ordinal));
 
