@@ -2,16 +2,26 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using Orleans.Runtime;
+using Realtime.Grains.Gateways;
 using Realtime.Grains.Hosting;
 using Realtime.Hosting;
+using Realtime.Hosting.Silos;
 using Realtime.Silo.Hosting;
 
-// A silo: an Orleans silo that hosts the realtime grains, joins the cluster through the membership table in Redis,
-// and serves gateways (Cluster:GatewayPort) and other silos (Cluster:SiloPort). Health endpoints are on Silo:HttpPort.
+// A silo without connections: an Orleans silo that hosts realtime grains beside the gateways (which are silos too),
+// joins the cluster through the membership table in Redis, and serves other silos (Cluster:SiloPort) and internal
+// services (Orleans clients, Cluster:GatewayPort). Health endpoints are on Silo:HttpPort.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.SectionName)).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
-builder.AddRealtimeSilo();
+var dashboard = builder.Configuration.GetSection(SiloOptions.SectionName).GetValue<bool>(nameof(SiloOptions.Dashboard));
+builder.AddRealtimeSilo(SiloRoles.Grains, silo =>
+{
+    if (dashboard)
+    {
+        silo.AddDashboard();
+    }
+});
 builder.AddRealtimeTelemetry("realtime-silo");
 var http = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
 var listen = builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>()?.ListenAddress ?? "0.0.0.0";
@@ -36,6 +46,10 @@ app.MapGet("/stats", async (IGrainFactory grains, ILocalSiloDetails silo) =>
     var stats = await grains.GetGrain<IManagementGrain>(0).GetRuntimeStatistics([silo.SiloAddress]);
     return Results.Json(new { node = silo.SiloAddress.ToString(), activations = stats[0].ActivationCount });
 });
+
+// The cluster's silos and their status as this silo's membership view has them now (no call to any other silo).
+app.MapGet("/stats/silos", (IClusterMembershipService membership) =>
+    Results.Json(membership.CurrentSnapshot.Members.Values.Select(m => new { silo = m.SiloAddress.ToString(), name = m.Name, status = m.Status.ToString() })));
 
 // Where a grain is active now, cluster-wide (its silo, or null): /stats/grain?id=room/RealtimeHub//lobby
 app.MapGet("/stats/grain", async (string id, IGrainFactory grains) =>

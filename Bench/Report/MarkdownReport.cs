@@ -13,7 +13,7 @@ public static class MarkdownReport
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Measured {run.Date:yyyy-MM-dd HH:mm} UTC on {run.Machine}.");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Command: `{run.Command}` ({(run.Options.Quick ? "quick mode, " : "")}{run.Options.Seconds:0.#} s windows after {run.Options.WarmupSeconds:0.#} s of warm-up, {run.Options.MessageSize}-character messages).");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Command: `{run.Command}` ({(run.Options.Quick ? "quick mode, " : "")}{run.Options.Seconds:0.#} s windows, each scenario's first after {run.Options.WarmupSeconds:0.#} s of warm-up and later ones after {run.Options.NextWarmupSeconds:0.#} s, {run.Options.MessageSize}-character messages).");
         md.AppendLine();
         foreach (var kind in run.Options.Systems)
         {

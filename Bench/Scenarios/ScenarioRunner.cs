@@ -142,7 +142,7 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
             var (delivered, seconds, p50, p99, p999, max) = await client.PhaseAsync(
                 name,
                 options.Seconds,
-                options.WarmupSeconds,
+                phases.Count == 0 ? options.WarmupSeconds : options.NextWarmupSeconds,
                 rate,
                 opened: () =>
                 {
@@ -240,10 +240,10 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
             connection.Sink = ledger;
         }
 
-        var phases = new List<PhaseResult> { await PhaseAsync(Saturated, ledger, groups, senders, send, rate: null) };
+        var phases = new List<PhaseResult> { await PhaseAsync(Saturated, ledger, groups, senders, send, rate: null, options.WarmupSeconds) };
         if (fixedRate is { } rate)
         {
-            phases.Add(await PhaseAsync(FixedLoad, ledger, groups, senders, send, rate));
+            phases.Add(await PhaseAsync(FixedLoad, ledger, groups, senders, send, rate, options.NextWarmupSeconds));
         }
 
         var check = ledger.Verify(groups);
@@ -266,13 +266,14 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
         IReadOnlyList<Group> groups,
         IReadOnlyList<LoadConnection> senders,
         Func<LoadConnection, string, ValueTask> send,
-        int? rate)
+        int? rate,
+        double warmupSeconds)
     {
         ledger.Windows = rate is null ? Enumerable.Range(0, ledger.SentLength).Select(i => (SemaphoreSlim?)new SemaphoreSlim(options.Window)).ToArray() : null;
         using var stop = new CancellationTokenSource();
         var loops = senders.Select(s => Task.Run(() => rate is { } r ? SendAtRateAsync(s, r) : SendSaturatedAsync(s))).ToList();
 
-        await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds));
+        await Task.Delay(TimeSpan.FromSeconds(warmupSeconds));
         var window = new DeliveryLedger.Window();
         var byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid));
         var clientCpu = ProcessStats.CpuSeconds(_self);

@@ -67,8 +67,9 @@ public sealed class SystemUnderTest : IAsyncDisposable
         {
             await (kind.Name switch
             {
-                SystemKind.ClusterName => system.StartClusterAsync(build, socketIO: false),
-                SystemKind.ClusterSocketIOName => system.StartClusterAsync(build, socketIO: true),
+                SystemKind.ClusterName => system.StartClusterAsync(build, socketIO: false, silos: 0),
+                SystemKind.ClusterSilosName => system.StartClusterAsync(build, socketIO: false, silos: 2),
+                SystemKind.ClusterSocketIOName => system.StartClusterAsync(build, socketIO: true, silos: 0),
                 SystemKind.EmbeddedName => system.StartEmbeddedAsync(build),
                 SystemKind.SignalRName => system.StartPlainSignalRAsync(build),
                 SystemKind.SocketIOName => system.StartSocketIOAsync(build),
@@ -109,7 +110,11 @@ public sealed class SystemUnderTest : IAsyncDisposable
         return redis;
     }
 
-    private async Task StartClusterAsync(BuildOutput build, bool socketIO)
+    /// <summary>
+    /// Redis, <paramref name="silos"/> silos without connections (where the grains then live), and the gateways, which
+    /// are silos too.
+    /// </summary>
+    private async Task StartClusterAsync(BuildOutput build, bool socketIO, int silos)
     {
         var redis = await StartRedisAsync();
         string[] cluster =
@@ -118,13 +123,16 @@ public sealed class SystemUnderTest : IAsyncDisposable
             "--Cluster:AdvertisedHost=127.0.0.1", .. QuietLogging,
         ];
         _clusterSettings = cluster;
-        var silos = Enumerable.Range(0, 2).Select(i => StartSilo($"silo{i}")).ToList();
-        await Task.WhenAll(silos.Select(s => s.WaitReadyAsync()));
+        await Task.WhenAll(Enumerable.Range(0, silos).Select(i => StartSilo($"silo{i}").WaitReadyAsync()));
 
         var gateways = Enumerable.Range(0, _shape.Edges).Select(i =>
         {
             var http = ServerProcess.FreePort();
-            string[] settings = [.. cluster, .. _shape.GatewaySettings, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{http}", $"--Gateway:Name=gw{i}", $"--Gateway:InternalUrl=http://127.0.0.1:{http}"];
+            string[] settings =
+            [
+                .. cluster, .. _shape.GatewaySettings, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{http}", $"--Gateway:Name=gw{i}",
+                $"--Gateway:InternalUrl=http://127.0.0.1:{http}", $"--Cluster:SiloPort={ServerProcess.FreePort()}", $"--Cluster:GatewayPort={ServerProcess.FreePort()}",
+            ];
             return AddEdge(socketIO
                 ? ServerProcess.Start($"gw{i}", "dotnet", [build.Bench, "serve-gateway", .. settings], http, Path.GetDirectoryName(build.Bench), ShippedGatewayRuntime)
                 : ServerProcess.Start($"gw{i}", "dotnet", [build.Gateway, .. settings], http, Path.GetDirectoryName(build.Gateway)));
@@ -188,14 +196,16 @@ public sealed record SystemKind(string Name, string Title, Protocol Protocol, bo
 {
     public const string ClusterName = "cluster";
     public const string ClusterSocketIOName = "cluster-socketio";
+    public const string ClusterSilosName = "cluster-silos";
     public const string EmbeddedName = "embedded";
     public const string SignalRName = "signalr";
     public const string SocketIOName = "socketio";
 
     public static readonly IReadOnlyList<SystemKind> All =
     [
-        new(ClusterName, "Orleans.Realtime cluster (2 silos, 2 gateways, SignalR clients)", Protocol.SignalR, true),
-        new(ClusterSocketIOName, "Orleans.Realtime cluster (2 silos, 2 gateways, socket.io clients)", Protocol.SocketIO, true),
+        new(ClusterName, "Orleans.Realtime cluster (2 gateways, which are silos and hold the grains; SignalR clients)", Protocol.SignalR, true),
+        new(ClusterSilosName, "Orleans.Realtime cluster (2 gateways and 2 silos without connections, which hold the grains; SignalR clients)", Protocol.SignalR, true),
+        new(ClusterSocketIOName, "Orleans.Realtime cluster (2 gateways, which are silos and hold the grains; socket.io clients)", Protocol.SocketIO, true),
         new(EmbeddedName, "Orleans.Realtime embedded (1 process, SignalR clients)", Protocol.SignalR, true),
         new(SignalRName, "plain ASP.NET Core SignalR (1 process, default lifetime manager)", Protocol.SignalR, false),
         new(SocketIOName, "socket.io 4.8 (2 Node processes, Redis adapter)", Protocol.SocketIO, false),

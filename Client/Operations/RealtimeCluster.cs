@@ -61,15 +61,15 @@ internal sealed class RealtimeCluster(IClusterClient client, IOptions<RealtimeCl
 
     /// <summary>
     /// Puts the event on the hub's server-event stream, which every gateway subscribes to; returns how many gateways
-    /// (besides this process) hold a lease in the hub's registry, and so will hear it.
+    /// (besides this process) serve the hub, and so will hear it.
     /// </summary>
     public async Task<int> ServerEmitAsync(string eventName, object? data, bool includeSelf = false, CancellationToken cancellationToken = default)
     {
         var message = new ServerEventMessage(Checked.Event(eventName), JsonData.ToElement(data), includeSelf ? "" : node.Value);
         var stream = client.GetStreamProvider(RealtimeStreams.ProviderName).GetStream<ServerEventMessage>(RealtimeStreams.ServerEventsOf(_hub));
         await stream.OnNextAsync(message).WaitAsync(cancellationToken);
-        var view = await client.GetGrain<IHubGrain>(_hub).Gateways().WaitAsync(cancellationToken);
-        return view.Live.Count(gateway => gateway.GatewayId != message.From);
+        var gateways = await client.GetGrain<IHubGrain>(_hub).Gateways().WaitAsync(cancellationToken);
+        return gateways.Count(gatewayId => gatewayId != message.From);
     }
 
     public Task<bool> DisconnectAsync(string connectionId, CancellationToken cancellationToken = default) =>

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Realtime.Client.Hosting;
 using Realtime.Gateway.Admin;
 using Realtime.Gateway.Api;
 using Realtime.Gateway.SocketIO;
@@ -23,25 +22,12 @@ public static class GatewayApplication
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        var mode = builder.Configuration.GetSection(GatewayOptions.SectionName).GetValue(nameof(GatewayOptions.Mode), GatewayMode.Embedded);
-        if (mode == GatewayMode.Cluster)
-        {
-            builder.Services.AddRealtimeClusterClient(builder.Configuration);
-
-            // The Orleans client keeps trying to reach the cluster at start; meanwhile the gateway listens, answers
-            // its health endpoints, and is not ready (see /healthz/ready).
-            builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
-        }
-        else
-        {
-            builder.AddRealtimeEmbeddedSilo();
-        }
-
+        builder.AddRealtimeGatewaySilo();
         builder.Services.AddRealtimeGateway(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
         builder.Services.AddOpenApi();
-        builder.AddRealtimeTelemetry("realtime-gateway", Internal.GatewayMetrics.MeterName, Realtime.Client.Streams.KeptSubscriptions.MeterName);
+        builder.AddRealtimeTelemetry("realtime-gateway", Internal.GatewayMetrics.MeterName, Client.Streams.KeptSubscriptions.MeterName);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -79,10 +65,11 @@ public static class GatewayApplication
         app.MapRealtimeAdmin();
         app.MapGet("/healthz", () => "ok");
 
-        // Ready once the gateway holds its lease in its hubs' registries: the cluster is reachable, and grains that
-        // rebuild their members know this gateway.
-        app.MapGet("/healthz/ready", (GatewayLease lease) =>
-            lease.IsHeld ? Results.Text("ready") : Results.Text("not registered with the cluster yet", statusCode: 503));
+        // Ready once the cluster's membership lists this gateway's silo as active, and until it starts to stop.
+        app.MapGet("/healthz/ready", (IClusterMembershipService membership, ILocalSiloDetails silo, IHostApplicationLifetime lifetime) =>
+            membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress) == SiloStatus.Active && !lifetime.ApplicationStopping.IsCancellationRequested
+                ? Results.Text("ready")
+                : Results.Text("not active in the cluster", statusCode: 503));
         map?.Invoke(app);
         return app;
     }

@@ -1,13 +1,14 @@
-using System.Globalization;
 using Microsoft.Extensions.Options;
+using Realtime.Grains;
 
 namespace Realtime.Gateway.Hosting;
 
 /// <summary>
-/// Who this gateway process is among the gateways: <c>{Gateway:Name}@{start time}</c>. The start time makes a restarted
-/// process a new gateway, so that nothing recorded for its predecessor (members, sessions) is taken for its own.
+/// Who this gateway process is among the gateways: <c>{Gateway:Name}@{its silo}</c> (<see cref="GatewayIds"/>). The
+/// silo's generation makes a restarted process a new gateway, so that nothing recorded for its predecessor (members,
+/// sessions) is taken for its own; and the silo tells every node where to reach it and whether it is alive.
 /// </summary>
-internal sealed class GatewayIdentity(IOptions<GatewayOptions> options, TimeProvider time)
+internal sealed class GatewayIdentity(IOptions<GatewayOptions> options, ILocalSiloDetails silo)
 {
-    public string GatewayId { get; } = $"{options.Value.Name}@{time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}";
+    public string GatewayId { get; } = GatewayIds.Create(options.Value.Name, silo.SiloAddress);
 }

@@ -8,14 +8,15 @@ public sealed class GatewayOptions
     public const string SectionName = "Gateway";
 
     /// <summary>
-    /// <see cref="GatewayMode.Embedded"/>: this process hosts the grains itself. <see cref="GatewayMode.Cluster"/>:
-    /// it is a client of the silos named by the <c>Cluster</c> section.
+    /// <see cref="GatewayMode.Embedded"/>: this process is a cluster of its own. <see cref="GatewayMode.Cluster"/>: it is
+    /// a silo of the cluster the <c>Cluster</c> section names, beside the other gateways and any silos without
+    /// connections.
     /// </summary>
     public GatewayMode Mode { get; set; } = GatewayMode.Embedded;
 
     /// <summary>
     /// The gateway's name in logs, presence (<c>gatewayId</c>) and socket.io session ids; the gateway's id adds its
-    /// start time, so a restarted gateway is a new one. Defaults to the machine (pod) name.
+    /// silo's address and generation, so a restarted gateway is a new one. Defaults to the machine (pod) name.
     /// </summary>
     public string Name { get; set; } = Environment.MachineName;
 
@@ -98,12 +99,12 @@ public sealed class RateLimitOptions
     public int DisconnectAfter { get; set; } = 100;
 }
 
-/// <summary>Where a gateway's grains live.</summary>
+/// <summary>Which cluster a gateway's silo belongs to.</summary>
 public enum GatewayMode
 {
-    /// <summary>In an Orleans silo co-hosted in this process, with localhost clustering: one node, no configuration.</summary>
+    /// <summary>A cluster of its own, on loopback, with localhost clustering: one node, no configuration.</summary>
     Embedded,
-    /// <summary>On the silos of a cluster: this process is an Orleans client that finds them in the membership table.</summary>
+    /// <summary>The cluster whose membership table is in <c>Cluster:Redis</c>: a gateway silo among the others.</summary>
     Cluster,
 }
 

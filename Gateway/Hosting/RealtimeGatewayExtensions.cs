@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -9,9 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
-using Orleans.Serialization;
-using Orleans.Storage;
 using Realtime.Client.Hosting;
 using Realtime.Gateway.Admin;
 using Realtime.Gateway.Authentication;
@@ -20,8 +15,9 @@ using Realtime.Gateway.Hubs;
 using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
 using Realtime.Gateway.SocketIO;
-using Realtime.Grains;
+using Realtime.Grains.Gateways;
 using Realtime.Grains.Hosting;
+using Realtime.Hosting.Silos;
 
 namespace Realtime.Gateway.Hosting;
 
@@ -29,14 +25,13 @@ public static class RealtimeGatewayExtensions
 {
     /// <summary>
     /// Adds SignalR with the grain-backed lifetime manager, so every hub's groups, users and broadcasts go through
-    /// grains, and the gateway's observer and lease. Settings come from the <c>Gateway</c> section of
-    /// <paramref name="configuration"/> (and <c>Cluster:GatewayLease</c>).
+    /// grains, and what this gateway's silo hands its deliveries to. Settings come from the <c>Gateway</c> section of
+    /// <paramref name="configuration"/>. The host is a gateway silo (<see cref="AddRealtimeGatewaySilo"/>).
     /// </summary>
     public static IServiceCollection AddRealtimeGateway(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
-        services.AddGatewayLeaseOptions(configuration);
         services.AddSingleton<IConfigureOptions<HubOptions>, ConfigureHubOptions>();
         services.AddOptions<JwtOptions>().Bind(configuration.GetSection(JwtOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>());
@@ -63,8 +58,7 @@ public static class RealtimeGatewayExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayIdentity>();
         services.AddSingleton<GatewayReceiver>();
-        services.AddSingleton<GatewayLease>();
-        services.AddHostedService(static sp => sp.GetRequiredService<GatewayLease>());
+        services.AddSingleton<ILocalGateway>(static sp => sp.GetRequiredService<GatewayReceiver>());
         services.AddSingleton<ServerEvents>();
         services.AddSingleton<IServerEvents>(static sp => sp.GetRequiredService<ServerEvents>());
         services.AddHostedService(static sp => sp.GetRequiredService<ServerEvents>());
@@ -94,36 +88,25 @@ public static class RealtimeGatewayExtensions
     }
 
     /// <summary>
-    /// Co-hosts an Orleans silo in this process, with localhost clustering and memory grain storage: the embedded
-    /// single-node mode. Settings come from the <c>Embedded</c> section (ports) and the <c>Cluster</c> section
-    /// (ids, response timeout) of the builder's configuration.
+    /// Makes this process a gateway silo: of the cluster the <c>Cluster</c> section names (<c>Gateway:Mode=Cluster</c>),
+    /// or of a cluster of its own on loopback, with no Redis (<c>Gateway:Mode=Embedded</c>, the default; ports from the
+    /// <c>Embedded</c> section). Either way the gateway reaches grains as a silo does, and grains reach it through its
+    /// silo's gateway service.
     /// </summary>
-    public static IHostApplicationBuilder AddRealtimeEmbeddedSilo(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddRealtimeGatewaySilo(this IHostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var embedded = configuration.GetSection(EmbeddedSiloOptions.SectionName).Get<EmbeddedSiloOptions>() ?? new EmbeddedSiloOptions();
-        var validation = new EmbeddedSiloOptionsValidator().Validate(null, embedded);
-        if (validation.Failed)
+        var mode = configuration.GetSection(GatewayOptions.SectionName).GetValue(nameof(GatewayOptions.Mode), GatewayMode.Embedded);
+        if (mode == GatewayMode.Cluster)
         {
-            throw new OptionsValidationException(EmbeddedSiloOptions.SectionName, typeof(EmbeddedSiloOptions), validation.Failures);
+            return builder.AddRealtimeSilo(SiloRoles.Gateway);
         }
 
-        var cluster = configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>() ?? new RealtimeClusterOptions();
-        var siloPort = embedded.SiloPort == 0 ? FreeLoopbackPort() : embedded.SiloPort;
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(siloPort, embedded.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
-            silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = cluster.ResponseTimeout);
-            foreach (var storage in new[] { RealtimeStorage.Name, RealtimeStorage.PubSubStore })
-            {
-                silo.AddMemoryGrainStorage(storage);
-                silo.Services.AddOptions<MemoryGrainStorageOptions>(storage)
-                    .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
-            }
-
-            silo.AddRealtimeGrains(configuration);
-        });
-        return builder;
+        var embedded = configuration.GetSection(EmbeddedSiloOptions.SectionName).Get<EmbeddedSiloOptions>() ?? new EmbeddedSiloOptions();
+        var validation = new EmbeddedSiloOptionsValidator().Validate(null, embedded);
+        return validation.Failed
+            ? throw new OptionsValidationException(EmbeddedSiloOptions.SectionName, typeof(EmbeddedSiloOptions), validation.Failures)
+            : builder.AddRealtimeLocalSilo(SiloRoles.Gateway, embedded.SiloPort, embedded.GatewayPort);
     }
 
     /// <summary>Maps <see cref="RealtimeHub"/> at <see cref="GatewayOptions.HubPath"/> and, for namespaces, one segment below it.</summary>
@@ -133,13 +116,6 @@ public static class RealtimeGatewayExtensions
         endpoints.MapHub<RealtimeHub>(path).RequireCors(AllowedOrigins.CorsPolicy);
         endpoints.MapHub<RealtimeHub>($"{path}/{{{RealtimeHubLifetimeManager<RealtimeHub>.NamespaceRouteValue}}}").RequireCors(AllowedOrigins.CorsPolicy);
         return endpoints;
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class ConfigureHubOptions(IOptions<GatewayOptions> gateway) : IConfigureOptions<HubOptions>

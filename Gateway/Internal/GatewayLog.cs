@@ -22,6 +22,9 @@ internal static partial class GatewayLog
     [LoggerMessage(6, LogLevel.Information, "Gateway {GatewayId} serves hub {Hub}.")]
     public static partial void HubRegistered(ILogger logger, string gatewayId, string hub);
 
+    [LoggerMessage(7, LogLevel.Warning, "Telling hub {Hub} that this gateway serves it failed; trying again.")]
+    public static partial void HubRegistrationFailed(ILogger logger, string hub, Exception exception);
+
     [LoggerMessage(10, LogLevel.Warning, "{Count} delivery(ies) of {Target} {Key} did not arrive in time and count as lost; the later ones go on.")]
     public static partial void DeliveriesLost(ILogger logger, long count, Realtime.Grains.DeliveryTarget target, string key);
 

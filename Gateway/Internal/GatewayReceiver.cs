@@ -2,36 +2,44 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Hosting;
 using Realtime.Grains;
+using Realtime.Grains.Gateways;
 
 namespace Realtime.Gateway.Internal;
 
 /// <summary>
-/// The gateway as grains see it: one Orleans grain observer per process, which hands each delivery or request to the
-/// lifetime manager of its hub. Orleans holds observers weakly; this singleton holds the object and the reference
-/// for the process's lifetime. Calls arrive on Orleans' threads, so everything here is thread-safe.
+/// The gateway as its silo's <see cref="IGatewayService"/> sees it: hands each delivery or request to the lifetime
+/// manager of its hub. Calls arrive on Orleans' threads, so everything here is thread-safe.
 /// </summary>
-internal sealed class GatewayReceiver : IGatewayObserver
+internal sealed class GatewayReceiver : ILocalGateway
 {
+    /// <summary>How long to wait before telling a hub grain again that this gateway serves it, after it failed.</summary>
+    private static readonly TimeSpan RegistrationRetry = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<string, ILocalHub> _hubs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _registrations = new(StringComparer.Ordinal);
+    private readonly IGrainFactory _grains;
     private readonly ILogger<GatewayReceiver> _logger;
-    private readonly Lazy<IGatewayObserver> _reference;
     private readonly Lazy<string?> _url;
+    private readonly CancellationToken _stopping;
 
     public GatewayReceiver(
         IGrainFactory grains,
         GatewayIdentity identity,
         IOptions<GatewayOptions> options,
         IServiceProvider services,
+        IHostApplicationLifetime lifetime,
         ILogger<GatewayReceiver> logger)
     {
+        _grains = grains;
         _logger = logger;
+        _stopping = lifetime.ApplicationStopping;
         _url = new Lazy<string?>(() => InternalUrl.Resolve(options.Value.InternalUrl, services.GetService<IServer>()));
         GatewayId = identity.GatewayId;
-        _reference = new Lazy<IGatewayObserver>(() => grains.CreateObjectReference<IGatewayObserver>(this));
     }
 
     /// <summary>
@@ -46,14 +54,8 @@ internal sealed class GatewayReceiver : IGatewayObserver
     /// </summary>
     public string? Url => _url.Value;
 
-    /// <summary>The reference grains store and call.</summary>
-    public IGatewayObserver Reference => _reference.Value;
-
     /// <summary>The hubs this gateway serves.</summary>
     public ICollection<string> Hubs => _hubs.Keys;
-
-    /// <summary>How this gateway registers with a hub's registry.</summary>
-    public GatewayRegistration Registration => new(GatewayId, Reference, Url);
 
     public void Register(string hub, ILocalHub localHub)
     {
@@ -61,7 +63,30 @@ internal sealed class GatewayReceiver : IGatewayObserver
         GatewayLog.HubRegistered(_logger, GatewayId, hub);
     }
 
-    public Task Deliver(Delivery delivery)
+    /// <summary>
+    /// Completes once the hub's grain knows this gateway serves it, so that sends to the whole hub reach it; tried again
+    /// until it succeeds. A hub grain that comes back after its silo died asks the gateways itself.
+    /// </summary>
+    public Task EnsureRegisteredAsync(string hub) => _registrations.GetOrAdd(hub, RegisterWithHubAsync);
+
+    private async Task RegisterWithHubAsync(string hub)
+    {
+        while (true)
+        {
+            try
+            {
+                await _grains.GetGrain<IHubGrain>(hub).Register(GatewayId);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && !_stopping.IsCancellationRequested)
+            {
+                GatewayLog.HubRegistrationFailed(_logger, hub, ex);
+                await Task.Delay(RegistrationRetry, _stopping);
+            }
+        }
+    }
+
+    public void Deliver(Delivery delivery)
     {
         if (_hubs.TryGetValue(delivery.Hub, out var hub))
         {
@@ -71,15 +96,13 @@ internal sealed class GatewayReceiver : IGatewayObserver
         {
             GatewayLog.UnknownHub(_logger, delivery.Hub);
         }
-
-        return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key) =>
-        Task.FromResult(_hubs.TryGetValue(hub, out var localHub) ? localHub.Members(target, key) : []);
+    public IReadOnlyList<Member> Members(string hub, DeliveryTarget target, string key) =>
+        _hubs.TryGetValue(hub, out var localHub) ? localHub.Members(target, key) : [];
 
-    public Task<SessionInfo?> Session(string hub, string connectionId) =>
-        Task.FromResult(_hubs.TryGetValue(hub, out var localHub) ? localHub.Session(connectionId) : null);
+    public SessionInfo? Session(string hub, string connectionId) =>
+        _hubs.TryGetValue(hub, out var localHub) ? localHub.Session(connectionId) : null;
 
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.JoinLocalAsync(connectionId, roomKey) : Task.FromResult(false);
@@ -92,15 +115,14 @@ internal sealed class GatewayReceiver : IGatewayObserver
             ? localHub.InvokeClientLocalAsync(connectionId, method, args, timeout)
             : throw new InvalidOperationException($"This gateway does not serve hub {hub}.");
 
-    public Task<bool> Disconnect(string hub, string connectionId) =>
-        Task.FromResult(_hubs.TryGetValue(hub, out var localHub) && localHub.DisconnectLocal(connectionId));
+    public bool Disconnect(string hub, string connectionId) => _hubs.TryGetValue(hub, out var localHub) && localHub.DisconnectLocal(connectionId);
 
     /// <summary>Closes a local connection of <paramref name="hub"/> telling its client why; false when it is not here.</summary>
     public bool CloseLocal(string hub, string connectionId, string reason) =>
         _hubs.TryGetValue(hub, out var localHub) && localHub.CloseLocal(connectionId, reason);
 
-    public Task<bool> Serves(string hub) => Task.FromResult(_hubs.ContainsKey(hub));
+    public string? Serving(string hub) => _hubs.ContainsKey(hub) ? GatewayId : null;
 
-    public Task<GatewayStats> Stats(string hub, int maxRooms) =>
-        Task.FromResult(_hubs.TryGetValue(hub, out var localHub) ? localHub.Stats(maxRooms) : new GatewayStats(GatewayId, 0, [], [], false));
+    public GatewayStats Stats(string hub, int maxRooms) =>
+        _hubs.TryGetValue(hub, out var localHub) ? localHub.Stats(maxRooms) : new GatewayStats(GatewayId, 0, [], [], false);
 }

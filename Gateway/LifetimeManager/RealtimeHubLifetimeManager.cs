@@ -42,7 +42,6 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     private readonly DeliveryOrder _hubOrder;
     private readonly IGrainFactory _grains;
     private readonly GatewayReceiver _receiver;
-    private readonly GatewayLease _lease;
     private readonly PayloadSerializer _serializer;
     private readonly ConcurrentDictionary<string, PendingClientResult> _clientResults = new(StringComparer.Ordinal);
 
@@ -58,7 +57,6 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     public RealtimeHubLifetimeManager(
         IGrainFactory grains,
         GatewayReceiver receiver,
-        GatewayLease lease,
         IHubProtocolResolver protocols,
         IOptions<GatewayOptions> options,
         IHostApplicationLifetime lifetime,
@@ -73,7 +71,6 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         _streams = streams.Value;
         _grains = grains;
         _receiver = receiver;
-        _lease = lease;
         _rooms = new LocalIndex(CreateOrder);
         _namespaces = new LocalIndex(CreateOrder);
         _users = new LocalIndex(CreateOrder);
@@ -152,24 +149,23 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
             _users.Add(GrainKeys.User(HubName, userId), local);
         }
 
-        await _lease.EnsureHeldAsync(HubName);
-        var gateway = _receiver.Reference;
+        await _receiver.EnsureRegisteredAsync(HubName);
         var session = new SessionInfo(HubName, local.Namespace, member, [], local.Data);
         var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
-        var connected = _grains.GetGrain<INamespaceGrain>(namespaceKey).Connect(member, gateway);
+        var connected = _grains.GetGrain<INamespaceGrain>(namespaceKey).Connect(member);
         var opened = local.RecoveryWindow is { } window
-            ? OpenRecoverableAsync(local, session, gateway, window)
-            : Session(connectionId).Open(session, gateway);
+            ? OpenRecoverableAsync(local, session, window)
+            : Session(connectionId).Open(session);
         await Task.WhenAll(
             opened,
             connected,
-            member.UserId is { } user ? _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member, gateway) : Task.CompletedTask);
+            member.UserId is { } user ? _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member) : Task.CompletedTask);
         local.Joined(namespaceKey, connected.Result);
         GatewayLog.Connected(_logger, connectionId, HubName, local.Namespace);
     }
 
-    private async Task OpenRecoverableAsync(LocalConnection local, SessionInfo session, IGatewayObserver gateway, TimeSpan window) =>
-        local.RecoveryToken = await Session(local.ConnectionId).OpenRecoverable(session, gateway, window);
+    private async Task OpenRecoverableAsync(LocalConnection local, SessionInfo session, TimeSpan window) =>
+        local.RecoveryToken = await Session(local.ConnectionId).OpenRecoverable(session, window);
 
     /// <summary>
     /// Forgets a connection that closed: it leaves its rooms, namespace and user, and its session ends; a session that
@@ -208,7 +204,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         foreach (var roomKey in roomKeys)
         {
             _rooms.Remove(roomKey, connectionId);
-            cleanup.Add(Room(roomKey).Leave(local.Member, _receiver.Reference));
+            cleanup.Add(Room(roomKey).Leave(local.Member));
         }
 
         cleanup.Add(_grains.GetGrain<INamespaceGrain>(namespaceKey).Disconnect(GatewayId, connectionId));
@@ -488,11 +484,11 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         {
             if (local.RecoveryWindow is null)
             {
-                await Task.WhenAll(Room(roomKey).Join(local.Member, _receiver.Reference), Session(connectionId).AddRoom(roomKey, null));
+                await Task.WhenAll(Room(roomKey).Join(local.Member), Session(connectionId).AddRoom(roomKey, null));
             }
             else
             {
-                var joined = await Room(roomKey).Join(local.Member, _receiver.Reference);
+                var joined = await Room(roomKey).Join(local.Member);
                 local.Joined(roomKey, joined);
                 await Session(connectionId).AddRoom(roomKey, recordAs ?? joined);
             }
@@ -512,7 +508,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         {
             // It disconnected while joining, and its cleanup may have reached the room first: leave again.
             _rooms.Remove(roomKey, connectionId);
-            await Room(roomKey).Leave(local.Member, _receiver.Reference);
+            await Room(roomKey).Leave(local.Member);
             return false;
         }
 
@@ -537,7 +533,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         _leaving[(roomKey, connectionId)] = notice;
         try
         {
-            await Task.WhenAll(Room(roomKey).Leave(local.Member, _receiver.Reference), Session(connectionId).RemoveRoom(roomKey));
+            await Task.WhenAll(Room(roomKey).Leave(local.Member), Session(connectionId).RemoveRoom(roomKey));
             await notice.Task.WaitAsync(LeaveNoticeTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
@@ -579,7 +575,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     {
         try
         {
-            await Task.WhenAll(Room(roomKey).Leave(member, _receiver.Reference), Session(connectionId).RemoveRoom(roomKey));
+            await Task.WhenAll(Room(roomKey).Leave(member), Session(connectionId).RemoveRoom(roomKey));
         }
         catch (Exception ex)
         {

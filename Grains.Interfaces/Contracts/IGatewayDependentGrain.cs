@@ -1,8 +1,8 @@
 namespace Realtime.Grains;
 
 /// <summary>
-/// A grain that keeps state per gateway (members, a session): told, as a call of its own, when gateways left or
-/// their lease ran out, so that it drops what it held for them.
+/// A grain that keeps state per gateway (members, a session): told, as a call of its own, when gateways left the
+/// cluster or were declared dead, so that it drops what it held for them.
 /// </summary>
 [Alias("realtime.gateway-dependent")]
 public interface IGatewayDependentGrain : IGrainWithStringKey

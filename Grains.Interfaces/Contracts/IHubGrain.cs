@@ -3,32 +3,25 @@ using Orleans.Concurrency;
 namespace Realtime.Grains;
 
 /// <summary>
-/// A hub (key: the hub's name) and the registry of the gateways that serve it. A gateway holds a lease here, which it
-/// renews; a gateway whose lease runs out is dropped, and every grain drops its members. Grains that come back after
-/// their silo died ask the registered gateways for their members. Sends to the whole hub go to every gateway.
+/// A hub (key: the hub's name): the gateways that serve it, and sends to all of them. Gateways are silos: one is among
+/// the hub's gateways from when it registers (it made the hub's lifetime manager) until the cluster's membership says
+/// its silo left or died. The list is soft state, like a room's members: a hub grain that comes back after its silo
+/// died asks the cluster's gateways whether they serve the hub.
 /// </summary>
 [Alias("realtime.hub")]
-public interface IHubGrain : IGrainWithStringKey
+public interface IHubGrain : IGatewayDependentGrain
 {
-    /// <summary>Takes or renews the gateway's lease.</summary>
-    [Alias("renew-lease")]
-    Task<LeaseStatus> RenewLease(GatewayRegistration gateway);
+    /// <summary>The gateway serves the hub from now on.</summary>
+    [Alias("register")]
+    Task Register(string gatewayId);
 
-    /// <summary>The gateway leaves (it is stopping): its members are dropped at once.</summary>
-    [Alias("leave")]
-    Task Leave(string gatewayId);
-
-    /// <summary>The gateways holding a lease, and those recently departed.</summary>
+    /// <summary>The ids of the gateways that serve the hub.</summary>
     [ReadOnly, Alias("gateways")]
-    Task<GatewayView> Gateways();
+    Task<IReadOnlyList<string>> Gateways();
 
-    /// <summary>Each gateway holding a lease, with its numbers in this hub (asked of each gateway, for the admin view).</summary>
+    /// <summary>Each gateway that serves the hub, with its numbers in it (asked of each gateway, for the admin view).</summary>
     [ReadOnly, AlwaysInterleave, Alias("gateway-stats")]
     Task<IReadOnlyList<GatewayStats>> GatewayStats(int maxRooms);
-
-    /// <summary>The URL a registered gateway gave, or null when it is not registered (it left or died) or gave none.</summary>
-    [ReadOnly, Alias("gateway-url")]
-    Task<string?> GatewayUrl(string gatewayId);
 
     /// <summary>Sends the publication to every connection of the hub; returns its sequence number.</summary>
     [Alias("publish")]

@@ -10,7 +10,7 @@ public interface INamespaceGrain : IMemberGroupGrain
 {
     /// <summary>Registers a connection; returns where the namespace stands: the connection receives every broadcast after it.</summary>
     [Alias("connect")]
-    Task<GroupPosition> Connect(Member member, IGatewayObserver gateway);
+    Task<GroupPosition> Connect(Member member);
 
     /// <summary>Removes a connection; returns the connection count.</summary>
     [Alias("disconnect")]

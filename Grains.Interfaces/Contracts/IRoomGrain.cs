@@ -12,14 +12,14 @@ public interface IRoomGrain : IMemberGroupGrain
     /// replayed from there when it recovers its session).
     /// </summary>
     [Alias("join")]
-    Task<GroupPosition> Join(Member member, IGatewayObserver gateway);
+    Task<GroupPosition> Join(Member member);
 
     /// <summary>
     /// Removes a member; returns the member count. The member's gateway hears of it through a
     /// <see cref="DeliveryKind.MemberLeft"/> delivery, after every delivery the room sent it before.
     /// </summary>
     [Alias("leave")]
-    Task<int> Leave(Member member, IGatewayObserver gateway);
+    Task<int> Leave(Member member);
 
     /// <summary>
     /// Removes every member, on every gateway, and tells them (a <see cref="DeliveryKind.Closed"/> delivery); returns

@@ -11,7 +11,7 @@ namespace Realtime.Grains;
 public interface ISessionGrain : IGatewayDependentGrain
 {
     [Alias("open")]
-    Task Open(SessionInfo info, IGatewayObserver gateway);
+    Task Open(SessionInfo info);
 
     /// <summary>
     /// Opens the session as one its client may recover after a disconnection of up to <paramref name="window"/>
@@ -20,7 +20,7 @@ public interface ISessionGrain : IGatewayDependentGrain
     /// recover it (<see cref="Recover"/>); a session opened again after a recovery keeps its secret.
     /// </summary>
     [Alias("open-recoverable")]
-    Task<string> OpenRecoverable(SessionInfo info, IGatewayObserver gateway, TimeSpan window);
+    Task<string> OpenRecoverable(SessionInfo info, TimeSpan window);
 
     /// <summary>
     /// Hands a recoverable session (<see cref="OpenRecoverable"/>) to a gateway that will open it again under the same

@@ -5,7 +5,7 @@ namespace Realtime.Grains;
 public interface IUserGrain : IMemberGroupGrain
 {
     [Alias("connect")]
-    Task<int> Connect(Member member, IGatewayObserver gateway);
+    Task<int> Connect(Member member);
 
     [Alias("disconnect")]
     Task<int> Disconnect(string gatewayId, string connectionId);

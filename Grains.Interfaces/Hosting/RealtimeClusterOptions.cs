@@ -53,6 +53,13 @@ public sealed class RealtimeClusterOptions
     public GrainDirectoryKind GrainDirectory { get; set; } = GrainDirectoryKind.Distributed;
 
     /// <summary>
+    /// For silos, the same on all: which silos rooms, namespaces, users, sessions and hubs may be activated on (see
+    /// <see cref="GrainPlacement"/>). Wherever that is, a connection's session is not placed on the connection's own
+    /// gateway while another silo qualifies, so that it outlives the gateway.
+    /// </summary>
+    public GrainPlacement GrainPlacement { get; set; } = GrainPlacement.GrainSilos;
+
+    /// <summary>
     /// How long a call to a grain may take before it fails with a <see cref="TimeoutException"/>: Orleans'
     /// <c>ResponseTimeout</c>, 30 s by default there; a realtime caller wants to hear of a failure sooner.
     /// </summary>
@@ -70,6 +77,26 @@ public sealed class RealtimeClusterOptions
     /// (frozen, cut off) is avoided once the cluster has declared it dead and the client has read so.
     /// </summary>
     public TimeSpan SiloListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// For silos: how long a room, namespace, user or session grain that comes back (its silo died, or it was idle)
+    /// waits for the gateways to list its members before the call that activated it fails with an error, rather than
+    /// deliver without some of them. Keep it below <see cref="ResponseTimeout"/>, which that call waits for.
+    /// </summary>
+    public TimeSpan RebuildTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// For silos: how often each silo looks for state its grains hold for gateways that left the cluster, besides when
+    /// the membership changes.
+    /// </summary>
+    public TimeSpan DepartureCheckPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// For silos: declare a silo dead as soon as its silo port refuses connections from this silo and from one other live
+    /// silo (its process is gone: killed, crashed), instead of waiting for Orleans' missed probes. A port that does not
+    /// answer at all (a frozen process, a lost machine) is left to the probes.
+    /// </summary>
+    public bool DeclareRefusingSilosDead { get; set; } = true;
 
     /// <summary>The endpoints of <see cref="Silos"/>.</summary>
     public IPEndPoint[] SiloEndpoints() => Silos.Select(s => Endpoints.TryParse(s, out var endpoint) ? endpoint : throw new FormatException(s)).ToArray();
@@ -90,6 +117,20 @@ public enum GrainDirectoryKind
     Default,
     /// <summary>The directory in Redis (<c>Cluster:Redis</c>): every activation and deactivation writes to Redis.</summary>
     Redis,
+}
+
+/// <summary>Which silos the realtime grains are activated on; Orleans' placement picks among them.</summary>
+public enum GrainPlacement
+{
+    /// <summary>Any silo: Orleans' default placement, which prefers the silo of the first caller unless it is busier.</summary>
+    Anywhere,
+    /// <summary>Gateways only (silos that hold connections): next to members, never on a silo without connections.</summary>
+    Gateways,
+    /// <summary>
+    /// Silos without connections only, while there are any: grain capacity that scales apart from the gateways. With none
+    /// active, any silo.
+    /// </summary>
+    GrainSilos,
 }
 
 public sealed class RealtimeClusterOptionsValidator : IValidateOptions<RealtimeClusterOptions>
@@ -140,9 +181,24 @@ public sealed class RealtimeClusterOptionsValidator : IValidateOptions<RealtimeC
             failures.Add($"Cluster:GrainDirectory must be Distributed, Default or Redis, not '{options.GrainDirectory}'.");
         }
 
+        if (!Enum.IsDefined(options.GrainPlacement))
+        {
+            failures.Add($"Cluster:GrainPlacement must be Anywhere, Gateways or GrainSilos, not '{options.GrainPlacement}'.");
+        }
+
         if (options.ResponseTimeout <= TimeSpan.Zero)
         {
             failures.Add($"Cluster:ResponseTimeout must be greater than zero, not {options.ResponseTimeout}.");
+        }
+
+        if (options.RebuildTimeout <= TimeSpan.Zero || options.RebuildTimeout >= options.ResponseTimeout)
+        {
+            failures.Add($"Cluster:RebuildTimeout must be greater than zero and less than Cluster:ResponseTimeout ({options.ResponseTimeout}), not {options.RebuildTimeout}.");
+        }
+
+        if (options.DepartureCheckPeriod <= TimeSpan.Zero)
+        {
+            failures.Add($"Cluster:DepartureCheckPeriod must be greater than zero, not {options.DepartureCheckPeriod}.");
         }
 
         if (options.SiloListRefreshPeriod <= TimeSpan.Zero)

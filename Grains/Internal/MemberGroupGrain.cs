@@ -1,7 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Realtime.Grains.Hubs;
+using Realtime.Grains.Gateways;
+using Realtime.Grains.Hosting;
 
 namespace Realtime.Grains.Internal;
 
@@ -12,7 +13,7 @@ namespace Realtime.Grains.Internal;
 /// </summary>
 /// <remarks>
 /// Members are soft state: the gateways, which hold the connections, are its source of truth. An activation starts
-/// by asking every registered gateway for its members of this group, so a group whose silo died (or that was
+/// by asking every gateway of the cluster for its members of this group, so a group whose silo died (or that was
 /// collected while idle) comes back whole on its next call, before it delivers anything, and no client joins again.
 /// </remarks>
 internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
@@ -20,7 +21,8 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     private readonly MemberTable _members = new();
     private readonly DeliveryTarget _target;
     private readonly GatewayDependents _dependents;
-    private readonly GatewayLeaseOptions _lease;
+    private readonly GatewayDirectory _gateways;
+    private readonly TimeSpan _rebuildTimeout;
     private string _hub = "";
     private string _key = "";
     private long _sequence;
@@ -33,15 +35,18 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
 
     private readonly ILogger _logger;
 
-    private protected MemberGroupGrain(DeliveryTarget target, GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger logger)
+    private protected MemberGroupGrain(DeliveryTarget target, GatewayDependents dependents, GatewayDirectory gateways, IOptions<RealtimeClusterOptions> cluster, ILogger logger)
     {
         _target = target;
         _dependents = dependents;
-        _lease = lease.Value;
+        _gateways = gateways;
+        _rebuildTimeout = cluster.Value.RebuildTimeout;
         _logger = logger;
     }
 
     private protected MemberTable MemberTable => _members;
+
+    private protected GatewayDirectory Gateways => _gateways;
 
     private protected string Hub => _hub;
 
@@ -59,13 +64,12 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
             _history = new MessageHistory(history.Value, ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System);
         }
 
-        var answers = await GatewayQuery.AskAllAsync(
-            GrainFactory, _hub, gateway => gateway.Members(_hub, _target, _key), _lease, $"{_target} {_key}");
-        foreach (var (gateway, members) in answers)
+        var answers = await GatewayQuery.AskAllAsync(_gateways, gateway => gateway.Members(_hub, _target, _key), _rebuildTimeout, $"{_target} {_key}");
+        foreach (var members in answers)
         {
             foreach (var member in members)
             {
-                _ = AddMember(member, gateway.Observer);
+                _ = AddMember(member);
             }
         }
 
@@ -82,9 +86,9 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
         return Task.CompletedTask;
     }
 
-    private protected Task<int> AddMember(Member member, IGatewayObserver gateway)
+    private protected Task<int> AddMember(Member member)
     {
-        if (_members.Add(member, gateway))
+        if (_members.Add(member, _gateways.Of(member.GatewayId)))
         {
             _dependents.Add(_hub, member.GatewayId, GrainContext.GrainId);
         }
@@ -157,7 +161,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
 
     public Task<int> MemberCount() => Task.FromResult(_members.Count);
 
-    /// <summary>A gateway that left or whose lease ran out takes its members with it.</summary>
+    /// <summary>A gateway that left the cluster, or was declared dead, takes its members with it.</summary>
     public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds)
     {
         foreach (var gatewayId in gatewayIds)

@@ -1,7 +1,7 @@
 namespace Realtime.Grains.Internal;
 
 /// <summary>
-/// Connections grouped by the gateway that holds them, with that gateway's observer. Publishing walks gateways, not
+/// Connections grouped by the gateway that holds them, with that gateway's service. Publishing walks gateways, not
 /// connections: a room of ten thousand members on two gateways costs two deliveries.
 /// </summary>
 internal sealed class MemberTable
@@ -14,7 +14,7 @@ internal sealed class MemberTable
     public Dictionary<string, GatewayMembers>.KeyCollection GatewayIds => _gateways.Keys;
 
     /// <summary>Adds or updates a member; true when its gateway had no members before.</summary>
-    public bool Add(Member member, IGatewayObserver gateway)
+    public bool Add(Member member, IGatewayService gateway)
     {
         var added = false;
         if (!_gateways.TryGetValue(member.GatewayId, out var members))
@@ -24,8 +24,6 @@ internal sealed class MemberTable
             added = true;
         }
 
-        // The latest reference wins.
-        members.Chain.Observer = gateway;
         if (members.Connections.TryAdd(member.ConnectionId, member))
         {
             Count++;
@@ -100,9 +98,9 @@ internal sealed class MemberTable
         Count = 0;
     }
 
-    internal sealed class GatewayMembers(IGatewayObserver observer)
+    internal sealed class GatewayMembers(IGatewayService gateway)
     {
-        public DeliveryChain Chain { get; } = new(observer);
+        public DeliveryChain Chain { get; } = new(gateway);
 
         public Dictionary<string, Member> Connections { get; } = new(StringComparer.Ordinal);
     }

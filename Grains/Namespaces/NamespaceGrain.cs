@@ -1,17 +1,19 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Realtime.Grains.Hubs;
+using Realtime.Grains.Gateways;
+using Realtime.Grains.Hosting;
 using Realtime.Grains.Internal;
 
 namespace Realtime.Grains.Namespaces;
 
 /// <summary>One namespace: its connections by gateway, and broadcast to them in one order.</summary>
-internal sealed class NamespaceGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger<NamespaceGrain> logger)
-    : MemberGroupGrain(DeliveryTarget.Namespace, dependents, lease, logger), INamespaceGrain
+[RolePlacement]
+internal sealed class NamespaceGrain(GatewayDependents dependents, GatewayDirectory gateways, IOptions<RealtimeClusterOptions> cluster, ILogger<NamespaceGrain> logger)
+    : MemberGroupGrain(DeliveryTarget.Namespace, dependents, gateways, cluster, logger), INamespaceGrain
 {
-    public Task<GroupPosition> Connect(Member member, IGatewayObserver gateway)
+    public Task<GroupPosition> Connect(Member member)
     {
-        _ = AddMember(member, gateway);
+        _ = AddMember(member);
         return Task.FromResult(Position);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Realtime.Grains.Hubs;
+using Realtime.Grains.Gateways;
+using Realtime.Grains.Hosting;
 using Realtime.Grains.Internal;
 
 namespace Realtime.Grains.Rooms;
@@ -9,16 +10,17 @@ namespace Realtime.Grains.Rooms;
 /// One room: its members by gateway. Every message to the room passes through this activation, which stamps them with
 /// the next sequence number, so every member sees them in the same order. It stays active while it has members.
 /// </summary>
-internal sealed class RoomGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger<RoomGrain> logger)
-    : MemberGroupGrain(DeliveryTarget.Room, dependents, lease, logger), IRoomGrain
+[RolePlacement]
+internal sealed class RoomGrain(GatewayDependents dependents, GatewayDirectory gateways, IOptions<RealtimeClusterOptions> cluster, ILogger<RoomGrain> logger)
+    : MemberGroupGrain(DeliveryTarget.Room, dependents, gateways, cluster, logger), IRoomGrain
 {
-    public Task<GroupPosition> Join(Member member, IGatewayObserver gateway)
+    public Task<GroupPosition> Join(Member member)
     {
-        _ = AddMember(member, gateway);
+        _ = AddMember(member);
         return Task.FromResult(Position);
     }
 
-    public Task<int> Leave(Member member, IGatewayObserver gateway)
+    public Task<int> Leave(Member member)
     {
         // The notice goes after everything this room sent the member's gateway; a member the room did not know gets
         // it unordered, as nothing was sent to it.
@@ -29,7 +31,7 @@ internal sealed class RoomGrain(GatewayDependents dependents, IOptions<GatewayLe
         }
         else
         {
-            _ = gateway.Deliver(notice);
+            _ = Gateways.Of(member.GatewayId).Deliver(notice);
         }
 
         return Task.FromResult(MemberTable.Count);

@@ -3,7 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
-using Realtime.Grains.Hubs;
+using Realtime.Grains.Gateways;
+using Realtime.Grains.Hosting;
 using Realtime.Grains.Internal;
 
 namespace Realtime.Grains.Sessions;
@@ -19,13 +20,16 @@ namespace Realtime.Grains.Sessions;
 /// A session is open (on one gateway), closed but kept for its client to take back (resumable or recoverable), or
 /// handed to a gateway that recovers it under the same id and has not opened it yet.
 /// </remarks>
+[RolePlacement(avoidCaller: true)]
 [Reentrant]
-internal sealed class SessionGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, IOptions<Hosting.HistoryOptions> history, TimeProvider time) : Grain, ISessionGrain
+internal sealed class SessionGrain(
+    GatewayDependents dependents, GatewayDirectory gateways, IOptions<RealtimeClusterOptions> cluster, IOptions<HistoryOptions> history, TimeProvider time)
+    : Grain, ISessionGrain
 {
     private readonly List<string> _rooms = [];
     private readonly Dictionary<string, GroupPosition> _joined = new(StringComparer.Ordinal);
     private SessionInfo? _info;
-    private IGatewayObserver? _gateway;
+    private IGatewayService? _gateway;
     private DeliveryChain? _chain;
     private Task? _recovery;
 
@@ -42,16 +46,16 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
     private readonly MessageHistory _own = new(history.Value, time);
     private long _sequence;
 
-    public Task Open(SessionInfo info, IGatewayObserver gateway)
+    public Task Open(SessionInfo info)
     {
-        SetOpen(info, gateway);
+        SetOpen(info);
         _recovery = Task.CompletedTask;
         return Task.CompletedTask;
     }
 
-    public Task<string> OpenRecoverable(SessionInfo info, IGatewayObserver gateway, TimeSpan window)
+    public Task<string> OpenRecoverable(SessionInfo info, TimeSpan window)
     {
-        SetOpen(info, gateway);
+        SetOpen(info);
         _recovery = Task.CompletedTask;
         _recoverable = true;
         _window = window;
@@ -312,18 +316,17 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         var key = this.GetPrimaryKeyString();
         var hub = GrainKeys.HubOf(key);
         var connectionId = key[(hub.Length + 1)..];
-        var answers = await GatewayQuery.AskAllAsync(
-            GrainFactory, hub, gateway => gateway.Session(hub, connectionId), lease.Value, $"Session {key}");
-        foreach (var (gateway, session) in answers)
+        var answers = await GatewayQuery.AskAllAsync(gateways, gateway => gateway.Session(hub, connectionId), cluster.Value.RebuildTimeout, $"Session {key}");
+        foreach (var session in answers)
         {
             if (session is not null && _info is null)
             {
-                SetOpen(session, gateway.Observer);
+                SetOpen(session);
             }
         }
     }
 
-    private void SetOpen(SessionInfo info, IGatewayObserver gateway)
+    private void SetOpen(SessionInfo info)
     {
         if (_info is not null && _info.Member.GatewayId != info.Member.GatewayId)
         {
@@ -331,7 +334,7 @@ internal sealed class SessionGrain(GatewayDependents dependents, IOptions<Gatewa
         }
 
         _info = info;
-        _gateway = gateway;
+        _gateway = gateways.Of(info.Member.GatewayId);
         _chain = null;
         _closed = null;
         _recoveringGateway = null;

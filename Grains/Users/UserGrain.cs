@@ -1,15 +1,17 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Realtime.Grains.Hubs;
+using Realtime.Grains.Gateways;
+using Realtime.Grains.Hosting;
 using Realtime.Grains.Internal;
 
 namespace Realtime.Grains.Users;
 
 /// <summary>One user: the user's connections on every gateway, so a send to the user reaches each of them once.</summary>
-internal sealed class UserGrain(GatewayDependents dependents, IOptions<GatewayLeaseOptions> lease, ILogger<UserGrain> logger)
-    : MemberGroupGrain(DeliveryTarget.User, dependents, lease, logger), IUserGrain
+[RolePlacement]
+internal sealed class UserGrain(GatewayDependents dependents, GatewayDirectory gateways, IOptions<RealtimeClusterOptions> cluster, ILogger<UserGrain> logger)
+    : MemberGroupGrain(DeliveryTarget.User, dependents, gateways, cluster, logger), IUserGrain
 {
-    public Task<int> Connect(Member member, IGatewayObserver gateway) => AddMember(member, gateway);
+    public Task<int> Connect(Member member) => AddMember(member);
 
     public Task<int> Disconnect(string gatewayId, string connectionId)
     {

@@ -338,7 +338,9 @@ public sealed class ClusterTests
     [Fact]
     public async Task FrozenSiloDeclaredDead_WhenItThaws_StopsItself()
     {
-        await using var cluster = await TestCluster.StartAsync(silos: 3, gateways: 1);
+        // Rooms live on the silos without connections, so that freezing the one that holds a room stops that room.
+        string[] onSilos = ["--Cluster:GrainPlacement=GrainSilos"];
+        await using var cluster = await TestCluster.StartAsync(silos: 3, gateways: 1, gatewayArguments: onSilos, siloArguments: onSilos);
         var client = await cluster.ConnectAsync(cluster.Gateways[0], "client");
         var rooms = Enumerable.Range(0, 8).Select(i => $"room{i}").ToArray();
         try
@@ -348,7 +350,9 @@ public sealed class ClusterTests
                 await client.InvokeAsync("Join", room);
             }
 
-            var frozen = cluster.Silos[2];
+            var frozen = await cluster.NodeHoldingAsync(TestCluster.RoomGrain(rooms[0]));
+            Assert.NotNull(frozen);
+            Assert.Contains(frozen, cluster.Silos);
             frozen.Signal("STOP");
             await Eventually.True(() => TryRoundTrip([client], rooms, "while-frozen"), "the others route around the frozen silo", Recovery);
 

@@ -22,9 +22,8 @@ public sealed class MessagePackTests
     public async Task MixedRoomOnTwoGateways_EverySenderReachesEveryProtocol()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 1, gateways: 0);
-        string[] settings = [.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster", $"--Api:Keys:0={ApiKey}"];
-        await using var gatewayA = await TestGateway.StartAsync([.. settings, "--Gateway:Name=gwA"]);
-        await using var gatewayB = await TestGateway.StartAsync([.. settings, "--Gateway:Name=gwB"]);
+        await using var gatewayA = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwA"), $"--Api:Keys:0={ApiKey}"]);
+        await using var gatewayB = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwB"), $"--Api:Keys:0={ApiKey}"]);
 
         await using var jsonA = await SignalRTestClient.ConnectAsync(HttpUri(gatewayA), "json-A");
         await using var packA = await SignalRTestClient.ConnectAsync(HttpUri(gatewayA), "msgpack-A", messagePack: true);

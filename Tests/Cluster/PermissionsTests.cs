@@ -24,7 +24,7 @@ public sealed class PermissionsTests : IAsyncLifetime
         _cluster = await TestCluster.StartAsync(silos: 1, gateways: 0);
         string[] settings =
         [
-            .. _cluster.ClusterArguments(), "--Gateway:Mode=Cluster", $"--Auth:HmacKey={TestTokens.HmacKey}", "--Auth:ClockSkew=00:00:00",
+            $"--Auth:HmacKey={TestTokens.HmacKey}", "--Auth:ClockSkew=00:00:00",
             "--Permissions:Namespaces:0:Namespace=/signed", "--Permissions:Namespaces:0:Join=Authenticated", "--Permissions:Namespaces:0:Send=Authenticated",
             "--Permissions:Namespaces:0:Presence=Authenticated", "--Permissions:Namespaces:0:Broadcast=Authenticated",
             "--Permissions:Namespaces:1:Namespace=/members", "--Permissions:Namespaces:1:Send=Members", "--Permissions:Namespaces:1:Presence=Members",
@@ -34,8 +34,8 @@ public sealed class PermissionsTests : IAsyncLifetime
             "--Permissions:Namespaces:3:Namespace=/server", "--Permissions:Namespaces:3:Join=Nobody", "--Permissions:Namespaces:3:Send=Nobody",
             "--Permissions:Namespaces:3:Presence=Nobody", "--Permissions:Namespaces:3:Broadcast=Nobody", "--Permissions:Namespaces:3:Close=Nobody",
         ];
-        _a = await TestGateway.StartWithAsync(s => s.AddSingleton<IRealtimeAuthorizer, NoVipRooms>(), [.. settings, "--Gateway:Name=gwA"]);
-        _b = await TestGateway.StartWithAsync(s => s.AddSingleton<IRealtimeAuthorizer, NoVipRooms>(), [.. settings, "--Gateway:Name=gwB"]);
+        _a = await TestGateway.StartWithAsync(s => s.AddSingleton<IRealtimeAuthorizer, NoVipRooms>(), [.. _cluster.GatewayArguments("gwA"), .. settings]);
+        _b = await TestGateway.StartWithAsync(s => s.AddSingleton<IRealtimeAuthorizer, NoVipRooms>(), [.. _cluster.GatewayArguments("gwB"), .. settings]);
     }
 
     public async Task DisposeAsync()

@@ -16,8 +16,8 @@ public sealed class ResumeTests
     public async Task ReconnectThroughTheOtherGateway_Resume_ReplaysWhatWasMissed_ThenTheLiveFlow()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 1, gateways: 0);
-        await using var gatewayA = await TestGateway.StartAsync([.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster", "--Gateway:Name=gwA"]);
-        await using var gatewayB = await TestGateway.StartAsync([.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster", "--Gateway:Name=gwB"]);
+        await using var gatewayA = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwA")]);
+        await using var gatewayB = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwB")]);
         await using var sender = await gatewayB.ConnectAsync("sender");
 
         var alice = await gatewayA.ConnectAsync("alice");
@@ -59,7 +59,8 @@ public sealed class ResumeTests
     {
         await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 0);
         await cluster.StartSiloAsync("--History:MaxMessages=2");
-        await using var gateway = await TestGateway.StartAsync([.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster"]);
+        // The gateway is a silo too, and may hold the room: every silo of a cluster takes the same history settings.
+        await using var gateway = await TestGateway.StartAsync([.. cluster.GatewayArguments("gw"), "--History:MaxMessages=2"]);
         await using var sender = await gateway.ConnectAsync("sender");
         var bob = await gateway.ConnectAsync("bob");
         await bob.InvokeAsync("Join", "busy");

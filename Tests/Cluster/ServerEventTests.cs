@@ -18,8 +18,8 @@ public sealed class ServerEventTests
     public async Task ServerEmit_FromAServiceAndFromAGateway_ReachesEveryOtherGatewayOnce()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 2, gateways: 0);
-        await using var gatewayA = await TestGateway.StartAsync([.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster", "--Gateway:Name=gwA"]);
-        await using var gatewayB = await TestGateway.StartAsync([.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster", "--Gateway:Name=gwB"]);
+        await using var gatewayA = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwA")]);
+        await using var gatewayB = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwB")]);
         var heardByA = Listen(gatewayA);
         var heardByB = Listen(gatewayB);
 

@@ -16,8 +16,8 @@ public sealed class SignalRAcrossGatewaysTests
     public async Task ClientsAllGroupUserAndHubContext_ReachConnectionsOnBothGateways()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 2, gateways: 0);
-        await using var gatewayA = await TestGateway.StartAsync([.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster", "--Gateway:Name=gwA"]);
-        await using var gatewayB = await TestGateway.StartAsync([.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster", "--Gateway:Name=gwB"]);
+        await using var gatewayA = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwA")]);
+        await using var gatewayB = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwB")]);
         await using var alice = await gatewayA.ConnectChatAsync("alice", user: "alice");
         await using var bob = await gatewayB.ConnectChatAsync("bob", user: "bob");
         await using var alicePhone = await gatewayB.ConnectChatAsync("alice-phone", user: "alice");

@@ -29,7 +29,7 @@ public sealed partial class DeploymentFilesTests
     {
         var dockerfiles = DockerfileReference().Matches(Compose).Select(m => m.Groups[1].Value).Distinct().ToArray();
 
-        Assert.Equal(["Silo/Dockerfile", "Gateway/Dockerfile"], dockerfiles);
+        Assert.Equal(["Gateway/Dockerfile", "Silo/Dockerfile"], dockerfiles);
         Assert.All(dockerfiles, f => Assert.True(File.Exists(Path.Combine(Root, f)), $"{f} is missing"));
     }
 
@@ -101,7 +101,7 @@ public sealed partial class DeploymentFilesTests
         var silo = Read("Silo/Program.cs");
         var gateway = Read("Gateway/Hosting/GatewayApplication.cs");
 
-        Assert.Equal(["/healthz/ready", "/healthz"], paths);
+        Assert.Equal(["/healthz", "/healthz/ready"], paths.Order());
         Assert.All(paths, p => Assert.Contains($"MapGet(\"{p}\"", silo));
         Assert.All(paths, p => Assert.Contains($"MapGet(\"{p}\"", gateway));
     }
@@ -120,7 +120,7 @@ public sealed partial class DeploymentFilesTests
 
         Assert.Contains("app.MapRealtimeMetrics()", Read("Silo/Program.cs"));
         Assert.Contains("app.MapRealtimeMetrics()", Read("Gateway/Hosting/GatewayApplication.cs"));
-        Assert.Contains("MetricsPath { get; set; } = \"/metrics\"", Read("Shared/RealtimeTelemetry.cs"));
+        Assert.Contains("MetricsPath { get; set; } = \"/metrics\"", Read("Hosting/Telemetry/RealtimeTelemetry.cs"));
         Assert.Contains("metric: { name: realtime_gateway_connections }", Read("deploy/k8s/hpa.yaml"));
     }
 
@@ -149,24 +149,29 @@ public sealed partial class DeploymentFilesTests
         Assert.All(grace, g => Assert.True(g > siloDrain && g > hostShutdown + preStop, $"terminationGracePeriodSeconds {g.TotalSeconds} is too short"));
     }
 
-    [Fact]
-    public void Kubernetes_SilosUseOrleansKubernetesHosting_WithTheLabelsAndTheRoleItNeeds()
+    [Theory]
+    [InlineData("deploy/k8s/silo.yaml")]
+    [InlineData("deploy/k8s/gateway.yaml")]
+    public void Kubernetes_SilosAndGatewaysUseOrleansKubernetesHosting_WithTheLabelsAndTheRoleItNeeds(string manifest)
     {
-        var silo = Read("deploy/k8s/silo.yaml");
+        var node = Read(manifest);
 
-        Assert.Contains("- name: Cluster__Kubernetes\n              value: \"true\"", silo);
+        Assert.Contains("- name: Cluster__Kubernetes\n              value: \"true\"", node);
         foreach (var variable in new[] { "POD_NAME", "POD_NAMESPACE", "POD_IP" })
         {
-            Assert.Contains($"- name: {variable}\n", silo);
+            Assert.Contains($"- name: {variable}\n", node);
         }
 
-        // The labels name the cluster the settings name.
-        var clusterId = Regex.Match(silo, @"- name: Cluster__ClusterId\s+value: (\S+)").Groups[1].Value;
-        var serviceId = Regex.Match(silo, @"- name: Cluster__ServiceId\s+value: (\S+)").Groups[1].Value;
-        Assert.Contains($"orleans/clusterId: {clusterId}", silo);
-        Assert.Contains($"orleans/serviceId: {serviceId}", silo);
+        // The labels name the cluster the settings name, the same for silos and gateways: one cluster.
+        var clusterId = Regex.Match(node, @"- name: Cluster__ClusterId\s+value: (\S+)").Groups[1].Value;
+        var serviceId = Regex.Match(node, @"- name: Cluster__ServiceId\s+value: (\S+)").Groups[1].Value;
+        Assert.Contains($"orleans/clusterId: {clusterId}", node);
+        Assert.Contains($"orleans/serviceId: {serviceId}", node);
+        Assert.Contains($"orleans/clusterId: {clusterId}", Read("deploy/k8s/silo.yaml"));
+        Assert.Contains("{ name: cluster, containerPort: 11111 }", node);
+        Assert.Contains("- name: Cluster__AdvertisedHost\n              valueFrom: { fieldRef: { fieldPath: status.podIP } }", node);
 
-        var account = Regex.Match(silo, @"serviceAccountName: (\S+)").Groups[1].Value;
+        var account = Regex.Match(node, @"serviceAccountName: (\S+)").Groups[1].Value;
         Assert.Contains($"kind: ServiceAccount\nmetadata:\n  name: {account}\n", Kubernetes);
         Assert.Contains("resources: [\"pods\"]\n    verbs: [\"get\", \"watch\", \"list\", \"patch\"]", Kubernetes);
         Assert.Matches(@"kind: RoleBinding[\s\S]*- kind: ServiceAccount\s+name: " + account, Kubernetes);

@@ -1,17 +1,16 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Serialization;
-using Orleans.Storage;
+using Orleans.Configuration;
 using Orleans.TestingHost;
 using Realtime.Grains;
+using Realtime.Grains.Gateways;
 using Realtime.Grains.Hosting;
-using Realtime.Tests.Infrastructure.Processes;
 
 namespace Realtime.Tests.Grains;
 
 /// <summary>
-/// Orleans' in-process test cluster with the realtime grains on two silos, their grain storage in a real
-/// <c>redis-server</c> (as in a deployed cluster, it outlives any silo), and gateway leases shortened to seconds.
+/// Orleans' in-process test cluster with the realtime grains on its silos, each silo a gateway whose connections the
+/// tests make up (<see cref="FakeGateway"/>), and failure detection shortened to seconds.
 /// </summary>
 public sealed class GrainClusterFixture : IAsyncLifetime, IAsyncDisposable
 {
@@ -24,39 +23,29 @@ public sealed class GrainClusterFixture : IAsyncLifetime, IAsyncDisposable
 
     private GrainClusterFixture(short silos) => _silos = silos;
 
-    /// <summary>Gateway leases for these tests: renewed every 200 ms, run out 1 s after the last renewal.</summary>
-    public static readonly TimeSpan LeaseRenewal = TimeSpan.FromMilliseconds(200);
-
-    public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(1);
-
-    private NodeProcess? _redis;
-
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public IClusterClient Client => Cluster.Client;
 
     public async Task InitializeAsync()
     {
-        var redisPort = NodeProcess.FreePort();
-        _redis = NodeProcess.StartRedis(redisPort);
-        await Infrastructure.Eventually.True(() => NodeProcess.CanConnect(redisPort), "redis-server accepts connections", TimeSpan.FromSeconds(15));
-
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Cluster:GatewayLease:RenewPeriod"] = LeaseRenewal.ToString(),
-            ["Cluster:GatewayLease:Timeout"] = LeaseTimeout.ToString(),
-            ["Cluster:GatewayLease:CheckPeriod"] = "00:00:00.100",
-            ["Cluster:GatewayLease:RebuildTimeout"] = "00:00:03",
+            ["Cluster:RebuildTimeout"] = "00:00:03",
+            ["Cluster:DepartureCheckPeriod"] = "00:00:00.100",
         }).Build();
         var builder = new InProcessTestClusterBuilder(_silos);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddRedisGrainStorage(RealtimeStorage.Name, storage => storage.Configure<Serializer>((options, serializer) =>
+            silo.Configure<ClusterMembershipOptions>(options =>
             {
-                options.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{redisPort}");
-                options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-            }));
+                options.ProbeTimeout = TimeSpan.FromSeconds(1);
+                options.MaxProbeTimeout = TimeSpan.FromSeconds(2);
+                options.NumMissedProbesLimit = 2;
+            });
+            silo.AddMemoryGrainStorage(RealtimeStorage.PubSubStore);
             silo.AddRealtimeGrains(configuration);
+            silo.Services.AddSingleton<ILocalGateway, FakeGatewayHost>();
         });
         builder.ConfigureClient(client => client.Services.AddRealtimeSerialization());
         Cluster = builder.Build();
@@ -79,26 +68,19 @@ public sealed class GrainClusterFixture : IAsyncLifetime, IAsyncDisposable
 
     async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await Cluster.DisposeAsync();
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
 
     /// <summary>A hub no other test uses, so that each test's gateways are the only ones its grains know.</summary>
     public static string NewHub() => $"TestHub{Guid.NewGuid():N}";
 
-    /// <summary>Two gateways of a new hub, holding their leases.</summary>
+    /// <summary>Two gateways of a new hub, on the cluster's first two silos, registered with the hub.</summary>
     public async Task<(FakeGateway A, FakeGateway B)> TwoGatewaysAsync()
     {
         var hub = NewHub();
-        var a = new FakeGateway(Client, hub, "a");
-        var b = new FakeGateway(Client, hub, "b");
-        await a.StartRenewing(LeaseRenewal);
-        await b.StartRenewing(LeaseRenewal);
+        var a = new FakeGateway(Client, Cluster.Silos[0], hub, "a");
+        var b = new FakeGateway(Client, Cluster.Silos[1], hub, "b");
+        await a.RegisterAsync();
+        await b.RegisterAsync();
         return (a, b);
     }
 }

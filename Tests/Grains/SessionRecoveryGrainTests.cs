@@ -17,107 +17,91 @@ public sealed class SessionRecoveryGrainTests(GrainClusterFixture fixture) : ICl
     public async Task Recoverable_ClosedByItsGateway_HandsOverRoomsAndJoins_AndKeepsWhatWasSentMeanwhile()
     {
         var (a, b) = await fixture.TwoGatewaysAsync();
-        await using (a)
-        await using (b)
-        {
-            var (session, connection, token) = await OpenAsync(a);
-            var room = GrainKeys.Room(a.Hub, "/", "lobby");
-            var joined = new GroupPosition("0123456789ab", 7);
-            await session.AddRoom(room, joined).Within("the join's record");
-            Assert.True(await session.Send(Text("one")).Within("a send while open"));
-            await Eventually.True(() => a.Deliveries.Any(d => d.Target == DeliveryTarget.Connection && d.Key == connection), "a gets it");
-            var epoch = a.Deliveries.Single(d => d.Key == connection).Epoch!;
+        var (session, connection, token) = await OpenAsync(a);
+        var room = GrainKeys.Room(a.Hub, "/", "lobby");
+        var joined = new GroupPosition("0123456789ab", 7);
+        await session.AddRoom(room, joined).Within("the join's record");
+        Assert.True(await session.Send(Text("one")).Within("a send while open"));
+        await Eventually.True(() => a.Deliveries.Any(d => d.Target == DeliveryTarget.Connection && d.Key == connection), "a gets it");
+        var epoch = a.Deliveries.Single(d => d.Key == connection).Epoch!;
 
-            await session.Close(a.GatewayId, keepForResume: true).Within("the close");
-            Assert.True(await session.Send(Text("two")).Within("a send while closed"), "kept for the recovery");
+        await session.Close(a.GatewayId, keepForResume: true).Within("the close");
+        Assert.True(await session.Send(Text("two")).Within("a send while closed"), "kept for the recovery");
 
-            var recovery = await session.Recover(token, null, b.GatewayId).Within("the recovery");
-            Assert.NotNull(recovery);
-            Assert.Equal([room], recovery.Session.Rooms);
-            Assert.Equal([new RoomJoin(room, joined)], recovery.Joins);
-            Assert.Equal(epoch, recovery.Epoch);
-            var missed = await session.Since(epoch, 1).Within("what it missed");
-            Assert.True(missed.Complete);
-            Assert.Equal(["two"], missed.Messages.Select(m => Encoding.UTF8.GetString(m.Payload.Protocols[0].Bytes.Span)));
-            Assert.False((await session.Since("ffffffffffff", 1).Within("another epoch")).Complete);
+        var recovery = await session.Recover(token, null, b.GatewayId).Within("the recovery");
+        Assert.NotNull(recovery);
+        Assert.Equal([room], recovery.Session.Rooms);
+        Assert.Equal([new RoomJoin(room, joined)], recovery.Joins);
+        Assert.Equal(epoch, recovery.Epoch);
+        var missed = await session.Since(epoch, 1).Within("what it missed");
+        Assert.True(missed.Complete);
+        Assert.Equal(["two"], missed.Messages.Select(m => Encoding.UTF8.GetString(m.Payload.Protocols[0].Bytes.Span)));
+        Assert.False((await session.Since("ffffffffffff", 1).Within("another epoch")).Complete);
 
-            // Taken once: the same secret does not recover it twice.
-            Assert.Null(await session.Recover(token, null, b.GatewayId).Within("a second recovery"));
+        // Taken once: the same secret does not recover it twice.
+        Assert.Null(await session.Recover(token, null, b.GatewayId).Within("a second recovery"));
 
-            // Opened again under its id on b, with its secret; a late close from a changes nothing.
-            Assert.Equal(token, await session.OpenRecoverable(Info(b, connection), b.Reference, Window).Within("the reopen"));
-            await session.Close(a.GatewayId, keepForResume: false).Within("a's late close");
-            Assert.Equal(b.GatewayId, (await session.Get().Within("the session"))?.Member.GatewayId);
-            Assert.True(await session.Send(Text("three")).Within("a send on b"));
-            await Eventually.True(() => b.Deliveries.Any(d => d.Key == connection && d.Sequence == 3), "b gets the next one, numbered on");
-        }
+        // Opened again under its id on b, with its secret; a late close from a changes nothing.
+        Assert.Equal(token, await session.OpenRecoverable(Info(b, connection), Window).Within("the reopen"));
+        await session.Close(a.GatewayId, keepForResume: false).Within("a's late close");
+        Assert.Equal(b.GatewayId, (await session.Get().Within("the session"))?.Member.GatewayId);
+        Assert.True(await session.Send(Text("three")).Within("a send on b"));
+        await Eventually.True(() => b.Deliveries.Any(d => d.Key == connection && d.Sequence == 3), "b gets the next one, numbered on");
     }
 
     [Fact]
     public async Task Recover_WithAWrongSecretOrUser_OrAfterAClosedOnPurpose_IsRefused()
     {
         var (a, b) = await fixture.TwoGatewaysAsync();
-        await using (a)
-        await using (b)
-        {
-            var (session, _, token) = await OpenAsync(a);
-            Assert.Null(await session.Recover(token + "x", null, b.GatewayId).Within("a wrong secret"));
-            Assert.Null(await session.Recover(token, "mallory", b.GatewayId).Within("another user"));
+        var (session, _, token) = await OpenAsync(a);
+        Assert.Null(await session.Recover(token + "x", null, b.GatewayId).Within("a wrong secret"));
+        Assert.Null(await session.Recover(token, "mallory", b.GatewayId).Within("another user"));
 
-            await session.Close(a.GatewayId, keepForResume: false).Within("a close on purpose");
-            Assert.Null(await session.Recover(token, null, b.GatewayId).Within("after a close on purpose"));
-            Assert.False(await session.Send(Text("lost")).Within("a send"), "nobody will recover it: the send is refused");
-        }
+        await session.Close(a.GatewayId, keepForResume: false).Within("a close on purpose");
+        Assert.Null(await session.Recover(token, null, b.GatewayId).Within("after a close on purpose"));
+        Assert.False(await session.Send(Text("lost")).Within("a send"), "nobody will recover it: the send is refused");
     }
 
     [Fact]
     public async Task Recover_WhileStillOpen_TakesItFromTheOldGateway_AndAGivenUpRecoveryForgetsIt()
     {
         var (a, b) = await fixture.TwoGatewaysAsync();
-        await using (a)
-        await using (b)
-        {
-            var (session, _, token) = await OpenAsync(a);
+        var (session, _, token) = await OpenAsync(a);
 
-            // The client came back through b before a noticed that it left.
-            Assert.NotNull(await session.Recover(token, null, b.GatewayId).Within("the recovery"));
-            Assert.Null(await session.Get().Within("the session"));
-            Assert.True(await session.Send(Text("waits")).Within("a send meanwhile"), "kept while b recovers it");
+        // The client came back through b before a noticed that it left.
+        Assert.NotNull(await session.Recover(token, null, b.GatewayId).Within("the recovery"));
+        Assert.Null(await session.Get().Within("the session"));
+        Assert.True(await session.Send(Text("waits")).Within("a send meanwhile"), "kept while b recovers it");
 
-            // b gives the recovery up (the client missed too much): the session is forgotten.
-            await session.Close(b.GatewayId, keepForResume: false).Within("b gives up");
-            Assert.False(await session.Send(Text("lost")).Within("a send after"));
-        }
+        // b gives the recovery up (the client missed too much): the session is forgotten.
+        await session.Close(b.GatewayId, keepForResume: false).Within("b gives up");
+        Assert.False(await session.Send(Text("lost")).Within("a send after"));
     }
 
     [Fact]
     public async Task RoomHistory_KeepsMessagesThatLeftSomeoneOut_WithWhomTheyLeftOut()
     {
         var (a, b) = await fixture.TwoGatewaysAsync();
-        await using (a)
-        await using (b)
-        {
-            var roomKey = GrainKeys.Room(a.Hub, "/", "history");
-            var room = fixture.Client.GetGrain<IRoomGrain>(roomKey);
-            var joined = await room.Join(new Member("a1", a.GatewayId, null), a.Reference).Within("the join");
-            Assert.Equal(0, joined.Sequence);
+        var roomKey = GrainKeys.Room(a.Hub, "/", "history");
+        var room = fixture.Client.GetGrain<IRoomGrain>(roomKey);
+        var joined = await room.Join(new Member("a1", a.GatewayId, null)).Within("the join");
+        Assert.Equal(0, joined.Sequence);
 
-            await room.Publish(MemberGroupGrainTests.Text("to all")).Within("a send");
-            await room.Publish(MemberGroupGrainTests.Text("not to a1") with { Except = ["a1"] }).Within("a send with an exception");
-            var replay = await room.Since(joined.Epoch, 0).Within("the history");
+        await room.Publish(MemberGroupGrainTests.Text("to all")).Within("a send");
+        await room.Publish(MemberGroupGrainTests.Text("not to a1") with { Except = ["a1"] }).Within("a send with an exception");
+        var replay = await room.Since(joined.Epoch, 0).Within("the history");
 
-            Assert.True(replay.Complete, "a message that left a member out no longer breaks the history");
-            Assert.Equal([1L, 2L], replay.Messages.Select(m => m.Sequence));
-            Assert.Null(replay.Messages[0].Except);
-            Assert.Equal(["a1"], replay.Messages[1].Except!);
-        }
+        Assert.True(replay.Complete, "a message that left a member out no longer breaks the history");
+        Assert.Equal([1L, 2L], replay.Messages.Select(m => m.Sequence));
+        Assert.Null(replay.Messages[0].Except);
+        Assert.Equal(["a1"], replay.Messages[1].Except!);
     }
 
     private async Task<(ISessionGrain Session, string ConnectionId, string Token)> OpenAsync(FakeGateway gateway)
     {
         var connectionId = $"c{Guid.NewGuid():N}"[..20];
         var session = fixture.Client.GetGrain<ISessionGrain>(GrainKeys.Session(gateway.Hub, connectionId));
-        var token = await session.OpenRecoverable(Info(gateway, connectionId), gateway.Reference, Window).Within("the open");
+        var token = await session.OpenRecoverable(Info(gateway, connectionId), Window).Within("the open");
         return (session, connectionId, token);
     }
 

@@ -27,9 +27,10 @@ public sealed class SignalRTestClient : IAsyncDisposable
 
     private readonly ReceivedLog _log;
 
-    private SignalRTestClient(string name, HubConnection connection)
+    private SignalRTestClient(string name, HubConnection connection, Uri address)
     {
         Name = name;
+        Address = address;
         _log = new ReceivedLog(name);
         Connection = connection;
         connection.Closed += error =>
@@ -53,6 +54,9 @@ public sealed class SignalRTestClient : IAsyncDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>Where the client connected.</summary>
+    public Uri Address { get; }
 
     public HubConnection Connection { get; }
 
@@ -96,7 +100,7 @@ public sealed class SignalRTestClient : IAsyncDisposable
         }
 
         configure?.Invoke(builder);
-        var client = new SignalRTestClient(name, builder.Build());
+        var client = new SignalRTestClient(name, builder.Build(), url);
         foreach (var method in methods ?? DefaultMethods)
         {
             client.Connection.On(method, [typeof(object)], (args, state) => ((SignalRTestClient)state).Record(method, args), client);

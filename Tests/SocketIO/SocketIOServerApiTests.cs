@@ -19,8 +19,8 @@ public sealed class SocketIOServerApiTests
     public async Task ClusterWideOperations_ReachSocketsOnBothGateways()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 1, gateways: 0);
-        await using var gatewayA = await TestGateway.StartAsync([.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster", "--Gateway:Name=gwA"]);
-        await using var gatewayB = await TestGateway.StartAsync([.. cluster.ClusterArguments(), "--Gateway:Mode=Cluster", "--Gateway:Name=gwB"]);
+        await using var gatewayA = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwA")]);
+        await using var gatewayB = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwB")]);
         var ioA = gatewayA.Services.GetRequiredService<SocketIOServer>();
         var ioB = gatewayB.Services.GetRequiredService<SocketIOServer>();
         foreach (var io in new[] { ioA, ioB })

@@ -28,7 +28,10 @@ internal sealed partial class EngineSession
             else
             {
                 _polling = true;
-                if (_buffer.Count == 0)
+
+                // A GET that reached a session the client closed meanwhile (its POST won the race) is answered at once,
+                // as one waiting then would be, instead of waiting for packets that will never come.
+                if (_buffer.Count == 0 && !_closed)
                 {
                     _pollWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     waiter = _pollWaiter.Task;
@@ -83,7 +86,7 @@ internal sealed partial class EngineSession
 
         if (packets.Length == 0)
         {
-            // The session moved to WebSocket while this GET waited: release it.
+            // The session moved to WebSocket while this GET waited, or the client closed it: release it.
             packets = [OutgoingPacket.Noop];
         }
 

@@ -4,15 +4,15 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Internal;
-using Realtime.Grains;
+using Realtime.Grains.Gateways;
 
 namespace Realtime.Gateway.SocketIO.Engine;
 
 /// <summary>
 /// Sends a request for a session another gateway owns to that gateway, and its answer back: what makes socket.io
-/// long-polling work behind a balancer without sticky sessions. The owner's URL comes from the hub grain, where
-/// every gateway registers it; a session whose gateway is gone gets "Session ID unknown", and its client starts a
-/// new one.
+/// long-polling work behind a balancer without sticky sessions. The owner's URL comes from the owner itself, through
+/// the gateway service of the silo its id names; a session whose gateway is gone gets "Session ID unknown", and its
+/// client starts a new one.
 /// </summary>
 internal sealed class SessionForwarder : IDisposable
 {
@@ -22,22 +22,19 @@ internal sealed class SessionForwarder : IDisposable
     };
 
     private readonly ConcurrentDictionary<string, string> _urls = new(StringComparer.Ordinal);
-    private readonly IGrainFactory _grains;
+    private readonly GatewayDirectory _gateways;
     private readonly GatewayReceiver _gateway;
     private readonly ILogger _logger;
 
-    private readonly Realtime.Gateway.Internal.GatewayMetrics _metrics;
+    private readonly GatewayMetrics _metrics;
 
-    public SessionForwarder(IGrainFactory grains, GatewayReceiver gateway, Realtime.Gateway.Internal.GatewayMetrics metrics, ILogger<SessionForwarder> logger)
+    public SessionForwarder(GatewayDirectory gateways, GatewayReceiver gateway, GatewayMetrics metrics, ILogger<SessionForwarder> logger)
     {
         _metrics = metrics;
-        _grains = grains;
+        _gateways = gateways;
         _gateway = gateway;
         _logger = logger;
     }
-
-    /// <summary>The hub whose grain keeps the gateways' URLs: the one socket.io sockets belong to.</summary>
-    public static string HubName => nameof(Hubs.RealtimeHub);
 
     /// <summary>Forwards a request of an endpoint with <paramref name="options"/> to the same endpoint of <paramref name="owner"/>.</summary>
     public async Task ForwardAsync(HttpContext context, string sid, string owner, EngineIOOptions options)
@@ -80,7 +77,22 @@ internal sealed class SessionForwarder : IDisposable
             return url;
         }
 
-        url = await _grains.GetGrain<IHubGrain>(HubName).GatewayUrl(owner);
+        if (_gateways.SiloOf(owner) is not { } silo || !_gateways.IsActive(silo))
+        {
+            return null;
+        }
+
+        try
+        {
+            url = await _gateways.OfSilo(silo).Url();
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            // Unreachable, as good as gone for this request: the client starts a new session.
+            EngineLog.ForwardFailed(_logger, "", owner, "", ex.Message);
+            return null;
+        }
+
         if (url is not null)
         {
             if (_urls.Count > 10_000)

@@ -24,8 +24,11 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>The port the process serves HTTP (or Redis) on.</summary>
     public int Port { get; }
 
-    /// <summary>A silo's gateway port, which clients (gateways, services) connect to.</summary>
+    /// <summary>A silo's gateway port, which Orleans clients (services) connect to.</summary>
     public int GatewayPort { get; set; }
+
+    /// <summary>A silo's (or gateway's) silo port, which names it in Orleans' silo addresses.</summary>
+    public int SiloPort { get; set; }
 
     public int Id => _process.Id;
 

@@ -1,23 +1,21 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Realtime.Client.Hosting;
+
 namespace Realtime.Tests.Infrastructure.Processes;
 
 /// <summary>
-/// A cluster of separate OS processes on loopback: its own <c>redis-server</c>, silos and gateways started from their
-/// build output, with membership timings shortened so that failures are detected in seconds.
+/// A cluster of separate OS processes on loopback: its own <c>redis-server</c>, gateways (silos that hold client
+/// connections) and silos without connections, started from their build output with the settings they ship with.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
     /// <summary>
-    /// Failure detection shortened for tests: Orleans probes every second and declares a silo dead after two missed
-    /// probes; a gateway's lease runs out 3 s after its last renewal; clients read the membership table every second.
+    /// What the tests change of the shipped settings: internal services (Orleans clients) read which silos are alive
+    /// every second, so that one whose silo died moves on without waiting for the shipped 5 s.
     /// </summary>
-    public static readonly string[] FastMembership =
-    [
-        "--Cluster:Membership:ProbeTimeout=00:00:01", "--Cluster:Membership:NumMissedProbesLimit=2",
-        "--Cluster:Membership:TableRefreshTimeout=00:00:01", "--Cluster:Membership:IAmAliveTablePublishTimeout=00:00:02",
-        "--Cluster:GatewayLease:RenewPeriod=00:00:00.500", "--Cluster:GatewayLease:Timeout=00:00:03",
-        "--Cluster:GatewayLease:CheckPeriod=00:00:00.250", "--Cluster:ResponseTimeout=00:00:05",
-        "--Cluster:SiloListRefreshPeriod=00:00:01",
-    ];
+    public static readonly string[] TestSettings = ["--Cluster:SiloListRefreshPeriod=00:00:01"];
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
@@ -27,6 +25,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..13];
     private readonly string _redisData = Directory.CreateTempSubdirectory("realtime-redis-").FullName;
     private int _redisPort;
+    private IHost? _client;
     private (string Project, string Assembly) _gatewayProgram = StockGateway;
 
     /// <summary>The stock gateway.</summary>
@@ -90,6 +89,7 @@ public sealed class TestCluster : IAsyncDisposable
             [Build.Output("Silo", "Realtime.Silo.dll"), .. ClusterArguments(), .. extraArguments, $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Silo:HttpPort={httpPort}"],
             httpPort);
         silo.GatewayPort = gatewayPort;
+        silo.SiloPort = siloPort;
         lock (_silos)
         {
             _silos.Add(silo);
@@ -102,12 +102,21 @@ public sealed class TestCluster : IAsyncDisposable
     public async Task<NodeProcess> StartGatewayAsync(params string[] extraArguments)
     {
         var httpPort = NodeProcess.FreePort();
+        var gatewayPort = NodeProcess.FreePort();
+        var siloPort = NodeProcess.FreePort();
         var name = $"gw{_gateways.Count}";
+
         var gateway = NodeProcess.Start(
             name,
             "dotnet",
-            [Build.Output(_gatewayProgram.Project, _gatewayProgram.Assembly), .. ClusterArguments(), .. extraArguments, "--Gateway:Mode=Cluster", $"--Urls=http://127.0.0.1:{httpPort}", $"--Gateway:Name={name}", $"--Auth:HmacKey={TestTokens.HmacKey}"],
+            [
+                Build.Output(_gatewayProgram.Project, _gatewayProgram.Assembly), .. ClusterArguments(), .. extraArguments, "--Gateway:Mode=Cluster",
+                $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
+                $"--Urls=http://127.0.0.1:{httpPort}", $"--Gateway:Name={name}", $"--Auth:HmacKey={TestTokens.HmacKey}",
+            ],
             httpPort);
+        gateway.GatewayPort = gatewayPort;
+        gateway.SiloPort = siloPort;
         lock (_gateways)
         {
             _gateways.Add(gateway);
@@ -169,6 +178,43 @@ public sealed class TestCluster : IAsyncDisposable
         return SignalRTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{gateway.Port}{path}{query}"), name);
     }
 
+    /// <summary>The node (silo or gateway) whose silo holds a grain's activation now; null when it is not active.</summary>
+    public async Task<NodeProcess?> NodeHoldingAsync(string grainId)
+    {
+        var grains = (await OrleansClientAsync()).GetRequiredService<IGrainFactory>();
+        var address = await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grains.GetGrain(GrainId.Parse(grainId))).AsTask().Within($"where {grainId} lives");
+        return address is null ? null : _silos.Concat(_gateways).Single(node => node.SiloPort == address.Endpoint.Port);
+    }
+
+    /// <summary>
+    /// An Orleans client of this cluster in the test process (the client library, as a service uses it), made on first
+    /// use and disposed with the cluster.
+    /// </summary>
+    public async Task<IServiceProvider> OrleansClientAsync() => (_client ??= await StartClientAsync(ClusterArguments())).Services;
+
+    /// <summary>
+    /// An Orleans client of this cluster that enters it only through <paramref name="through"/> (their gateway ports):
+    /// one that a frozen silo cannot hold up. The caller disposes it.
+    /// </summary>
+    public Task<IHost> OrleansClientThroughAsync(params NodeProcess[] through) =>
+        StartClientAsync([
+            .. ClusterArguments().Where(s => !s.StartsWith("--Cluster:Redis=", StringComparison.Ordinal)),
+            .. through.Select((node, i) => $"--Cluster:Silos:{i}=127.0.0.1:{node.GatewayPort}"),
+        ]);
+
+    private static async Task<IHost> StartClientAsync(string[] settings)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddCommandLine([.. settings, "--Logging:LogLevel:Default=Warning"]);
+        builder.Services.AddRealtimeClusterClient(builder.Configuration);
+        var client = builder.Build();
+        await client.StartAsync().Within("an Orleans client of the test cluster to connect", TimeSpan.FromSeconds(30));
+        return client;
+    }
+
+    /// <summary>The grain id of a room of the RealtimeHub, as <see cref="NodeHoldingAsync"/> takes it.</summary>
+    public static string RoomGrain(string room, string @namespace = "/") => $"room/RealtimeHub{@namespace}/{room}";
+
     public static async Task<string> GetAsync(NodeProcess node, string path) =>
         await Http.GetStringAsync(new Uri($"http://127.0.0.1:{node.Port}{path}"));
 
@@ -183,6 +229,12 @@ public sealed class TestCluster : IAsyncDisposable
             }
         }
 
+        if (_client is not null)
+        {
+            await _client.StopAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _client.Dispose();
+        }
+
         foreach (var node in _gateways.Concat(_silos).Append(Redis).Where(n => n is not null))
         {
             await node.DisposeAsync();
@@ -191,12 +243,22 @@ public sealed class TestCluster : IAsyncDisposable
         Directory.Delete(_redisData, recursive: true);
     }
 
-    /// <summary>The settings that make any process (a gateway in this test process, say) a node of this cluster.</summary>
+    /// <summary>
+    /// The settings that make a gateway (one in this test process, say) a gateway silo of this cluster, on ports of its
+    /// own.
+    /// </summary>
+    public string[] GatewayArguments(string name) =>
+    [
+        .. ClusterArguments(), "--Gateway:Mode=Cluster", $"--Gateway:Name={name}",
+        $"--Cluster:SiloPort={NodeProcess.FreePort()}", $"--Cluster:GatewayPort={NodeProcess.FreePort()}",
+    ];
+
+    /// <summary>The settings that make any process (a service, a silo, a gateway) a node of this cluster.</summary>
     public string[] ClusterArguments() =>
     [
         $"--Cluster:Redis=127.0.0.1:{_redisPort}", $"--Cluster:ClusterId={_clusterId}", "--Cluster:ListenAddress=127.0.0.1", "--Cluster:AdvertisedHost=127.0.0.1",
         "--Logging:LogLevel:Default=Information", "--Logging:LogLevel:Microsoft.AspNetCore=Warning", "--Logging:LogLevel:Orleans=Warning",
-        "--Logging:LogLevel:Polly=Warning", .. FastMembership,
+        "--Logging:LogLevel:Polly=Warning", "--Logging:LogLevel:Orleans.Runtime.MembershipService=Information", "--Logging:Console:TimestampFormat=HH:mm:ss.fff ", .. TestSettings,
     ];
 
     private static async Task WaitReadyAsync(NodeProcess node)

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Realtime.Grains.Internal;
+namespace Realtime.Grains.Gateways;
 
 /// <summary>
 /// Which activations of this silo hold state for which gateway, by hub: what <see cref="DepartedGatewayMonitor"/>

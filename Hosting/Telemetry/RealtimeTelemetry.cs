@@ -38,7 +38,7 @@ public sealed class TelemetryOptions
 /// SignalR's connections) and the .NET runtime's, exported in Prometheus' text format and, when an endpoint is
 /// configured, over OTLP.
 /// </summary>
-internal static class RealtimeTelemetry
+public static class RealtimeTelemetry
 {
     private static readonly string[] StandardMeters =
     [

@@ -1,20 +1,22 @@
 using System.Text.Json;
 using Orleans.Concurrency;
+using Orleans.Services;
 
 namespace Realtime.Grains;
 
 /// <summary>
 /// A gateway as grains see it: the receiver of deliveries for its local connections, and the owner that carries out
-/// operations on a connection requested from elsewhere. One per gateway process; grains get it from the gateway's
-/// calls and from the hub's registry (<see cref="IHubGrain"/>).
+/// operations on a connection requested from elsewhere. Gateways are silos, and every silo runs this grain service;
+/// grains reach a gateway's by the silo its id names (<see cref="GatewayIds"/>). A silo that holds no connections
+/// answers that it has none.
 /// </summary>
 /// <remarks>
-/// Orleans runs an observer's calls one at a time, in the order they arrive, unless they are marked
-/// <see cref="AlwaysInterleaveAttribute"/>. Deliveries are ordered; everything that waits on something else (a grain,
-/// a client's answer) interleaves, so that it never holds deliveries back.
+/// Deliveries are one-way and carry their place in their group's chain, since Orleans does not keep the order of calls
+/// in flight. Everything that waits on something else (a grain, a client's answer) interleaves, so that it never holds
+/// deliveries back.
 /// </remarks>
-[Alias("realtime.gateway-observer")]
-public interface IGatewayObserver : IGrainObserver
+[Alias("realtime.gateway")]
+public interface IGatewayService : IGrainService
 {
     /// <summary>
     /// Writes the payload to the gateway's local recipients of <see cref="Delivery.Key"/>, or acts on the notice it
@@ -55,11 +57,18 @@ public interface IGatewayObserver : IGrainObserver
     Task<bool> Disconnect(string hub, string connectionId);
 
     /// <summary>
-    /// Whether the gateway is running and serves <paramref name="hub"/>: what a hub asks before it lets the lease of a
-    /// gateway whose renewals stopped arriving run out, since renewals can be held up on their way (a frozen silo).
+    /// This gateway's id when it serves <paramref name="hub"/> (it made the hub's lifetime manager); null when it does
+    /// not, or when this silo holds no connections.
     /// </summary>
-    [AlwaysInterleave, Alias("serves")]
-    Task<bool> Serves(string hub);
+    [AlwaysInterleave, Alias("serving")]
+    Task<string?> Serving(string hub);
+
+    /// <summary>
+    /// The URL other gateways reach this one at, for requests they forward to it (socket.io long-polling of a session
+    /// it owns); null on a silo without connections, or a gateway that takes none.
+    /// </summary>
+    [AlwaysInterleave, Alias("url")]
+    Task<string?> Url();
 
     /// <summary>The gateway's numbers in <paramref name="hub"/>, with at most <paramref name="maxRooms"/> rooms (the largest).</summary>
     [AlwaysInterleave, Alias("stats")]

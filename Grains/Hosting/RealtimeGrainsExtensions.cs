@@ -2,20 +2,21 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
+using Realtime.Grains.Gateways;
 using Realtime.Grains.Hosting;
-using Realtime.Grains.Hubs;
-using Realtime.Grains.Internal;
 
 namespace Realtime.Grains;
 
 public static class RealtimeGrainsExtensions
 {
     /// <summary>
-    /// Lets this silo host the realtime grains (hubs, namespaces, rooms, users and sessions) with what they need: the
-    /// gateway lease settings (the <c>Cluster:GatewayLease</c> section of <paramref name="configuration"/>), the
-    /// per-silo monitor of departed gateways, the serializer of the JSON values that messages carry, and the stream
-    /// provider (the <c>Streams</c> section). The host adds the grain storage named <see cref="RealtimeStorage.Name"/>,
-    /// and Orleans' <c>PubSubStore</c>, which keeps stream subscriptions.
+    /// Lets this silo host the realtime grains (hubs, namespaces, rooms, users and sessions) with what they need: this
+    /// silo's gateway service (a silo with an <see cref="ILocalGateway"/> in its services is a gateway), the directory of
+    /// gateways and the monitor of departed ones, the <c>Cluster</c> and <c>History</c> settings of
+    /// <paramref name="configuration"/>, the serializer of the JSON values that messages carry, and the stream provider
+    /// (the <c>Streams</c> section). The host adds Orleans' grain storage <see cref="RealtimeStorage.PubSubStore"/>, which
+    /// keeps stream subscriptions, and may keep each silo's role in its metadata (<see cref="SiloRoles"/>).
     /// </summary>
     public static ISiloBuilder AddRealtimeGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -25,22 +26,18 @@ public static class RealtimeGrainsExtensions
             silo.AddMemoryStreams(RealtimeStreams.ProviderName);
         }
 
-        services.AddGatewayLeaseOptions(configuration);
+        services.AddOptions<RealtimeClusterOptions>().Bind(configuration.GetSection(RealtimeClusterOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RealtimeClusterOptions>, RealtimeClusterOptionsValidator>());
         services.AddOptions<HistoryOptions>().Bind(configuration.GetSection(HistoryOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddPlacementFilter<RolePlacementStrategy, RolePlacementDirector>(ServiceLifetime.Singleton);
+        silo.AddGrainService<GatewayService>();
+        services.AddSingleton<GatewayDirectory>();
         services.AddSingleton<GatewayDependents>();
         services.AddSingleton<DepartedGatewayMonitor>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<DepartedGatewayMonitor>());
         services.AddRealtimeSerialization();
         return silo;
-    }
-
-    /// <summary>Binds and validates the gateway lease settings (<c>Cluster:GatewayLease</c>): silos and gateways both read them.</summary>
-    public static IServiceCollection AddGatewayLeaseOptions(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<GatewayLeaseOptions>().Bind(configuration.GetSection(GatewayLeaseOptions.SectionName)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayLeaseOptions>, GatewayLeaseOptionsValidator>());
-        return services;
     }
 }

@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Runtime.Services;
+
+namespace Realtime.Grains.Gateways;
+
+/// <summary>
+/// The cluster's gateways, as a silo finds them: a gateway is a silo, its id names that silo
+/// (<see cref="GatewayIds"/>), and Orleans' membership says whether it is alive. There is no registry of gateways of
+/// our own and nothing stored: this reads the membership snapshot and the silos' metadata (<see cref="SiloRoles"/>).
+/// </summary>
+public sealed class GatewayDirectory : GrainServiceClient<IGatewayService>
+{
+    /// <summary>A silo the membership does not list (yet) is taken as alive for this long after its id was first seen.</summary>
+    public static readonly TimeSpan UnlistedGrace = TimeSpan.FromMinutes(1);
+
+    private readonly IClusterMembershipService _membership;
+    private readonly ISiloMetadataCache? _metadata;
+    private readonly ConcurrentDictionary<string, Entry> _gateways = new(StringComparer.Ordinal);
+
+    public GatewayDirectory(IServiceProvider services)
+        : base(services)
+    {
+        _membership = services.GetRequiredService<IClusterMembershipService>();
+        _metadata = services.GetService<ISiloMetadataCache>();
+    }
+
+    /// <summary>The gateway service of a gateway, by its id; one whose id names no silo gets a reference to none.</summary>
+    public IGatewayService Of(string gatewayId) => EntryOf(gatewayId).Service ?? throw new ArgumentException($"'{gatewayId}' is not a gateway id.", nameof(gatewayId));
+
+    /// <summary>The gateway service of a silo.</summary>
+    public IGatewayService OfSilo(SiloAddress silo) => GetGrainService(silo);
+
+    /// <summary>The silo a gateway id names, or null when it names none.</summary>
+    public SiloAddress? SiloOf(string gatewayId) => EntryOf(gatewayId).Silo;
+
+    /// <summary>
+    /// True when the gateway is gone for good: its silo is stopping, or was declared dead, or its id names no silo.
+    /// A silo the membership does not list is taken as alive (it may have joined moments ago) for
+    /// <see cref="UnlistedGrace"/> after <paramref name="since"/>.
+    /// </summary>
+    public bool IsGone(string gatewayId, DateTimeOffset since, DateTimeOffset now)
+    {
+        if (EntryOf(gatewayId).Silo is not { } silo)
+        {
+            return true;
+        }
+
+        return _membership.CurrentSnapshot.Members.TryGetValue(silo, out var member)
+            ? member.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead
+            : now - since > UnlistedGrace;
+    }
+
+    /// <summary>True when the membership lists the gateway's silo as active.</summary>
+    public bool IsActive(string gatewayId) =>
+        EntryOf(gatewayId).Silo is { } silo && IsActive(silo);
+
+    /// <summary>True when the membership lists the silo as active.</summary>
+    public bool IsActive(SiloAddress silo) =>
+        _membership.CurrentSnapshot.Members.TryGetValue(silo, out var member) && member.Status == SiloStatus.Active;
+
+    /// <summary>
+    /// The active silos that may hold connections: those whose metadata says they are gateways, and those whose metadata
+    /// is not known yet (or not kept, on a silo without <c>UseSiloMetadata</c>). Silos known to hold only grains are left
+    /// out, so that one of them that hangs holds nobody's questions up.
+    /// </summary>
+    public List<SiloAddress> Candidates()
+    {
+        var candidates = new List<SiloAddress>();
+        foreach (var (silo, member) in _membership.CurrentSnapshot.Members)
+        {
+            if (member.Status == SiloStatus.Active && SiloRoles.MayHoldConnections(_metadata?.GetSiloMetadata(silo)))
+            {
+                candidates.Add(silo);
+            }
+        }
+
+        return candidates;
+    }
+
+    private Entry EntryOf(string gatewayId)
+    {
+        if (_gateways.TryGetValue(gatewayId, out var entry))
+        {
+            return entry;
+        }
+
+        entry = GatewayIds.TryGetSilo(gatewayId, out var silo) ? new Entry(silo, GetGrainService(silo)) : new Entry(null, null);
+        if (_gateways.Count > 10_000)
+        {
+            _gateways.Clear();
+        }
+
+        return _gateways.GetOrAdd(gatewayId, entry);
+    }
+
+    private sealed record Entry(SiloAddress? Silo, IGatewayService? Service);
+}

@@ -1,0 +1,33 @@
+using System.Text.Json;
+
+namespace Realtime.Grains.Gateways;
+
+/// <summary>
+/// The connections a gateway silo holds, as its <see cref="IGatewayService"/> hands them the cluster's deliveries and
+/// requests. A gateway host registers one in the silo's services; a silo without one holds no connections, and its
+/// gateway service answers that it has none. Calls arrive on Orleans' threads: implementations are thread-safe.
+/// </summary>
+public interface ILocalGateway
+{
+    /// <summary>Where other gateways reach this one for the requests they forward to it; null when it takes none.</summary>
+    string? Url { get; }
+
+    void Deliver(Delivery delivery);
+
+    IReadOnlyList<Member> Members(string hub, DeliveryTarget target, string key);
+
+    SessionInfo? Session(string hub, string connectionId);
+
+    Task<bool> JoinRoom(string hub, string connectionId, string roomKey);
+
+    Task<bool> LeaveRoom(string hub, string connectionId, string roomKey);
+
+    Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout);
+
+    bool Disconnect(string hub, string connectionId);
+
+    /// <summary>This gateway's id (<see cref="GatewayIds.Create"/> with this silo's address) when it serves the hub; null when not.</summary>
+    string? Serving(string hub);
+
+    GatewayStats Stats(string hub, int maxRooms);
+}

@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Realtime.Grains;
+using Realtime.Grains.Gateways;
+using Realtime.Grains.Hosting;
+using StackExchange.Redis;
+
+namespace Realtime.Hosting.Silos;
+
+/// <summary>
+/// Makes a host an Orleans silo of a realtime cluster: gateways (silos that also hold client connections) and silos
+/// that hold only grains both start here, configured by the <c>Cluster</c> section, so that every node of a cluster
+/// runs with the same timings, directory and grains.
+/// </summary>
+public static class RealtimeSiloHosting
+{
+    /// <summary>
+    /// Adds a silo of the cluster described by the <c>Cluster</c> section: Redis clustering (Orleans' membership table)
+    /// and Redis storage for Orleans' stream subscriptions, the endpoints, membership timings that detect a dead node in
+    /// seconds (<c>Cluster:Membership</c> overrides them), the grain directory, this silo's role in its metadata and
+    /// the realtime grains. Throws at once when a setting is invalid, naming it.
+    /// </summary>
+    /// <param name="builder">The host.</param>
+    /// <param name="role">What the silo is for: <see cref="SiloRoles.Gateway"/> or <see cref="SiloRoles.Grains"/>.</param>
+    /// <param name="configure">More of the silo's configuration (the dashboard, say).</param>
+    public static IHostApplicationBuilder AddRealtimeSilo(this IHostApplicationBuilder builder, string role, Action<ISiloBuilder>? configure = null)
+    {
+        var cluster = ReadCluster(builder.Configuration, requireRedis: true);
+        var redis = ConfigurationOptions.Parse(cluster.Redis!);
+        redis.AbortOnConnectFail = false; // Redis may start after the silo, or restart under it
+        return AddSilo(builder, cluster, role, silo =>
+        {
+            silo.Configure<EndpointOptions>(options =>
+            {
+                var listen = IPAddress.Parse(cluster.ListenAddress);
+                options.AdvertisedIPAddress = Resolve(cluster.AdvertisedHost);
+                options.SiloPort = cluster.SiloPort;
+                options.GatewayPort = cluster.GatewayPort;
+                options.SiloListeningEndpoint = new IPEndPoint(listen, cluster.SiloPort);
+                options.GatewayListeningEndpoint = cluster.GatewayPort == 0 ? null : new IPEndPoint(listen, cluster.GatewayPort);
+            });
+            silo.UseRedisClustering(options => options.ConfigurationOptions = redis);
+            silo.AddRedisGrainStorage(RealtimeStorage.PubSubStore, storage => storage.Configure<Serializer>((options, serializer) =>
+            {
+                options.ConfigurationOptions = redis;
+                options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            }));
+            if (cluster.GrainDirectory == GrainDirectoryKind.Redis)
+            {
+                silo.UseRedisGrainDirectoryAsDefault(options => options.ConfigurationOptions = redis);
+            }
+
+            if (cluster.Kubernetes)
+            {
+                silo.UseKubernetesHosting();
+            }
+
+            configure?.Invoke(silo);
+        });
+    }
+
+    /// <summary>
+    /// Adds a silo that is a cluster of its own, on loopback, with memory storage and no Redis: the embedded
+    /// single-process mode. <paramref name="siloPort"/> 0 takes a free port; <paramref name="gatewayPort"/> 0 opens no
+    /// port for Orleans clients (internal services).
+    /// </summary>
+    public static IHostApplicationBuilder AddRealtimeLocalSilo(this IHostApplicationBuilder builder, string role, int siloPort, int gatewayPort)
+    {
+        var cluster = ReadCluster(builder.Configuration, requireRedis: false);
+        var port = siloPort == 0 ? FreeLoopbackPort() : siloPort;
+        return AddSilo(builder, cluster, role, silo =>
+        {
+            silo.UseLocalhostClustering(port, gatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+            silo.AddMemoryGrainStorage(RealtimeStorage.PubSubStore);
+            silo.Services.AddOptions<MemoryGrainStorageOptions>(RealtimeStorage.PubSubStore)
+                .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+        });
+    }
+
+    private static IHostApplicationBuilder AddSilo(IHostApplicationBuilder builder, RealtimeClusterOptions cluster, string role, Action<ISiloBuilder> clustering)
+    {
+        if (role is not (SiloRoles.Gateway or SiloRoles.Grains))
+        {
+            throw new ArgumentException($"A silo's role is {SiloRoles.Gateway} or {SiloRoles.Grains}, not '{role}'.", nameof(role));
+        }
+
+        var configuration = builder.Configuration;
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(options =>
+            {
+                options.ClusterId = cluster.ClusterId;
+                options.ServiceId = cluster.ServiceId;
+            });
+            silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = cluster.ResponseTimeout);
+            silo.Services.AddOptions<ClusterMembershipOptions>()
+                .Configure(FailureDetection.Apply)
+                .Bind(configuration.GetSection($"{RealtimeClusterOptions.SectionName}:Membership"));
+            silo.Services.AddOptions<GrainDirectoryOptions>()
+                .Configure<IOptions<ClusterMembershipOptions>>((options, membership) => options.RangeLeaseDuration = FailureDetection.RangeLease(membership.Value))
+                .Bind(configuration.GetSection($"{RealtimeClusterOptions.SectionName}:Directory"));
+            if (cluster.GrainDirectory == GrainDirectoryKind.Distributed)
+            {
+#pragma warning disable ORLEANSEXP003 // Orleans marks it experimental; docs/architecture.md says why it is the default here
+                silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
+            }
+
+            silo.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.Key] = role });
+            silo.AddGrainService<RefusalCheck>();
+            silo.Services.AddSingleton<RefusalChecks>();
+            silo.Services.AddSingleton<RefusedSilos>();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<RefusedSilos>());
+            clustering(silo);
+            silo.AddRealtimeGrains(configuration);
+        });
+        return builder;
+    }
+
+    private static RealtimeClusterOptions ReadCluster(IConfiguration configuration, bool requireRedis)
+    {
+        var cluster = configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>() ?? new RealtimeClusterOptions();
+        var validation = new RealtimeClusterOptionsValidator().Validate(null, cluster);
+        if (requireRedis && string.IsNullOrWhiteSpace(cluster.Redis))
+        {
+            validation = ValidateOptionsResult.Fail([.. validation.Failures ?? [], "Cluster:Redis must name the Redis server that holds the membership table (host:port)."]);
+        }
+
+        return validation.Failed
+            ? throw new OptionsValidationException(RealtimeClusterOptions.SectionName, typeof(RealtimeClusterOptions), validation.Failures)
+            : cluster;
+    }
+
+    private static IPAddress Resolve(string host)
+    {
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return address;
+        }
+
+        var addresses = Dns.GetHostAddresses(host);
+        return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException($"Cluster:AdvertisedHost '{host}' has no address.");
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
