@@ -19,6 +19,8 @@ public sealed record BenchOptions
           --scale-connections N   idle connections of the scale scenario (default 100000; quick 2000)
           --seconds N             length of each measurement window (default 10; quick 2)
           --warmup N              unmeasured traffic before a scenario's first window (default 40; quick 1)
+          --servers-from DIR      start the gateways and silos built in another checkout (to measure the version
+                                  before a change in the same run)
           --out DIR               where results.md, results.json and results.svg go (default: Bench/results; a
                                   relative DIR is taken from the repository root)
           --help                  this text
@@ -45,6 +47,9 @@ public sealed record BenchOptions
     public double NextWarmupSeconds => Quick ? 1 : 3;
 
     public string? OutputDirectory { get; init; }
+
+    /// <summary>Another checkout whose gateways and silos to start (<see cref="Systems.BuildOutput.ServersRoot"/>).</summary>
+    public string? ServersFrom { get; init; }
 
     /// <summary>Loopback source addresses the load client spreads its connections over.</summary>
     public int SourceAddresses { get; init; } = 8;
@@ -138,6 +143,7 @@ public sealed record BenchOptions
                 "--scenarios" => options with { Scenarios = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ScenarioNames.Check).ToList() },
                 "--seconds" => options with { Seconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--warmup" => options with { WarmupSeconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--servers-from" => options with { ServersFrom = Path.GetFullPath(Value()) },
                 "--out" => options with { OutputDirectory = Value() },
                 "--scale-connections" => options with { ScaleConnections = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),

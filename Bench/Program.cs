@@ -45,6 +45,7 @@ catch (ArgumentException ex)
     return 2;
 }
 
+BuildOutput.ServersRoot = options.ServersFrom;
 var build = BuildOutput.Find();
 // A relative directory is taken from the repository root: `dotnet run --project Bench` runs in the project's directory.
 var output = Path.GetFullPath(options.OutputDirectory ?? Path.Combine("Bench", "results"), build.RepositoryRoot);

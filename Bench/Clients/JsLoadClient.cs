@@ -61,13 +61,13 @@ public sealed class JsLoadClient : IAsyncDisposable
     /// opens and closes (to sample the servers' CPU).
     /// </summary>
     public async Task<(long Delivered, double Seconds, long P50, long P99, long P999, long Max)> PhaseAsync(
-        string name, double seconds, double warmup, int? rate, Action opened, Action closed)
+        string name, double seconds, double warmup, int? rate, Func<Task> opened, Func<Task> closed)
     {
         await SendAsync(new { phase = name, seconds, warmup, rate });
         await ReadAsync("window", TimeSpan.FromSeconds(warmup + 60));
-        opened();
+        await opened();
         await ReadAsync("window", TimeSpan.FromSeconds(seconds + 60));
-        closed();
+        await closed();
         var result = (await ReadAsync("result", TimeSpan.FromMinutes(2)))!;
         var latency = result["latency"]!;
         return (result["delivered"]!.GetValue<long>(), result["seconds"]!.GetValue<double>(),

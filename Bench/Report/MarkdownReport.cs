@@ -230,7 +230,38 @@ public static class MarkdownReport
         }
 
         Incidents(md, results);
+        Work(md, results);
         Ratios(md, results, fixedLoad is not null);
+    }
+
+    /// <summary>What one message a client sent cost, in Orleans messages and thread wake-ups, where they were counted.</summary>
+    private static void Work(StringBuilder md, List<ScenarioResult> results)
+    {
+        var counted = results.Where(r => r.Phases.Any(p => p.OrleansMessagesPerSend is not null)).ToList();
+        if (counted.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine("Per message a client sent: Orleans messages between nodes and within a process (from the nodes' own metrics), and context switches of all the server processes (from `/proc`; each voluntary one is a thread put to sleep and woken again):");
+        md.AppendLine();
+        md.AppendLine("| system | phase | Orleans messages, between nodes | Orleans messages, in-process | context switches |");
+        md.AppendLine("|---|---|---:|---:|---:|");
+        foreach (var result in results)
+        {
+            foreach (var phase in result.Phases)
+            {
+                if (phase.OrleansMessagesPerSend is { } orleans)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {phase.Name} | {orleans.Remote:0.00} | {orleans.Local:0.00} | {phase.ContextSwitchesPerSend:0.0} |");
+                }
+                else if (phase.ContextSwitchesPerSend is { } switches)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {phase.Name} | | | {switches:0.0} |");
+                }
+            }
+        }
     }
 
     private static void Incidents(StringBuilder md, List<ScenarioResult> results)

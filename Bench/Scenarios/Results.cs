@@ -1,3 +1,5 @@
+using Realtime.Bench.Measure;
+
 namespace Realtime.Bench.Scenarios;
 
 /// <summary>One measured window of a scenario: deliveries, the servers' and the load client's CPU, latency.</summary>
@@ -12,8 +14,17 @@ public sealed record PhaseResult(
     long P99Micros,
     long P999Micros,
     long MaxMicros,
-    IReadOnlyDictionary<string, double> CpuSecondsByProcess)
+    IReadOnlyDictionary<string, double> CpuSecondsByProcess,
+    WorkCounters? Work = null,
+    double Fanout = double.NaN)
 {
+    /// <summary>Orleans messages (to other nodes, and within a process) per message a client sent, when counted.</summary>
+    public (double Remote, double Local)? OrleansMessagesPerSend =>
+        Work is { } work && Delivered > 0 && !double.IsNaN(Fanout) ? (work.OrleansRemote * Fanout / Delivered, work.OrleansLocal * Fanout / Delivered) : null;
+
+    /// <summary>Context switches of the server processes per message a client sent, when counted.</summary>
+    public double? ContextSwitchesPerSend => Work is { } work && Delivered > 0 && !double.IsNaN(Fanout) ? work.ContextSwitches * Fanout / Delivered : null;
+
     public double DeliveredPerSecond => Delivered / Seconds;
 
     /// <summary>CPU time of all the server processes per delivered message, in microseconds.</summary>

@@ -139,23 +139,26 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
         {
             Dictionary<string, double> byProcess = [];
             var clientCpu = 0.0;
+            WorkCounters work = null!;
             var (delivered, seconds, p50, p99, p999, max) = await client.PhaseAsync(
                 name,
                 options.Seconds,
                 phases.Count == 0 ? options.WarmupSeconds : options.NextWarmupSeconds,
                 rate,
-                opened: () =>
+                opened: async () =>
                 {
+                    work = await system.WorkCountersAsync();
                     byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid));
                     clientCpu = ProcessStats.CpuSeconds(client.Pid);
                 },
-                closed: () =>
+                closed: async () =>
                 {
                     byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid) - byProcess[p.Name]);
                     clientCpu = ProcessStats.CpuSeconds(client.Pid) - clientCpu;
+                    work = await system.WorkCountersAsync() - work;
                 });
             var offered = rate is { } perSender ? rooms.Sum(g => g.Senders.Count * perSender * (double)g.Members.Count) : double.NaN;
-            phases.Add(new PhaseResult(name, seconds, delivered, offered, byProcess.Values.Sum(), clientCpu, p50, p99, p999, max, byProcess));
+            phases.Add(new PhaseResult(name, seconds, delivered, offered, byProcess.Values.Sum(), clientCpu, p50, p99, p999, max, byProcess, work, Fanout(rooms)));
         }
 
         var (sent, lost, duplicated, unexpected) = await client.CheckAsync();
@@ -275,6 +278,7 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
 
         await Task.Delay(TimeSpan.FromSeconds(warmupSeconds));
         var window = new DeliveryLedger.Window();
+        var work = await system.WorkCountersAsync();
         var byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid));
         var clientCpu = ProcessStats.CpuSeconds(_self);
         var clock = Stopwatch.StartNew();
@@ -285,6 +289,7 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
         byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid) - byProcess[p.Name]);
         var serverCpu = byProcess.Values.Sum();
         clientCpu = ProcessStats.CpuSeconds(_self) - clientCpu;
+        work = await system.WorkCountersAsync() - work;
 
         await stop.CancelAsync();
         await Task.WhenAll(loops);
@@ -292,7 +297,7 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
 
         var latency = window.Latency();
         var offered = rate is { } perSender ? groups.Sum(g => g.Senders.Count * perSender * (double)g.Members.Count) : double.NaN;
-        return new PhaseResult(name, seconds, window.Delivered, offered, serverCpu, clientCpu, latency.Percentile(0.5), latency.Percentile(0.99), latency.Percentile(0.999), latency.Max, byProcess);
+        return new PhaseResult(name, seconds, window.Delivered, offered, serverCpu, clientCpu, latency.Percentile(0.5), latency.Percentile(0.99), latency.Percentile(0.999), latency.Max, byProcess, work, Fanout(groups));
 
         async Task SendSaturatedAsync(LoadConnection sender)
         {
@@ -322,6 +327,9 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
             ledger.CountSent(sender.Index);
         }
     }
+
+    /// <summary>How many members the average group delivers each message to.</summary>
+    private static double Fanout(IReadOnlyList<Group> groups) => groups.Average(g => (double)g.Members.Count);
 
     /// <summary>Waits until every message sent has reached every member it should, or nothing has arrived for 3 s.</summary>
     private static Task DrainAsync(DeliveryLedger ledger, IReadOnlyList<Group> groups) => Pacing.DrainAsync(ledger, ledger.Expected(groups));

@@ -23,6 +23,12 @@ public sealed class SystemUnderTest : IAsyncDisposable
     /// <summary>Every server process: gateways, silos, Node processes and Redis alike.</summary>
     public IReadOnlyList<int> ServerPids => _processes.Select(p => p.Pid).ToList();
 
+    /// <summary>The HTTP ports of this project's gateways and silos, where each serves its Prometheus metrics.</summary>
+    public IReadOnlyList<int> MetricsPorts => Kind.IsOurs ? _processes.Where(p => p.Name != "redis").Select(p => p.Port).ToList() : [];
+
+    /// <summary>Reads the system's <see cref="Measure.WorkCounters"/> now.</summary>
+    public Task<Measure.WorkCounters> WorkCountersAsync() => Measure.WorkCounters.ReadAsync(ServerPids, MetricsPorts);
+
     /// <summary>Every server process by name (gw0, silo1, node0, redis...).</summary>
     public IReadOnlyList<(string Name, int Pid)> Processes => _processes.Select(p => (p.Name, p.Pid)).ToList();
 
@@ -221,6 +227,12 @@ public sealed record BuildOutput(string RepositoryRoot, string Bench, string Gat
     /// <summary>The JavaScript load client's script.</summary>
     public string JsClient => Path.Combine(RepositoryRoot, "Bench", "jsclient", "client.cjs");
 
+    /// <summary>
+    /// Another checkout whose gateway and silo builds (same configuration) the harness starts instead of this one's:
+    /// how a change is measured against the version before it, in one run (<c>--servers-from</c>).
+    /// </summary>
+    public static string? ServersRoot { get; set; }
+
     public static BuildOutput Find()
     {
         var benchDir = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
@@ -237,7 +249,7 @@ public sealed record BuildOutput(string RepositoryRoot, string Bench, string Gat
             throw new InvalidOperationException("The harness runs from its build output inside the repository (Bench/bin/...).");
         }
 
-        string Output(string project, string assembly) => Path.Combine(root.FullName, project, "bin", configuration, framework, assembly);
+        string Output(string project, string assembly) => Path.Combine(ServersRoot ?? root.FullName, project, "bin", configuration, framework, assembly);
         var found = new BuildOutput(
             root.FullName,
             Path.Combine(benchDir, "Realtime.Bench.dll"),

@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
+using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Hosting.Kubernetes;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -61,6 +63,12 @@ public static class RealtimeSiloHosting
             if (cluster.Kubernetes)
             {
                 silo.UseKubernetesHosting();
+
+                // In a pod, the pod's service account; outside one (a node run against a cluster from elsewhere), the
+                // kubeconfig (KUBECONFIG, or ~/.kube/config), as kubectl finds it.
+                silo.Services.Configure<KubernetesHostingOptions>(options => options.GetClientConfiguration = KubernetesClientConfiguration.IsInCluster()
+                    ? KubernetesClientConfiguration.InClusterConfig
+                    : () => KubernetesClientConfiguration.BuildDefaultConfig());
             }
 
             configure?.Invoke(silo);

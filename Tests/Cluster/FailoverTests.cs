@@ -52,6 +52,23 @@ public sealed class FailoverTests(ITestOutputHelper output)
         });
     }
 
+    [Theory]
+    [InlineData("silo")]
+    [InlineData("gateway")]
+    public async Task StopANodeGracefully_NoSendFails_AndNoSentMessageIsLost(string node)
+    {
+        // A rolling update stops nodes with SIGTERM: their grains come back elsewhere, and nobody sees an error.
+        await using var cluster = node == "silo" ? await TestCluster.StartAsync(silos: 2, gateways: 2) : await TestCluster.StartAsync(silos: 0, gateways: 3);
+        var hubs = cluster.Gateways.Select(g => new Uri($"ws://127.0.0.1:{g.Port}/realtime")).ToArray();
+        await RunAsync(cluster, [.. hubs, .. hubs], null, async () =>
+        {
+            var leaving = await cluster.NodeHoldingAsync(TestCluster.RoomGrain(Rooms[0]));
+            Assert.NotNull(leaving);
+            Assert.Contains(leaving, node == "silo" ? cluster.Silos : cluster.Gateways);
+            return leaving;
+        }, graceful: true);
+    }
+
     [Fact]
     public async Task SiloProcessGone_IsDeclaredDeadAtOnceByTheRefusals_ButAFrozenOneIsLeftToTheProbes()
     {
@@ -99,12 +116,58 @@ public sealed class FailoverTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task KubernetesDeletesAPod_ItsSiloIsDeclaredDeadAtOnce_ThroughOrleansKubernetesHosting()
+    {
+        // Orleans' Kubernetes hosting against a fake API server (a kubeconfig points there), probes slowed down and the
+        // refusals off: only the pod watch can explain a quick death. The deleted pod's process is frozen, as a pod
+        // being torn down may be, so that its port does not refuse anything either.
+        await using var kubernetes = await FakeKubernetesApi.StartAsync();
+        string[] onlyTheWatch =
+        [
+            "--Cluster:Kubernetes=true", "--Cluster:DeclareRefusingSilosDead=false",
+            "--Cluster:Membership:ProbeTimeout=00:00:05", "--Cluster:Membership:MaxProbeTimeout=00:00:05", "--Cluster:Membership:NumMissedProbesLimit=3",
+        ];
+        await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 0);
+        for (var i = 0; i < 3; i++)
+        {
+            kubernetes.AddPod($"silo{i}", cluster.ClusterId, "realtime");
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => cluster.StartSiloWithAsync(kubernetes.Environment, onlyTheWatch)));
+        var doomed = cluster.Silos.Single(s => s.Name == "silo2");
+
+        // The two oldest silos watch the pods (Orleans' MaxAgents).
+        await Eventually.True(() => kubernetes.OpenWatches >= 2, "two silos to watch the pods", TimeSpan.FromSeconds(30));
+        async Task<string[]> ActiveAsync()
+        {
+            using var silos = JsonDocument.Parse(await TestCluster.GetAsync(cluster.Silos[0], "/stats/silos"));
+            return [.. silos.RootElement.EnumerateArray().Where(s => s.GetProperty("status").GetString() == "Active").Select(s => s.GetProperty("name").GetString()!)];
+        }
+
+        Assert.Equal(["silo0", "silo1", "silo2"], (await ActiveAsync()).Order());
+        doomed.Signal("STOP");
+        try
+        {
+            var deletedAt = Stopwatch.GetTimestamp();
+            kubernetes.DeletePod("silo2");
+            await Eventually.TrueAsync(async () => !(await ActiveAsync()).Contains("silo2"), "the deleted pod's silo to be declared dead", TimeSpan.FromSeconds(30));
+            var declared = Stopwatch.GetElapsedTime(deletedAt);
+            output.WriteLine($"declared dead {declared.TotalMilliseconds:0} ms after its pod was deleted");
+            Assert.True(declared < TimeSpan.FromSeconds(2), $"declared dead only {declared.TotalMilliseconds:0} ms after its pod was deleted");
+        }
+        finally
+        {
+            doomed.Signal("CONT");
+        }
+    }
+
     /// <summary>
     /// Connects members at <paramref name="members"/> (each joins every room) and a sender (at
     /// <paramref name="senderAt"/>, or a gateway that survives), sends to every room, kills the node
     /// <paramref name="pickVictim"/> names, and checks the failover.
     /// </summary>
-    private async Task RunAsync(TestCluster cluster, Uri[] members, Uri? senderAt, Func<Task<NodeProcess>> pickVictim)
+    private async Task RunAsync(TestCluster cluster, Uri[] members, Uri? senderAt, Func<Task<NodeProcess>> pickVictim, bool graceful = false)
     {
         var clients = new List<SignalRTestClient>();
         try
@@ -134,7 +197,14 @@ public sealed class FailoverTests(ITestOutputHelper output)
             await Eventually.True(() => Rooms.All(room => succeeded.Any(s => s.Room == room)), "every room takes sends before the kill");
 
             var killedAt = Stopwatch.GetTimestamp();
-            victim.Kill();
+            if (graceful)
+            {
+                victim.Signal("TERM");
+            }
+            else
+            {
+                victim.Kill();
+            }
 
             // Every room takes sends again: the time to each room's first success sent after the kill.
             await Eventually.True(
@@ -142,9 +212,14 @@ public sealed class FailoverTests(ITestOutputHelper output)
                 "every room takes sends again after the kill",
                 TimeSpan.FromSeconds(30));
             var recovery = Rooms.ToDictionary(room => room, room => Stopwatch.GetElapsedTime(killedAt, succeeded.Where(s => s.Room == room && s.At > killedAt).Min(s => s.At)));
-            output.WriteLine($"killed {victim.Name}; rooms taking sends again after: {string.Join(", ", recovery.Select(r => $"{r.Key} {r.Value.TotalMilliseconds:0} ms"))}; failed sends: {failed.Count}");
+            output.WriteLine($"{(graceful ? "stopped" : "killed")} {victim.Name}; rooms taking sends again after: {string.Join(", ", recovery.Select(r => $"{r.Key} {r.Value.TotalMilliseconds:0} ms"))}; failed sends: {failed.Count}");
             Assert.All(recovery, r => Assert.True(r.Value <= Failover, $"{r.Key} took sends again only {r.Value.TotalMilliseconds:0} ms after the kill"));
             Assert.All(failed, error => Assert.Contains("The cluster could not complete SendToRoom", error));
+            if (graceful)
+            {
+                Assert.Empty(failed);
+                await victim.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            }
 
             if (victimGateway is not null)
             {

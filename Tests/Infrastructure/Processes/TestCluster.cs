@@ -48,6 +48,9 @@ public sealed class TestCluster : IAsyncDisposable
     /// Starts Redis, the silos and the gateways. <paramref name="gatewayProgram"/> is the gateway's assembly, as
     /// <see cref="Build.Output"/> finds it: the stock gateway by default.
     /// </summary>
+    /// <summary>The cluster's id, as the membership table and Orleans' Kubernetes hosting's pod labels name it.</summary>
+    public string ClusterId => _clusterId;
+
     public static async Task<TestCluster> StartAsync(
         int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null, string[]? gatewayArguments = null, string[]? siloArguments = null)
     {
@@ -78,16 +81,21 @@ public sealed class TestCluster : IAsyncDisposable
         await Eventually.True(() => NodeProcess.CanConnect(_redisPort), "redis-server accepts connections", TimeSpan.FromSeconds(15));
     }
 
-    public async Task<NodeProcess> StartSiloAsync(params string[] extraArguments)
+    public Task<NodeProcess> StartSiloAsync(params string[] extraArguments) => StartSiloWithAsync(null, extraArguments);
+
+    /// <summary>Starts a silo without connections with <paramref name="environment"/> (a pod's, say) besides the cluster's settings.</summary>
+    public async Task<NodeProcess> StartSiloWithAsync(Func<string, IDictionary<string, string>>? environment, params string[] extraArguments)
     {
         var httpPort = NodeProcess.FreePort();
         var siloPort = NodeProcess.FreePort();
         var gatewayPort = NodeProcess.FreePort();
+        var name = $"silo{_silos.Count}";
         var silo = NodeProcess.Start(
-            $"silo{_silos.Count}",
+            name,
             "dotnet",
             [Build.Output("Silo", "Realtime.Silo.dll"), .. ClusterArguments(), .. extraArguments, $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Silo:HttpPort={httpPort}"],
-            httpPort);
+            httpPort,
+            environment?.Invoke(name));
         silo.GatewayPort = gatewayPort;
         silo.SiloPort = siloPort;
         lock (_silos)
