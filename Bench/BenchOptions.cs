@@ -14,11 +14,14 @@ public sealed record BenchOptions
           --systems a,b,...       systems to run (default: all): cluster, cluster-silos, cluster-socketio, embedded,
                                   signalr, socketio
           --scenarios a,b,...     scenarios to run (default: all): storm, fanout, broadcast, rooms, fanout-small,
-                                  fanout-small-js (the same with the npm client in Node), churn, recovery, flood,
+                                  fanout-small-js (the same with the npm client in Node), cold (the same at its fixed
+                                  load from a new system's first message), soak (the same saturated for
+                                  --soak-minutes: no node may be declared dead), churn, recovery, flood,
                                   scale (starts systems of its own, as many connection-holding processes as it needs)
           --scale-connections N   idle connections of the scale scenario (default 100000; quick 2000)
           --seconds N             length of each measurement window (default 10; quick 2)
           --warmup N              unmeasured traffic before a scenario's first window (default 40; quick 1)
+          --soak-minutes N        how long the soak saturates the small fan-out (default 10; quick 0.25)
           --servers-from DIR      start the gateways and silos built in another checkout (to measure the version
                                   before a change in the same run)
           --out DIR               where results.md, results.json and results.svg go (default: Bench/results; a
@@ -100,6 +103,9 @@ public sealed record BenchOptions
 
     public double ChurnSeconds => Quick ? 12 : 60;
 
+    /// <summary>How long the soak saturates the small fan-out.</summary>
+    public double SoakMinutes { get; init; } = 10;
+
     public int ChurnRooms => Quick ? 4 : 20;
 
     public int ChurnResidents => Quick ? 5 : 10;
@@ -132,7 +138,7 @@ public sealed record BenchOptions
     {
         var options = new BenchOptions();
         var quick = args.Contains("--quick");
-        options = options with { Quick = quick, Seconds = quick ? 2 : 10, WarmupSeconds = quick ? 1 : 40, ScaleConnections = quick ? 2_000 : 100_000 };
+        options = options with { Quick = quick, Seconds = quick ? 2 : 10, WarmupSeconds = quick ? 1 : 40, ScaleConnections = quick ? 2_000 : 100_000, SoakMinutes = quick ? 0.25 : 10 };
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -143,6 +149,7 @@ public sealed record BenchOptions
                 "--scenarios" => options with { Scenarios = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ScenarioNames.Check).ToList() },
                 "--seconds" => options with { Seconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--warmup" => options with { WarmupSeconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--soak-minutes" => options with { SoakMinutes = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--servers-from" => options with { ServersFrom = Path.GetFullPath(Value()) },
                 "--out" => options with { OutputDirectory = Value() },
                 "--scale-connections" => options with { ScaleConnections = int.Parse(Value(), CultureInfo.InvariantCulture) },

@@ -74,6 +74,24 @@ public sealed class JsLoadClient : IAsyncDisposable
             Micros(latency["p50"]), Micros(latency["p99"]), Micros(latency["p999"]), Micros(latency["max"]));
     }
 
+    /// <summary>
+    /// Runs one phase with no warm-up, reporting every <paramref name="slice"/> seconds how many deliveries the window
+    /// has had so far: <paramref name="opened"/> is called when it opens, <paramref name="sliced"/> at each report.
+    /// </summary>
+    public async Task SlicedPhaseAsync(string name, double seconds, double slice, int? rate, Func<Task> opened, Func<long, Task> sliced)
+    {
+        await SendAsync(new { phase = name, seconds, warmup = 0, rate, slice });
+        await ReadAsync("window", TimeSpan.FromSeconds(60));
+        await opened();
+        for (var elapsed = 0.0; elapsed < seconds; elapsed += slice)
+        {
+            await sliced((await ReadAsync("slice", TimeSpan.FromSeconds(slice + 60)))!.GetValue<long>());
+        }
+
+        await ReadAsync("window", TimeSpan.FromSeconds(60));
+        await ReadAsync("result", TimeSpan.FromMinutes(2));
+    }
+
     /// <summary>What every receiver saw, against what was sent: (sent, lost, duplicated, misdelivered).</summary>
     public async Task<(long Sent, long Lost, long Duplicated, long Unexpected)> CheckAsync()
     {

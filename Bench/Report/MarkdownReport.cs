@@ -25,12 +25,43 @@ public static class MarkdownReport
         Throughput(md, results, ScenarioNames.Rooms, "Many small rooms");
         Throughput(md, results, ScenarioNames.SmallFanout, "Small-room fan-out");
         Throughput(md, results, ScenarioNames.SmallFanoutJs, "Small-room fan-out, JavaScript clients");
+        Throughput(md, results, ScenarioNames.Soak, "Soak: the small fan-out saturated, with the shipped failure detection (a node declared dead is reported below the table)");
         Storm(md, results);
         Recovery(md, results);
         Flood(md, results);
         Churn(md, results);
         Scale(md, results);
+        Cold(md, results);
         return md.ToString();
+    }
+
+    private static void Cold(StringBuilder md, IReadOnlyList<ScenarioResult> all)
+    {
+        var results = all.Where(r => r.Scenario == ScenarioNames.Cold).ToList();
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine("### Cold start");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. Server CPU µs per delivery in the windows given, from the first message; steady: the last 20 s.");
+        md.AppendLine();
+        md.AppendLine("| system | 0–10 s | 10–20 s | 20–40 s | steady | first 10 s ÷ steady | within 1.5× of steady after | lost / duplicated / misdelivered |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var result in results)
+        {
+            if (result.Cold is not { } c)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                continue;
+            }
+
+            md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {c.FirstTenSeconds:0.00} | {c.Mean(10, 20):0.00} | {c.Mean(20, 40):0.00} | {c.Steady:0.00} | {c.FirstTenSeconds / c.Steady:0.00}× | {c.SecondsToWithin(1.5):0} s | {Losses(result)} |");
+        }
+
+        Incidents(md, results);
     }
 
     private static void Recovery(StringBuilder md, IReadOnlyList<ScenarioResult> all)

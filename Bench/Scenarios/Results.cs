@@ -85,6 +85,8 @@ public sealed record ScenarioResult(
 
     public ScaleResult? Scale { get; init; }
 
+    public ColdResult? Cold { get; init; }
+
     public PhaseResult? Phase(string name) => Phases.FirstOrDefault(p => p.Name == name);
 
     public bool Clean => Error is null && Incident is null && Lost == 0 && Duplicated == 0 && Unexpected == 0;

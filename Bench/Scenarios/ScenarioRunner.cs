@@ -19,8 +19,10 @@ public static class ScenarioNames
     public const string Recovery = "recovery";
     public const string Flood = "flood";
     public const string Scale = "scale";
+    public const string Cold = "cold";
+    public const string Soak = "soak";
 
-    public static readonly IReadOnlyList<string> All = [Storm, Fanout, Broadcast, Rooms, SmallFanout, SmallFanoutJs, Recovery, Flood, Churn, Scale];
+    public static readonly IReadOnlyList<string> All = [Storm, Fanout, Broadcast, Rooms, SmallFanout, SmallFanoutJs, Cold, Soak, Recovery, Flood, Churn, Scale];
 
     public static string Check(string name) =>
         All.Contains(name) ? name : throw new ArgumentException($"Unknown scenario '{name}'; the scenarios are {string.Join(", ", All)}.");
@@ -64,6 +66,8 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
                 ScenarioNames.Recovery => await new RecoveryScenario(options, system, factory, log).RunAsync(),
                 ScenarioNames.Flood => await new FloodScenario(options, system.Kind, BuildOutput.Find(), factory, log).RunAsync(),
                 ScenarioNames.Scale => await new ScaleScenario(options, system.Kind, BuildOutput.Find(), factory, log).RunAsync(),
+                ScenarioNames.Soak => await SoakAsync(),
+                ScenarioNames.Cold => await new ColdScenario(options, system.Kind, BuildOutput.Find(), log).RunAsync(SmallFanoutRooms(), options.SmallFanoutRatePerSender),
                 _ => throw new ArgumentException(scenario),
             };
         }
@@ -170,6 +174,48 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
         return new ScenarioResult(system.Kind.Name, ScenarioNames.SmallFanoutJs, SmallFanoutSetup(system.Protocol == Protocol.SocketIO ? "socket.io-client in Node" : "npm @microsoft/signalr in Node"), count, phases, sent, lost, duplicated, unexpected, null, null);
     }
 
+    /// <summary>
+    /// The small fan-out saturated for <see cref="BenchOptions.SoakMinutes"/> with the shipped failure detection: no
+    /// node of a cluster may be declared dead (a live one that was would stop itself, and be counted as exited too).
+    /// </summary>
+    private async Task<ScenarioResult> SoakAsync()
+    {
+        var rooms = SmallFanoutRooms();
+        var count = rooms.Sum(r => r.Members.Count);
+        var roomOf = new string[count];
+        foreach (var (room, index) in rooms.Select((r, i) => (r, i)))
+        {
+            foreach (var member in room.Members)
+            {
+                roomOf[member] = $"room-{index}";
+            }
+        }
+
+        var deadBefore = await system.DeclaredDeadAsync();
+        var connections = await ConnectAsync(count);
+        try
+        {
+            await ForEachAsync(connections, c => c.JoinAsync(roomOf[c.Index], Timeout()));
+            var ledger = new DeliveryLedger(connections.Count);
+            foreach (var connection in connections)
+            {
+                connection.Sink = ledger;
+            }
+
+            var senders = rooms.SelectMany(r => r.Senders).Select(s => connections[s]).ToList();
+            var phase = await PhaseAsync(Saturated, ledger, rooms, senders, (c, message) => c.SendToRoomAsync(roomOf[c.Index], message), rate: null, 0, options.SoakMinutes * 60);
+            var check = ledger.Verify(rooms);
+            var dead = await system.DeclaredDeadAsync() - deadBefore;
+            log($"  soak: {options.SoakMinutes:0.#} min saturated, {phase.DeliveredPerSecond:0} msg/s, {phase.ServerCpuShare:P0} server CPU; nodes declared dead: {dead}; exited: {system.Exited.Count}");
+            return new ScenarioResult(system.Kind.Name, ScenarioNames.Soak, SmallFanoutSetup($"C# clients, saturated for {options.SoakMinutes:0.#} min"), connections.Count, [phase], ledger.Sent, check.Lost, check.Duplicated, check.Unexpected, null, null,
+                dead > 0 ? $"{dead} node(s) declared dead" : null);
+        }
+        finally
+        {
+            await CloseAsync(connections);
+        }
+    }
+
     /// <summary>Many chat-like rooms of 2 to 10 members; one sender per room.</summary>
     private Task<ScenarioResult> SmallRoomsAsync()
     {
@@ -270,7 +316,8 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
         IReadOnlyList<LoadConnection> senders,
         Func<LoadConnection, string, ValueTask> send,
         int? rate,
-        double warmupSeconds)
+        double warmupSeconds,
+        double? windowSeconds = null)
     {
         ledger.Windows = rate is null ? Enumerable.Range(0, ledger.SentLength).Select(i => (SemaphoreSlim?)new SemaphoreSlim(options.Window)).ToArray() : null;
         using var stop = new CancellationTokenSource();
@@ -283,7 +330,7 @@ public sealed class ScenarioRunner(BenchOptions options, SystemUnderTest system,
         var clientCpu = ProcessStats.CpuSeconds(_self);
         var clock = Stopwatch.StartNew();
         ledger.Open(window);
-        await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
+        await Task.Delay(TimeSpan.FromSeconds(windowSeconds ?? options.Seconds));
         ledger.Close();
         var seconds = clock.Elapsed.TotalSeconds;
         byProcess = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSeconds(p.Pid) - byProcess[p.Name]);

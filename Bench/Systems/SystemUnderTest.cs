@@ -23,6 +23,27 @@ public sealed class SystemUnderTest : IAsyncDisposable
     /// <summary>Every server process: gateways, silos, Node processes and Redis alike.</summary>
     public IReadOnlyList<int> ServerPids => _processes.Select(p => p.Pid).ToList();
 
+    /// <summary>The port of the Redis that holds this project's cluster's membership table (cluster id <c>bench</c>); null for other systems.</summary>
+    public int? MembershipRedisPort { get; private set; }
+
+    /// <summary>
+    /// How many rows of the cluster's membership table say their silo was declared dead (Orleans' Redis clustering
+    /// keeps each row as JSON); 0 for a system without one.
+    /// </summary>
+    public async Task<int> DeclaredDeadAsync()
+    {
+        if (MembershipRedisPort is not { } port)
+        {
+            return 0;
+        }
+
+        var info = new System.Diagnostics.ProcessStartInfo("redis-cli", ["-p", $"{port}", "HGETALL", "realtime/members/bench"]) { RedirectStandardOutput = true };
+        using var cli = System.Diagnostics.Process.Start(info)!;
+        var rows = await cli.StandardOutput.ReadToEndAsync();
+        await cli.WaitForExitAsync();
+        return System.Text.RegularExpressions.Regex.Matches(rows, @"""Status""\s*:\s*(""Dead""|6)\b").Count;
+    }
+
     /// <summary>The HTTP ports of this project's gateways and silos, where each serves its Prometheus metrics.</summary>
     public IReadOnlyList<int> MetricsPorts => Kind.IsOurs ? _processes.Where(p => p.Name != "redis").Select(p => p.Port).ToList() : [];
 
@@ -104,9 +125,20 @@ public sealed class SystemUnderTest : IAsyncDisposable
 
     /// <summary>
     /// What the shipped gateway's runtimeconfig.json sets and the harness's own does not, for the gateway the harness
-    /// serves itself (socket.io events): no spinning of idle thread-pool workers.
+    /// serves itself (socket.io events): no spinning of idle thread-pool workers, and workstation GC.
     /// </summary>
-    private static readonly Dictionary<string, string> ShippedGatewayRuntime = new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" };
+    private static readonly Dictionary<string, string> ShippedGatewayRuntime = new()
+    {
+        ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0", ["DOTNET_gcServer"] = "0", [ShippedImageVariable] = ShippedImageValue,
+    };
+
+    /// <summary>What the gateway's and the silo's container images set in their environment (their Dockerfiles).</summary>
+    private const string ShippedImageVariable = "DOTNET_TC_CallCountingDelayMs";
+
+    private const string ShippedImageValue = "0";
+
+    /// <summary>The environment of this project's gateways and silos, as their images run them.</summary>
+    private static readonly Dictionary<string, string> ShippedImage = new() { [ShippedImageVariable] = ShippedImageValue };
 
     private async Task<ServerProcess> StartRedisAsync()
     {
@@ -123,6 +155,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
     private async Task StartClusterAsync(BuildOutput build, bool socketIO, int silos)
     {
         var redis = await StartRedisAsync();
+        MembershipRedisPort = redis.Port;
         string[] cluster =
         [
             $"--Cluster:Redis=127.0.0.1:{redis.Port}", "--Cluster:ClusterId=bench", "--Cluster:ListenAddress=127.0.0.1",
@@ -141,7 +174,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
             ];
             return AddEdge(socketIO
                 ? ServerProcess.Start($"gw{i}", "dotnet", [build.Bench, "serve-gateway", .. settings], http, Path.GetDirectoryName(build.Bench), ShippedGatewayRuntime)
-                : ServerProcess.Start($"gw{i}", "dotnet", [build.Gateway, .. settings], http, Path.GetDirectoryName(build.Gateway)));
+                : ServerProcess.Start($"gw{i}", "dotnet", [build.Gateway, .. settings], http, Path.GetDirectoryName(build.Gateway), ShippedImage));
         }).ToList();
         await Task.WhenAll(gateways.Select(g => g.WaitReadyAsync()));
     }
@@ -149,7 +182,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
     private ServerProcess StartSilo(string name)
     {
         var http = ServerProcess.FreePort();
-        return Add(ServerProcess.Start(name, "dotnet", [_build.Silo, .. _clusterSettings, $"--Cluster:SiloPort={ServerProcess.FreePort()}", $"--Cluster:GatewayPort={ServerProcess.FreePort()}", $"--Silo:HttpPort={http}"], http, Path.GetDirectoryName(_build.Silo)));
+        return Add(ServerProcess.Start(name, "dotnet", [_build.Silo, .. _clusterSettings, $"--Cluster:SiloPort={ServerProcess.FreePort()}", $"--Cluster:GatewayPort={ServerProcess.FreePort()}", $"--Silo:HttpPort={http}"], http, Path.GetDirectoryName(_build.Silo), ShippedImage));
     }
 
     private async Task StartEmbeddedAsync(BuildOutput build)

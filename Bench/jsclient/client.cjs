@@ -4,8 +4,9 @@
 // per line:
 //   in:  the scenario  { protocol, urls, rooms: [{ name, members, senders }], window, messageSize }
 //   out: { ready: connections }
-//   in:  { phase, seconds, warmup, rate }     rate: messages per second per sender, or null to saturate
-//   out: { window: "open" } ... { window: "close" } ... { phase, result: { delivered, seconds, latency } }
+//   in:  { phase, seconds, warmup, rate, slice }     rate: messages per second per sender, or null to saturate;
+//                                                    slice: seconds between { slice } reports, or absent
+//   out: { window: "open" } ... [{ slice: delivered so far } ...] { window: "close" } ... { phase, result: { delivered, seconds, latency } }
 //   in:  { check: true }   out: { check: { sent, lost, duplicated, unexpected } }
 // A message is "B|sender|sequence|sent (µs)|padding"; every receiver keeps a bitmap per sender, so every message is
 // accounted for. Latency is measured from when a message was due (fixed rate) or sent (saturated).
@@ -201,7 +202,16 @@ async function main() {
     const before = delivered;
     const started = performance.now();
     say({ window: "open" });
-    await sleep(command.seconds * 1000);
+    if (command.slice) {
+      // A curve rather than one figure: how many deliveries each slice of the window had (a cold start's CPU per
+      // delivery, second by second).
+      for (let elapsed = 0; elapsed < command.seconds; elapsed += command.slice) {
+        await sleep(command.slice * 1000);
+        say({ slice: delivered - before });
+      }
+    } else {
+      await sleep(command.seconds * 1000);
+    }
     const window = measuring;
     measuring = null;
     const seconds = (performance.now() - started) / 1000;

@@ -22,6 +22,9 @@ internal static partial class GatewayLog
     [LoggerMessage(6, LogLevel.Information, "Gateway {GatewayId} serves hub {Hub}.")]
     public static partial void HubRegistered(ILogger logger, string gatewayId, string hub);
 
+    [LoggerMessage(8, LogLevel.Information, "Registering connection {ConnectionId} with the cluster failed (attempt {Attempt}); trying again.")]
+    public static partial void RegistrationRetried(ILogger logger, string connectionId, int attempt, Exception exception);
+
     [LoggerMessage(7, LogLevel.Warning, "Telling hub {Hub} that this gateway serves it failed; trying again.")]
     public static partial void HubRegistrationFailed(ILogger logger, string hub, Exception exception);
 

@@ -30,6 +30,11 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     /// <summary>The route value that carries the namespace, when the hub is mapped with one.</summary>
     public const string NamespaceRouteValue = "namespace";
 
+    /// <summary>How long a connection's registration is tried again while a node that its grains lived on is being declared dead.</summary>
+    private static readonly TimeSpan RegistrationRetryTime = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan RegistrationRetryDelay = TimeSpan.FromMilliseconds(200);
+
     /// <summary>How long a leave waits for its room's notice; a room that died meanwhile never sends it.</summary>
     private static readonly TimeSpan LeaveNoticeTimeout = TimeSpan.FromSeconds(5);
 
@@ -152,15 +157,32 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         await _receiver.EnsureRegisteredAsync(HubName);
         var session = new SessionInfo(HubName, local.Namespace, member, [], local.Data);
         var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
-        var connected = _grains.GetGrain<INamespaceGrain>(namespaceKey).Connect(member);
-        var opened = local.RecoveryWindow is { } window
-            ? OpenRecoverableAsync(local, session, window)
-            : Session(connectionId).Open(session);
-        await Task.WhenAll(
-            opened,
-            connected,
-            member.UserId is { } user ? _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member) : Task.CompletedTask);
-        local.Joined(namespaceKey, connected.Result);
+
+        // Registering is idempotent: a grain whose node died under the call is asked again once the cluster has
+        // declared that node dead (a fraction of a second), rather than the connection failing for it.
+        var deadline = DateTime.UtcNow + RegistrationRetryTime;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var connected = _grains.GetGrain<INamespaceGrain>(namespaceKey).Connect(member);
+                var opened = local.RecoveryWindow is { } window
+                    ? OpenRecoverableAsync(local, session, window)
+                    : Session(connectionId).Open(session);
+                await Task.WhenAll(
+                    opened,
+                    connected,
+                    member.UserId is { } user ? _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member) : Task.CompletedTask);
+                local.Joined(namespaceKey, connected.Result);
+                break;
+            }
+            catch (Exception ex) when (ex is OrleansException && DateTime.UtcNow < deadline && _connections.ContainsKey(connectionId))
+            {
+                GatewayLog.RegistrationRetried(_logger, connectionId, attempt, ex);
+                await Task.Delay(RegistrationRetryDelay);
+            }
+        }
+
         GatewayLog.Connected(_logger, connectionId, HubName, local.Namespace);
     }
 

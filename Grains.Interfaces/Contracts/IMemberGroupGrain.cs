@@ -34,4 +34,11 @@ public interface IMemberGroupGrain : IGatewayDependentGrain
     /// </summary>
     [Alias("publish-all")]
     Task<long> PublishAll(IReadOnlyList<Publication> publications);
+
+    /// <summary>
+    /// Moves the group, whole (members, numbering, history), to <paramref name="silo"/> once it is idle: how a silo that
+    /// stops hands its groups over, so that their clients notice nothing.
+    /// </summary>
+    [Alias("move-to")]
+    Task MoveTo(SiloAddress silo);
 }

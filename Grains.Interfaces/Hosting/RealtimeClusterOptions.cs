@@ -57,7 +57,15 @@ public sealed class RealtimeClusterOptions
     /// <see cref="GrainPlacement"/>). Wherever that is, a connection's session is not placed on the connection's own
     /// gateway while another silo qualifies, so that it outlives the gateway.
     /// </summary>
-    public GrainPlacement GrainPlacement { get; set; } = GrainPlacement.GrainSilos;
+    public GrainPlacement GrainPlacement { get; set; } = GrainPlacement.Anywhere;
+
+    /// <summary>
+    /// For silos, the same on all: let Orleans' activation repartitioner move rooms, namespaces and users next to the
+    /// gateways their messages come from, every 10 to 20 s (<c>Cluster:Repartitioner</c> binds Orleans'
+    /// <c>ActivationRepartitionerOptions</c>). A group moves whole, with its members, numbering and history. Not with
+    /// <see cref="GrainPlacement.GrainSilos"/>, which keeps groups off the gateways.
+    /// </summary>
+    public bool Repartitioning { get; set; } = true;
 
     /// <summary>
     /// How long a call to a grain may take before it fails with a <see cref="TimeoutException"/>: Orleans'

@@ -59,6 +59,24 @@ internal sealed class GatewayDependents(TimeProvider time)
         }
     }
 
+    /// <summary>Every activation here that holds state for some gateway (each once).</summary>
+    public HashSet<GrainId> All()
+    {
+        var all = new HashSet<GrainId>();
+        foreach (var (_, gateways) in _hubs)
+        {
+            foreach (var (_, dependents) in gateways)
+            {
+                lock (dependents)
+                {
+                    all.UnionWith(dependents.Grains);
+                }
+            }
+        }
+
+        return all;
+    }
+
     /// <summary>Takes away the activations that hold state for a departed gateway.</summary>
     public GrainId[] Take(string hub, string gatewayId)
     {

@@ -37,6 +37,7 @@ public static class RealtimeGrainsExtensions
         services.AddSingleton<GatewayDependents>();
         services.AddSingleton<DepartedGatewayMonitor>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static sp => sp.GetRequiredService<DepartedGatewayMonitor>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, GracefulHandover>();
         services.AddRealtimeSerialization();
         return silo;
     }

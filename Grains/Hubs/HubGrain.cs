@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Realtime.Grains.Gateways;
 using Realtime.Grains.Hosting;
 using Realtime.Grains.Internal;
@@ -13,6 +14,7 @@ namespace Realtime.Grains.Hubs;
 /// every gateway of the cluster whether it serves the hub before it answers anything.
 /// </summary>
 [RolePlacement]
+[Immovable(ImmovableKind.Repartitioner)] // it talks to every gateway alike: no silo is nearer
 internal sealed partial class HubGrain(
     GatewayDependents dependents,
     GatewayDirectory gateways,

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime.Placement;
 using Realtime.Grains.Gateways;
 using Realtime.Grains.Hosting;
 
@@ -16,7 +17,7 @@ namespace Realtime.Grains.Internal;
 /// by asking every gateway of the cluster for its members of this group, so a group whose silo died (or that was
 /// collected while idle) comes back whole on its next call, before it delivers anything, and no client joins again.
 /// </remarks>
-internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
+internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGrainMigrationParticipant
 {
     private readonly MemberTable _members = new();
     private readonly DeliveryTarget _target;
@@ -28,10 +29,12 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
     private long _sequence;
     private Orleans.Streams.IAsyncStream<ClientEvent>? _clientEvents;
 
-    // History (rooms and namespaces): the last messages, oldest first, with when they were sent. The epoch names this
-    // activation: sequence numbers of another activation (before the silo died, or an idle collection) mean nothing here.
-    private readonly string _epoch = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+    // History (rooms and namespaces): the last messages, oldest first, with when they were sent. The epoch names the
+    // group's numbering: sequence numbers of another (before the silo died, or an idle collection) mean nothing here.
+    // A group that migrates to another silo takes its numbering, members and history with it.
+    private string _epoch = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
     private MessageHistory? _history;
+    private (Member[] Members, Dictionary<string, ChainState> Chains, HistorySnapshot? History)? _migrated;
 
     private readonly ILogger _logger;
 
@@ -64,6 +67,25 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
             _history = new MessageHistory(history.Value, ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System);
         }
 
+        if (_migrated is { } migrated)
+        {
+            // Moved here from another silo, whole: nothing to ask the gateways, and each gateway's chain goes on.
+            _members.Carry(migrated.Chains);
+            foreach (var member in migrated.Members)
+            {
+                _ = AddMember(member);
+            }
+
+            if (migrated.History is { } snapshot)
+            {
+                _history?.Import(snapshot);
+            }
+
+            _migrated = null;
+            Migrated(_logger, _target, _key, _members.Count, _sequence);
+            return;
+        }
+
         var answers = await GatewayQuery.AskAllAsync(_gateways, gateway => gateway.Members(_hub, _target, _key), _rebuildTimeout, $"{_target} {_key}");
         foreach (var members in answers)
         {
@@ -74,6 +96,31 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
         }
 
         Activated(_logger, _target, _key, _members.Count, answers.Count);
+    }
+
+    public void OnDehydrate(IDehydrationContext dehydrationContext)
+    {
+        dehydrationContext.TryAddValue(nameof(_epoch), _epoch);
+        dehydrationContext.TryAddValue(nameof(_sequence), _sequence);
+        dehydrationContext.TryAddValue(nameof(_members), _members.Members().ToArray());
+        dehydrationContext.TryAddValue(nameof(MemberTable.Chains), _members.Chains());
+        if (_history is not null)
+        {
+            dehydrationContext.TryAddValue(nameof(_history), _history.Export());
+        }
+    }
+
+    public void OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        if (rehydrationContext.TryGetValue<string>(nameof(_epoch), out var epoch) && epoch is not null
+            && rehydrationContext.TryGetValue<long>(nameof(_sequence), out var sequence)
+            && rehydrationContext.TryGetValue<Member[]>(nameof(_members), out var members) && members is not null
+            && rehydrationContext.TryGetValue<Dictionary<string, ChainState>>(nameof(MemberTable.Chains), out var chains) && chains is not null)
+        {
+            _epoch = epoch;
+            _sequence = sequence;
+            _migrated = (members, chains, rehydrationContext.TryGetValue<HistorySnapshot>(nameof(_history), out var history) ? history : null);
+        }
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -154,6 +201,13 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
         return sequence;
     }
 
+    public Task MoveTo(SiloAddress silo)
+    {
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
+        this.MigrateOnIdle();
+        return Task.CompletedTask;
+    }
+
     public Task<IReadOnlyList<Member>> Members() => Task.FromResult(_members.Members());
 
     public Task<Replay> Since(string? epoch, long sequence) =>
@@ -191,6 +245,9 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain
 
     [LoggerMessage(122, LogLevel.Warning, "Putting message {Sequence} of {Key} on its namespace's client-event stream failed; its members got it.")]
     private static partial void StreamFailed(ILogger logger, string key, long sequence, Exception exception);
+
+    [LoggerMessage(123, LogLevel.Debug, "{Target} {Key} migrated here with {Members} member(s), at message {Sequence}.")]
+    private static partial void Migrated(ILogger logger, DeliveryTarget target, string key, int members, long sequence);
 
     [LoggerMessage(121, LogLevel.Debug, "{Target} {Key} activated with {Members} member(s) from {Gateways} gateway(s).")]
     private static partial void Activated(ILogger logger, DeliveryTarget target, string key, int members, int gateways);

@@ -8,6 +8,9 @@ internal sealed class MemberTable
 {
     private readonly Dictionary<string, GatewayMembers> _gateways = new(StringComparer.Ordinal);
 
+    // Chains carried from a previous activation (a migration), taken up when their gateway's members come back.
+    private Dictionary<string, ChainState>? _carried;
+
     public int Count { get; private set; }
 
     /// <summary>The ids of the gateways that hold members.</summary>
@@ -19,7 +22,9 @@ internal sealed class MemberTable
         var added = false;
         if (!_gateways.TryGetValue(member.GatewayId, out var members))
         {
-            members = new GatewayMembers(gateway);
+            ChainState? carried = null;
+            _carried?.Remove(member.GatewayId, out carried);
+            members = new GatewayMembers(gateway, carried);
             _gateways.Add(member.GatewayId, members);
             added = true;
         }
@@ -92,15 +97,33 @@ internal sealed class MemberTable
         return all;
     }
 
+    /// <summary>Each gateway's chain, to carry to another activation.</summary>
+    public Dictionary<string, ChainState> Chains()
+    {
+        var chains = new Dictionary<string, ChainState>(_gateways.Count, StringComparer.Ordinal);
+        foreach (var (gatewayId, members) in _gateways)
+        {
+            chains[gatewayId] = members.Chain.State;
+        }
+
+        return chains;
+    }
+
+    /// <summary>
+    /// Goes on with another activation's chains: a gateway's next delivery continues its chain, so that the gateway
+    /// keeps the group's order across the move.
+    /// </summary>
+    public void Carry(Dictionary<string, ChainState> chains) => _carried = new(chains, StringComparer.Ordinal);
+
     public void Clear()
     {
         _gateways.Clear();
         Count = 0;
     }
 
-    internal sealed class GatewayMembers(IGatewayService gateway)
+    internal sealed class GatewayMembers(IGatewayService gateway, ChainState? carried = null)
     {
-        public DeliveryChain Chain { get; } = new(gateway);
+        public DeliveryChain Chain { get; } = new(gateway, carried);
 
         public Dictionary<string, Member> Connections { get; } = new(StringComparer.Ordinal);
     }

@@ -55,6 +55,22 @@ internal sealed class MessageHistory(Hosting.HistoryOptions options, TimeProvide
 
     public void Clear() => _entries.Clear();
 
+    /// <summary>What the history holds, to carry it to another activation (a grain that migrates).</summary>
+    public HistorySnapshot Export() => new(_start, [.. _entries.Select(e => e.Entry)], [.. _entries.Select(e => e.At)]);
+
+    /// <summary>Takes over what another activation's history held.</summary>
+    public void Import(HistorySnapshot snapshot)
+    {
+        _entries.Clear();
+        _start = snapshot.Start;
+        for (var i = 0; i < snapshot.Entries.Length; i++)
+        {
+            _entries.Enqueue((snapshot.Entries[i], snapshot.At[i]));
+        }
+
+        Trim();
+    }
+
     private void Trim()
     {
         var cutoff = time.GetUtcNow() - options.MaxAge;
@@ -64,3 +80,7 @@ internal sealed class MessageHistory(Hosting.HistoryOptions options, TimeProvide
         }
     }
 }
+
+/// <summary>A history carried from one activation to the next when a grain migrates.</summary>
+[GenerateSerializer, Immutable, Alias("realtime.history-snapshot")]
+internal sealed record HistorySnapshot([property: Id(0)] long Start, [property: Id(1)] HistoryEntry[] Entries, [property: Id(2)] DateTimeOffset[] At);

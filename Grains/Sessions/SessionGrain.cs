@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Placement;
 using Realtime.Grains.Gateways;
 using Realtime.Grains.Hosting;
 using Realtime.Grains.Internal;
@@ -21,6 +22,7 @@ namespace Realtime.Grains.Sessions;
 /// handed to a gateway that recovers it under the same id and has not opened it yet.
 /// </remarks>
 [RolePlacement(avoidCaller: true)]
+[Immovable(ImmovableKind.Repartitioner)] // kept off its own gateway (above), wherever its calls come from
 [Reentrant]
 internal sealed class SessionGrain(
     GatewayDependents dependents, GatewayDirectory gateways, IOptions<RealtimeClusterOptions> cluster, IOptions<HistoryOptions> history, TimeProvider time)

@@ -122,6 +122,23 @@ public static class RealtimeSiloHosting
 #pragma warning restore ORLEANSEXP003
             }
 
+            if (cluster.Repartitioning && cluster.GrainPlacement != GrainPlacement.GrainSilos)
+            {
+                // Moves groups next to the gateways their messages come from (they migrate whole). Off where they are
+                // kept on silos without connections: it would move them onto gateways.
+#pragma warning disable ORLEANSEXP001 // Orleans marks it experimental; docs/architecture.md gives the measurement
+                silo.AddActivationRepartitioner();
+#pragma warning restore ORLEANSEXP001
+                silo.Services.AddOptions<ActivationRepartitionerOptions>()
+                    .Configure(options =>
+                    {
+                        options.MinRoundPeriod = TimeSpan.FromSeconds(10);
+                        options.MaxRoundPeriod = TimeSpan.FromSeconds(20);
+                        options.RecoveryPeriod = TimeSpan.FromSeconds(10);
+                    })
+                    .Bind(configuration.GetSection($"{RealtimeClusterOptions.SectionName}:Repartitioner"));
+            }
+
             silo.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.Key] = role });
             silo.AddGrainService<RefusalCheck>();
             silo.Services.AddSingleton<RefusalChecks>();

@@ -28,7 +28,7 @@ public sealed class BenchSmokeTests
 
             using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "results.json")));
             var results = json.RootElement.GetProperty("results").EnumerateArray().ToList();
-            Assert.Equal(["storm", "fanout", "broadcast", "rooms", "fanout-small", "fanout-small-js", "recovery", "flood", "churn", "scale"], results.Select(r => r.GetProperty("scenario").GetString()));
+            Assert.Equal(["storm", "fanout", "broadcast", "rooms", "fanout-small", "fanout-small-js", "cold", "soak", "recovery", "flood", "churn", "scale"], results.Select(r => r.GetProperty("scenario").GetString()));
             foreach (var result in results)
             {
                 Assert.Equal("embedded", result.GetProperty("system").GetString());
@@ -38,7 +38,7 @@ public sealed class BenchSmokeTests
             }
 
             // Every throughput scenario delivered messages in its window, and the fan-out measured its fixed load too.
-            string[] withoutPhases = ["storm", "recovery", "churn", "scale"];
+            string[] withoutPhases = ["storm", "cold", "recovery", "churn", "scale"];
             foreach (var result in results.Where(r => !withoutPhases.Contains(r.GetProperty("scenario").GetString())))
             {
                 var phases = result.GetProperty("phases").EnumerateArray().ToList();
@@ -53,6 +53,9 @@ public sealed class BenchSmokeTests
 
             Assert.True(results[0].GetProperty("storm").GetProperty("connectionsPerSecond").GetDouble() > 0);
             JsonElement Of(string scenario, string part) => results.Single(r => r.GetProperty("scenario").GetString() == scenario).GetProperty(part);
+            var cold = Of("cold", "cold").GetProperty("microsPerDelivery").EnumerateArray().ToList();
+            Assert.NotEmpty(cold);
+            Assert.All(cold, slice => Assert.True(slice.GetDouble() > 0, "every slice of the cold start delivered and cost something"));
             var recovery = Of("recovery", "recovery");
             Assert.True(recovery.GetProperty("recoverers").GetInt32() > 0);
             Assert.Equal(0, recovery.GetProperty("notRecovered").GetInt32());

@@ -8,7 +8,8 @@ namespace Realtime.Tests.Browser;
 
 /// <summary>
 /// The demo page in Chromium behind round-robin nginx over two gateways: when its gateway is killed, the page
-/// reconnects through the other one, resumes its session and shows what was sent to its room meanwhile.
+/// reconnects through the other one, resumes its session and shows what was sent to its room meanwhile. The rooms live
+/// on the silo without connections (`Cluster:GrainPlacement=GrainSilos`), so that the room outlives the gateway.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class DemoPageResumeTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
@@ -18,7 +19,7 @@ public sealed class DemoPageResumeTests(BrowserFixture browser) : IClassFixture<
     [Fact]
     public async Task GatewayKilled_ThePageReconnectsThroughTheOther_AndShowsWhatItMissed()
     {
-        await using var cluster = await TestCluster.StartAsync(silos: 1, gateways: 2);
+        await using var cluster = await TestCluster.StartAsync(silos: 1, gateways: 2, gatewayArguments: TestCluster.GrainsOnSilos, siloArguments: TestCluster.GrainsOnSilos);
         await using var nginx = await Nginx.StartAsync(cluster.Gateways);
         await using var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();

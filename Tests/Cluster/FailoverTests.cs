@@ -24,14 +24,14 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task KillASiloWithoutConnections_EveryRoomTakesSendsAgainWithinTheBound_AndNoSentMessageIsLost()
     {
-        await using var cluster = await TestCluster.StartAsync(silos: 2, gateways: 2);
+        await using var cluster = await TestCluster.StartAsync(silos: 2, gateways: 2, gatewayArguments: TestCluster.GrainsOnSilos, siloArguments: TestCluster.GrainsOnSilos);
         await using var nginx = await Nginx.StartAsync(cluster.Gateways);
         var balancer = new Uri($"ws://127.0.0.1:{nginx.Port}/realtime");
         await RunAsync(cluster, [balancer, balancer, balancer, balancer], balancer, async () =>
         {
             var doomed = await cluster.NodeHoldingAsync(TestCluster.RoomGrain(Rooms[0]));
             Assert.NotNull(doomed);
-            Assert.Contains(doomed, cluster.Silos); // rooms live on the silos without connections while there are any
+            Assert.Contains(doomed, cluster.Silos); // GrainSilos: rooms live on the silos without connections
             return doomed;
         });
     }
@@ -55,10 +55,12 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Theory]
     [InlineData("silo")]
     [InlineData("gateway")]
-    public async Task StopANodeGracefully_NoSendFails_AndNoSentMessageIsLost(string node)
+    public async Task StopANodeGracefully_ItsRoomsMoveWhole_NoSendFails_AndNoSentMessageIsLost(string node)
     {
-        // A rolling update stops nodes with SIGTERM: their grains come back elsewhere, and nobody sees an error.
-        await using var cluster = node == "silo" ? await TestCluster.StartAsync(silos: 2, gateways: 2) : await TestCluster.StartAsync(silos: 0, gateways: 3);
+        // A rolling update stops nodes with SIGTERM: their rooms move to the other nodes first, and nobody sees an error.
+        await using var cluster = node == "silo"
+            ? await TestCluster.StartAsync(silos: 2, gateways: 2, gatewayArguments: TestCluster.GrainsOnSilos, siloArguments: TestCluster.GrainsOnSilos)
+            : await TestCluster.StartAsync(silos: 0, gateways: 3);
         var hubs = cluster.Gateways.Select(g => new Uri($"ws://127.0.0.1:{g.Port}/realtime")).ToArray();
         await RunAsync(cluster, [.. hubs, .. hubs], null, async () =>
         {
@@ -67,6 +69,80 @@ public sealed class FailoverTests(ITestOutputHelper output)
             Assert.Contains(leaving, node == "silo" ? cluster.Silos : cluster.Gateways);
             return leaving;
         }, graceful: true);
+    }
+
+    [Fact]
+    public async Task GatewayKilledWhileConnectionsOpenOnTheOther_EveryConnectionOpens_NoneIsClosedWithAnError()
+    {
+        // Two gateways only: a connection's session lives on the other gateway (never its own), so every connection
+        // that opens on the survivor while the other dies has a grain call to the dying node on its way.
+        await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 2);
+        var survivor = new Uri($"ws://127.0.0.1:{cluster.Gateways[1].Port}/realtime");
+        var opened = new ConcurrentQueue<SignalRTestClient>();
+        var failures = new ConcurrentQueue<string>();
+        try
+        {
+            async Task OpenAsync(int i)
+            {
+                try
+                {
+                    var client = await SignalRTestClient.ConnectAsync(survivor, $"client{i}");
+                    opened.Enqueue(client);
+
+                    // A join may meet the room's node dying, and say so; the client joins again, as an app would.
+                    await Eventually.TrueAsync(
+                        async () =>
+                        {
+                            try
+                            {
+                                await client.InvokeAsync("Join", "lobby");
+                                return true;
+                            }
+                            catch (HubErrorException ex) when (ex.Message.Contains("The cluster could not complete", StringComparison.Ordinal))
+                            {
+                                return false;
+                            }
+                        },
+                        $"client{i} to join",
+                        TimeSpan.FromSeconds(20));
+                }
+                catch (Exception ex) when (ex is HubErrorException or InvalidOperationException or IOException or TimeoutException)
+                {
+                    failures.Enqueue($"client{i}: {ex.Message}");
+                }
+            }
+
+            // Connections keep opening, eight at a time, from before the kill until well after it.
+            var next = 0;
+            using var stop = new CancellationTokenSource();
+            var openers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await OpenAsync(Interlocked.Increment(ref next));
+                }
+            })).ToList();
+            await Eventually.True(() => opened.Count >= 16, "connections to open before the kill");
+            cluster.Gateways[0].Kill();
+            var killedAt = next;
+            await Eventually.True(() => next >= killedAt + 64, "connections to open after the kill", TimeSpan.FromSeconds(60));
+            await stop.CancelAsync();
+            await Task.WhenAll(openers).Within("the openers to stop", TimeSpan.FromSeconds(60));
+
+            Assert.Empty(failures);
+            foreach (var client in opened)
+            {
+                Assert.False(client.Closed.IsCompleted, $"{client.Name} was closed: {(client.Closed.IsCompleted ? await client.Closed : null)}");
+                Assert.Contains("lobby", (await client.InvokeAsync<string[]>("Rooms").Within($"{client.Name}'s rooms")));
+            }
+        }
+        finally
+        {
+            foreach (var client in opened)
+            {
+                await client.DisposeAsync();
+            }
+        }
     }
 
     [Fact]
@@ -250,6 +326,14 @@ public sealed class FailoverTests(ITestOutputHelper output)
                         $"{member.Name} holds every send to {room} that returned success ({expected.Length})");
                     var received = Received(member, room);
                     Assert.True(received.SequenceEqual(received.Order()), $"{member.Name} got {room}'s messages in order: {string.Join(",", received)}");
+                    if (graceful)
+                    {
+                        // The room moved before its node stopped, whole: one numbering throughout, so a resume from
+                        // before the stop still finds its history.
+                        var epochs = member.ReceivedOn("event").Where(e => e.Arguments[0].GetProperty("room").GetString() == room)
+                            .Select(e => e.Arguments[0].GetProperty("epoch").GetString()).Distinct().ToArray();
+                        Assert.True(epochs.Length == 1, $"{member.Name} saw {room} under {epochs.Length} epochs");
+                    }
                 }
             }
         }

@@ -109,6 +109,8 @@ public sealed class SendPipelineTests
 
         public Task<long> Publish(Publication publication) => PublishAll([publication]);
 
+        public Task MoveTo(SiloAddress silo) => throw new NotSupportedException();
+
         public Task<long> PublishAll(IReadOnlyList<Publication> publications)
         {
             var answer = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -68,6 +68,40 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         });
 
     [Fact]
+    public Task RoomMigratesToAnotherSilo_ItKeepsItsMembersNumberingAndHistory_WithoutAskingTheGateways() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            var first = await grain.Publish(Text("before")).Within("a send");
+            await Eventually.True(() => b.Deliveries.Any(d => d.Key == room && d.Sequence == first), "b to get it");
+            var epoch = b.Deliveries.First(d => d.Key == room && d.Sequence == first).Epoch;
+            var from = fixture.SiloOf(GrainId.Create("room", room));
+            var to = fixture.Cluster.Silos.First(s => s != from);
+            a.ClearQueries();
+            b.ClearQueries();
+
+            await fixture.Cluster.MigrateAsync(GrainId.Create("room", room), to.SiloAddress).Within("the migration");
+
+            var next = await grain.Publish(Text("after")).Within("a send after the move");
+            Assert.Equal(to, fixture.SiloOf(GrainId.Create("room", room)));
+            Assert.Equal(first + 1, next);
+            Assert.Equal(2, await grain.MemberCount().Within("the count"));
+            var replay = await grain.Since(epoch, first - 1).Within("the history");
+            Assert.True(replay.Complete, "the history moved with the room");
+            Assert.Equal([first, next], replay.Messages.Select(m => m.Sequence));
+            foreach (var gateway in new[] { a, b })
+            {
+                await Eventually.True(() => gateway.Deliveries.Any(d => d.Key == room && d.Sequence == next && d.Epoch == epoch), $"{gateway.GatewayId} to get the next message, same epoch");
+                Assert.Empty(gateway.QueriedKeys(DeliveryTarget.Room));
+
+                // The gateway's chain goes on where it stood, so that its order holds across the move.
+                var before = gateway.Deliveries.Single(d => d.Key == room && d.Sequence == first);
+                var after = gateway.Deliveries.Single(d => d.Key == room && d.Sequence == next);
+                Assert.Equal(before.Chain, after.Chain);
+                Assert.Equal(before.Position + 1, after.Position);
+            }
+        });
+
+    [Fact]
     public async Task GatewaySiloKilled_ItsMembersLeaveEveryGroupAndTheHub()
     {
         await using var cluster = await GrainClusterFixture.StartAsync(silos: 3);

@@ -155,11 +155,14 @@ public sealed class SocketIORecoveryTests : IClassFixture<SocketIORecoveryTests.
         Assert.Contains("crash", now.GetProperty("rooms").EnumerateArray().Select(r => r.GetString()));
     }
 
-    /// <summary>Gateways: the socket.io sample with connection state recovery on, and the HTTP API.</summary>
-    private static readonly string[] GatewaySettings = ["--SocketIO:ConnectionStateRecovery:Enabled=true", $"--Api:Keys:0={ApiKey}"];
+    /// <summary>
+    /// Every node: a short history, so that a test can miss more than it keeps, and the rooms on the silos without
+    /// connections, so that they outlive a gateway that is killed (the durable setup, `Cluster:GrainPlacement`).
+    /// </summary>
+    private static readonly string[] SiloSettings = [$"--History:MaxMessages={HistoryMessages}", .. TestCluster.GrainsOnSilos];
 
-    /// <summary>Silos: a short history, so that a test can miss more than it keeps.</summary>
-    private static readonly string[] SiloSettings = [$"--History:MaxMessages={HistoryMessages}"];
+    /// <summary>Gateways: the same, the socket.io sample with connection state recovery on, and the HTTP API.</summary>
+    private static readonly string[] GatewaySettings = [.. SiloSettings, "--SocketIO:ConnectionStateRecovery:Enabled=true", $"--Api:Keys:0={ApiKey}"];
 
     private static object Options(string transport) => new Dictionary<string, object>
     {

@@ -17,6 +17,9 @@ public sealed class TestCluster : IAsyncDisposable
     /// </summary>
     public static readonly string[] TestSettings = ["--Cluster:SiloListRefreshPeriod=00:00:01"];
 
+    /// <summary>For every node of a test that needs its rooms on the silos without connections (and nowhere else).</summary>
+    public static readonly string[] GrainsOnSilos = ["--Cluster:GrainPlacement=GrainSilos"];
+
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     private readonly List<NodeProcess> _silos = [];
