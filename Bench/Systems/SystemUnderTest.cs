@@ -160,6 +160,8 @@ public sealed class SystemUnderTest : IAsyncDisposable
         [
             $"--Cluster:Redis=127.0.0.1:{redis.Port}", "--Cluster:ClusterId=bench", "--Cluster:ListenAddress=127.0.0.1",
             "--Cluster:AdvertisedHost=127.0.0.1", .. QuietLogging,
+            // With silos without connections, the grains live there (and not on the gateways): that system's point.
+            .. silos > 0 ? ["--Cluster:GrainPlacement=GrainSilos"] : Array.Empty<string>(),
         ];
         _clusterSettings = cluster;
         await Task.WhenAll(Enumerable.Range(0, silos).Select(i => StartSilo($"silo{i}").WaitReadyAsync()));

@@ -26,7 +26,7 @@ public sealed class GatewayDirectory : GrainServiceClient<IGatewayService>
         _metadata = services.GetService<ISiloMetadataCache>();
     }
 
-    /// <summary>The gateway service of a gateway, by its id; one whose id names no silo gets a reference to none.</summary>
+    /// <summary>The gateway service of a gateway, by its id (<see cref="GatewayIds"/>); an id that names no silo is refused.</summary>
     public IGatewayService Of(string gatewayId) => EntryOf(gatewayId).Service ?? throw new ArgumentException($"'{gatewayId}' is not a gateway id.", nameof(gatewayId));
 
     /// <summary>The gateway service of a silo.</summary>
