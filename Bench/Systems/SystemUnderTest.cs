@@ -190,7 +190,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
     private async Task StartEmbeddedAsync(BuildOutput build)
     {
         var http = ServerProcess.FreePort();
-        await AddEdge(ServerProcess.Start("gateway", "dotnet", [build.Gateway, .. QuietLogging, .. _shape.GatewaySettings, $"--Urls=http://127.0.0.1:{http}"], http, Path.GetDirectoryName(build.Gateway))).WaitReadyAsync();
+        await AddEdge(ServerProcess.Start("gateway", "dotnet", [build.Gateway, .. QuietLogging, .. _shape.GatewaySettings, $"--Urls=http://127.0.0.1:{http}"], http, Path.GetDirectoryName(build.Gateway), ShippedImage)).WaitReadyAsync();
     }
 
     private async Task StartPlainSignalRAsync(BuildOutput build)
