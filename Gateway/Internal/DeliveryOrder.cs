@@ -7,20 +7,25 @@ namespace Realtime.Gateway.Internal;
 /// the order the group sent it. Orleans does not promise that one-way calls arrive in the order they were made (a
 /// route looked up for the first calls, or several gateway silos on the way, can swap them), so each delivery carries
 /// its chain and position (see <see cref="Delivery.Chain"/>): one that comes early waits for those before it, for at
-/// most <see cref="GapTimeout"/>, after which the ones missing count as lost and the rest go on. One that comes after
-/// its successors went on is applied when it comes. Thread-safe.
+/// most <see cref="GapTimeout"/>, after which the ones missing count as lost and the rest go on. One of those that
+/// comes after all is applied when it comes; a position that was applied already is a duplicate, and is dropped.
+/// Thread-safe.
 /// </summary>
-internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, long> lost)
+internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, long> lost, TimeProvider time)
 {
     /// <summary>How long a delivery waits for the ones before it in its chain.</summary>
     public static readonly TimeSpan GapTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How many runs of positions given up as lost are remembered, to tell a late one from a duplicate.</summary>
+    internal const int RememberedGaps = 16;
 
     private readonly Lock _lock = new();
     private readonly long[] _retired = new long[4];
     private long _chain;
     private long _next;
     private SortedList<long, Delivery>? _early;
-    private Timer? _gapTimer;
+    private List<(long From, long To)>? _gaps;
+    private ITimer? _gapTimer;
     private bool _gapTimerArmed;
     private int _retiredCount;
 
@@ -42,8 +47,13 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
 
             if (delivery.Position < _next)
             {
-                // Its successors went on without it: late, but not lost.
-                apply(delivery);
+                // Its successors went on without it: late, but not lost. Any other position before the next was
+                // applied already.
+                if (TakeFromGap(delivery.Position))
+                {
+                    apply(delivery);
+                }
+
                 return;
             }
 
@@ -81,6 +91,41 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
 
         _chain = chain;
         _next = 1;
+        _gaps?.Clear();
+    }
+
+    /// <summary>Whether the position was given up as lost (and is no longer): a late delivery rather than a duplicate.</summary>
+    private bool TakeFromGap(long position)
+    {
+        if (_gaps is not { } gaps)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < gaps.Count; i++)
+        {
+            var (from, to) = gaps[i];
+            if (position < from || position > to)
+            {
+                continue;
+            }
+
+            // What is left of the run keeps its place (oldest first).
+            gaps.RemoveAt(i);
+            if (position < to)
+            {
+                gaps.Insert(i, (position + 1, to));
+            }
+
+            if (from < position)
+            {
+                gaps.Insert(i, (from, position - 1));
+            }
+
+            return true;
+        }
+
+        return false;
     }
 
     private bool IsRetired(long chain)
@@ -108,7 +153,7 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
         if (_early is not { Count: > 0 } && _gapTimerArmed)
         {
             _gapTimerArmed = false;
-            _gapTimer!.Change(Timeout.Infinite, Timeout.Infinite);
+            _gapTimer!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -121,7 +166,7 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
         }
 
         _gapTimerArmed = true;
-        _gapTimer ??= new Timer(static state => ((DeliveryOrder)state!).GapTimedOut(), this, Timeout.Infinite, Timeout.Infinite);
+        _gapTimer ??= time.CreateTimer(static state => ((DeliveryOrder)state!).GapTimedOut(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _gapTimer.Change(GapTimeout, Timeout.InfiniteTimeSpan);
     }
 
@@ -137,6 +182,14 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
 
             var first = early.Keys[0];
             lost(early.Values[0], first - _next);
+            _gaps ??= [];
+            if (_gaps.Count == RememberedGaps)
+            {
+                // The oldest run is forgotten: anything of it that still comes is taken for a duplicate.
+                _gaps.RemoveAt(0);
+            }
+
+            _gaps.Add((_next, first - 1));
             _next = first;
             ApplyWaiting();
             if (_early is { Count: > 0 })

@@ -46,7 +46,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
 
     /// <summary>The order in which a group's deliveries reach its local members.</summary>
     private DeliveryOrder CreateOrder(string key, LocalIndex.MemberSet group) =>
-        new(delivery => ApplyToGroup(delivery, group), LogLost);
+        new(delivery => ApplyToGroup(delivery, group), LogLost, _time);
 
     private DeliveryOrder CreateConnectionOrder(LocalConnection connection)
     {
@@ -65,10 +65,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
             }
 
             Metrics.HandedToWriters(payload.SentAtTicks);
-        }, LogLost);
+        }, LogLost, _time);
     }
 
-    private DeliveryOrder CreateHubOrder() => new(ApplyToHub, LogLost);
+    private DeliveryOrder CreateHubOrder() => new(ApplyToHub, LogLost, _time);
 
     private void LogLost(Delivery next, long count) => GatewayLog.DeliveriesLost(_logger, count, next.Target, next.Key);
 

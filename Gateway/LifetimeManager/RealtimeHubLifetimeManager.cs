@@ -58,6 +58,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     private readonly JwtOptions _jwt;
     private readonly RealtimeStreamsOptions _streams;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
 
     public RealtimeHubLifetimeManager(
         IGrainFactory grains,
@@ -69,9 +70,11 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         IOptions<RealtimeStreamsOptions> streams,
         GatewayMetrics metrics,
         OpenConnections open,
+        TimeProvider time,
         ILogger<RealtimeHubLifetimeManager<THub>> logger)
     {
         _open = open;
+        _time = time;
         Metrics = metrics;
         _streams = streams.Value;
         _grains = grains;

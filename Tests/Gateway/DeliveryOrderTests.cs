@@ -1,0 +1,197 @@
+using Realtime.Gateway.Internal;
+using Realtime.Grains;
+using Realtime.Tests.Infrastructure;
+
+namespace Realtime.Tests.Gateway;
+
+/// <summary>
+/// How a gateway puts one group's deliveries back in the order the group sent them: deliveries that come early, late,
+/// never, or twice. The clock is a manual one, so the gap timeout passes only when a test moves it.
+/// </summary>
+public sealed class DeliveryOrderTests
+{
+    private const long Chain = 7;
+
+    [Fact]
+    public void InOrder_EachIsAppliedAtOnce()
+    {
+        var order = new Recorder();
+
+        order.Accept(1, 2, 3);
+
+        Assert.Equal([1, 2, 3], order.Applied);
+        Assert.Empty(order.Lost);
+    }
+
+    [Fact]
+    public void Early_WaitsForThoseBeforeIt_ThenAllGoInOrder()
+    {
+        var order = new Recorder();
+
+        order.Accept(1, 3, 4);
+        Assert.Equal([1], order.Applied);
+
+        order.Accept(2);
+        Assert.Equal([1, 2, 3, 4], order.Applied);
+
+        // Nothing was missing: the timeout finds nothing to give up.
+        order.Clock.Advance(DeliveryOrder.GapTimeout * 2);
+        Assert.Empty(order.Lost);
+    }
+
+    [Fact]
+    public void Missing_IsGivenUpAfterTheGapTimeout_CountedAsLost_AndTheRestGoOn()
+    {
+        var order = new Recorder();
+        order.Accept(1, 4, 5);
+
+        order.Clock.Advance(DeliveryOrder.GapTimeout - TimeSpan.FromMilliseconds(1));
+        Assert.Equal([1], order.Applied);
+
+        order.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal([1, 4, 5], order.Applied);
+        Assert.Equal([(4L, 2L)], order.Lost);
+
+        order.Accept(6);
+        Assert.Equal([1, 4, 5, 6], order.Applied);
+    }
+
+    [Fact]
+    public void ASecondGap_WaitsAgain_FromWhenTheFirstWasGivenUp()
+    {
+        var order = new Recorder();
+        order.Accept(1, 3, 5);
+
+        order.Clock.Advance(DeliveryOrder.GapTimeout);
+        Assert.Equal([1, 3], order.Applied);
+        Assert.Equal([(3L, 1L)], order.Lost);
+
+        order.Clock.Advance(DeliveryOrder.GapTimeout);
+        Assert.Equal([1, 3, 5], order.Applied);
+        Assert.Equal([(3L, 1L), (5L, 1L)], order.Lost);
+    }
+
+    [Fact]
+    public void Late_AfterItsSuccessorsWentOn_IsAppliedWhenItComes_Once()
+    {
+        var order = new Recorder();
+        order.Accept(1, 4);
+        order.Clock.Advance(DeliveryOrder.GapTimeout);
+
+        order.Accept(3, 2, 3, 2);
+
+        Assert.Equal([1, 4, 3, 2], order.Applied);
+    }
+
+    [Fact]
+    public void Duplicate_OfOneApplied_IsDropped_InOrderOrWaiting()
+    {
+        var order = new Recorder();
+
+        order.Accept(1, 2, 1, 2);
+        Assert.Equal([1, 2], order.Applied);
+
+        // A duplicate of one that waits is dropped too.
+        order.Accept(4, 4, 3, 4);
+        Assert.Equal([1, 2, 3, 4], order.Applied);
+        Assert.Empty(order.Lost);
+    }
+
+    [Fact]
+    public void Duplicate_OfALateOne_IsDropped()
+    {
+        var order = new Recorder();
+        order.Accept(1, 5);
+        order.Clock.Advance(DeliveryOrder.GapTimeout);
+        Assert.Equal([(5L, 3L)], order.Lost);
+
+        // 2..4 were given up; 3 comes, then again, then 2 and 4 and a duplicate of 5.
+        order.Accept(3, 3, 2, 4, 5);
+
+        Assert.Equal([1, 5, 3, 2, 4], order.Applied);
+    }
+
+    [Fact]
+    public void OnlyTheNewestGapsAreRemembered_ALateOneOfAnOlderGapIsTakenForADuplicate()
+    {
+        var order = new Recorder();
+        order.Accept(1);
+        var next = 2L;
+        for (var gap = 0; gap <= DeliveryOrder.RememberedGaps; gap++)
+        {
+            // Each round skips one position, and gives it up.
+            order.Accept(next + 1);
+            order.Clock.Advance(DeliveryOrder.GapTimeout);
+            next += 2;
+        }
+
+        Assert.Equal(DeliveryOrder.RememberedGaps + 1, order.Lost.Count);
+        var applied = order.Applied.Count;
+
+        order.Accept(2); // the oldest gap, forgotten
+        Assert.Equal(applied, order.Applied.Count);
+
+        order.Accept(4); // the second oldest, remembered
+        Assert.Equal(4, order.Applied[^1]);
+    }
+
+    [Fact]
+    public void ANewChain_FirstAppliesWhatWaitsOfTheOld_ThenStartsFromOne_AndTheOldChainStillComesThrough()
+    {
+        var order = new Recorder();
+        order.Accept(1, 3);
+
+        order.Accept(Delivery(chain: 8, position: 1));
+        Assert.Equal([(7L, 1L), (7, 3), (8, 1)], order.AppliedWithChain);
+
+        // The old chain is retired: what still comes of it is applied as it comes.
+        order.Accept(Delivery(chain: 7, position: 2));
+        order.Accept(Delivery(chain: 8, position: 2));
+        Assert.Equal([(7L, 1L), (7, 3), (8, 1), (7, 2), (8, 2)], order.AppliedWithChain);
+        Assert.Empty(order.Lost);
+    }
+
+    [Fact]
+    public void Unordered_ChainZero_IsAppliedAsItComes()
+    {
+        var order = new Recorder();
+
+        order.Accept(Delivery(chain: 0, position: 0));
+        order.Accept(Delivery(chain: 0, position: 0));
+
+        Assert.Equal(2, order.Applied.Count);
+    }
+
+    private static Delivery Delivery(long chain, long position) =>
+        new("RealtimeHub", DeliveryTarget.Room, "room", position, null, null, Chain: chain, Position: position);
+
+    /// <summary>A delivery order over a manual clock that records what it applies and what it gives up.</summary>
+    private sealed class Recorder
+    {
+        private readonly DeliveryOrder _order;
+
+        public Recorder() => _order = new DeliveryOrder(
+            delivery => AppliedWithChain.Add((delivery.Chain, delivery.Position)),
+            (next, count) => Lost.Add((next.Position, count)),
+            Clock);
+
+        public ManualTimeProvider Clock { get; } = new();
+
+        public List<(long Chain, long Position)> AppliedWithChain { get; } = [];
+
+        public List<long> Applied => [.. AppliedWithChain.Select(a => a.Position)];
+
+        /// <summary>Each give-up: the position that went on, and how many before it were given up.</summary>
+        public List<(long Next, long Count)> Lost { get; } = [];
+
+        public void Accept(params long[] positions)
+        {
+            foreach (var position in positions)
+            {
+                _order.Accept(Delivery(Chain, position));
+            }
+        }
+
+        public void Accept(Delivery delivery) => _order.Accept(delivery);
+    }
+}
