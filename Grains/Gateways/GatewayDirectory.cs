@@ -24,7 +24,11 @@ public sealed class GatewayDirectory : GrainServiceClient<IGatewayService>
     {
         _membership = services.GetRequiredService<IClusterMembershipService>();
         _metadata = services.GetService<ISiloMetadataCache>();
+        Time = services.GetService<TimeProvider>() ?? TimeProvider.System;
     }
+
+    /// <summary>The silo's clock, for those that wait on gateways.</summary>
+    internal TimeProvider Time { get; }
 
     /// <summary>The gateway service of a gateway, by its id (<see cref="GatewayIds"/>); an id that names no silo is refused.</summary>
     public IGatewayService Of(string gatewayId) => EntryOf(gatewayId).Service ?? throw new ArgumentException($"'{gatewayId}' is not a gateway id.", nameof(gatewayId));

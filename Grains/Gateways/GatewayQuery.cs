@@ -21,7 +21,7 @@ internal static class GatewayQuery
     public static async Task<List<T>> AskAllAsync<T>(GatewayDirectory gateways, Func<IGatewayService, Task<T>> ask, TimeSpan timeout, string asker)
     {
         var silos = gateways.Candidates();
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = gateways.Time.GetUtcNow() + timeout;
         var questions = new Task<(bool Answered, T Answer)>[silos.Count];
         for (var i = 0; i < questions.Length; i++)
         {
@@ -42,25 +42,28 @@ internal static class GatewayQuery
     }
 
     private static async Task<(bool Answered, T Answer)> AskAsync<T>(
-        GatewayDirectory gateways, SiloAddress silo, Func<IGatewayService, Task<T>> ask, DateTime deadline, string asker)
+        GatewayDirectory gateways, SiloAddress silo, Func<IGatewayService, Task<T>> ask, DateTimeOffset deadline, string asker)
     {
         var gateway = gateways.OfSilo(silo);
+        var time = gateways.Time;
         while (true)
         {
-            var left = deadline - DateTime.UtcNow;
+            // At the deadline an attempt still gets its answer if it is there, and times out at once if not.
+            var left = deadline - time.GetUtcNow();
+            left = left < TimeSpan.Zero ? TimeSpan.Zero : left;
             try
             {
-                return (true, await ask(gateway).WaitAsync(left < AttemptTimeout ? left : AttemptTimeout));
+                return (true, await ask(gateway).WaitAsync(left < AttemptTimeout ? left : AttemptTimeout, time));
             }
             catch (Exception) when (!gateways.IsActive(silo))
             {
                 // Left the cluster or declared dead meanwhile: its connections are gone with it.
                 return (false, default!);
             }
-            catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException && DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException && time.GetUtcNow() < deadline)
             {
                 // Unanswered, or unreachable for a moment: ask again.
-                await Task.Delay(ex is SiloUnavailableException ? TimeSpan.FromMilliseconds(100) : TimeSpan.Zero);
+                await Task.Delay(ex is SiloUnavailableException ? TimeSpan.FromMilliseconds(100) : TimeSpan.Zero, time);
             }
             catch (Exception ex)
             {
