@@ -115,10 +115,21 @@ public sealed class ClusterTests
 
             cluster.Gateways[1].Kill();
 
-            await Eventually.True(
-                () => survivor.InvokeAsync<Presence[]>("Presence", "lobby").Result.Length == 1 &&
-                      survivor.InvokeAsync<Presence[]>("Presence", "games").Result.Length == 0 &&
-                      survivor.InvokeAsync<Presence[]>("NamespacePresence").Result.Length == 1,
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    try
+                    {
+                        return (await survivor.InvokeAsync<Presence[]>("Presence", "lobby")).Length == 1 &&
+                               (await survivor.InvokeAsync<Presence[]>("Presence", "games")).Length == 0 &&
+                               (await survivor.InvokeAsync<Presence[]>("NamespacePresence")).Length == 1;
+                    }
+                    catch (HubErrorException ex) when (ex.Message.Contains("right now; try again", StringComparison.Ordinal))
+                    {
+                        // A room whose grain lived on the dead gateway answers so until the cluster declares it dead.
+                        return false;
+                    }
+                },
                 "the dead gateway's connection left every room and the namespace",
                 Recovery);
             await survivor.InvokeAsync("SendToRoom", "lobby", "still", "works");
