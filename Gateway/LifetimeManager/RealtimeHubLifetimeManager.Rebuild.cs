@@ -69,8 +69,8 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
 
         // A client closes on its own when told; give the frames time to leave before SignalR aborts what is left
         // (aborting here would cut the transport before it sent them).
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
-        while (!_connections.IsEmpty && DateTime.UtcNow < deadline)
+        var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(2);
+        while (!_connections.IsEmpty && _time.GetUtcNow() < deadline)
         {
             Thread.Sleep(20);
         }

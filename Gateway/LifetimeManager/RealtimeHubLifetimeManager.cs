@@ -163,7 +163,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
         // Registering is idempotent: a grain whose node died under the call is asked again once the cluster has
         // declared that node dead (a fraction of a second), rather than the connection failing for it.
-        var deadline = DateTime.UtcNow + RegistrationRetryTime;
+        var deadline = _time.GetUtcNow() + RegistrationRetryTime;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -179,10 +179,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
                 local.Joined(namespaceKey, connected.Result);
                 break;
             }
-            catch (Exception ex) when (ex is OrleansException && DateTime.UtcNow < deadline && _connections.ContainsKey(connectionId))
+            catch (Exception ex) when (ex is OrleansException && _time.GetUtcNow() < deadline && _connections.ContainsKey(connectionId))
             {
                 GatewayLog.RegistrationRetried(_logger, connectionId, attempt, ex);
-                await Task.Delay(RegistrationRetryDelay);
+                await Task.Delay(RegistrationRetryDelay, _time);
             }
         }
 
