@@ -37,24 +37,18 @@ public static class MarkdownReport
 
     private static void Cold(StringBuilder md, IReadOnlyList<ScenarioResult> all)
     {
-        var results = all.Where(r => r.Scenario == ScenarioNames.Cold).ToList();
+        var results = Of(all, ScenarioNames.Cold);
         if (results.Count == 0)
         {
             return;
         }
 
-        md.AppendLine();
-        md.AppendLine("### Cold start");
-        md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. Server CPU µs per delivery in the windows given, from the first message; steady: the last 20 s.");
-        md.AppendLine();
-        md.AppendLine("| system | 0–10 s | 10–20 s | 20–40 s | steady | first 10 s ÷ steady | within 1.5× of steady after | lost / duplicated / misdelivered |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        Table(md, "Cold start", $"{Setup(results)}. Server CPU µs per delivery in the windows given, from the first message; steady: the last 20 s.", ["system", "0–10 s", "10–20 s", "20–40 s", "steady", "first 10 s ÷ steady", "within 1.5× of steady after", "lost / duplicated / misdelivered"]);
         foreach (var result in results)
         {
             if (result.Cold is not { } c)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                Failed(md, result);
                 continue;
             }
 
@@ -66,24 +60,18 @@ public static class MarkdownReport
 
     private static void Recovery(StringBuilder md, IReadOnlyList<ScenarioResult> all)
     {
-        var results = all.Where(r => r.Scenario == ScenarioNames.Recovery).ToList();
+        var results = Of(all, ScenarioNames.Recovery);
         if (results.Count == 0)
         {
             return;
         }
 
-        md.AppendLine();
-        md.AppendLine("### Recovery");
-        md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. Caught up: from reconnecting to having every message its room sent before it reconnected.");
-        md.AppendLine();
-        md.AppendLine("| system | resumed | not recovered | messages replayed | caught up p50 / p99 / max (ms) | Resume call p50 / max (ms) | lost / duplicated / misdelivered |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        Table(md, "Recovery", $"{Setup(results)}. Caught up: from reconnecting to having every message its room sent before it reconnected.", ["system", "resumed", "not recovered", "messages replayed", "caught up p50 / p99 / max (ms)", "Resume call p50 / max (ms)", "lost / duplicated / misdelivered"]);
         foreach (var result in results)
         {
             if (result.Recovery is not { } r)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {(result.NotOffered is { } why ? $"not offered: {Escape(why)}" : $"failed: {Escape(result.Error)}")} |");
+                Failed(md, result);
                 continue;
             }
 
@@ -95,24 +83,18 @@ public static class MarkdownReport
 
     private static void Flood(StringBuilder md, IReadOnlyList<ScenarioResult> all)
     {
-        var results = all.Where(r => r.Scenario == ScenarioNames.Flood).ToList();
+        var results = Of(all, ScenarioNames.Flood);
         if (results.Count == 0)
         {
             return;
         }
 
-        md.AppendLine();
-        md.AppendLine("### Flood");
-        md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. Latency of the other clients' messages, from when each was due.");
-        md.AppendLine();
-        md.AppendLine("| system | rate limit | others' p50 / p99 / p99.9 (ms), alone | the same while one client floods | flooder's messages/s | flooder disconnected | others' p99, flooding ÷ alone | lost / duplicated / misdelivered |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        Table(md, "Flood", $"{Setup(results)}. Latency of the other clients' messages, from when each was due.", ["system", "rate limit", "others' p50 / p99 / p99.9 (ms), alone", "the same while one client floods", "flooder's messages/s", "flooder disconnected", "others' p99, flooding ÷ alone", "lost / duplicated / misdelivered"]);
         foreach (var result in results)
         {
             if (result.Flood is not { } f)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                Failed(md, result);
                 continue;
             }
 
@@ -137,24 +119,18 @@ public static class MarkdownReport
 
     private static void Churn(StringBuilder md, IReadOnlyList<ScenarioResult> all)
     {
-        var results = all.Where(r => r.Scenario == ScenarioNames.Churn).ToList();
+        var results = Of(all, ScenarioNames.Churn);
         if (results.Count == 0)
         {
             return;
         }
 
-        md.AppendLine();
-        md.AppendLine("### Churn");
-        md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. A cycle is connect, join, stay, leave, disconnect; one that fails (the cluster could not complete a call while a silo was being declared dead) is counted, not retried. Lost: acknowledged sends a resident did not get. Memory: resident memory of all the server processes, sampled each second (plot: `churn.svg`); settled: after the run, once the servers' CPU is quiet.");
-        md.AppendLine();
-        md.AppendLine("| system | cycles/s done | cycles failed | silo killed at | sends acknowledged / failed | longest gap between acknowledged sends of a room | residents' latency p50 / p99 / max (ms) | server memory: start → peak → settled (MiB) | lost / duplicated |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Table(md, "Churn", $"{Setup(results)}. A cycle is connect, join, stay, leave, disconnect; one that fails (the cluster could not complete a call while a silo was being declared dead) is counted, not retried. Lost: acknowledged sends a resident did not get. Memory: resident memory of all the server processes, sampled each second (plot: `churn.svg`); settled: after the run, once the servers' CPU is quiet.", ["system", "cycles/s done", "cycles failed", "silo killed at", "sends acknowledged / failed", "longest gap between acknowledged sends of a room", "residents' latency p50 / p99 / max (ms)", "server memory: start → peak → settled (MiB)", "lost / duplicated"]);
         foreach (var result in results)
         {
             if (result.Churn is not { } c)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                Failed(md, result);
                 continue;
             }
 
@@ -184,24 +160,18 @@ public static class MarkdownReport
 
     private static void Scale(StringBuilder md, IReadOnlyList<ScenarioResult> all)
     {
-        var results = all.Where(r => r.Scenario == ScenarioNames.Scale).ToList();
+        var results = Of(all, ScenarioNames.Scale);
         if (results.Count == 0)
         {
             return;
         }
 
-        md.AppendLine();
-        md.AppendLine("### Scale");
-        md.AppendLine();
-        md.AppendLine("Idle connections spread over loopback source addresses and over load-client processes; a process may hold at most its open-file limit of sockets, so the connections are spread over as many connection-holding processes as that takes, and a single-process system gets as many as one process holds. Memory is resident memory after the connections, less before, once the servers' CPU is quiet. A broadcast goes to the whole namespace from one more connection; reach time: until the last connection had it (median of the broadcasts).");
-        md.AppendLine();
-        md.AppendLine("| system | connections (connection-holding processes) | connections/s | KiB per idle connection, connection-holding processes | all server processes | broadcast reached | reach time (ms) | broadcast p50 / p99 (ms) | failed |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Table(md, "Scale", "Idle connections spread over loopback source addresses and over load-client processes; a process may hold at most its open-file limit of sockets, so the connections are spread over as many connection-holding processes as that takes, and a single-process system gets as many as one process holds. Memory is resident memory after the connections, less before, once the servers' CPU is quiet. A broadcast goes to the whole namespace from one more connection; reach time: until the last connection had it (median of the broadcasts).", ["system", "connections (connection-holding processes)", "connections/s", "KiB per idle connection, connection-holding processes", "all server processes", "broadcast reached", "reach time (ms)", "broadcast p50 / p99 (ms)", "failed"]);
         foreach (var result in results)
         {
             if (result.Scale is not { } sc || sc.Median is not { } b)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                Failed(md, result);
                 continue;
             }
 
@@ -227,26 +197,26 @@ public static class MarkdownReport
 
     private static void Throughput(StringBuilder md, IReadOnlyList<ScenarioResult> all, string scenario, string title)
     {
-        var results = all.Where(r => r.Scenario == scenario).ToList();
+        var results = Of(all, scenario);
         if (results.Count == 0)
         {
             return;
         }
 
         var fixedLoad = results.Select(r => r.Phase(ScenarioRunner.FixedLoad)).FirstOrDefault(p => p is not null);
-        md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"### {title}");
-        md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. Saturated: each sender keeps up to 8 messages in flight.{(fixedLoad is null ? "" : $" Fixed load: {fixedLoad.OfferedPerSecond:N0} deliveries/s offered, latency measured from when each message was due.")}");
-        md.AppendLine();
-        md.Append("| system | delivered msg/s | server CPU µs per delivery | server CPU | load-client CPU | latency p50 / p99 / p99.9 (ms), saturated |");
-        md.AppendLine(fixedLoad is null ? " lost / duplicated / misdelivered |" : " server CPU µs per delivery, fixed load | latency p50 / p99 / p99.9 (ms), fixed load | lost / duplicated / misdelivered |");
-        md.AppendLine(fixedLoad is null ? "|---|---:|---:|---:|---:|---:|---:|" : "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        string[] saturatedColumns = ["system", "delivered msg/s", "server CPU µs per delivery", "server CPU", "load-client CPU", "latency p50 / p99 / p99.9 (ms), saturated"];
+        Table(
+            md,
+            title,
+            string.Create(CultureInfo.InvariantCulture, $"{Setup(results)}. Saturated: each sender keeps up to 8 messages in flight.{(fixedLoad is null ? "" : $" Fixed load: {fixedLoad.OfferedPerSecond:N0} deliveries/s offered, latency measured from when each message was due.")}"),
+            fixedLoad is null
+                ? [.. saturatedColumns, "lost / duplicated / misdelivered"]
+                : [.. saturatedColumns, "server CPU µs per delivery, fixed load", "latency p50 / p99 / p99.9 (ms), fixed load", "lost / duplicated / misdelivered"]);
         foreach (var result in results)
         {
             if (result.Error is not null || result.Phase(ScenarioRunner.Saturated) is not { } saturated)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                Failed(md, result);
                 continue;
             }
 
@@ -264,6 +234,32 @@ public static class MarkdownReport
         Work(md, results);
         Ratios(md, results, fixedLoad is not null);
     }
+
+    /// <summary>The results of one scenario, in the order they ran.</summary>
+    private static List<ScenarioResult> Of(IReadOnlyList<ScenarioResult> all, string scenario) =>
+        all.Where(r => r.Scenario == scenario).ToList();
+
+    /// <summary>A scenario's heading, what it measured, and its table's header: the first column is the system, the others are figures.</summary>
+    private static void Table(StringBuilder md, string title, string intro, string[] columns)
+    {
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"### {title}");
+        md.AppendLine();
+        md.AppendLine(intro);
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"| {string.Join(" | ", columns)} |");
+        md.Append("|---|");
+        for (var i = 1; i < columns.Length; i++)
+        {
+            md.Append("---:|");
+        }
+
+        md.AppendLine();
+    }
+
+    /// <summary>The row of a system that has no figures for the scenario: not offered, or why it failed.</summary>
+    private static void Failed(StringBuilder md, ScenarioResult result) =>
+        md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {(result.NotOffered is { } why ? $"not offered: {Escape(why)}" : $"failed: {Escape(result.Error)}")} |");
 
     /// <summary>What one message a client sent cost, in Orleans messages and thread wake-ups, where they were counted.</summary>
     private static void Work(StringBuilder md, List<ScenarioResult> results)
@@ -335,24 +331,18 @@ public static class MarkdownReport
 
     private static void Storm(StringBuilder md, IReadOnlyList<ScenarioResult> all)
     {
-        var results = all.Where(r => r.Scenario == ScenarioNames.Storm).ToList();
+        var results = Of(all, ScenarioNames.Storm);
         if (results.Count == 0)
         {
             return;
         }
 
-        md.AppendLine();
-        md.AppendLine("### Connection storm");
-        md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{Setup(results)}. A connection counts once its handshake is done and one acknowledged round trip is back. Memory is resident memory (RSS) after the connections, less before, once the servers' CPU is quiet.");
-        md.AppendLine();
-        md.AppendLine("| system | connections/s | KiB per idle connection, connection-holding processes | KiB per idle connection, all server processes | failed |");
-        md.AppendLine("|---|---:|---:|---:|---:|");
+        Table(md, "Connection storm", $"{Setup(results)}. A connection counts once its handshake is done and one acknowledged round trip is back. Memory is resident memory (RSS) after the connections, less before, once the servers' CPU is quiet.", ["system", "connections/s", "KiB per idle connection, connection-holding processes", "KiB per idle connection, all server processes", "failed"]);
         foreach (var result in results)
         {
             if (result.Storm is not { } storm)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | failed: {Escape(result.Error)} |");
+                Failed(md, result);
                 continue;
             }
 
