@@ -65,25 +65,13 @@ internal sealed partial class GracefulHandover(
     }
 
     /// <summary>The other active silos that the placement allows, or every other active silo when none of them does.</summary>
-    private List<SiloAddress> Targets()
+    private IReadOnlyList<SiloAddress> Targets()
     {
         var others = membership.CurrentSnapshot.Members.Values
             .Where(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(self.SiloAddress))
             .Select(m => m.SiloAddress)
             .ToList();
-        var role = options.Value.GrainPlacement switch
-        {
-            GrainPlacement.GrainSilos => SiloRoles.Grains,
-            GrainPlacement.Gateways => SiloRoles.Gateway,
-            _ => null,
-        };
-        if (role is null || metadata is null)
-        {
-            return others;
-        }
-
-        var matching = others.Where(s => metadata.GetSiloMetadata(s).Metadata.TryGetValue(SiloRoles.Key, out var value) && value == role).ToList();
-        return matching.Count > 0 ? matching : others;
+        return RolePlacementDirector.Allowed(options.Value.GrainPlacement, metadata, others);
     }
 
     [LoggerMessage(131, LogLevel.Information, "Stopping: {Groups} room(s), namespace(s) and user(s) moved to {Silos} other silo(s).")]

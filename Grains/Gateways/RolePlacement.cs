@@ -48,14 +48,7 @@ internal sealed class RolePlacementDirector(IOptions<RealtimeClusterOptions> opt
 {
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
     {
-        IReadOnlyCollection<SiloAddress> candidates = silos as IReadOnlyCollection<SiloAddress> ?? [.. silos];
-        var placement = options.Value.GrainPlacement;
-        if (placement != GrainPlacement.Anywhere && metadata is not null)
-        {
-            var role = placement == GrainPlacement.Gateways ? SiloRoles.Gateway : SiloRoles.Grains;
-            candidates = Prefer(candidates, silo => metadata.GetSiloMetadata(silo).Metadata.TryGetValue(SiloRoles.Key, out var value) && value == role);
-        }
-
+        var candidates = Allowed(options.Value.GrainPlacement, metadata, silos as IReadOnlyList<SiloAddress> ?? [.. silos]);
         if (filterStrategy is RolePlacementStrategy { AvoidCaller: true })
         {
             candidates = Prefer(candidates, silo => !silo.Equals(local.SiloAddress));
@@ -64,8 +57,23 @@ internal sealed class RolePlacementDirector(IOptions<RealtimeClusterOptions> opt
         return candidates;
     }
 
+    /// <summary>
+    /// The silos of the role <paramref name="placement"/> names, by their metadata; all of them for
+    /// <see cref="GrainPlacement.Anywhere"/>, without metadata, or when none has the role.
+    /// </summary>
+    internal static IReadOnlyList<SiloAddress> Allowed(GrainPlacement placement, ISiloMetadataCache? metadata, IReadOnlyList<SiloAddress> silos)
+    {
+        if (placement == GrainPlacement.Anywhere || metadata is null)
+        {
+            return silos;
+        }
+
+        var role = placement == GrainPlacement.Gateways ? SiloRoles.Gateway : SiloRoles.Grains;
+        return Prefer(silos, silo => metadata.GetSiloMetadata(silo).Metadata.TryGetValue(SiloRoles.Key, out var value) && value == role);
+    }
+
     /// <summary>The candidates that match, or all of them when none does (rather than no activation at all).</summary>
-    private static IReadOnlyCollection<SiloAddress> Prefer(IReadOnlyCollection<SiloAddress> candidates, Func<SiloAddress, bool> match)
+    private static IReadOnlyList<SiloAddress> Prefer(IReadOnlyList<SiloAddress> candidates, Func<SiloAddress, bool> match)
     {
         var matching = candidates.Where(match).ToList();
         return matching.Count > 0 ? matching : candidates;
