@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// How a gateway's id is written: <c>{name}@{silo}</c>, the gateway's name and the address of the silo it is

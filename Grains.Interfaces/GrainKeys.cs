@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// How grain keys are written. Hub names and namespace names never contain '/', so keys split unambiguously:

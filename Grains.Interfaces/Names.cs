@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>The rules every room, namespace and event name follows, checked where a name enters the system.</summary>
 public static class Names

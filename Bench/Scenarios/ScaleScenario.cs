@@ -40,8 +40,13 @@ public sealed class ScaleScenario(BenchOptions options, SystemKind kind, BuildOu
             var clock = Stopwatch.StartNew();
             var answers = await Task.WhenAll(workers.Select((worker, w) => worker.AskAsync(new
             {
-                op = "connect", protocol = kind.Protocol == Protocol.SocketIO ? "socketio" : "signalr", endpoints, first = w * perProcess, count = shares[w],
-                sources = options.SourceAddresses, concurrency = Math.Max(8, options.ConnectConcurrency / shares.Count),
+                op = "connect",
+                protocol = kind.Protocol == Protocol.SocketIO ? "socketio" : "signalr",
+                endpoints,
+                first = w * perProcess,
+                count = shares[w],
+                sources = options.SourceAddresses,
+                concurrency = Math.Max(8, options.ConnectConcurrency / shares.Count),
             }, TimeSpan.FromMinutes(20))));
             var seconds = clock.Elapsed.TotalSeconds;
             var open = answers.Sum(a => a.GetProperty("open").GetInt32());

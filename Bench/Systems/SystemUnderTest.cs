@@ -129,7 +129,9 @@ public sealed class SystemUnderTest : IAsyncDisposable
     /// </summary>
     private static readonly Dictionary<string, string> ShippedGatewayRuntime = new()
     {
-        ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0", ["DOTNET_gcServer"] = "0", [ShippedImageVariable] = ShippedImageValue,
+        ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
+        ["DOTNET_gcServer"] = "0",
+        [ShippedImageVariable] = ShippedImageValue,
     };
 
     /// <summary>What the gateway's and the silo's container images set in their environment (their Dockerfiles).</summary>

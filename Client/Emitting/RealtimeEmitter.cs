@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Hosting;
-using Realtime.Grains;
+using Realtime.Contracts;
+using Realtime.Wire;
 
 namespace Realtime.Client.Emitting;
 
@@ -86,14 +87,4 @@ internal static class Checked
 
     public static string Event(string eventName) =>
         Names.ValidateEvent(eventName) is { } error ? throw new ArgumentException($"Invalid event name: {error}", nameof(eventName)) : eventName;
-}
-
-/// <summary>Application data as JSON: a <see cref="JsonElement"/> passes through, anything else is serialized with web defaults.</summary>
-internal static class JsonData
-{
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
-
-    public static JsonElement ToElement(object? value) => value is JsonElement element ? element : JsonSerializer.SerializeToElement(value, Options);
-
-    public static JsonElement[] ToElements(object?[] values) => Array.ConvertAll(values, ToElement);
 }

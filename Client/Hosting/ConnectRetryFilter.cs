@@ -4,7 +4,7 @@ namespace Realtime.Client.Hosting;
 
 /// <summary>
 /// Keeps a client trying to reach the cluster at start (no silo up yet, Redis not yet reachable), once a second,
-/// for <see cref="Grains.Hosting.RealtimeClusterOptions.ConnectTimeout"/> or, when that is empty, for as long as
+/// for <see cref="Contracts.Hosting.RealtimeClusterOptions.ConnectTimeout"/> or, when that is empty, for as long as
 /// the process runs. Once connected, Orleans' client finds silos that come and go on its own.
 /// </summary>
 internal sealed partial class ConnectRetryFilter(TimeSpan? timeout, TimeProvider time, ILogger<ConnectRetryFilter> logger) : IClientConnectionRetryFilter

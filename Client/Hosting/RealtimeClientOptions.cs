@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
-using Realtime.Grains;
+using Realtime.Contracts;
+using Realtime.Wire;
 
 namespace Realtime.Client.Hosting;
 
@@ -14,7 +15,7 @@ public sealed class RealtimeClientOptions
     /// <summary>What messages from this service carry as their sender (<see cref="RealtimeEvent.From"/>).</summary>
     public string ServiceName { get; set; } = "service";
 
-    /// <summary>The largest message, serialized, this service may send; larger ones throw <see cref="Emitting.MessageTooLargeException"/>.</summary>
+    /// <summary>The largest message, serialized, this service may send; larger ones throw <see cref="MessageTooLargeException"/>.</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;
 
     /// <summary>

@@ -10,7 +10,9 @@ using Orleans.Configuration;
 using Realtime.Client.Emitting;
 using Realtime.Client.Operations;
 using Realtime.Client.Streams;
-using Realtime.Grains.Hosting;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
+using Realtime.Wire;
 using StackExchange.Redis;
 
 namespace Realtime.Client.Hosting;
@@ -75,7 +77,7 @@ public static class RealtimeClientServiceCollectionExtensions
             client.Services.AddRealtimeSerialization();
             if (streams.Provider == StreamProviderKind.Memory)
             {
-                client.AddMemoryStreams(Grains.RealtimeStreams.ProviderName);
+                client.AddMemoryStreams(RealtimeStreams.ProviderName);
             }
 
             client.Services.AddSingleton<IClusterConnectionStatusObserver, SubscriptionCheckTrigger>();
@@ -86,7 +88,7 @@ public static class RealtimeClientServiceCollectionExtensions
     }
 
     /// <summary>The emitter and the operations over whatever Orleans runtime this process has (a gateway's embedded silo included).</summary>
-    internal static IServiceCollection AddRealtimeOperations(this IServiceCollection services)
+    public static IServiceCollection AddRealtimeOperations(this IServiceCollection services)
     {
         services.AddOptions<RealtimeClientOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RealtimeClientOptions>, RealtimeClientOptionsValidator>());
@@ -103,5 +105,8 @@ public static class RealtimeClientServiceCollectionExtensions
     }
 }
 
-/// <summary>This process among the nodes, as server-to-server events name their sender: a gateway's id, or the service's name.</summary>
-internal sealed record NodeName(string Value);
+/// <summary>
+/// This process among the nodes, as server-to-server events name their sender (<c>From</c>): a service is
+/// <c>{ServiceName}@{a new id}</c>; a host that is itself a node of the cluster (a gateway) registers its own id instead.
+/// </summary>
+public sealed record NodeName(string Value);

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using Realtime.Client.Emitting;
 using Realtime.Client.Hosting;
-using Realtime.Grains;
+using Realtime.Client.Emitting;
+using Realtime.Contracts;
+using Realtime.Wire;
 
 namespace Realtime.Client.Operations;
 
@@ -68,7 +69,7 @@ internal sealed class RealtimeCluster(IClusterClient client, IOptions<RealtimeCl
         var message = new ServerEventMessage(Checked.Event(eventName), JsonData.ToElement(data), includeSelf ? "" : node.Value);
         var stream = client.GetStreamProvider(RealtimeStreams.ProviderName).GetStream<ServerEventMessage>(RealtimeStreams.ServerEventsOf(_hub));
         await stream.OnNextAsync(message).WaitAsync(cancellationToken);
-        var gateways = await client.GetGrain<IHubGrain>(_hub).Gateways().WaitAsync(cancellationToken);
+        var gateways = await client.GetGrain<IGatewayRegistryGrain>(_hub).Gateways().WaitAsync(cancellationToken);
         return gateways.Count(gatewayId => gatewayId != message.From);
     }
 

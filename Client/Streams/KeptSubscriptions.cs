@@ -32,8 +32,6 @@ public interface IKeptSubscriptions
 /// <summary>The kept subscriptions of this process, and the <c>Realtime.Client</c> meter that counts renewals.</summary>
 internal sealed partial class KeptSubscriptions : IKeptSubscriptions, IDisposable
 {
-    public const string MeterName = "Realtime.Client";
-
     /// <summary>How soon a check that failed (the cluster did not answer) is tried again, at most.</summary>
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
@@ -48,7 +46,7 @@ internal sealed partial class KeptSubscriptions : IKeptSubscriptions, IDisposabl
         _period = options.Value.SubscriptionCheckPeriod;
         _time = time ?? TimeProvider.System;
         _logger = logger;
-        _resubscriptions = meters.Create(MeterName).CreateCounter<long>(
+        _resubscriptions = meters.Create(RealtimeClientTelemetry.MeterName).CreateCounter<long>(
             "realtime.client.stream.resubscriptions",
             "{subscription}",
             "Kept stream subscriptions made again after the cluster's pub-sub removed them, by stream namespace.");

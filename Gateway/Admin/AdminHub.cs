@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Client.Operations;
+using Realtime.Contracts;
 using Realtime.Gateway.Hubs;
 using Realtime.Gateway.LifetimeManager;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.Admin;
 

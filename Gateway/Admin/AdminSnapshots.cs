@@ -3,9 +3,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Realtime.Contracts;
 using Realtime.Gateway.Hubs;
 using Realtime.Gateway.Internal;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.Admin;
 
@@ -64,7 +64,7 @@ internal sealed partial class AdminSnapshots(
         await _building.WaitAsync(cancellationToken);
         try
         {
-            var stats = await grains.GetGrain<IHubGrain>(Hub).GatewayStats(options.Value.MaxRooms).WaitAsync(cancellationToken);
+            var stats = await grains.GetGrain<IGatewayRegistryGrain>(Hub).GatewayStats(options.Value.MaxRooms).WaitAsync(cancellationToken);
             var silos = await SilosAsync(cancellationToken);
             var now = time.GetUtcNow();
             var seconds = _previousAt == default ? 0 : (now - _previousAt).TotalSeconds;

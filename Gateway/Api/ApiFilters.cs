@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using Realtime.Client.Emitting;
-using Realtime.Client;
+using Realtime.Contracts;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.Api;
 

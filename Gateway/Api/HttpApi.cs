@@ -6,8 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Emitting;
 using Realtime.Client.Operations;
+using Realtime.Contracts;
 using Realtime.Gateway.Hosting;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.Api;
 

@@ -1,13 +1,13 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Realtime.Gateway.Admin;
-using Realtime.Gateway.Api;
-using Realtime.Gateway.SocketIO;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Realtime.Gateway.Admin;
+using Realtime.Gateway.Api;
+using Realtime.Gateway.SocketIO;
 using Realtime.Hosting;
 
 namespace Realtime.Gateway.Hosting;
@@ -27,7 +27,7 @@ public static class GatewayApplication
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
         builder.Services.AddOpenApi();
-        builder.AddRealtimeTelemetry("realtime-gateway", Internal.GatewayMetrics.MeterName, Client.Streams.KeptSubscriptions.MeterName);
+        builder.AddRealtimeTelemetry("realtime-gateway", Internal.GatewayMetrics.MeterName, Client.Hosting.RealtimeClientTelemetry.MeterName);
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Realtime.Grains;
+using Realtime.Contracts;
 
 namespace Realtime.Gateway.Hosting;
 

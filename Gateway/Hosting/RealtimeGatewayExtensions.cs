@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Hosting;
+using Realtime.Contracts.Hosting;
 using Realtime.Gateway.Admin;
 using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Authorization;
@@ -16,7 +17,6 @@ using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
 using Realtime.Gateway.SocketIO;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
 using Realtime.Hosting.Silos;
 
 namespace Realtime.Gateway.Hosting;

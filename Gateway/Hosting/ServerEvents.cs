@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Realtime.Client.Hosting;
 using Realtime.Client.Streams;
-using Realtime.Grains;
+using Realtime.Contracts;
 
 namespace Realtime.Gateway.Hosting;
 

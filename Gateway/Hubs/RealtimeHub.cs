@@ -1,11 +1,11 @@
 using System.ComponentModel;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
-using Realtime.Client;
+using Realtime.Contracts;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
-using Realtime.Grains;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.Hubs;
 

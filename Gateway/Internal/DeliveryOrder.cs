@@ -1,4 +1,4 @@
-using Realtime.Grains;
+using Realtime.Contracts;
 
 namespace Realtime.Gateway.Internal;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Realtime.Contracts;
 
 namespace Realtime.Gateway.Internal;
 
@@ -29,7 +30,7 @@ internal static partial class GatewayLog
     public static partial void HubRegistrationFailed(ILogger logger, string hub, Exception exception);
 
     [LoggerMessage(10, LogLevel.Warning, "{Count} delivery(ies) of {Target} {Key} did not arrive in time and count as lost; the later ones go on.")]
-    public static partial void DeliveriesLost(ILogger logger, long count, Realtime.Grains.DeliveryTarget target, string key);
+    public static partial void DeliveriesLost(ILogger logger, long count, DeliveryTarget target, string key);
 
     [LoggerMessage(9, LogLevel.Warning, "{Count} send(s) of connection {ConnectionId} that its client did not wait for failed; the messages did not reach their recipients.")]
     public static partial void PipelinedSendFailed(ILogger logger, string connectionId, int count, Exception exception);

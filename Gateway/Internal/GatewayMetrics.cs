@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Realtime.Contracts;
 
 namespace Realtime.Gateway.Internal;
 
@@ -64,7 +65,7 @@ internal sealed class GatewayMetrics
         _bytesSent.Add(bytes, tags);
     }
 
-    public void Delivered(Grains.DeliveryTarget target) => _deliveries.Add(1, new KeyValuePair<string, object?>("target", TargetName(target)));
+    public void Delivered(Contracts.DeliveryTarget target) => _deliveries.Add(1, new KeyValuePair<string, object?>("target", TargetName(target)));
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
@@ -79,13 +80,13 @@ internal sealed class GatewayMetrics
         }
     }
 
-    private static string TargetName(Grains.DeliveryTarget target) => target switch
+    private static string TargetName(Contracts.DeliveryTarget target) => target switch
     {
-        Grains.DeliveryTarget.Room => "room",
-        Grains.DeliveryTarget.Namespace => "namespace",
-        Grains.DeliveryTarget.User => "user",
-        Grains.DeliveryTarget.Connection => "connection",
-        Grains.DeliveryTarget.Hub => "hub",
+        Contracts.DeliveryTarget.Room => "room",
+        Contracts.DeliveryTarget.Namespace => "namespace",
+        Contracts.DeliveryTarget.User => "user",
+        Contracts.DeliveryTarget.Connection => "connection",
+        Contracts.DeliveryTarget.Hub => "hub",
         _ => "other",
     };
 }

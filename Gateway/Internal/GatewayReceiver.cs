@@ -5,8 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Realtime.Contracts;
 using Realtime.Gateway.Hosting;
-using Realtime.Grains;
 using Realtime.Grains.Gateways;
 
 namespace Realtime.Gateway.Internal;
@@ -75,7 +75,7 @@ internal sealed class GatewayReceiver : ILocalGateway
         {
             try
             {
-                await _grains.GetGrain<IHubGrain>(hub).Register(GatewayId);
+                await _grains.GetGrain<IGatewayRegistryGrain>(hub).Register(GatewayId);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !_stopping.IsCancellationRequested)

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Realtime.Grains;
+using Realtime.Contracts;
 
 namespace Realtime.Gateway.Internal;
 

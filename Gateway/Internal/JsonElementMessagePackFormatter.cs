@@ -3,6 +3,8 @@ using System.Text.Json;
 using MessagePack;
 using MessagePack.Formatters;
 using MessagePack.Resolvers;
+using Realtime.Contracts;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.Internal;
 
@@ -60,12 +62,12 @@ internal static class RealtimeMessagePack
     private sealed class ViaJsonFormatter<T> : IMessagePackFormatter<T>
     {
         public void Serialize(ref MessagePackWriter writer, T value, MessagePackSerializerOptions options) =>
-            JsonElementMessagePackFormatter.Instance.Serialize(ref writer, Realtime.Client.Emitting.JsonData.ToElement(value), options);
+            JsonElementMessagePackFormatter.Instance.Serialize(ref writer, Realtime.Wire.JsonData.ToElement(value), options);
 
         public T Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
         {
             var element = JsonElementMessagePackFormatter.Instance.Deserialize(ref reader, options);
-            return typeof(T) == typeof(object) ? (T)(object)element : element.Deserialize<T>(Realtime.Client.Emitting.JsonData.Options)!;
+            return typeof(T) == typeof(object) ? (T)(object)element : element.Deserialize<T>(Realtime.Wire.JsonData.Options)!;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Realtime.Contracts;
 using Realtime.Gateway.LifetimeManager;
 
 namespace Realtime.Gateway.Internal;
@@ -55,12 +56,12 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
     public MemberSet? Group(string key) => _groups.GetValueOrDefault(key);
 
     /// <summary>Each group with local members now: its key, how many, and how many messages it delivered here meanwhile.</summary>
-    public List<Grains.GroupCount> Counts()
+    public List<Contracts.GroupCount> Counts()
     {
-        var counts = new List<Grains.GroupCount>(_groups.Count);
+        var counts = new List<Contracts.GroupCount>(_groups.Count);
         foreach (var (key, members) in _groups)
         {
-            counts.Add(new Grains.GroupCount(key, members.Connections.Count, Volatile.Read(ref members.Delivered)));
+            counts.Add(new Contracts.GroupCount(key, members.Connections.Count, Volatile.Read(ref members.Delivered)));
         }
 
         return counts;

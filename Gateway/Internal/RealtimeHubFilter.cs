@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
-using Realtime.Client;
+using Realtime.Contracts;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.Internal;
 
@@ -65,7 +66,7 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
     private static string? Reason(Exception ex) => ex switch
     {
         Authorization.ForbiddenHubException or RateLimitedHubException => null, // counted where it was refused
-        Client.Emitting.MessageTooLargeException => RejectionReason.MessageTooLarge,
+        MessageTooLargeException => RejectionReason.MessageTooLarge,
         ArgumentException => RejectionReason.InvalidInput,
         RejectedHubException rejected => rejected.Reason,
         HubException => RejectionReason.HubError,

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
-using Realtime.Grains;
+using Realtime.Contracts;
 
 namespace Realtime.Gateway.Internal;
 

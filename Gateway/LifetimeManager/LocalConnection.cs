@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Realtime.Grains;
+using Realtime.Contracts;
 
 namespace Realtime.Gateway.LifetimeManager;
 

@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using Realtime.Contracts;
 using Realtime.Gateway.Internal;
-using Realtime.Client.Emitting;
 using Realtime.Gateway.SocketIO.Internal;
-using Realtime.Grains;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.LifetimeManager;
 

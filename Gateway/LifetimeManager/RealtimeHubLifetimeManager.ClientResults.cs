@@ -1,9 +1,9 @@
 using System.Text.Json;
-using Realtime.Client.Emitting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.Internal;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.LifetimeManager;
 

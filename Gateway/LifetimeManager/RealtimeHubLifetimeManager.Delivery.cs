@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
+using Realtime.Contracts;
 using Realtime.Gateway.Internal;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.LifetimeManager;
 

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
-using Realtime.Grains;
+using Realtime.Contracts;
 
 namespace Realtime.Gateway.LifetimeManager;
 

@@ -7,12 +7,12 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Realtime.Client.Emitting;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.Internal;
-using Realtime.Grains;
-using Realtime.Grains.Hosting;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.LifetimeManager;
 
@@ -252,10 +252,10 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
     }
 
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<IHubGrain>(HubName).Publish(new Publication(Serialize(methodName, args)));
+        _grains.GetGrain<IGatewayRegistryGrain>(HubName).Publish(new Publication(Serialize(methodName, args)));
 
     public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<IHubGrain>(HubName).Publish(new Publication(Serialize(methodName, args), excludedConnectionIds));
+        _grains.GetGrain<IGatewayRegistryGrain>(HubName).Publish(new Publication(Serialize(methodName, args), excludedConnectionIds));
 
     public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         SendConnectionAsync(connectionId, Serialize(methodName, args));

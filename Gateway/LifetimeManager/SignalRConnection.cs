@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Connections.Abstractions;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Logging;
+using Realtime.Contracts;
 using Realtime.Gateway.Internal;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.LifetimeManager;
 

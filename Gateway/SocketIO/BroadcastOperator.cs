@@ -1,10 +1,9 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using Realtime.Client;
-using Realtime.Client.Emitting;
+using Realtime.Contracts;
 using Realtime.Gateway.Hubs;
 using Realtime.Gateway.SocketIO.Internal;
-using Realtime.Grains;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.SocketIO;
 
@@ -100,7 +99,7 @@ public sealed class BroadcastOperator
             {
                 responses.Add(await call);
             }
-            catch (Exception ex) when (ex is InvalidOperationException || Client.ClusterFailure.Is(ex))
+            catch (Exception ex) when (ex is InvalidOperationException || Contracts.ClusterFailure.Is(ex))
             {
                 // Counted as missing below.
             }
@@ -182,7 +181,7 @@ public sealed class BroadcastOperator
     private SerializedPayload Serialize(string eventName, object?[] args)
     {
         var socketIO = SocketIOEncoding.SerializeEvent(eventName, args);
-        var (json, attachments) = Client.Emitting.SocketIOPayload.Read(socketIO.Bytes);
+        var (json, attachments) = SocketIOPayload.Read(socketIO.Bytes);
         using var document = JsonDocument.Parse(json);
         var values = document.RootElement.EnumerateArray().Skip(1).ToArray();
         var data = SocketIOEncoding.SignalRData(values, attachments);

@@ -3,9 +3,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Realtime.Contracts;
 using Realtime.Gateway.SocketIO.Engine;
 using Realtime.Gateway.SocketIO.Internal;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.SocketIO;
 
@@ -236,7 +236,7 @@ public sealed class Socket
                 _client.Send(SocketIOEncoding.AckFrame(Namespace.Name, ackId, values));
                 return Task.CompletedTask;
             }
-            : null;
+        : null;
         Enqueue(async () =>
         {
             Func<SocketIOEvent, Task>? handler;
@@ -269,7 +269,7 @@ public sealed class Socket
     /// <summary>What a client's callback is told when the event's handler failed.</summary>
     private static string FailureOf(Exception exception) => exception switch
     {
-        _ when Client.ClusterFailure.Is(exception) => "The cluster could not complete the event right now; try again.",
+        _ when Contracts.ClusterFailure.Is(exception) => "The cluster could not complete the event right now; try again.",
         Authorization.RealtimeForbiddenException or ArgumentException => exception.Message,
         _ => "The server could not handle the event.",
     };

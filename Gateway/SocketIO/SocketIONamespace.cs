@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Realtime.Contracts;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.SocketIO.Protocol;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.SocketIO;
 

@@ -7,13 +7,13 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Operations;
+using Realtime.Contracts;
 using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.Hubs;
 using Realtime.Gateway.LifetimeManager;
 using Realtime.Gateway.SocketIO.Engine;
 using Realtime.Gateway.SocketIO.Internal;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.SocketIO;
 

@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// A grain that keeps state per gateway (members, a session): told, as a call of its own, when gateways left the

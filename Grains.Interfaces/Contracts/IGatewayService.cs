@@ -2,7 +2,7 @@ using System.Text.Json;
 using Orleans.Concurrency;
 using Orleans.Services;
 
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// A gateway as grains see it: the receiver of deliveries for its local connections, and the owner that carries out

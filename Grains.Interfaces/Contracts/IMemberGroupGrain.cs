@@ -1,6 +1,6 @@
 using Orleans.Concurrency;
 
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>What every grain that keeps connections grouped by gateway (rooms, namespaces, users) offers.</summary>
 [Alias("realtime.member-group")]

@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// A namespace of a hub (key from <see cref="GrainKeys.Namespace"/>): its connections by gateway, and broadcast to

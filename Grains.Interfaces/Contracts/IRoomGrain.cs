@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// A room of a namespace (key from <see cref="GrainKeys.Room"/>). It keeps its members by gateway and sends each

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Orleans.Concurrency;
 
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// One connection (key from <see cref="GrainKeys.Session"/>): its namespace, gateway, user, rooms and data, so that

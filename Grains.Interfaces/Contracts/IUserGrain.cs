@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>A user of a hub (key from <see cref="GrainKeys.User"/>): the user's connections on every gateway.</summary>
 [Alias("realtime.user")]

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace Realtime.Grains.Hosting;
+namespace Realtime.Contracts.Hosting;
 
 /// <summary>
 /// Room and namespace history, and resumable sessions (configuration section <c>History</c>, on silos and on

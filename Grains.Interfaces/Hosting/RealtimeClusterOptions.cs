@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 
-namespace Realtime.Grains.Hosting;
+namespace Realtime.Contracts.Hosting;
 
 /// <summary>
 /// How a node finds and joins its cluster (configuration section <c>Cluster</c>): what silos, gateways in cluster

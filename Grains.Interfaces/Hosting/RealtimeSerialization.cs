@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 
-namespace Realtime.Grains.Hosting;
+namespace Realtime.Contracts.Hosting;
 
 public static class RealtimeSerialization
 {

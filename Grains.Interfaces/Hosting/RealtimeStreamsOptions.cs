@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace Realtime.Grains.Hosting;
+namespace Realtime.Contracts.Hosting;
 
 /// <summary>
 /// Settings of the cluster's Orleans streams (configuration section <c>Streams</c>): server-to-server events, and the

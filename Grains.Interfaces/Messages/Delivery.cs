@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>Which local connections of a gateway a <see cref="Delivery"/> is for.</summary>
 [GenerateSerializer, Alias("realtime.delivery-target")]

@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// Where a room, namespace or session stands in its own stream of messages: the activation that numbers them

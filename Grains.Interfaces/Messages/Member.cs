@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>A connection as a room, namespace or user grain knows it.</summary>
 /// <param name="ConnectionId">The connection id.</param>

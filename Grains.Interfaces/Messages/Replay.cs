@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// A message from a group's history: its sequence number, its payload, and who it left out, as the publication said

@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>A message already serialized by one hub protocol: the bytes a connection of that protocol is sent.</summary>
 /// <param name="Protocol">The protocol's name, for example <c>json</c>.</param>

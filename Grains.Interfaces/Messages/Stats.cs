@@ -1,4 +1,4 @@
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>A group (room or namespace, by grain key) as one gateway sees it: its local members, and the messages it delivered here.</summary>
 [GenerateSerializer, Immutable, Alias("realtime.group-count")]

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// An event a client sent to a room or to its whole namespace, as a service consumes it from the namespace's

@@ -1,6 +1,6 @@
 using Orleans.Runtime;
 
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// The Orleans streams of the realtime cluster: their provider's name, their stream namespaces and keys. Any Orleans

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>A server-to-server event on a hub's <see cref="RealtimeStreams.ServerEvents"/> stream.</summary>
 /// <param name="Name">The event's name.</param>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Realtime.Grains.Hosting;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 
 namespace Realtime.Grains.Gateways;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Services;
+using Realtime.Contracts;
 
 namespace Realtime.Grains.Gateways;
 

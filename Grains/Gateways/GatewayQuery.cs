@@ -1,3 +1,5 @@
+using Realtime.Contracts;
+
 namespace Realtime.Grains.Gateways;
 
 /// <summary>

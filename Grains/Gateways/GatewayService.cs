@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Realtime.Contracts;
 
 namespace Realtime.Grains.Gateways;
 

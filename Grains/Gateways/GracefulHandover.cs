@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.MembershipService.SiloMetadata;
-using Realtime.Grains.Hosting;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 
 namespace Realtime.Grains.Gateways;
 
@@ -20,7 +21,7 @@ internal sealed partial class GracefulHandover(
     ILogger<GracefulHandover> logger,
     ISiloMetadataCache? metadata = null) : ILifecycleParticipant<ISiloLifecycle>
 {
-    /// <summary>The grain types that move: rooms, namespaces and users (<see cref="Internal.MemberGroupGrain"/>).</summary>
+    /// <summary>The grain types that move: rooms, namespaces and users (<see cref="Groups.MemberGroupGrain"/>).</summary>
     private static readonly HashSet<string> MovableTypes = ["room", "namespace", "user"];
 
     /// <summary>How long the hand-over may hold the stop up.</summary>

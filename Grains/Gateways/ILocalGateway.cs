@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Realtime.Contracts;
 
 namespace Realtime.Grains.Gateways;
 

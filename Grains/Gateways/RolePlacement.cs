@@ -4,7 +4,7 @@ using Orleans.Metadata;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
-using Realtime.Grains.Hosting;
+using Realtime.Contracts.Hosting;
 
 namespace Realtime.Grains.Gateways;
 

@@ -3,8 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
 
 namespace Realtime.Grains;
 

@@ -4,9 +4,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Placement;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
-using Realtime.Grains.Internal;
+using Realtime.Grains.Groups;
 
 namespace Realtime.Grains.Sessions;
 

@@ -10,9 +10,10 @@ using Orleans.Hosting.Kubernetes;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Grains;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
 using StackExchange.Redis;
 
 namespace Realtime.Hosting.Silos;

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Services;
 using Orleans.Services;
-using Realtime.Grains.Hosting;
+using Realtime.Contracts.Hosting;
 
 namespace Realtime.Hosting.Silos;
 

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Realtime.Contracts.Hosting;
 using Realtime.Gateway.Hosting;
-using Realtime.Grains.Hosting;
 using Realtime.Tests.Infrastructure.Processes;
 
 namespace Realtime.Tests.Deployment;

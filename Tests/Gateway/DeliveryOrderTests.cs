@@ -1,5 +1,5 @@
+using Realtime.Contracts;
 using Realtime.Gateway.Internal;
-using Realtime.Grains;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Gateway;

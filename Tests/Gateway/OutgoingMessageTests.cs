@@ -6,9 +6,9 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
+using Realtime.Contracts;
 using Realtime.Gateway.Internal;
 using Realtime.Gateway.LifetimeManager;
-using Realtime.Grains;
 
 namespace Realtime.Tests.Gateway;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
-using Realtime.Grains;
+using Realtime.Contracts;
 using Realtime.Grains.Gateways;
 using Realtime.Tests.Infrastructure;
 
@@ -48,7 +48,7 @@ public sealed class FakeGateway
     }
 
     /// <summary>Registers with the hub's grain, as a gateway does when it makes the hub's lifetime manager.</summary>
-    public Task RegisterAsync() => _grains.GetGrain<IHubGrain>(Hub).Register(GatewayId).Within($"{GatewayId} to register");
+    public Task RegisterAsync() => _grains.GetGrain<IGatewayRegistryGrain>(Hub).Register(GatewayId).Within($"{GatewayId} to register");
 
     /// <summary>The messages this gateway got for a group, in the order its chain says, as the real gateway applies them.</summary>
     public long[] SequencesOf(DeliveryTarget target, string key) =>

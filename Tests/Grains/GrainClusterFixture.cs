@@ -2,9 +2,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.TestingHost;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Grains;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
 
 namespace Realtime.Tests.Grains;
 

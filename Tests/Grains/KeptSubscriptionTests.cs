@@ -9,7 +9,7 @@ using Orleans.Streams.Core;
 using Orleans.TestingHost;
 using Realtime.Client.Hosting;
 using Realtime.Client.Streams;
-using Realtime.Grains.Hosting;
+using Realtime.Contracts.Hosting;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Grains;

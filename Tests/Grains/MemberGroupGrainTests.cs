@@ -1,5 +1,5 @@
 using System.Text;
-using Realtime.Grains;
+using Realtime.Contracts;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Grains;
@@ -125,7 +125,7 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
                 TimeSpan.FromSeconds(30));
         }
 
-        var hub = cluster.Client.GetGrain<IHubGrain>(a.Hub);
+        var hub = cluster.Client.GetGrain<IGatewayRegistryGrain>(a.Hub);
         await Eventually.True(() => hub.Gateways().Result.SequenceEqual([a.GatewayId]), "the hub lists a only", TimeSpan.FromSeconds(30));
     }
 

@@ -1,7 +1,7 @@
 using System.Text;
-using Realtime.Grains;
-using Realtime.Grains.Hosting;
-using Realtime.Grains.Internal;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
+using Realtime.Grains.Groups;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Grains;

@@ -1,5 +1,5 @@
 using System.Text;
-using Realtime.Grains;
+using Realtime.Contracts;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Grains;

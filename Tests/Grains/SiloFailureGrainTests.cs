@@ -1,5 +1,5 @@
 using Orleans.TestingHost;
-using Realtime.Grains;
+using Realtime.Contracts;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Grains;

@@ -1,7 +1,7 @@
 using System.Text;
+using Realtime.Contracts;
 using Realtime.Gateway.LifetimeManager;
 using Realtime.Gateway.SocketIO.Internal;
-using Realtime.Grains;
 
 namespace Realtime.Tests.SocketIO;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 using Realtime.Client.Hosting;
 using Realtime.Client.Streams;
-using Realtime.Grains;
+using Realtime.Contracts;
 
 // An archive of a namespace's chat: an Orleans client of the cluster that consumes the namespace's client-event
 // stream and writes each event as one JSON line to standard output (redirect it to a file, or ship it to a log

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Realtime.Client.Emitting;
 using Realtime.Client.Hosting;
 using Realtime.Client.Operations;
+using Realtime.Wire;
 
 // An internal service that never holds a WebSocket: it joins the cluster as a client, reaches the connections of the
 // RealtimeHub through the grains, and leaves. Settings (--Cluster:Redis=host:port and the others) come first;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Realtime.Gateway.SocketIO.Protocol;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.SocketIO.Engine;
 

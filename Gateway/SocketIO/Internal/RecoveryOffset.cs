@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using Realtime.Contracts;
 using Realtime.Gateway.LifetimeManager;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.SocketIO.Internal;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Realtime.Contracts;
 using Realtime.Gateway.LifetimeManager;
-using Realtime.Grains;
 
 namespace Realtime.Gateway.SocketIO.Internal;
 

@@ -3,11 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Realtime.Client;
-using Realtime.Client.Emitting;
-using Realtime.Grains;
-
+using Realtime.Contracts;
 using Realtime.Gateway.Internal;
+using Realtime.Wire;
 
 namespace Realtime.Gateway.SocketIO.Internal;
 

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
-using Realtime.Grains.Internal;
+using Realtime.Grains.Groups;
 
-namespace Realtime.Grains.Hubs;
+namespace Realtime.Grains.Gateways;
 
 /// <summary>
 /// One hub: the gateways serving it, and sends to all of them. Like a room's members, the list is soft state that the
@@ -13,13 +14,15 @@ namespace Realtime.Grains.Hubs;
 /// <see cref="DepartedGatewayMonitor"/> tells this grain), and an activation that comes back after its silo died asks
 /// every gateway of the cluster whether it serves the hub before it answers anything.
 /// </summary>
+// The grain type keeps its name from before the rename ("hub"), so that silos of both versions share one activation.
+[GrainType("hub")]
 [RolePlacement]
 [Immovable(ImmovableKind.Repartitioner)] // it talks to every gateway alike: no silo is nearer
-internal sealed partial class HubGrain(
+internal sealed partial class GatewayRegistryGrain(
     GatewayDependents dependents,
     GatewayDirectory gateways,
     IOptions<RealtimeClusterOptions> cluster,
-    ILogger<HubGrain> logger) : Grain, IHubGrain
+    ILogger<GatewayRegistryGrain> logger) : Grain, IGatewayRegistryGrain
 {
     private readonly Dictionary<string, DeliveryChain> _gateways = new(StringComparer.Ordinal);
     private string _hub = "";

@@ -2,10 +2,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Placement;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
 
-namespace Realtime.Grains.Internal;
+namespace Realtime.Grains.Groups;
 
 /// <summary>
 /// What rooms, namespaces and users share: members grouped by gateway, kept alive while there are any, and a publish
@@ -62,7 +63,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
     {
         _key = this.GetPrimaryKeyString();
         _hub = GrainKeys.HubOf(_key);
-        if (_target is DeliveryTarget.Room or DeliveryTarget.Namespace && ServiceProvider.GetService<IOptions<Hosting.HistoryOptions>>() is { Value.Enabled: true } history)
+        if (_target is DeliveryTarget.Room or DeliveryTarget.Namespace && ServiceProvider.GetService<IOptions<HistoryOptions>>() is { Value.Enabled: true } history)
         {
             _history = new MessageHistory(history.Value, ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System);
         }

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
-using Realtime.Grains.Internal;
+using Realtime.Grains.Groups;
 
-namespace Realtime.Grains.Users;
+namespace Realtime.Grains.Groups;
 
 /// <summary>One user: the user's connections on every gateway, so a send to the user reaches each of them once.</summary>
 [RolePlacement]

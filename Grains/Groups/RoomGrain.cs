@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
-using Realtime.Grains.Internal;
+using Realtime.Grains.Groups;
 
-namespace Realtime.Grains.Rooms;
+namespace Realtime.Grains.Groups;
 
 /// <summary>
 /// One room: its members by gateway. Every message to the room passes through this activation, which stamps them with

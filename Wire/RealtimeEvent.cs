@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Realtime.Client;
+namespace Realtime.Wire;
 
 /// <summary>
 /// What clients of the RealtimeHub receive on the <c>event</c> client method, whoever sent it.

@@ -1,4 +1,6 @@
-namespace Realtime.Grains.Internal;
+using Realtime.Contracts;
+
+namespace Realtime.Grains.Groups;
 
 /// <summary>
 /// What one activation sends one gateway: a random chain id and the next position in it (see

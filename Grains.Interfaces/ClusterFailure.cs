@@ -1,7 +1,7 @@
-namespace Realtime.Client;
+namespace Realtime.Contracts;
 
 /// <summary>Which failures mean that the cluster could not complete a call right now (as opposed to bad input).</summary>
-internal static class ClusterFailure
+public static class ClusterFailure
 {
     /// <summary>
     /// True for Orleans' failures (a silo unavailable or just declared dead, a rejected message, a grain that could

@@ -1,11 +1,14 @@
-namespace Realtime.Grains.Internal;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
+
+namespace Realtime.Grains.Groups;
 
 /// <summary>
 /// The recent messages of one stream (a room, a namespace, or a session's messages to its connection), oldest first,
-/// as many and as old as <see cref="Hosting.HistoryOptions"/> allow, and what a client that has the stream up to a
+/// as many and as old as <see cref="HistoryOptions"/> allow, and what a client that has the stream up to a
 /// position missed: all of it, or, when some of it is gone, nothing.
 /// </summary>
-internal sealed class MessageHistory(Hosting.HistoryOptions options, TimeProvider time)
+internal sealed class MessageHistory(HistoryOptions options, TimeProvider time)
 {
     private readonly Queue<(HistoryEntry Entry, DateTimeOffset At)> _entries = new();
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using Realtime.Grains;
+using Realtime.Contracts;
 
-namespace Realtime.Client.Emitting;
+namespace Realtime.Wire;
 
 /// <summary>
 /// The socket.io form of a <see cref="SerializedPayload"/> (protocol name <c>socket.io</c>): an event's JSON array
@@ -10,7 +10,7 @@ namespace Realtime.Client.Emitting;
 /// its bytes, then the JSON text. A payload without this form is turned into it by the gateway that delivers it to
 /// socket.io connections, from its SignalR JSON form.
 /// </summary>
-internal static class SocketIOPayload
+public static class SocketIOPayload
 {
     public const string ProtocolName = "socket.io";
 

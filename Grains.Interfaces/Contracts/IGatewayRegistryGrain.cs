@@ -1,6 +1,6 @@
 using Orleans.Concurrency;
 
-namespace Realtime.Grains;
+namespace Realtime.Contracts;
 
 /// <summary>
 /// A hub (key: the hub's name): the gateways that serve it, and sends to all of them. Gateways are silos: one is among
@@ -9,7 +9,7 @@ namespace Realtime.Grains;
 /// died asks the cluster's gateways whether they serve the hub.
 /// </summary>
 [Alias("realtime.hub")]
-public interface IHubGrain : IGatewayDependentGrain
+public interface IGatewayRegistryGrain : IGatewayDependentGrain
 {
     /// <summary>The gateway serves the hub from now on.</summary>
     [Alias("register")]

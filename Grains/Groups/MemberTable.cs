@@ -1,4 +1,6 @@
-namespace Realtime.Grains.Internal;
+using Realtime.Contracts;
+
+namespace Realtime.Grains.Groups;
 
 /// <summary>
 /// Connections grouped by the gateway that holds them, with that gateway's service. Publishing walks gateways, not

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Realtime.Contracts;
+using Realtime.Contracts.Hosting;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Hosting;
-using Realtime.Grains.Internal;
+using Realtime.Grains.Groups;
 
-namespace Realtime.Grains.Namespaces;
+namespace Realtime.Grains.Groups;
 
 /// <summary>One namespace: its connections by gateway, and broadcast to them in one order.</summary>
 [RolePlacement]

@@ -1,14 +1,14 @@
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Realtime.Grains;
+using Realtime.Contracts;
 
-namespace Realtime.Client.Emitting;
+namespace Realtime.Wire;
 
 /// <summary>
 /// Serializes an invocation once per hub protocol, as every gateway writes it to connections of that protocol, and
 /// refuses what exceeds the size limit. Gateways and services share it, so a message from a service is
 /// byte-for-byte what a hub would have sent.
 /// </summary>
-internal sealed class PayloadSerializer(IReadOnlyList<IHubProtocol> protocols, int maxMessageBytes)
+public sealed class PayloadSerializer(IReadOnlyList<IHubProtocol> protocols, int maxMessageBytes)
 {
     public int MaxMessageBytes { get; } = maxMessageBytes;
 
