@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
-using Orleans.Runtime;
 using Realtime.Contracts.Hosting;
 using Realtime.Grains.Gateways;
 using Realtime.Hosting;

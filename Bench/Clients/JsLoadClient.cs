@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Realtime.Bench.Measure;
-using Realtime.Bench.Systems;
 
 namespace Realtime.Bench.Clients;
 

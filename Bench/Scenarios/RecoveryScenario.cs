@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Realtime.Bench.Clients;
 using Realtime.Bench.Measure;
 using Realtime.Bench.Systems;

@@ -1,3 +1,4 @@
+
 namespace Realtime.Client.Emitting;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Hosting;
 using Realtime.Contracts;

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using Realtime.Gateway.Http;
 
 namespace Realtime.Gateway.Authentication;
 
@@ -45,7 +46,7 @@ internal sealed class JwtBearerSetup(IOptions<JwtOptions> jwt) : IConfigureNamed
         {
             OnMessageReceived = context =>
             {
-                var token = Internal.RequestToken.From(context.Request);
+                var token = RequestToken.From(context.Request);
 
                 if (token.Length == 0 || !settings.HasKey)
                 {

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Authentication;
-using Realtime.Gateway.Internal;
+using Realtime.Gateway.Observability;
 
 namespace Realtime.Gateway.Authorization;
 

@@ -1,12 +1,9 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Realtime.Gateway.Admin;
-using Realtime.Gateway.Api;
+using Realtime.Gateway.Http;
+using Realtime.Gateway.Http.Admin;
+using Realtime.Gateway.Http.Api;
+using Realtime.Gateway.Observability;
 using Realtime.Gateway.SocketIO;
 using Realtime.Hosting;
 
@@ -27,7 +24,7 @@ public static class GatewayApplication
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
         builder.Services.AddOpenApi();
-        builder.AddRealtimeTelemetry("realtime-gateway", Internal.GatewayMetrics.MeterName, Client.Hosting.RealtimeClientTelemetry.MeterName);
+        builder.AddRealtimeTelemetry("realtime-gateway", GatewayMetrics.MeterName, Client.Hosting.RealtimeClientTelemetry.MeterName);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -48,13 +45,13 @@ public static class GatewayApplication
             var policies = app.Services.GetRequiredService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider>();
             return context => cors.Invoke(context, policies);
         });
-        app.UseMiddleware<Internal.AllowedOrigins>();
-        app.UseMiddleware<Internal.ConnectionLimit>();
+        app.UseMiddleware<AllowedOrigins>();
+        app.UseMiddleware<ConnectionLimit>();
         // A request without credentials is anonymous whatever the schemes; skipping authentication for it keeps each
         // such WebSocket, which is one request for its whole life, from holding a handler and a request scope (about
         // 1 KiB). WebApplication adds UseAuthentication() by itself unless the root pipeline is marked as having it, and a
         // branch's mark does not reach the root: the mark is ASP.NET Core's own property name.
-        app.UseWhen(Internal.RequestToken.HasCredentials, branch => branch.UseAuthentication());
+        app.UseWhen(RequestToken.HasCredentials, branch => branch.UseAuthentication());
         ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
         app.UseAuthorization();
         app.MapRealtimeHub();

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Realtime.Contracts;
-using Realtime.Gateway.Hubs;
+using Realtime.Gateway.SignalR;
 using Realtime.Gateway.SocketIO.Internal;
 using Realtime.Wire;
 
@@ -195,5 +195,5 @@ public sealed class BroadcastOperator
         return new SerializedPayload([.. signalR.Protocols, socketIO], signalR.SentAtTicks);
     }
 
-    private string Key(string room) => LifetimeManager.RealtimeHubLifetimeManager<RealtimeHub>.RoomKeyOf(_namespace.Name, room);
+    private string Key(string room) => RealtimeHubLifetimeManager<RealtimeHub>.RoomKeyOf(_namespace.Name, room);
 }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using Realtime.Contracts;
 using Realtime.Gateway.SocketIO.Engine;
 using Realtime.Gateway.SocketIO.Internal;

@@ -1,17 +1,11 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Operations;
 using Realtime.Gateway.Authentication;
-using Realtime.Gateway.Hosting;
-using Realtime.Gateway.Hubs;
+using Realtime.Gateway.Authorization;
+using Realtime.Gateway.Cluster;
+using Realtime.Gateway.SignalR;
 using Realtime.Gateway.SocketIO.Engine;
 using Realtime.Gateway.SocketIO.Internal;
 
@@ -44,7 +38,7 @@ public static class SocketIOExtensions
                 sp.GetRequiredService<IRealtimeCluster>(),
                 sp.GetRequiredService<IServerEvents>(),
                 sp.GetRequiredService<Authorization.RealtimePermissions>(),
-                sp.GetRequiredService<Realtime.Gateway.Internal.ClientRateLimits>(),
+                sp.GetRequiredService<ClientRateLimits>(),
                 sp.GetRequiredService<ILoggerFactory>());
             foreach (var configuration in sp.GetServices<SocketIOConfiguration>())
             {

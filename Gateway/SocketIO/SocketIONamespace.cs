@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Realtime.Contracts;
-using Realtime.Gateway.Hosting;
+using Realtime.Gateway.Cluster;
 using Realtime.Gateway.SocketIO.Protocol;
 
 namespace Realtime.Gateway.SocketIO;

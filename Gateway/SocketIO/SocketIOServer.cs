@@ -4,16 +4,13 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Operations;
 using Realtime.Contracts;
 using Realtime.Gateway.Authentication;
-using Realtime.Gateway.Hosting;
-using Realtime.Gateway.Hubs;
-using Realtime.Gateway.LifetimeManager;
-using Realtime.Gateway.SocketIO.Engine;
-using Realtime.Gateway.SocketIO.Internal;
+using Realtime.Gateway.Authorization;
+using Realtime.Gateway.Cluster;
+using Realtime.Gateway.SignalR;
 
 namespace Realtime.Gateway.SocketIO;
 
@@ -40,7 +37,7 @@ public sealed class SocketIOServer
         IRealtimeCluster cluster,
         IServerEvents serverEvents,
         Authorization.RealtimePermissions permissions,
-        Realtime.Gateway.Internal.ClientRateLimits limits,
+        ClientRateLimits limits,
         ILoggerFactory loggers)
     {
         Limits = limits;
@@ -70,7 +67,7 @@ public sealed class SocketIOServer
 
     internal RealtimeHubLifetimeManager<RealtimeHub> Manager { get; }
 
-    internal Realtime.Gateway.Internal.ClientRateLimits Limits { get; }
+    internal ClientRateLimits Limits { get; }
 
     internal IRealtimeCluster Cluster { get; }
 

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Realtime.Contracts;
 using Realtime.Contracts.Hosting;
 using Realtime.Grains.Gateways;
-using Realtime.Grains.Groups;
 
 namespace Realtime.Grains.Groups;
 

@@ -10,7 +10,6 @@ using Orleans.Hosting.Kubernetes;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
 using Orleans.Storage;
-using Realtime.Contracts;
 using Realtime.Contracts.Hosting;
 using Realtime.Grains;
 using Realtime.Grains.Gateways;

@@ -1,3 +1,4 @@
+using Realtime.Gateway.Http;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Browser;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Realtime.Client.Operations;
+using Realtime.Gateway.Cluster;
 using Realtime.Gateway.Hosting;
 using Realtime.Tests.Infrastructure;
 using Realtime.Tests.Infrastructure.Processes;

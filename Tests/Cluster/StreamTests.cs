@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Runtime;
 using Realtime.Client.Operations;
+using Realtime.Gateway.Cluster;
 using Realtime.Gateway.Hosting;
 using Realtime.Tests.Infrastructure;
 using Realtime.Tests.Infrastructure.Processes;

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Realtime.Contracts.Hosting;
+using Realtime.Gateway;
 using Realtime.Gateway.Hosting;
 using Realtime.Tests.Infrastructure.Processes;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.WebSockets;
+using Realtime.Gateway.Http;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Gateway;

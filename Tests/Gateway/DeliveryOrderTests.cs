@@ -1,5 +1,6 @@
 using Realtime.Contracts;
-using Realtime.Gateway.Internal;
+using Realtime.Gateway.Core;
+using Realtime.Gateway.SignalR;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Gateway;

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Realtime.Gateway.Cluster;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Gateway;
@@ -96,8 +97,8 @@ public sealed class HttpApiTests : IAsyncLifetime
     [Fact]
     public async Task PostServerEvents_FromAService_EveryGatewayHearsIt()
     {
-        var heard = new TaskCompletionSource<Realtime.Gateway.Hosting.ServerEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var subscription = _gateway.Services.GetRequiredService<Realtime.Gateway.Hosting.IServerEvents>().On("cache_flush", e =>
+        var heard = new TaskCompletionSource<Realtime.Gateway.Cluster.ServerEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = _gateway.Services.GetRequiredService<Realtime.Gateway.Cluster.IServerEvents>().On("cache_flush", e =>
         {
             heard.TrySetResult(e);
             return Task.CompletedTask;

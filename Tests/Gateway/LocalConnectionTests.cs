@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Realtime.Contracts;
-using Realtime.Gateway.LifetimeManager;
+using Realtime.Gateway.Core;
 
 namespace Realtime.Tests.Gateway;
 

@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
 using Realtime.Contracts;
-using Realtime.Gateway.Internal;
-using Realtime.Gateway.LifetimeManager;
+using Realtime.Gateway.Core;
+using Realtime.Gateway.SignalR;
 
 namespace Realtime.Tests.Gateway;
 

@@ -1,3 +1,4 @@
+using Realtime.Gateway.SignalR;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Gateway;

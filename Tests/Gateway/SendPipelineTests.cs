@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Realtime.Contracts;
-using Realtime.Gateway.Internal;
+using Realtime.Gateway.Core;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Gateway;

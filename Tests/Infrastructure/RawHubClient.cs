@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Realtime.Gateway.SignalR;
 
 namespace Realtime.Tests.Infrastructure;
 

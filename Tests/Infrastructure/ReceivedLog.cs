@@ -1,3 +1,5 @@
+using Realtime.Gateway.SignalR;
+
 namespace Realtime.Tests.Infrastructure;
 
 /// <summary>What a test client received from the server, in order, with waits on it that have a deadline.</summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Realtime.Gateway.Hosting;
+using Realtime.Gateway.SignalR;
 
 namespace Realtime.Tests.Infrastructure;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Realtime.Contracts;
-using Realtime.Gateway.LifetimeManager;
+using Realtime.Gateway.Core;
+using Realtime.Gateway.SignalR;
 using Realtime.Gateway.SocketIO.Internal;
 
 namespace Realtime.Tests.SocketIO;
@@ -46,7 +47,7 @@ public sealed class RecoveryOffsetTests
     [Fact]
     public void Positions_MoveOnlyForward_AndJoinsWaitWhileRestoring()
     {
-        var positions = new RecoveryPositions(new GroupPosition(RealtimeHubLifetimeManager<Realtime.Gateway.Hubs.RealtimeHub>.SessionStart, 0));
+        var positions = new RecoveryPositions(new GroupPosition(RealtimeHubLifetimeManager<RealtimeHub>.SessionStart, 0));
         positions.Joined(Room, new GroupPosition("0123456789ab", 10));
         positions.Advance(new StreamPosition(Room, "0123456789ab", 12));
         positions.Advance(new StreamPosition(Room, "0123456789ab", 11)); // late, out of its chain's order

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Realtime.Gateway.SignalR;
 using Realtime.Tests.Cluster;
 using Realtime.Tests.Infrastructure;
 using Realtime.Tests.Infrastructure.Processes;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Realtime.Gateway.Cluster;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.SocketIO;
 using Realtime.Tests.Cluster;

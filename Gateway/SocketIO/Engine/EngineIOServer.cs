@@ -1,12 +1,9 @@
 using System.Buffers.Text;
 using System.Collections.Concurrent;
-using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Realtime.Gateway.Internal;
+using Realtime.Gateway.Cluster;
+using Realtime.Gateway.Observability;
 
 namespace Realtime.Gateway.SocketIO.Engine;
 
@@ -28,9 +25,9 @@ internal sealed class EngineIOServer
     private readonly ILogger _logger;
     private readonly string _sidPrefix;
 
-    private readonly Realtime.Gateway.Internal.GatewayMetrics _metrics;
+    private readonly GatewayMetrics _metrics;
 
-    public EngineIOServer(EngineIOOptions options, GatewayReceiver gateway, SessionForwarder forwarder, Realtime.Gateway.Internal.GatewayMetrics metrics, ILogger<EngineIOServer> logger)
+    public EngineIOServer(EngineIOOptions options, GatewayReceiver gateway, SessionForwarder forwarder, GatewayMetrics metrics, ILogger<EngineIOServer> logger)
     {
         _metrics = metrics;
         _options = options;

@@ -1,6 +1,4 @@
 using System.Text;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Realtime.Gateway.SocketIO.Protocol;
 
 namespace Realtime.Gateway.SocketIO.Engine;

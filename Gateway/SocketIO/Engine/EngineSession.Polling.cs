@@ -1,6 +1,5 @@
-using System.Buffers;
 using System.Buffers.Text;
-using Microsoft.AspNetCore.Http;
+using Realtime.Gateway.Observability;
 using Realtime.Gateway.SocketIO.Protocol;
 
 namespace Realtime.Gateway.SocketIO.Engine;
@@ -130,7 +129,7 @@ internal sealed partial class EngineSession
             if (body is null)
             {
                 context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                Metrics?.Rejected(Realtime.Gateway.Internal.RejectionReason.MessageTooLarge);
+                Metrics?.Rejected(RejectionReason.MessageTooLarge);
                 Close("transport error");
                 return;
             }
@@ -145,7 +144,7 @@ internal sealed partial class EngineSession
             catch (ProtocolException ex)
             {
                 EngineLog.BadPacket(_logger, Id, ex.Message);
-                Metrics?.Rejected(Realtime.Gateway.Internal.RejectionReason.MalformedFrame);
+                Metrics?.Rejected(RejectionReason.MalformedFrame);
                 await EngineHttp.WriteErrorAsync(context, EngineError.BadRequest);
                 Close("parse error");
                 return;

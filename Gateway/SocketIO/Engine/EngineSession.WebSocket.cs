@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
+using Realtime.Gateway.Observability;
 using Realtime.Gateway.SocketIO.Protocol;
-using Realtime.Wire;
 
 namespace Realtime.Gateway.SocketIO.Engine;
 
@@ -114,14 +114,14 @@ internal sealed partial class EngineSession
         }
         catch (MessageTooLargeException)
         {
-            Metrics?.Rejected(Realtime.Gateway.Internal.RejectionReason.MessageTooLarge);
+            Metrics?.Rejected(RejectionReason.MessageTooLarge);
             reason = "transport error";
             await TryCloseAsync(socket, WebSocketCloseStatus.MessageTooBig, $"messages are limited to {_options.MaxPayload} bytes");
         }
         catch (ProtocolException ex)
         {
             EngineLog.BadPacket(_logger, Id, ex.Message);
-            Metrics?.Rejected(Realtime.Gateway.Internal.RejectionReason.MalformedFrame);
+            Metrics?.Rejected(RejectionReason.MalformedFrame);
             reason = "parse error";
             await TryCloseAsync(socket, WebSocketCloseStatus.InvalidPayloadData, "invalid packet");
         }

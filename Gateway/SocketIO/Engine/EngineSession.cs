@@ -1,7 +1,6 @@
-using System.Net.WebSockets;
 using System.Text;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
+using Realtime.Gateway.Observability;
 using Realtime.Gateway.SocketIO.Protocol;
 
 namespace Realtime.Gateway.SocketIO.Engine;
@@ -75,7 +74,7 @@ internal sealed partial class EngineSession
     public EngineTransport Transport { get; private set; }
 
     /// <summary>Where refused input is counted; set by the server that made the session.</summary>
-    public Realtime.Gateway.Internal.GatewayMetrics? Metrics { get; init; }
+    public GatewayMetrics? Metrics { get; init; }
 
     public IEngineHandler? Handler { get; set; }
 

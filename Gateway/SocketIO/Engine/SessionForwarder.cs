@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Realtime.Gateway.Internal;
+using Realtime.Gateway.Cluster;
+using Realtime.Gateway.Observability;
 using Realtime.Grains.Gateways;
 
 namespace Realtime.Gateway.SocketIO.Engine;

@@ -3,7 +3,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Realtime.Contracts;
-using Realtime.Gateway.LifetimeManager;
+using Realtime.Gateway.Core;
 
 namespace Realtime.Gateway.SocketIO.Internal;
 

@@ -1,13 +1,10 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Realtime.Contracts;
 using Realtime.Gateway.Authentication;
-using Realtime.Gateway.Hubs;
-using Realtime.Gateway.Internal;
-using Realtime.Gateway.LifetimeManager;
+using Realtime.Gateway.Observability;
+using Realtime.Gateway.SignalR;
 using Realtime.Gateway.SocketIO.Engine;
 using Realtime.Gateway.SocketIO.Protocol;
 

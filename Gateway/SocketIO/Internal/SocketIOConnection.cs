@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Realtime.Contracts;
-using Realtime.Gateway.LifetimeManager;
+using Realtime.Gateway.Core;
+using Realtime.Gateway.Observability;
 
 namespace Realtime.Gateway.SocketIO.Internal;
 
@@ -16,7 +17,7 @@ internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, M
     /// <summary>What was written before the CONNECT answer went out (see <see cref="Answer"/>); null after it.</summary>
     private List<SocketIOFrame>? _held = [];
 
-    public override string Protocol => Realtime.Gateway.Internal.GatewayMetrics.SocketIOProtocol;
+    public override string Protocol => GatewayMetrics.SocketIOProtocol;
 
     public override string Transport { get; } = client.TransportName;
 

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Realtime.Contracts;
-using Realtime.Gateway.Internal;
+using Realtime.Gateway.SignalR;
 using Realtime.Wire;
 
 namespace Realtime.Gateway.SocketIO.Internal;
@@ -196,7 +196,7 @@ internal static class SocketIOEncoding
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartArray();
-            if (target == Hubs.RealtimeHub.EventMethod && arguments.ValueKind == JsonValueKind.Array && arguments.GetArrayLength() == 1
+            if (target == RealtimeHub.EventMethod && arguments.ValueKind == JsonValueKind.Array && arguments.GetArrayLength() == 1
                 && arguments[0].ValueKind == JsonValueKind.Object && arguments[0].TryGetProperty("event", out var name) && name.ValueKind == JsonValueKind.String)
             {
                 writer.WriteStringValue(name.GetString());

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Realtime.Client.Hosting;
+using Realtime.Gateway.SignalR;
 
 namespace Realtime.Tests.Infrastructure.Processes;
 

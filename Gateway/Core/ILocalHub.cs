@@ -1,0 +1,30 @@
+using System.Text.Json;
+using Realtime.Contracts;
+
+namespace Realtime.Gateway.Core;
+
+/// <summary>What the gateway's receiver needs from the lifetime manager of one hub.</summary>
+internal interface ILocalHub
+{
+    void Deliver(Delivery delivery);
+
+    /// <summary>This gateway's connections in a group (room, namespace or user, by grain key).</summary>
+    IReadOnlyList<Member> Members(DeliveryTarget target, string key);
+
+    /// <summary>A local connection's session, or null when it is not on this gateway.</summary>
+    SessionInfo? Session(string connectionId);
+
+    Task<bool> JoinLocalAsync(string connectionId, string roomKey);
+
+    Task<bool> LeaveLocalAsync(string connectionId, string roomKey);
+
+    bool DisconnectLocal(string connectionId);
+
+    /// <summary>Closes a local connection telling its client why; false when it is not on this gateway.</summary>
+    bool CloseLocal(string connectionId, string reason);
+
+    /// <summary>The hub's numbers on this gateway, with at most <paramref name="maxRooms"/> rooms (the largest).</summary>
+    GatewayStats Stats(int maxRooms);
+
+    Task<JsonElement> InvokeClientLocalAsync(string connectionId, string method, JsonElement[] args, TimeSpan timeout);
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Realtime.Gateway.Observability;
+
+/// <summary>
+/// The gateway's meter, <c>Realtime.Gateway</c>: connections, messages and bytes in and out, deliveries from the
+/// grains, refused input, and how long a message took from its sender to this gateway's writes. Exported with every
+/// other meter at <c>/metrics</c> (see <c>docs/configuration.md</c>, <c>Telemetry</c>).
+/// </summary>
+internal sealed class GatewayMetrics
+{
+    public const string MeterName = "Realtime.Gateway";
+
+    /// <summary>Protocol names as the metrics tag them: SignalR's hub protocol names, and socket.io.</summary>
+    public const string SocketIOProtocol = "socket.io";
+
+    private readonly UpDownCounter<long> _connections;
+    private readonly Counter<long> _messagesReceived;
+    private readonly Counter<long> _bytesReceived;
+    private readonly Counter<long> _messagesSent;
+    private readonly Counter<long> _bytesSent;
+    private readonly Counter<long> _deliveries;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _forwarded;
+    private readonly Histogram<double> _sendToWrite;
+
+    public GatewayMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _connections = meter.CreateUpDownCounter<long>("realtime.gateway.connections", "{connection}", "Open client connections, by namespace, protocol and transport (the transport they connected with).");
+        _messagesReceived = meter.CreateCounter<long>("realtime.gateway.messages.received", "{message}", "Messages read from clients: hub invocations and socket.io packets.");
+        _bytesReceived = meter.CreateCounter<long>("realtime.gateway.io.received", "By", "Bytes of the messages read from clients.");
+        _messagesSent = meter.CreateCounter<long>("realtime.gateway.messages.sent", "{message}", "Messages written to clients, one per recipient.");
+        _bytesSent = meter.CreateCounter<long>("realtime.gateway.io.sent", "By", "Bytes written to clients.");
+        _deliveries = meter.CreateCounter<long>("realtime.gateway.deliveries", "{delivery}", "Deliveries the grains pushed to this gateway, by target (room, namespace, user, connection, hub).");
+        _rejected = meter.CreateCounter<long>("realtime.gateway.rejected", "{input}", "Client input refused, by reason.");
+        _forwarded = meter.CreateCounter<long>("realtime.socketio.polling.forwarded", "{request}", "socket.io long-polling requests forwarded to the gateway that owns the session.");
+        _sendToWrite = meter.CreateHistogram(
+            "realtime.gateway.send_to_write.duration",
+            "s",
+            "Time from a message's send (its sender serialized it, on any node) to this gateway handing it to its recipients' connections.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5] });
+    }
+
+    public void Connected(string @namespace, string protocol, string transport, int change) =>
+        _connections.Add(change, new TagList { { "namespace", @namespace }, { "protocol", protocol }, { "transport", transport } });
+
+    public void Received(string protocol, long bytes, int messages = 1)
+    {
+        var tags = new TagList { { "protocol", protocol } };
+        if (messages > 0)
+        {
+            _messagesReceived.Add(messages, tags);
+        }
+
+        _bytesReceived.Add(bytes, tags);
+    }
+
+    public void Sent(string protocol, int messages, long bytes)
+    {
+        var tags = new TagList { { "protocol", protocol } };
+        _messagesSent.Add(messages, tags);
+        _bytesSent.Add(bytes, tags);
+    }
+
+    public void Delivered(Contracts.DeliveryTarget target) => _deliveries.Add(1, new KeyValuePair<string, object?>("target", TargetName(target)));
+
+    public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Forwarded() => _forwarded.Add(1);
+
+    /// <summary>Records the time since <paramref name="sentAtTicks"/> (UTC ticks; 0 when the sender did not stamp it).</summary>
+    public void HandedToWriters(long sentAtTicks)
+    {
+        if (sentAtTicks > 0)
+        {
+            _sendToWrite.Record(Math.Max(0, (DateTime.UtcNow.Ticks - sentAtTicks) / (double)TimeSpan.TicksPerSecond));
+        }
+    }
+
+    private static string TargetName(Contracts.DeliveryTarget target) => target switch
+    {
+        Contracts.DeliveryTarget.Room => "room",
+        Contracts.DeliveryTarget.Namespace => "namespace",
+        Contracts.DeliveryTarget.User => "user",
+        Contracts.DeliveryTarget.Connection => "connection",
+        Contracts.DeliveryTarget.Hub => "hub",
+        _ => "other",
+    };
+}
+
+/// <summary>The reasons <see cref="GatewayMetrics.Rejected"/> counts, as tagged.</summary>
+internal static class RejectionReason
+{
+    public const string MalformedFrame = "malformed_frame";
+    public const string MessageTooLarge = "message_too_large";
+    public const string InvalidInput = "invalid_input";
+    public const string ConnectionRefused = "connection_refused";
+    public const string Origin = "origin";
+    public const string ClusterUnavailable = "cluster_unavailable";
+    public const string HubError = "hub_error";
+    public const string Forbidden = "forbidden";
+    public const string RateLimited = "rate_limited";
+    public const string SlowConsumer = "slow_consumer";
+    public const string TooManyConnections = "too_many_connections";
+}

@@ -1,0 +1,221 @@
+using Microsoft.AspNetCore.SignalR;
+using Realtime.Contracts;
+using Realtime.Gateway.Core;
+using Realtime.Gateway.Observability;
+
+namespace Realtime.Gateway.SignalR;
+
+/// <summary>What grains push to this gateway, put in order and written to its local connections.</summary>
+internal sealed partial class RealtimeHubLifetimeManager<THub>
+    where THub : Hub
+{
+    void ILocalHub.Deliver(Delivery delivery)
+    {
+        Metrics.Delivered(delivery.Target);
+        switch (delivery.Target)
+        {
+            case DeliveryTarget.Connection:
+                if (_connections.TryGetValue(delivery.Key, out var target))
+                {
+                    // Made on the first message to the connection alone: most connections never get one.
+                    (target.DeliveryOrder ?? target.OrderOnce(CreateConnectionOrder(target))).Accept(delivery);
+                }
+
+                return;
+            case DeliveryTarget.Hub:
+                _hubOrder.Accept(delivery);
+                return;
+        }
+
+        if (IndexOf(delivery.Target).Group(delivery.Key) is { } group)
+        {
+            group.Order.Accept(delivery);
+        }
+        else if (delivery.Kind != DeliveryKind.Message)
+        {
+            // No local members to keep in order: act on the notice now.
+            ApplyNotice(delivery);
+        }
+    }
+
+    private LocalIndex IndexOf(DeliveryTarget target) => target switch
+    {
+        DeliveryTarget.Room => _rooms,
+        DeliveryTarget.Namespace => _namespaces,
+        _ => _users,
+    };
+
+    /// <summary>The order in which a group's deliveries reach its local members.</summary>
+    private DeliveryOrder CreateOrder(string key, LocalIndex.MemberSet group) =>
+        new(delivery => ApplyToGroup(delivery, group), LogLost, _time);
+
+    private DeliveryOrder CreateConnectionOrder(LocalConnection connection)
+    {
+        var sessionKey = GrainKeys.Session(HubName, connection.ConnectionId);
+        return new(delivery =>
+        {
+            if (delivery.Payload is not { } payload)
+            {
+                return;
+            }
+
+            var message = new OutgoingMessage(payload, delivery.Epoch is { } epoch ? new StreamPosition(sessionKey, epoch, delivery.Sequence, ToConnection: true) : null);
+            if (!connection.WasReplayed(sessionKey, delivery.Epoch, delivery.Sequence) && !connection.TryHold(sessionKey, delivery.Sequence, message))
+            {
+                connection.Write(message);
+            }
+
+            Metrics.HandedToWriters(payload.SentAtTicks);
+        }, LogLost, _time);
+    }
+
+    private DeliveryOrder CreateHubOrder() => new(ApplyToHub, LogLost, _time);
+
+    private void LogLost(Delivery next, long count) => GatewayLog.DeliveriesLost(_logger, count, next.Target, next.Key);
+
+    private void ApplyToHub(Delivery delivery)
+    {
+        if (delivery.Payload is not { } payload)
+        {
+            return;
+        }
+
+        var message = new OutgoingMessage(payload);
+        var except = delivery.Except;
+        foreach (var (connectionId, local) in _connections)
+        {
+            if (local.Rejection is null && !IsExcluded(except, connectionId))
+            {
+                local.Write(message);
+            }
+        }
+
+        Metrics.HandedToWriters(payload.SentAtTicks);
+    }
+
+    private void ApplyToGroup(Delivery delivery, LocalIndex.MemberSet group)
+    {
+        if (delivery.Kind != DeliveryKind.Message)
+        {
+            ApplyNotice(delivery);
+            return;
+        }
+
+        if (delivery.Payload is not { } payload)
+        {
+            return;
+        }
+
+        // Rooms and namespaces number their messages for resuming and recovering; users do not keep history.
+        var message = new OutgoingMessage(
+            payload, delivery is { Target: not DeliveryTarget.User, Epoch: { } epoch } ? new StreamPosition(delivery.Key, epoch, delivery.Sequence) : null);
+        var except = delivery.Except;
+        var rooms = delivery.Rooms;
+        Interlocked.Increment(ref group.Delivered);
+        foreach (var (connectionId, connection) in group.Connections)
+        {
+            if (!IsExcluded(except, connectionId) && (rooms is null || Selects(rooms, connection))
+                && !connection.WasReplayed(delivery.Key, delivery.Epoch, delivery.Sequence) && !connection.TryHold(delivery.Key, delivery.Sequence, message))
+            {
+                connection.Write(message);
+                if (delivery.Target == DeliveryTarget.Namespace && connection.FirstNamespaceSequence == 0)
+                {
+                    connection.FirstNamespaceSequence = delivery.Sequence;
+                }
+            }
+        }
+
+        Metrics.HandedToWriters(payload.SentAtTicks);
+    }
+
+    private void ApplyNotice(Delivery delivery)
+    {
+        switch (delivery.Kind)
+        {
+            case DeliveryKind.MemberLeft when delivery.Connection is { } connectionId:
+                MemberLeft(delivery.Key, connectionId);
+                break;
+            case DeliveryKind.Closed:
+                RoomClosed(delivery.Key);
+                break;
+        }
+    }
+
+    /// <summary>A connection's leave reached the room, after everything the room sent it: it gets no more of it.</summary>
+    private void MemberLeft(string roomKey, string connectionId)
+    {
+        if (_connections.TryGetValue(connectionId, out var local))
+        {
+            StopDelivering(local, roomKey);
+        }
+
+        if (_leaving.TryRemove((roomKey, connectionId), out var notice))
+        {
+            notice.TrySetResult();
+        }
+    }
+
+    private void RoomClosed(string roomKey)
+    {
+        var members = _rooms.RemoveAll(roomKey);
+        if (members is null)
+        {
+            return;
+        }
+
+        var roomName = GrainKeys.RoomName(roomKey);
+        foreach (var (connectionId, connection) in members)
+        {
+            if (connection.RemoveRoom(roomKey))
+            {
+                _ = ForgetRoomAsync(connectionId, roomKey);
+            }
+
+            connection.RoomClosed(roomName);
+        }
+    }
+
+    private static bool Selects(RoomFilter filter, LocalConnection connection)
+    {
+        foreach (var excluded in filter.Exclude)
+        {
+            if (connection.InRoom(excluded))
+            {
+                return false;
+            }
+        }
+
+        if (filter.Include.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (var included in filter.Include)
+        {
+            if (connection.InRoom(included))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsExcluded(IReadOnlyList<string>? except, string connectionId)
+    {
+        if (except is null)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < except.Count; i++)
+        {
+            if (string.Equals(except[i], connectionId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,297 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Connections.Abstractions;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Realtime.Contracts;
+using Realtime.Gateway.Core;
+using Realtime.Gateway.Observability;
+
+namespace Realtime.Gateway.SignalR;
+
+/// <summary>
+/// A SignalR connection of this gateway. Messages written to it wait until the <see cref="WriteScheduler"/> writes
+/// everything waiting at once, with one flush: under load, a member of a busy room gets many messages in one
+/// WebSocket frame and one send instead of one each; idle, a message waits only for a thread-pool item to run.
+/// </summary>
+internal sealed class SignalRConnection(
+    HubConnectionContext context,
+    string @namespace,
+    Member member,
+    string? rejection,
+    SignalRConnection.IClientResults clientResults,
+    GatewayMetrics metrics,
+    long maxBufferedBytes,
+    ILogger logger)
+    : LocalConnection(context.ConnectionId, @namespace, member, rejection)
+{
+    /// <summary>The client method a member of a closed room is called with (argument: the room name).</summary>
+    public const string RoomClosedMethod = "roomClosed";
+
+    /// <summary>How the lifetime manager carries out SignalR client results.</summary>
+    public interface IClientResults
+    {
+        Task<T> InvokeLocalAsync<T>(SignalRConnection connection, string methodName, object?[] args, CancellationToken cancellationToken);
+    }
+
+    /// <summary>The most bytes put in one write; more are written in several, a large message alone.</summary>
+    internal const int MaxWriteBytes = 32 * 1024;
+
+    // Messages waiting for the write scheduler; locked on itself. While the connection is scheduled or being written
+    // (_writing), nobody else writes, so messages leave in the order they were written. A connection with stateful
+    // reconnect numbers every write for its acknowledgements, so it writes one message at a time, at once.
+    private readonly List<SerializedHubMessage> _pending = [];
+    private long _buffered;
+    private int _tooSlow;
+    private List<TaskCompletionSource>? _whenWritten;
+    private bool _writing;
+#pragma warning disable CA2252 // a preview interface; only its presence is read
+    private readonly bool _combinesWrites = context.Features.Get<IStatefulReconnectFeature>() is null;
+#pragma warning restore CA2252
+
+    public HubConnectionContext Context { get; } = context;
+
+    /// <summary>The close a draining gateway sends: the client should reconnect, to another gateway.</summary>
+    internal static CloseMessage ShutdownClose { get; } = new("The gateway is shutting down; reconnect.", allowReconnect: true);
+
+    /// <summary>Tells a connection that arrived while the gateway drains to reconnect elsewhere, and closes it.</summary>
+    internal static async Task RefuseForShutdownAsync(HubConnectionContext connection)
+    {
+        try
+        {
+            await connection.WriteAsync(ShutdownClose);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // It went away by itself.
+        }
+
+        connection.Abort();
+    }
+
+    public override string Protocol => Context.Protocol.Name;
+
+    public override string Transport { get; } = context.Features.Get<Microsoft.AspNetCore.Http.Connections.Features.IHttpTransportFeature>()?.TransportType switch
+    {
+        Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets => "websockets",
+        Microsoft.AspNetCore.Http.Connections.HttpTransportType.ServerSentEvents => "server_sent_events",
+        Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling => "long_polling",
+        _ => "other",
+    };
+
+    public override void Write(OutgoingMessage message) => Write(message.HubMessage(Context.Protocol));
+
+    public override void Abort() => Context.Abort();
+
+    public override Task CloseForShutdownAsync() =>
+        Context.WriteAsync(ShutdownClose).AsTask();
+
+    public override Task<JsonElement> InvokeAsync(string method, JsonElement[] args, CancellationToken cancellationToken) =>
+        clientResults.InvokeLocalAsync<JsonElement>(this, method, [.. args.Cast<object?>()], cancellationToken);
+
+    public override void RoomClosed(string roomName) =>
+        Write(new SerializedHubMessage(new InvocationMessage(RoomClosedMethod, [roomName])));
+
+    /// <summary>Writes what is waiting, until nothing is: back to back, in as few writes and flushes as fit.</summary>
+    public void WritePending()
+    {
+        while (true)
+        {
+            SerializedHubMessage[] messages;
+            List<TaskCompletionSource>? written = null;
+            lock (_pending)
+            {
+                if (_pending.Count == 0)
+                {
+                    _writing = false;
+                    (written, _whenWritten) = (_whenWritten, null);
+                }
+
+                messages = [.. _pending];
+                _pending.Clear();
+            }
+
+            if (written is not null || messages.Length == 0)
+            {
+                written?.ForEach(static w => w.TrySetResult());
+                return;
+            }
+
+            WriteAll(messages);
+        }
+    }
+
+    public override Task WhenWrittenAsync()
+    {
+        lock (_pending)
+        {
+            if (!_writing)
+            {
+                return Task.CompletedTask;
+            }
+
+            var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (_whenWritten ??= []).Add(written);
+            return written.Task;
+        }
+    }
+
+    private void WriteAll(SerializedHubMessage[] messages)
+    {
+        var protocol = Context.Protocol;
+        var serialized = new ReadOnlyMemory<byte>[messages.Length];
+        var start = 0;
+        var bytes = 0;
+        for (var i = 0; i < messages.Length; i++)
+        {
+            serialized[i] = messages[i].GetSerializedMessage(protocol);
+            if (i > start && bytes + serialized[i].Length > MaxWriteBytes)
+            {
+                WriteTogether(messages, serialized, start, i);
+                start = i;
+                bytes = 0;
+            }
+
+            bytes += serialized[i].Length;
+        }
+
+        WriteTogether(messages, serialized, start, messages.Length);
+        var total = 0L;
+        foreach (var form in serialized)
+        {
+            total += form.Length;
+        }
+
+        metrics.Sent(protocol.Name, messages.Length, total);
+    }
+
+    private void Write(SerializedHubMessage message)
+    {
+        if (!_combinesWrites)
+        {
+            var size = message.GetSerializedMessage(Context.Protocol).Length;
+            metrics.Sent(Context.Protocol.Name, 1, size);
+            WriteNow(message, size);
+            return;
+        }
+
+        lock (_pending)
+        {
+            _pending.Add(message);
+            if (_writing)
+            {
+                return;
+            }
+
+            _writing = true;
+        }
+
+        WriteScheduler.Schedule(this);
+    }
+
+    /// <summary>
+    /// Writes messages <paramref name="start"/> to <paramref name="end"/> (exclusive) back to back, in one write: the
+    /// protocol's framing keeps them apart for the client.
+    /// </summary>
+    private void WriteTogether(SerializedHubMessage[] messages, ReadOnlyMemory<byte>[] serialized, int start, int end)
+    {
+        if (end - start == 1)
+        {
+            WriteNow(messages[start], serialized[start].Length);
+            return;
+        }
+
+        var length = 0;
+        for (var i = start; i < end; i++)
+        {
+            length += serialized[i].Length;
+        }
+
+        var bytes = new byte[length];
+        var offset = 0;
+        for (var i = start; i < end; i++)
+        {
+            serialized[i].Span.CopyTo(bytes.AsSpan(offset));
+            offset += serialized[i].Length;
+        }
+
+        WriteNow(new SerializedHubMessage([new SerializedMessage(Context.Protocol.Name, bytes)]), length);
+    }
+
+    /// <summary>
+    /// Hands a message to SignalR, which writes one message at a time. While the client does not read, the writes
+    /// wait, and their bytes count against <see cref="GatewayOptions.MaxBufferedBytes"/>; past it, the
+    /// connection is closed: a client that stopped reading holds neither the gateway's memory nor anyone else.
+    /// </summary>
+    private void WriteNow(SerializedHubMessage message, int size)
+    {
+        if (Volatile.Read(ref _tooSlow) == 1)
+        {
+            return;
+        }
+
+        if (Interlocked.Add(ref _buffered, size) > maxBufferedBytes)
+        {
+            TooSlow();
+            return;
+        }
+
+        var write = Context.WriteAsync(message);
+        if (write.IsCompletedSuccessfully)
+        {
+            Interlocked.Add(ref _buffered, -size);
+        }
+        else
+        {
+            _ = ObserveAsync(write, size);
+        }
+    }
+
+    private async Task ObserveAsync(ValueTask write, int size)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception ex) when (Volatile.Read(ref _tooSlow) == 0)
+        {
+            GatewayLog.WriteFailed(logger, ConnectionId, ex);
+        }
+        catch (Exception)
+        {
+            // The connection was closed for reading too slowly; what waited is dropped with it.
+        }
+        finally
+        {
+            Interlocked.Add(ref _buffered, -size);
+        }
+    }
+
+    private void TooSlow()
+    {
+        if (Interlocked.Exchange(ref _tooSlow, 1) == 1)
+        {
+            return;
+        }
+
+        metrics.Rejected(RejectionReason.SlowConsumer);
+        GatewayLog.SlowConsumer(logger, ConnectionId, maxBufferedBytes);
+        Context.Abort();
+    }
+
+    /// <summary>Tells the client why, then closes the connection (at once, if the client does not take the message).</summary>
+    public override void Close(string reason) => _ = CloseAsync(reason);
+
+    private async Task CloseAsync(string reason)
+    {
+        try
+        {
+            await Context.WriteAsync(new CloseMessage(reason, allowReconnect: false)).AsTask().WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // It does not read; close it anyway.
+        }
+
+        Context.Abort();
+    }
+}
