@@ -11,8 +11,8 @@ using Realtime.Grains.Gateways;
 namespace Realtime.Gateway.Cluster;
 
 /// <summary>
-/// The gateway as its silo's <see cref="IGatewayService"/> sees it: hands each delivery or request to the lifetime
-/// manager of its hub. Calls arrive on Orleans' threads, so everything here is thread-safe.
+/// The gateway as its silo's <see cref="IGatewayService"/> sees it: hands each delivery or request to the delivery
+/// core of its hub (<see cref="LocalHub{THub}"/>). Calls arrive on Orleans' threads, so everything here is thread-safe.
 /// </summary>
 internal sealed class GatewayReceiver : ILocalGateway
 {

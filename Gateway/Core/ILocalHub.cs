@@ -3,7 +3,7 @@ using Realtime.Contracts;
 
 namespace Realtime.Gateway.Core;
 
-/// <summary>What the gateway's receiver needs from the lifetime manager of one hub.</summary>
+/// <summary>What the gateway's receiver needs from the delivery core of one hub (<see cref="LocalHub{THub}"/>).</summary>
 internal interface ILocalHub
 {
     void Deliver(Delivery delivery);

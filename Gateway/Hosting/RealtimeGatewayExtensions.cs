@@ -7,6 +7,7 @@ using Realtime.Contracts.Hosting;
 using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Cluster;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.Http;
 using Realtime.Gateway.Http.Admin;
 using Realtime.Gateway.Observability;
@@ -60,6 +61,7 @@ public static class RealtimeGatewayExtensions
         services.AddHostedService(static sp => sp.GetRequiredService<ServerEvents>());
         services.AddOptions<RealtimeStreamsOptions>().Bind(configuration.GetSection(RealtimeStreamsOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RealtimeStreamsOptions>, RealtimeStreamsOptionsValidator>());
+        services.AddSingleton(typeof(LocalHub<>));
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(RealtimeHubLifetimeManager<>));
         services.AddRealtimeSocketIO(configuration);
         services.AddRealtimeAdmin(configuration);

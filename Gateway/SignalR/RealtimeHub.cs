@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 using Realtime.Contracts;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Core;
@@ -24,14 +25,17 @@ public sealed class RealtimeHub : Hub
 
     private static readonly System.Security.Claims.ClaimsPrincipal Anonymous = new();
 
-    private readonly RealtimeHubLifetimeManager<RealtimeHub> _realtime;
+    private readonly LocalHub<RealtimeHub> _realtime;
     private readonly RealtimePermissions _permissions;
+    private readonly int _pipelinedSends;
+    private readonly ILogger _logger;
 
-    public RealtimeHub(HubLifetimeManager<RealtimeHub> lifetimeManager, RealtimePermissions permissions)
+    public RealtimeHub(LocalHub<RealtimeHub> realtime, RealtimePermissions permissions, IOptions<GatewayOptions> options, ILogger<RealtimeHub> logger)
     {
+        _realtime = realtime;
         _permissions = permissions;
-        _realtime = lifetimeManager as RealtimeHubLifetimeManager<RealtimeHub>
-            ?? throw new InvalidOperationException($"RealtimeHub needs the grain-backed lifetime manager; found {lifetimeManager.GetType().Name}. Call AddRealtimeGateway().");
+        _pipelinedSends = options.Value.PipelinedSends;
+        _logger = logger;
     }
 
     private string Namespace => _realtime.NamespaceOf(Context.ConnectionId) ?? GrainKeys.DefaultNamespace;
@@ -44,7 +48,7 @@ public sealed class RealtimeHub : Hub
 
     /// <summary>Sends an event back to the caller only.</summary>
     public Task Echo(string eventName, JsonElement data) =>
-        _realtime.SendConnectionAsync(Context.ConnectionId, EventMethod, [Event(eventName, data, null)]);
+        _realtime.SendConnectionAsync(Context.ConnectionId, _realtime.Serialize(EventMethod, [Event(eventName, data, null)]));
 
     /// <summary>Sends an event to every connection of the caller's namespace, on every gateway, the caller included.</summary>
     public async Task Broadcast(string eventName, JsonElement data)
@@ -64,7 +68,7 @@ public sealed class RealtimeHub : Hub
     public async Task BroadcastPipelined(string eventName, JsonElement data)
     {
         await AuthorizeAsync(RealtimeOperation.Broadcast, null);
-        await _realtime.Pipeline(Context, BroadcastPublication(eventName, data));
+        await Pipeline(BroadcastPublication(eventName, data));
     }
 
     /// <summary>Joins a room of the caller's namespace; returns the caller's rooms.</summary>
@@ -97,7 +101,7 @@ public sealed class RealtimeHub : Hub
     public async Task SendToRoomPipelined(string room, string eventName, JsonElement data)
     {
         await AuthorizeAsync(RealtimeOperation.Send, room);
-        await _realtime.Pipeline(Context, RoomPublication(room, eventName, data));
+        await Pipeline(RoomPublication(room, eventName, data));
     }
 
     /// <summary>Closes a room: every member, on every gateway, leaves it and receives <c>roomClosed</c>; returns how many there were.</summary>
@@ -147,6 +151,12 @@ public sealed class RealtimeHub : Hub
     }
 
     /// <summary>Refuses, with a clear error on this call, what the namespace's permissions do not allow the caller.</summary>
+    /// <summary>Queues a send on the connection's <see cref="SendPipeline"/> (or sends it at once, with pipelining off).</summary>
+    private Task Pipeline((IMemberGroupGrain Target, Publication Publication) send) =>
+        _pipelinedSends == 0
+            ? send.Target.Publish(send.Publication)
+            : SendPipeline.Of(Context, _pipelinedSends, _logger).Add(send.Target, send.Publication);
+
     private ValueTask AuthorizeAsync(RealtimeOperation operation, string? room) =>
         _permissions.IsOpen ? ValueTask.CompletedTask : CheckAsync(operation, room);
 

@@ -84,11 +84,5 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
 /// </summary>
 internal sealed record Rejection(string Reason);
 
-/// <summary>An error on a client's call for input the gateway refuses; <see cref="Reason"/> is how metrics count it.</summary>
-internal sealed class RejectedHubException(string reason, string message) : HubException(message)
-{
-    public string Reason { get; } = reason;
-}
-
 /// <summary>The error of a message refused by the rate limit.</summary>
 internal sealed class RateLimitedHubException(string message) : HubException(message);

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Realtime.Gateway.Core;
 using Realtime.Wire;
 
 namespace Realtime.Gateway.SignalR;
@@ -12,18 +11,17 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
 {
     /// <summary>
     /// SignalR client results: calls a method on one connection's client and waits for its answer. A connection on
-    /// another gateway is reached through its session grain, within <see cref="GatewayOptions.ClientResultTimeout"/>.
+    /// another gateway is reached through its session grain, within <see cref="GatewayOptions.ClientResultTimeout"/>; a
+    /// socket.io socket answers with an acknowledgement.
     /// </summary>
     public override async Task<T> InvokeConnectionAsync<T>(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        if (_connections.TryGetValue(connectionId, out var local))
+        if (hub.Local(connectionId) is SignalRConnection local)
         {
-            return local is SignalRConnection signalR
-                ? await InvokeLocalAsync<T>(signalR, methodName, args, cancellationToken)
-                : (await local.InvokeAsync(methodName, JsonData.ToElements(args), cancellationToken)).Deserialize<T>(JsonData.Options)!;
+            return await InvokeLocalAsync<T>(local, methodName, args, cancellationToken);
         }
 
-        var answer = await Session(connectionId).InvokeClient(methodName, JsonData.ToElements(args), _clientResultTimeout).WaitAsync(cancellationToken);
+        var answer = await hub.InvokeClientAsync(connectionId, methodName, JsonData.ToElements(args), cancellationToken);
         return answer.Deserialize<T>(JsonData.Options)!;
     }
 
@@ -48,24 +46,6 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     {
         type = _clientResults.TryGetValue(invocationId, out var pending) ? pending.Type : null;
         return type is not null;
-    }
-
-    async Task<JsonElement> ILocalHub.InvokeClientLocalAsync(string connectionId, string method, JsonElement[] args, TimeSpan timeout)
-    {
-        if (!_connections.TryGetValue(connectionId, out var local))
-        {
-            throw new InvalidOperationException($"Connection {connectionId} is not on this gateway.");
-        }
-
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            return await local.InvokeAsync(method, args, deadline.Token);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The client of connection {connectionId} did not answer {method} within {timeout.TotalSeconds:0.###} s.");
-        }
     }
 
     public async Task<T> InvokeLocalAsync<T>(SignalRConnection local, string methodName, object?[] args, CancellationToken cancellationToken)

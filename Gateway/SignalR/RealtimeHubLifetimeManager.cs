@@ -1,114 +1,40 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Realtime.Contracts;
-using Realtime.Contracts.Hosting;
 using Realtime.Gateway.Authentication;
-using Realtime.Gateway.Cluster;
 using Realtime.Gateway.Core;
 using Realtime.Gateway.Http;
 using Realtime.Gateway.Observability;
-using Realtime.Wire;
 
 namespace Realtime.Gateway.SignalR;
 
 /// <summary>
-/// A <see cref="HubLifetimeManager{THub}"/> whose groups, users and broadcasts live in grains, so that ordinary
-/// SignalR code reaches connections on every gateway. A send is serialized here once per protocol; the grain that
-/// owns the target pushes those bytes once to each gateway with recipients, and each gateway writes them to its
-/// local connections. A send to a local connection never leaves the process.
-/// SignalR's group API addresses rooms of the default namespace <c>/</c>; namespaced rooms are reached through the
-/// methods of this class that take a namespace.
+/// SignalR's <see cref="HubLifetimeManager{THub}"/> over the hub's delivery core (<see cref="LocalHub{THub}"/>), whose
+/// groups, users and broadcasts live in grains, so that ordinary SignalR code reaches connections on every gateway.
+/// It admits SignalR connections (namespace from the route, credentials) and keeps SignalR's client results; the rest
+/// is the core's. SignalR's group API addresses rooms of the default namespace <c>/</c>; namespaced rooms are reached
+/// through the core.
 /// </summary>
-internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalHub, SignalRConnection.IClientResults
+internal sealed partial class RealtimeHubLifetimeManager<THub>(
+    LocalHub<THub> hub,
+    IOptions<GatewayOptions> options,
+    IOptions<JwtOptions> jwt,
+    OpenConnections open,
+    ILogger<RealtimeHubLifetimeManager<THub>> logger) : HubLifetimeManager<THub>, SignalRConnection.IClientResults
     where THub : Hub
 {
     /// <summary>The route value that carries the namespace, when the hub is mapped with one.</summary>
     public const string NamespaceRouteValue = "namespace";
 
-    /// <summary>How long a connection's registration is tried again while a node that its grains lived on is being declared dead.</summary>
-    private static readonly TimeSpan RegistrationRetryTime = TimeSpan.FromSeconds(5);
-
-    private static readonly TimeSpan RegistrationRetryDelay = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>How long a leave waits for its room's notice; a room that died meanwhile never sends it.</summary>
-    private static readonly TimeSpan LeaveNoticeTimeout = TimeSpan.FromSeconds(5);
-
-    private static readonly string HubName = typeof(THub).Name;
-
-    private readonly ConcurrentDictionary<string, LocalConnection> _connections = new(StringComparer.Ordinal);
-    private readonly LocalIndex _rooms;
-    private readonly LocalIndex _namespaces;
-    private readonly LocalIndex _users;
-    private readonly DeliveryOrder _hubOrder;
-    private readonly IGrainFactory _grains;
-    private readonly GatewayReceiver _receiver;
-    private readonly PayloadSerializer _serializer;
     private readonly ConcurrentDictionary<string, PendingClientResult> _clientResults = new(StringComparer.Ordinal);
-
-    // Leaves waiting for their room's notice (see LeaveLocalAsync), by room key and connection id.
-    private readonly ConcurrentDictionary<(string RoomKey, string ConnectionId), TaskCompletionSource> _leaving = new();
-    private readonly TimeSpan _clientResultTimeout;
-    private readonly int _pipelinedSends;
+    private readonly long _maxBufferedBytes = options.Value.MaxBufferedBytes;
     private long _nextClientResult;
-    private readonly JwtOptions _jwt;
-    private readonly RealtimeStreamsOptions _streams;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-
-    public RealtimeHubLifetimeManager(
-        IGrainFactory grains,
-        GatewayReceiver receiver,
-        IHubProtocolResolver protocols,
-        IOptions<GatewayOptions> options,
-        IHostApplicationLifetime lifetime,
-        IOptions<JwtOptions> jwt,
-        IOptions<RealtimeStreamsOptions> streams,
-        GatewayMetrics metrics,
-        OpenConnections open,
-        TimeProvider time,
-        ILogger<RealtimeHubLifetimeManager<THub>> logger)
-    {
-        _open = open;
-        _time = time;
-        Metrics = metrics;
-        _streams = streams.Value;
-        _grains = grains;
-        _receiver = receiver;
-        _rooms = new LocalIndex(CreateOrder);
-        _namespaces = new LocalIndex(CreateOrder);
-        _users = new LocalIndex(CreateOrder);
-        _hubOrder = CreateHubOrder();
-        // Messages travel in the JSON form only; a gateway makes the other protocols' forms for its own connections.
-        _serializer = new PayloadSerializer([.. protocols.AllProtocols.Where(static p => p.Name == HubJson.ProtocolName)], options.Value.MaxMessageBytes);
-        _logger = logger;
-        _jwt = jwt.Value;
-        _clientResultTimeout = options.Value.ClientResultTimeout;
-        _pipelinedSends = options.Value.PipelinedSends;
-        _maxBufferedBytes = options.Value.MaxBufferedBytes;
-        receiver.Register(HubName, this);
-        lifetime.ApplicationStopping.Register(CloseForShutdown);
-    }
-
-    public string GatewayId => _receiver.GatewayId;
-
-    internal GatewayMetrics Metrics { get; }
-
-    private bool _stopping;
-    private readonly long _maxBufferedBytes;
-    private readonly OpenConnections _open;
-
-    /// <summary>Queues a send on the connection's <see cref="SendPipeline"/>.</summary>
-    public Task Pipeline(HubCallerContext context, (IMemberGroupGrain Target, Publication Publication) send) =>
-        _pipelinedSends == 0
-            ? send.Target.Publish(send.Publication)
-            : SendPipeline.Of(context, _pipelinedSends, _logger).Add(send.Target, send.Publication);
 
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
-        _open.SignalRConnected();
-        if (Volatile.Read(ref _stopping))
+        open.SignalRConnected();
+        if (hub.IsStopping)
         {
             // The gateway is draining: this connection would hold its shutdown up. Send it elsewhere, registered nowhere.
             return SignalRConnection.RefuseForShutdownAsync(connection);
@@ -116,494 +42,97 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
 
         var (@namespace, rejection) = ResolveNamespace(connection);
         rejection ??= Authenticate(connection, @namespace);
-        var member = new Member(connection.ConnectionId, GatewayId, connection.UserIdentifier);
-        var local = new SignalRConnection(connection, @namespace, member, rejection, this, Metrics, _maxBufferedBytes, _logger);
+        var member = new Member(connection.ConnectionId, hub.GatewayId, connection.UserIdentifier);
+        var local = new SignalRConnection(connection, @namespace, member, rejection, this, hub.Metrics, _maxBufferedBytes, logger);
         if (rejection is not null)
         {
-            Metrics.Rejected(RejectionReason.ConnectionRefused);
+            hub.Metrics.Rejected(RejectionReason.ConnectionRefused);
             // Registered nowhere; the hub filter refuses it with this reason.
-            _connections[connection.ConnectionId] = local;
+            hub.AddRefused(local);
             connection.Features.Set(new Rejection(rejection));
-            GatewayLog.Refused(_logger, connection.ConnectionId, rejection);
+            GatewayLog.Refused(logger, connection.ConnectionId, rejection);
             return Task.CompletedTask;
         }
 
-        return ConnectAsync(local);
+        return hub.ConnectAsync(local);
     }
 
     public override Task OnDisconnectedAsync(HubConnectionContext connection)
     {
-        _open.SignalRDisconnected();
-        return DisconnectAsync(connection.ConnectionId);
-    }
+        open.SignalRDisconnected();
 
-    /// <summary>
-    /// Registers a connection of any protocol with this gateway and with its session, namespace and user grains;
-    /// from then on it receives what is sent to it, its namespace, its user and the rooms it joins.
-    /// </summary>
-    public async Task ConnectAsync(LocalConnection local)
-    {
-        var connectionId = local.ConnectionId;
-        _connections[connectionId] = local;
-        local.Counted = true;
-        Metrics.Connected(local.Namespace, local.Protocol, local.Transport, +1);
-        _namespaces.Add(GrainKeys.Namespace(HubName, local.Namespace), local);
-        var member = local.Member;
-        if (member.UserId is { } userId)
-        {
-            _users.Add(GrainKeys.User(HubName, userId), local);
-        }
-
-        await _receiver.EnsureRegisteredAsync(HubName);
-        var session = new SessionInfo(HubName, local.Namespace, member, [], local.Data);
-        var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
-
-        // Registering is idempotent: a grain whose node died under the call is asked again once the cluster has
-        // declared that node dead (a fraction of a second), rather than the connection failing for it.
-        var deadline = _time.GetUtcNow() + RegistrationRetryTime;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var connected = _grains.GetGrain<INamespaceGrain>(namespaceKey).Connect(member);
-                var opened = local.RecoveryWindow is { } window
-                    ? OpenRecoverableAsync(local, session, window)
-                    : Session(connectionId).Open(session);
-                await Task.WhenAll(
-                    opened,
-                    connected,
-                    member.UserId is { } user ? _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member) : Task.CompletedTask);
-                local.Joined(namespaceKey, connected.Result);
-                break;
-            }
-            catch (Exception ex) when (ex is OrleansException && _time.GetUtcNow() < deadline && _connections.ContainsKey(connectionId))
-            {
-                GatewayLog.RegistrationRetried(_logger, connectionId, attempt, ex);
-                await Task.Delay(RegistrationRetryDelay, _time);
-            }
-        }
-
-        GatewayLog.Connected(_logger, connectionId, HubName, local.Namespace);
-    }
-
-    private async Task OpenRecoverableAsync(LocalConnection local, SessionInfo session, TimeSpan window) =>
-        local.RecoveryToken = await Session(local.ConnectionId).OpenRecoverable(session, window);
-
-    /// <summary>
-    /// Forgets a connection that closed: it leaves its rooms, namespace and user, and its session ends; a session that
-    /// can be resumed or recovered is kept for its client unless <paramref name="keepForResume"/> is false (the client or
-    /// the server ended it on purpose).
-    /// </summary>
-    public async Task DisconnectAsync(string connectionId, bool keepForResume = true)
-    {
-        if (!_connections.TryRemove(connectionId, out var local))
-        {
-            return;
-        }
-
-        var roomKeys = local.Close();
-        if (local.Counted)
-        {
-            Metrics.Connected(local.Namespace, local.Protocol, local.Transport, -1);
-        }
-
+        // The core closes the connection before its first wait; then no client result can start on it.
+        var disconnected = hub.DisconnectAsync(connection.ConnectionId);
         foreach (var (_, pending) in _clientResults)
         {
-            if (pending.ConnectionId == connectionId)
+            if (pending.ConnectionId == connection.ConnectionId)
             {
                 pending.Fail(new HubException("The connection closed before the client answered."));
             }
         }
 
-        if (local.Rejection is not null)
-        {
-            return;
-        }
-
-        var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
-        _namespaces.Remove(namespaceKey, connectionId);
-        var cleanup = new List<Task>(roomKeys.Length + 3);
-        foreach (var roomKey in roomKeys)
-        {
-            _rooms.Remove(roomKey, connectionId);
-            cleanup.Add(Room(roomKey).Leave(local.Member));
-        }
-
-        cleanup.Add(_grains.GetGrain<INamespaceGrain>(namespaceKey).Disconnect(GatewayId, connectionId));
-        if (local.Member.UserId is { } userId)
-        {
-            var userKey = GrainKeys.User(HubName, userId);
-            _users.Remove(userKey, connectionId);
-            cleanup.Add(_grains.GetGrain<IUserGrain>(userKey).Disconnect(GatewayId, connectionId));
-        }
-
-        cleanup.Add(Session(connectionId).Close(GatewayId, keepForResume));
-        try
-        {
-            await Task.WhenAll(cleanup);
-        }
-        catch (Exception ex)
-        {
-            GatewayLog.CleanupFailed(_logger, connectionId, ex);
-        }
+        return disconnected;
     }
 
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<IGatewayRegistryGrain>(HubName).Publish(new Publication(Serialize(methodName, args)));
+        hub.SendHubAsync(hub.Serialize(methodName, args), null);
 
     public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<IGatewayRegistryGrain>(HubName).Publish(new Publication(Serialize(methodName, args), excludedConnectionIds));
+        hub.SendHubAsync(hub.Serialize(methodName, args), excludedConnectionIds);
 
     public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        SendConnectionAsync(connectionId, Serialize(methodName, args));
+        hub.SendConnectionAsync(connectionId, hub.Serialize(methodName, args));
 
     public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        var payload = Serialize(methodName, args);
+        var payload = hub.Serialize(methodName, args);
         var sends = new Task[connectionIds.Count];
         for (var i = 0; i < sends.Length; i++)
         {
-            sends[i] = SendConnectionAsync(connectionIds[i], payload);
+            sends[i] = hub.SendConnectionAsync(connectionIds[i], payload);
         }
 
         return Task.WhenAll(sends);
     }
 
     public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, null);
+        hub.SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, null);
 
     public override Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        var publication = new Publication(Serialize(methodName, args));
+        var payload = hub.Serialize(methodName, args);
         var sends = new Task[groupNames.Count];
         for (var i = 0; i < sends.Length; i++)
         {
-            sends[i] = Room(RoomKey(GrainKeys.DefaultNamespace, groupNames[i])).Publish(publication);
+            sends[i] = hub.SendRoomAsync(LocalHub<THub>.RoomKey(GrainKeys.DefaultNamespace, groupNames[i]), payload, null);
         }
 
         return Task.WhenAll(sends);
     }
 
     public override Task SendGroupExceptAsync(string groupName, string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
-        SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, excludedConnectionIds);
+        hub.SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, excludedConnectionIds);
 
     public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, userId)).Publish(new Publication(Serialize(methodName, args)));
+        hub.SendUserAsync(userId, hub.Serialize(methodName, args));
 
     public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        var publication = new Publication(Serialize(methodName, args));
+        var payload = hub.Serialize(methodName, args);
         var sends = new Task[userIds.Count];
         for (var i = 0; i < sends.Length; i++)
         {
-            sends[i] = _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, userIds[i])).Publish(publication);
+            sends[i] = hub.SendUserAsync(userIds[i], payload);
         }
 
         return Task.WhenAll(sends);
     }
 
     public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
-        JoinRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
+        hub.JoinRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
 
     public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
-        LeaveRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
-
-    /// <summary>The namespace of a local connection, or null when it is not on this gateway.</summary>
-    public string? NamespaceOf(string connectionId) => _connections.TryGetValue(connectionId, out var local) ? local.Namespace : null;
-
-    /// <summary>The rooms of a local connection within its own namespace.</summary>
-    public IReadOnlyList<string> RoomsOf(string connectionId)
-    {
-        if (!_connections.TryGetValue(connectionId, out var local))
-        {
-            return [];
-        }
-
-        var prefix = GrainKeys.Room(HubName, local.Namespace, "");
-        var names = new List<string>();
-        foreach (var key in local.RoomKeys())
-        {
-            if (key.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                names.Add(key[prefix.Length..]);
-            }
-        }
-
-        names.Sort(StringComparer.Ordinal);
-        return names;
-    }
-
-    public Task SendNamespaceAsync(string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except)
-    {
-        var (grain, publication) = NamespacePublication(@namespace, methodName, args, except);
-        return grain.Publish(publication);
-    }
-
-    public Task SendRoomAsync(string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except)
-    {
-        var (grain, publication) = RoomPublication(@namespace, room, methodName, args, except);
-        return grain.Publish(publication);
-    }
-
-    /// <summary>
-    /// A send to a namespace, checked and serialized, not yet sent; <paramref name="source"/> is the client event
-    /// behind it, for the namespace's stream (see <see cref="ClientEventSourceOf"/>).
-    /// </summary>
-    public (IMemberGroupGrain Target, Publication Publication) NamespacePublication(
-        string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except, ClientEventSource? source = null) =>
-        (_grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)), new Publication(Serialize(methodName, args), except, Source: source));
-
-    /// <summary>A send to a room, checked and serialized, not yet sent.</summary>
-    public (IMemberGroupGrain Target, Publication Publication) RoomPublication(
-        string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except, ClientEventSource? source = null) =>
-        (Room(RoomKey(@namespace, room)), new Publication(Serialize(methodName, args), except, Source: source));
-
-    /// <summary>
-    /// What a client's event adds to its publication when its namespace's client events go to a stream
-    /// (<c>Streams:ClientEventNamespaces</c>); null, and nothing to carry, otherwise.
-    /// </summary>
-    public ClientEventSource? ClientEventSourceOf(string @namespace, string sender, string eventName, JsonElement data) =>
-        _streams.StreamsClientEventsOf(@namespace) ? new ClientEventSource(@namespace, sender, eventName, data.Clone()) : null;
-
-    /// <summary>Sends a serialized message to a namespace, optionally only to the connections a room filter selects.</summary>
-    public Task SendNamespaceAsync(string @namespace, SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms) =>
-        _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Publish(new Publication(payload, except, rooms));
-
-    /// <summary>Sends a serialized message to a room.</summary>
-    public Task SendRoomAsync(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) => Room(roomKey).Publish(new Publication(payload, except));
-
-    /// <summary>Sends a serialized message to one connection, here or on another gateway; false when it is not open.</summary>
-    public Task<bool> SendConnectionAsync(string connectionId, SerializedPayload payload)
-    {
-        if (!_connections.TryGetValue(connectionId, out var local))
-        {
-            return Session(connectionId).Send(payload);
-        }
-
-        if (local.RecoveryWindow is not null)
-        {
-            // Its session numbers and keeps what is sent to it, for a recovery; sent one at a time to keep their order.
-            var session = Session(connectionId);
-            return local.InOrder(() => session.Send(payload));
-        }
-
-        local.Write(new OutgoingMessage(payload));
-        Metrics.HandedToWriters(payload.SentAtTicks);
-        return Task.FromResult(true);
-    }
-
-    /// <summary>The grain key of a room of a namespace of this hub; the room name must be valid.</summary>
-    public static string RoomKeyOf(string @namespace, string room) => GrainKeys.Room(HubName, @namespace, room);
-
-    /// <summary>Makes a connection, local or on another gateway, join a room; false when no such connection is open.</summary>
-    public Task<bool> JoinRoomAsync(string connectionId, string @namespace, string room)
-    {
-        var roomKey = RoomKey(@namespace, room);
-        return _connections.TryGetValue(connectionId, out var local)
-            ? JoinLocalAsync(local, roomKey)
-            : Session(connectionId).JoinRoom(roomKey);
-    }
-
-    /// <summary>Makes a connection, local or on another gateway, leave a room; false when no such connection is open.</summary>
-    public Task<bool> LeaveRoomAsync(string connectionId, string @namespace, string room)
-    {
-        var roomKey = RoomKey(@namespace, room);
-        return _connections.TryGetValue(connectionId, out var local)
-            ? LeaveLocalAsync(local, roomKey)
-            : Session(connectionId).LeaveRoom(roomKey);
-    }
-
-    /// <summary>Closes a room: every member, on every gateway, leaves it and is told; returns how many there were.</summary>
-    public Task<int> CloseRoomAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Close();
-
-    public Task<IReadOnlyList<Member>> RoomMembersAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Members();
-
-    public Task<IReadOnlyList<Member>> NamespaceMembersAsync(string @namespace) =>
-        _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Members();
-
-    public Task SetDataAsync(string connectionId, JsonElement? data)
-    {
-        if (_connections.TryGetValue(connectionId, out var local))
-        {
-            local.Data = data;
-        }
-
-        return Session(connectionId).SetData(data);
-    }
-
-    Task<bool> ILocalHub.JoinLocalAsync(string connectionId, string roomKey) =>
-        _connections.TryGetValue(connectionId, out var local) ? JoinLocalAsync(local, roomKey) : Task.FromResult(false);
-
-    Task<bool> ILocalHub.LeaveLocalAsync(string connectionId, string roomKey) =>
-        _connections.TryGetValue(connectionId, out var local) ? LeaveLocalAsync(local, roomKey) : Task.FromResult(false);
-
-    GatewayStats ILocalHub.Stats(int maxRooms)
-    {
-        var connections = 0;
-        foreach (var (_, local) in _connections)
-        {
-            connections += local.Rejection is null ? 1 : 0;
-        }
-
-        var rooms = _rooms.Counts();
-        var largest = rooms.Count > maxRooms ? [.. rooms.OrderByDescending(r => r.Members).Take(maxRooms)] : rooms;
-        return new GatewayStats(GatewayId, connections, _namespaces.Counts(), largest, rooms.Count > maxRooms);
-    }
-
-    bool ILocalHub.CloseLocal(string connectionId, string reason)
-    {
-        if (!_connections.TryGetValue(connectionId, out var local))
-        {
-            return false;
-        }
-
-        local.Close(reason);
-        return true;
-    }
-
-    bool ILocalHub.DisconnectLocal(string connectionId)
-    {
-        if (!_connections.TryGetValue(connectionId, out var local))
-        {
-            return false;
-        }
-
-        local.Abort();
-        return true;
-    }
-
-    /// <summary>Serializes an invocation once per protocol, refusing what exceeds <see cref="GatewayOptions.MaxMessageBytes"/>.</summary>
-    internal SerializedPayload Serialize(string methodName, object?[] args)
-    {
-        try
-        {
-            return _serializer.Serialize(methodName, args);
-        }
-        catch (MessageTooLargeException ex)
-        {
-            throw new RejectedHubException(RejectionReason.MessageTooLarge, ex.Message);
-        }
-    }
-
-    /// <summary>
-    /// Makes a local connection join a room. A recoverable connection records where the room stood when it joined
-    /// (<paramref name="recordAs"/> instead, when a recovery rejoins it where the client was).
-    /// </summary>
-    private async Task<bool> JoinLocalAsync(LocalConnection local, string roomKey, GroupPosition? recordAs = null)
-    {
-        lock (local.RoomsLock)
-        {
-            if (!local.TryAddRoom(roomKey, out var closed))
-            {
-                return !closed;
-            }
-
-            _rooms.Add(roomKey, local);
-        }
-
-        var connectionId = local.ConnectionId;
-        try
-        {
-            if (local.RecoveryWindow is null)
-            {
-                await Task.WhenAll(Room(roomKey).Join(local.Member), Session(connectionId).AddRoom(roomKey, null));
-            }
-            else
-            {
-                var joined = await Room(roomKey).Join(local.Member);
-                local.Joined(roomKey, joined);
-                await Session(connectionId).AddRoom(roomKey, recordAs ?? joined);
-            }
-        }
-        catch
-        {
-            local.RemoveRoom(roomKey);
-            _rooms.Remove(roomKey, connectionId);
-
-            // The room may have taken the member after all (a lost answer), or from this gateway's index while it
-            // rebuilt itself: take it out again, so that a join that failed leaves nothing behind.
-            _ = ForgetFailedJoinAsync(roomKey, connectionId, local.Member);
-            throw;
-        }
-
-        if (local.IsClosed)
-        {
-            // It disconnected while joining, and its cleanup may have reached the room first: leave again.
-            _rooms.Remove(roomKey, connectionId);
-            await Room(roomKey).Leave(local.Member);
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// Makes a local connection leave a room. It stops counting as a member at once (rebuilds, room filters), but
-    /// keeps receiving the room's messages until the room's notice that it left arrives, after every message the room
-    /// sent before the leave; and the leave completes once those are written, so a client that sent to a room and
-    /// then left has received its own messages when the leave returns.
-    /// </summary>
-    private async Task<bool> LeaveLocalAsync(LocalConnection local, string roomKey)
-    {
-        if (!local.RemoveRoom(roomKey))
-        {
-            return !local.IsClosed;
-        }
-
-        var connectionId = local.ConnectionId;
-        var notice = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _leaving[(roomKey, connectionId)] = notice;
-        try
-        {
-            await Task.WhenAll(Room(roomKey).Leave(local.Member), Session(connectionId).RemoveRoom(roomKey));
-            await notice.Task.WaitAsync(LeaveNoticeTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-        finally
-        {
-            _leaving.TryRemove(KeyValuePair.Create((roomKey, connectionId), notice));
-            StopDelivering(local, roomKey);
-            local.Left(roomKey);
-        }
-
-        await local.WhenWrittenAsync();
-        return true;
-    }
-
-    /// <summary>Takes a connection that left a room out of the room's local index, unless it joined it again meanwhile.</summary>
-    private void StopDelivering(LocalConnection local, string roomKey)
-    {
-        lock (local.RoomsLock)
-        {
-            if (!local.InRoom(roomKey))
-            {
-                _rooms.Remove(roomKey, local.ConnectionId);
-            }
-        }
-    }
-
-    private async Task ForgetRoomAsync(string connectionId, string roomKey)
-    {
-        try
-        {
-            await Session(connectionId).RemoveRoom(roomKey);
-        }
-        catch (Exception ex)
-        {
-            GatewayLog.CleanupFailed(_logger, connectionId, ex);
-        }
-    }
-
-    private async Task ForgetFailedJoinAsync(string roomKey, string connectionId, Member member)
-    {
-        try
-        {
-            await Task.WhenAll(Room(roomKey).Leave(member), Session(connectionId).RemoveRoom(roomKey));
-        }
-        catch (Exception ex)
-        {
-            GatewayLog.CleanupFailed(_logger, connectionId, ex);
-        }
-    }
+        hub.LeaveRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
 
     /// <summary>Why the connection's credentials do not admit it to <paramref name="namespace"/>, or null when they do.</summary>
     private string? Authenticate(HubConnectionContext connection, string @namespace)
@@ -613,7 +142,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
             return $"Authentication failed: {failure}";
         }
 
-        return _jwt.Requires(@namespace) && connection.User?.Identity?.IsAuthenticated != true
+        return jwt.Value.Requires(@namespace) && connection.User?.Identity?.IsAuthenticated != true
             ? $"The namespace {@namespace} requires a token: pass a JWT as access_token or in the Authorization header."
             : null;
     }
@@ -628,18 +157,4 @@ internal sealed partial class RealtimeHubLifetimeManager<THub> : HubLifetimeMana
         var error = Names.ValidateNamespace(name);
         return error is null ? ("/" + name, null) : (GrainKeys.DefaultNamespace, $"Invalid namespace: {error}");
     }
-
-    private static string RoomKey(string @namespace, string room)
-    {
-        if (Names.ValidateRoom(room) is { } error)
-        {
-            throw new RejectedHubException(RejectionReason.InvalidInput, $"Invalid room name: {error}");
-        }
-
-        return GrainKeys.Room(HubName, @namespace, room);
-    }
-
-    private ISessionGrain Session(string connectionId) => _grains.GetGrain<ISessionGrain>(GrainKeys.Session(HubName, connectionId));
-
-    private IRoomGrain Room(string roomKey) => _grains.GetGrain<IRoomGrain>(roomKey);
 }

@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
-using Realtime.Gateway.Core;
 using Realtime.Gateway.Observability;
 
 namespace Realtime.Gateway.SignalR;

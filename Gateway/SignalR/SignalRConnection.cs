@@ -78,7 +78,7 @@ internal sealed class SignalRConnection(
         _ => "other",
     };
 
-    public override void Write(OutgoingMessage message) => Write(message.HubMessage(Context.Protocol));
+    public override void Write(OutgoingMessage message) => Write(HubMessageForms.Of(message, Context.Protocol));
 
     public override void Abort() => Context.Abort();
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Realtime.Contracts;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.SignalR;
 using Realtime.Gateway.SocketIO.Internal;
 using Realtime.Wire;
@@ -59,7 +60,7 @@ public sealed class BroadcastOperator
     {
         SocketIONamespace.CheckEventName(eventName);
         var payload = Serialize(eventName, args);
-        var manager = _namespace.Server.Manager;
+        var manager = _namespace.Server.Hub;
         var name = _namespace.Name;
         IReadOnlyList<string>? except = _exceptSockets.IsEmpty ? null : _exceptSockets;
         if (_rooms.IsEmpty && _exceptRooms.IsEmpty)
@@ -130,7 +131,7 @@ public sealed class BroadcastOperator
     {
         SocketIONamespace.CheckRoom(room);
         var targets = await TargetsAsync();
-        await Task.WhenAll(targets.Select(id => _namespace.Server.Manager.JoinRoomAsync(id, _namespace.Name, room)));
+        await Task.WhenAll(targets.Select(id => _namespace.Server.Hub.JoinRoomAsync(id, _namespace.Name, room)));
     }
 
     /// <summary>Makes every selected socket leave a room.</summary>
@@ -138,7 +139,7 @@ public sealed class BroadcastOperator
     {
         SocketIONamespace.CheckRoom(room);
         var targets = await TargetsAsync();
-        await Task.WhenAll(targets.Select(id => _namespace.Server.Manager.LeaveRoomAsync(id, _namespace.Name, room)));
+        await Task.WhenAll(targets.Select(id => _namespace.Server.Hub.LeaveRoomAsync(id, _namespace.Name, room)));
     }
 
     /// <summary>Disconnects every selected socket from the namespace (<c>io server disconnect</c>).</summary>
@@ -151,7 +152,7 @@ public sealed class BroadcastOperator
     /// <summary>The ids of the selected connections, from the grains.</summary>
     private async Task<List<string>> TargetsAsync()
     {
-        var manager = _namespace.Server.Manager;
+        var manager = _namespace.Server.Hub;
         var name = _namespace.Name;
         IEnumerable<Member> members;
         if (_rooms.IsEmpty)
@@ -186,7 +187,7 @@ public sealed class BroadcastOperator
         var values = document.RootElement.EnumerateArray().Skip(1).ToArray();
         var data = SocketIOEncoding.SignalRData(values, attachments);
         var room = _rooms.Length == 1 ? _rooms[0] : null;
-        var signalR = _namespace.Server.Manager.Serialize(RealtimeHub.EventMethod, [new RealtimeEvent(eventName, data, _namespace.Name, room, _from ?? "server")]);
+        var signalR = _namespace.Server.Hub.Serialize(RealtimeHub.EventMethod, [new RealtimeEvent(eventName, data, _namespace.Name, room, _from ?? "server")]);
         if (socketIO.Bytes.Length > _namespace.Server.MaxMessageBytes)
         {
             throw new ArgumentException($"The message is {socketIO.Bytes.Length} bytes, more than the limit of {_namespace.Server.MaxMessageBytes} bytes (Gateway:MaxMessageBytes).");
@@ -195,5 +196,5 @@ public sealed class BroadcastOperator
         return new SerializedPayload([.. signalR.Protocols, socketIO], signalR.SentAtTicks);
     }
 
-    private string Key(string room) => RealtimeHubLifetimeManager<RealtimeHub>.RoomKeyOf(_namespace.Name, room);
+    private string Key(string room) => LocalHub<RealtimeHub>.RoomKeyOf(_namespace.Name, room);
 }

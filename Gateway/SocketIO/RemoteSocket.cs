@@ -33,9 +33,9 @@ public sealed class RemoteSocket
 
     public Task EmitAsync(string eventName, params object?[] args) => _namespace.To(Id).EmitAsync(eventName, args);
 
-    public Task JoinAsync(string room) => _namespace.Server.Manager.JoinRoomAsync(Id, _namespace.Name, SocketIONamespace.CheckRoom(room));
+    public Task JoinAsync(string room) => _namespace.Server.Hub.JoinRoomAsync(Id, _namespace.Name, SocketIONamespace.CheckRoom(room));
 
-    public Task LeaveAsync(string room) => _namespace.Server.Manager.LeaveRoomAsync(Id, _namespace.Name, SocketIONamespace.CheckRoom(room));
+    public Task LeaveAsync(string room) => _namespace.Server.Hub.LeaveRoomAsync(Id, _namespace.Name, SocketIONamespace.CheckRoom(room));
 
     public Task DisconnectAsync() => _namespace.Server.Cluster.DisconnectAsync(Id);
 }

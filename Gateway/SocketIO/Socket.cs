@@ -131,7 +131,7 @@ public sealed class Socket
         var form = SocketIOEncoding.SerializeEvent(eventName, args);
         if (Connection is { RecoveryWindow: not null })
         {
-            return Namespace.Server.Manager.SendConnectionAsync(Id, new SerializedPayload([form], DateTime.UtcNow.Ticks));
+            return Namespace.Server.Hub.SendConnectionAsync(Id, new SerializedPayload([form], DateTime.UtcNow.Ticks));
         }
 
         _client.Send(SocketIOEncoding.EventFrame(form, Namespace.Name));
@@ -182,11 +182,11 @@ public sealed class Socket
     public ValueTask EnsureAllowedAsync(Authorization.RealtimeOperation operation, string? room = null) =>
         Namespace.Server.Permissions.EnsureAllowedAsync(this, operation, room);
 
-    public Task JoinAsync(string room) => Namespace.Server.Manager.JoinRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
+    public Task JoinAsync(string room) => Namespace.Server.Hub.JoinRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
 
     public Task JoinAsync(IEnumerable<string> rooms) => Task.WhenAll(rooms.Select(JoinAsync));
 
-    public Task LeaveAsync(string room) => Namespace.Server.Manager.LeaveRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
+    public Task LeaveAsync(string room) => Namespace.Server.Hub.LeaveRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
 
     /// <summary>To the members of a room but this socket (socket.io's <c>socket.to(room)</c>).</summary>
     public BroadcastOperator To(string room) => Broadcast.To(room);
@@ -326,7 +326,7 @@ public sealed class Socket
                 await handler(reason);
             }
         });
-        Enqueue(() => Namespace.Server.Manager.DisconnectAsync(Id, keepForResume: RecoverableReasons.Contains(reason)));
+        Enqueue(() => Namespace.Server.Hub.DisconnectAsync(Id, keepForResume: RecoverableReasons.Contains(reason)));
         Enqueue(() => Namespace.SocketLeft(this));
         Enqueue(() =>
         {
@@ -377,7 +377,7 @@ public sealed class Socket
     {
         if (Connection is not null && TakeChangedData() is { } data)
         {
-            await Namespace.Server.Manager.SetDataAsync(Id, data);
+            await Namespace.Server.Hub.SetDataAsync(Id, data);
         }
     }
 

@@ -1,10 +1,10 @@
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Operations;
 using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Cluster;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.SignalR;
 using Realtime.Gateway.SocketIO.Engine;
 using Realtime.Gateway.SocketIO.Internal;
@@ -34,7 +34,7 @@ public static class SocketIOExtensions
                 sp.GetRequiredService<IOptions<SocketIOOptions>>(),
                 sp.GetRequiredService<IOptions<GatewayOptions>>(),
                 sp.GetRequiredService<IOptions<JwtOptions>>(),
-                sp.GetRequiredService<HubLifetimeManager<RealtimeHub>>(),
+                sp.GetRequiredService<LocalHub<RealtimeHub>>(),
                 sp.GetRequiredService<IRealtimeCluster>(),
                 sp.GetRequiredService<IServerEvents>(),
                 sp.GetRequiredService<Authorization.RealtimePermissions>(),

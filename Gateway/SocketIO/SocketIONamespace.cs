@@ -95,7 +95,7 @@ public sealed class SocketIONamespace
     public IDisposable OnServerSideEmit(string eventName, Func<ServerEvent, Task> handler) => Server.ServerEvents.On(eventName, handler);
 
     /// <summary>Closes the room: every member, on every gateway, leaves it. Returns how many there were.</summary>
-    public Task<int> CloseRoomAsync(string room) => Server.Manager.CloseRoomAsync(Name, CheckRoom(room));
+    public Task<int> CloseRoomAsync(string room) => Server.Hub.CloseRoomAsync(Name, CheckRoom(room));
 
     internal IReadOnlyList<Func<Socket, Task>> Middleware
     {

@@ -3,13 +3,13 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Operations;
 using Realtime.Contracts;
 using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Cluster;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.SignalR;
 
 namespace Realtime.Gateway.SocketIO;
@@ -33,7 +33,7 @@ public sealed class SocketIOServer
         IOptions<SocketIOOptions> options,
         IOptions<GatewayOptions> gateway,
         IOptions<JwtOptions> jwt,
-        HubLifetimeManager<RealtimeHub> manager,
+        LocalHub<RealtimeHub> hub,
         IRealtimeCluster cluster,
         IServerEvents serverEvents,
         Authorization.RealtimePermissions permissions,
@@ -45,8 +45,7 @@ public sealed class SocketIOServer
         Options = options.Value;
         Jwt = jwt.Value;
         MaxMessageBytes = gateway.Value.MaxMessageBytes;
-        Manager = manager as RealtimeHubLifetimeManager<RealtimeHub>
-            ?? throw new InvalidOperationException("socket.io needs the grain-backed lifetime manager; call AddRealtimeGateway().");
+        Hub = hub;
         Cluster = cluster;
         ServerEvents = serverEvents;
         _loggers = loggers;
@@ -65,7 +64,8 @@ public sealed class SocketIOServer
 
     internal int MaxMessageBytes { get; }
 
-    internal RealtimeHubLifetimeManager<RealtimeHub> Manager { get; }
+    /// <summary>The delivery core of the hub whose connections socket.io sockets are (the RealtimeHub's, shared with SignalR).</summary>
+    internal LocalHub<RealtimeHub> Hub { get; }
 
     internal ClientRateLimits Limits { get; }
 

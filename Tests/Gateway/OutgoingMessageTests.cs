@@ -22,8 +22,8 @@ public sealed class OutgoingMessageTests
         var message = new OutgoingMessage(new SerializedPayload([new ProtocolPayload("json", json)]));
         var messagePack = new CountingProtocol(new MessagePackHubProtocol(Options.Create(new MessagePackHubProtocolOptions { SerializerOptions = RealtimeMessagePack.SerializerOptions })));
 
-        var forMembers = Enumerable.Range(0, 3).Select(_ => message.HubMessage(messagePack).GetSerializedMessage(messagePack)).ToArray();
-        var forJsonMember = message.HubMessage(new JsonHubProtocol()).GetSerializedMessage(new JsonHubProtocol());
+        var forMembers = Enumerable.Range(0, 3).Select(_ => HubMessageForms.Of(message, messagePack).GetSerializedMessage(messagePack)).ToArray();
+        var forJsonMember = HubMessageForms.Of(message, new JsonHubProtocol()).GetSerializedMessage(new JsonHubProtocol());
 
         Assert.Equal(1, messagePack.Serialized);
         Assert.All(forMembers, bytes => Assert.True(bytes.Span.SequenceEqual(forMembers[0].Span)));

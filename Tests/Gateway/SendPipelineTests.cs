@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Realtime.Contracts;
 using Realtime.Gateway.Core;
+using Realtime.Gateway.SignalR;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Gateway;

@@ -47,7 +47,7 @@ public sealed class RecoveryOffsetTests
     [Fact]
     public void Positions_MoveOnlyForward_AndJoinsWaitWhileRestoring()
     {
-        var positions = new RecoveryPositions(new GroupPosition(RealtimeHubLifetimeManager<RealtimeHub>.SessionStart, 0));
+        var positions = new RecoveryPositions(new GroupPosition(LocalHub<RealtimeHub>.SessionStart, 0));
         positions.Joined(Room, new GroupPosition("0123456789ab", 10));
         positions.Advance(new StreamPosition(Room, "0123456789ab", 12));
         positions.Advance(new StreamPosition(Room, "0123456789ab", 11)); // late, out of its chain's order

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Client.Operations;
 using Realtime.Contracts;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.SignalR;
 
 namespace Realtime.Gateway.Http.Admin;
@@ -10,7 +11,7 @@ namespace Realtime.Gateway.Http.Admin;
 /// (<c>snapshot</c>), lists a room's members, disconnects a connection and closes a room, anywhere in the cluster.
 /// Its connections are this gateway's own (SignalR's default lifetime manager): each gateway feeds its own pages.
 /// </summary>
-internal sealed class AdminHub(AdminSnapshots snapshots, IRealtimeCluster cluster, HubLifetimeManager<RealtimeHub> realtime) : Hub
+internal sealed class AdminHub(AdminSnapshots snapshots, IRealtimeCluster cluster, LocalHub<RealtimeHub> realtime) : Hub
 {
     /// <summary>The client method snapshots arrive on.</summary>
     public const string SnapshotMethod = "snapshot";
@@ -35,5 +36,5 @@ internal sealed class AdminHub(AdminSnapshots snapshots, IRealtimeCluster cluste
 
     /// <summary>Closes a room: its members leave it and are told; returns how many there were.</summary>
     public Task<int> CloseRoom(string @namespace, string room) =>
-        ((RealtimeHubLifetimeManager<RealtimeHub>)realtime).CloseRoomAsync(@namespace, room);
+        realtime.CloseRoomAsync(@namespace, room);
 }

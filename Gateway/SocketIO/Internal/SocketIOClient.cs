@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Realtime.Contracts;
 using Realtime.Gateway.Authentication;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.Observability;
 using Realtime.Gateway.SignalR;
 using Realtime.Gateway.SocketIO.Engine;
@@ -59,7 +60,7 @@ internal sealed class SocketIOClient : IEngineHandler
     public void OnMessage(EngineIOPacket packet)
     {
         // A packet counts as a message; its binary attachments add their bytes.
-        _server.Manager.Metrics.Received(GatewayMetrics.SocketIOProtocol, packet.IsBinary ? packet.Binary!.Value.Length : packet.Text.Length, packet.IsBinary ? 0 : 1);
+        _server.Hub.Metrics.Received(GatewayMetrics.SocketIOProtocol, packet.IsBinary ? packet.Binary!.Value.Length : packet.Text.Length, packet.IsBinary ? 0 : 1);
         if (packet.IsBinary)
         {
             if (_partial is null)
@@ -118,7 +119,7 @@ internal sealed class SocketIOClient : IEngineHandler
             bytes += attachment.Length;
         }
 
-        _server.Manager.Metrics.Sent(GatewayMetrics.SocketIOProtocol, 1, bytes);
+        _server.Hub.Metrics.Sent(GatewayMetrics.SocketIOProtocol, 1, bytes);
         if (frame.Attachments.Length == 0)
         {
             _engine.Send(new OutgoingPacket(frame.Text, false));
@@ -209,7 +210,7 @@ internal sealed class SocketIOClient : IEngineHandler
             return true;
         }
 
-        _server.Manager.Metrics.Rejected(RejectionReason.RateLimited);
+        _server.Hub.Metrics.Rejected(RejectionReason.RateLimited);
         if (limits.Abusive(_engine.Id))
         {
             GatewayLog.Flooding(_logger, _engine.Id);
@@ -275,7 +276,7 @@ internal sealed class SocketIOClient : IEngineHandler
                     {
                         if (recovered is not null)
                         {
-                            await _server.Manager.ForgoRecoveryAsync(socket.Id);
+                            await _server.Hub.ForgoRecoveryAsync(socket.Id);
                         }
 
                         return;
@@ -283,11 +284,11 @@ internal sealed class SocketIOClient : IEngineHandler
                 }
             }
 
-            var connection = new SocketIOConnection(socket, this, new Member(socket.Id, _server.Manager.GatewayId, userId))
+            var connection = new SocketIOConnection(socket, this, new Member(socket.Id, _server.Hub.GatewayId, userId))
             {
-                OwnRoomKey = RealtimeHubLifetimeManager<RealtimeHub>.RoomKeyOf(name, socket.Id),
+                OwnRoomKey = LocalHub<RealtimeHub>.RoomKeyOf(name, socket.Id),
                 Data = recovered is not null ? recovered.Plan.Session.Session.Data : socket.TakeChangedData(), // what the middleware set; the session opens with it
-                Recovery = recovery.Enabled ? new RecoveryPositions(new GroupPosition(RealtimeHubLifetimeManager<RealtimeHub>.SessionStart, 0)) { Restoring = recovered is not null } : null,
+                Recovery = recovery.Enabled ? new RecoveryPositions(new GroupPosition(LocalHub<RealtimeHub>.SessionStart, 0)) { Restoring = recovered is not null } : null,
                 RecoverableFor = recovery.Enabled ? recovery.MaxDisconnectionDuration : null,
             };
             if (recovered is not null)
@@ -329,11 +330,11 @@ internal sealed class SocketIOClient : IEngineHandler
             {
                 if (recovered is not null)
                 {
-                    await _server.Manager.ConnectRecoveredAsync(connection, recovered.Plan);
+                    await _server.Hub.ConnectRecoveredAsync(connection, recovered.Plan);
                 }
                 else
                 {
-                    await _server.Manager.ConnectAsync(connection);
+                    await _server.Hub.ConnectAsync(connection);
                 }
             }
             catch (Exception ex)
@@ -350,7 +351,7 @@ internal sealed class SocketIOClient : IEngineHandler
             answered.SetResult(true);
             if (recovered is not null)
             {
-                var complete = await _server.Manager.ReplayRecoveredAsync(connection, recovered.Plan);
+                var complete = await _server.Hub.ReplayRecoveredAsync(connection, recovered.Plan);
                 connection.WithPositions(static positions => positions.Restoring = false);
                 if (!complete)
                 {
@@ -433,18 +434,18 @@ internal sealed class SocketIOClient : IEngineHandler
             await old.Gone.WaitAsync(TimeSpan.FromSeconds(10));
         }
 
-        var claimed = await _server.Manager.ClaimRecoveryAsync(socketId, token, userId);
+        var claimed = await _server.Hub.ClaimRecoveryAsync(socketId, token, userId);
         if (claimed is null)
         {
             EngineLog.NotRecovered(_logger, socketId, "no such session: past its window, already taken, or lost with its silo");
             return null;
         }
 
-        var plan = await _server.Manager.PlanRecoveryAsync(socketId, name, claimed, offset.Own, offset.Of);
+        var plan = await _server.Hub.PlanRecoveryAsync(socketId, name, claimed, offset.Own, offset.Of);
         if (plan is null)
         {
             EngineLog.NotRecovered(_logger, socketId, "history no longer holds everything the client missed");
-            await _server.Manager.ForgoRecoveryAsync(socketId);
+            await _server.Hub.ForgoRecoveryAsync(socketId);
             return null;
         }
 

@@ -6,7 +6,7 @@ using Realtime.Gateway.Observability;
 namespace Realtime.Gateway.SocketIO.Internal;
 
 /// <summary>
-/// A socket.io socket as the lifetime manager knows it, beside SignalR connections. With connection state recovery
+/// A socket.io socket as the hub's delivery core knows it, beside SignalR connections. With connection state recovery
 /// (<see cref="Recovery"/>), every event it is written carries the recovery offset as its last argument.
 /// </summary>
 internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, Member member)
@@ -31,7 +31,7 @@ internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, M
 
     public override void Write(OutgoingMessage message)
     {
-        var frame = message.SocketIOFrame(Namespace);
+        var frame = SocketIOFrames.Of(message, Namespace);
         if (Recovery is null && Volatile.Read(ref _held) is null)
         {
             client.Send(frame);

@@ -3,9 +3,8 @@ using System.Reflection;
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Contracts;
 using Realtime.Gateway.Observability;
-using Realtime.Gateway.SignalR;
 
-namespace Realtime.Gateway.Core;
+namespace Realtime.Gateway.SignalR;
 
 /// <summary>
 /// A connection's sends that its client does not wait for (a SignalR <c>send</c>, which carries no invocation id):

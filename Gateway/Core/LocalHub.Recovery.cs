@@ -1,8 +1,6 @@
-using Microsoft.AspNetCore.SignalR;
 using Realtime.Contracts;
-using Realtime.Gateway.Core;
 
-namespace Realtime.Gateway.SignalR;
+namespace Realtime.Gateway.Core;
 
 /// <summary>Where a recovered connection takes each of its streams up again: the position its client has.</summary>
 /// <param name="Session">What the session grain handed over: rooms, data, join positions.</param>
@@ -19,18 +17,17 @@ internal readonly record struct RecoveryStream(string Key, DeliveryTarget Target
 /// Either every stream's history holds what the client missed, or nothing is recovered and the client starts afresh:
 /// never a silent gap.
 /// </summary>
-internal sealed partial class RealtimeHubLifetimeManager<THub>
-    where THub : Hub
+public sealed partial class LocalHub<THub>
 {
     /// <summary>The epoch a recovery offset names before the connection received anything from its session.</summary>
-    public const string SessionStart = "000000000000";
+    internal const string SessionStart = "000000000000";
 
     /// <summary>Takes a recoverable session with its secret; null when it cannot be recovered.</summary>
-    public Task<SessionRecovery?> ClaimRecoveryAsync(string connectionId, string token, string? userId) =>
+    internal Task<SessionRecovery?> ClaimRecoveryAsync(string connectionId, string token, string? userId) =>
         Session(connectionId).Recover(token, userId, GatewayId);
 
     /// <summary>Gives up a session claimed for a recovery that will not happen: it is forgotten.</summary>
-    public Task ForgoRecoveryAsync(string connectionId) => Session(connectionId).Close(GatewayId, keepForResume: false);
+    internal Task ForgoRecoveryAsync(string connectionId) => Session(connectionId).Close(GatewayId, keepForResume: false);
 
     /// <summary>
     /// Where each stream of a claimed session is taken up again, given where the client is: in the messages to it alone
@@ -38,7 +35,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     /// some stream's history no longer holds everything the client missed, or the client does not say where it is in
     /// one of them.
     /// </summary>
-    public async Task<RecoveryPlan?> PlanRecoveryAsync(string connectionId, string @namespace, SessionRecovery recovery, GroupPosition own, Func<string, GroupPosition?> clientAt)
+    internal async Task<RecoveryPlan?> PlanRecoveryAsync(string connectionId, string @namespace, SessionRecovery recovery, GroupPosition own, Func<string, GroupPosition?> clientAt)
     {
         if (recovery.Session.Hub != HubName || recovery.Session.Namespace != @namespace)
         {
@@ -91,7 +88,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     /// Opens a recovered connection under its old id, with everything it receives held back (the replays go first),
     /// and puts it in its rooms again.
     /// </summary>
-    public async Task ConnectRecoveredAsync(LocalConnection local, RecoveryPlan plan)
+    internal async Task ConnectRecoveredAsync(LocalConnection local, RecoveryPlan plan)
     {
         foreach (var stream in plan.Streams)
         {
@@ -107,7 +104,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     /// messages are dropped) when a stream's history lost some of it meanwhile. Each stream's messages keep their
     /// order; the streams' replays are merged by when their messages were sent.
     /// </summary>
-    public async Task<bool> ReplayRecoveredAsync(LocalConnection local, RecoveryPlan plan)
+    internal async Task<bool> ReplayRecoveredAsync(LocalConnection local, RecoveryPlan plan)
     {
         HashSet<string> rooms = [.. plan.Session.Session.Rooms];
         if (local.OwnRoomKey is { } own)

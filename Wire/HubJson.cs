@@ -2,10 +2,13 @@ using System.Text.Json;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Realtime.Contracts;
 
-namespace Realtime.Gateway.SignalR;
+namespace Realtime.Wire;
 
-/// <summary>The SignalR JSON form of a payload, which every payload carries: the form other forms are made from.</summary>
-internal static class HubJson
+/// <summary>
+/// The SignalR JSON form of a payload (SignalR's JSON hub protocol), which every payload carries: the form the
+/// gateways make every other form from.
+/// </summary>
+public static class HubJson
 {
     public const string ProtocolName = "json";
 

@@ -1,13 +1,10 @@
-using Microsoft.AspNetCore.SignalR;
 using Realtime.Contracts;
-using Realtime.Gateway.Core;
 using Realtime.Gateway.Observability;
 
-namespace Realtime.Gateway.SignalR;
+namespace Realtime.Gateway.Core;
 
 /// <summary>What grains push to this gateway, put in order and written to its local connections.</summary>
-internal sealed partial class RealtimeHubLifetimeManager<THub>
-    where THub : Hub
+public sealed partial class LocalHub<THub>
 {
     void ILocalHub.Deliver(Delivery delivery)
     {

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using Realtime.Gateway.SignalR;
 
-namespace Realtime.Gateway.Core;
+namespace Realtime.Gateway.SignalR;
 
 /// <summary>
 /// Runs the writes of the SignalR connections that have messages waiting: a few thread-pool items shared by every

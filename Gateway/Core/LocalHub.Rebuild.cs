@@ -1,16 +1,13 @@
-using Microsoft.AspNetCore.SignalR;
 using Realtime.Contracts;
-using Realtime.Gateway.Core;
 
-namespace Realtime.Gateway.SignalR;
+namespace Realtime.Gateway.Core;
 
 /// <summary>
 /// What grains ask of this gateway when they come back after their silo died (or after being idle): the gateway's
 /// connections are the source of truth of every room, namespace, user and session they are in. And telling clients
 /// to reconnect when this gateway stops.
 /// </summary>
-internal sealed partial class RealtimeHubLifetimeManager<THub>
-    where THub : Hub
+public sealed partial class LocalHub<THub>
 {
     IReadOnlyList<Member> ILocalHub.Members(DeliveryTarget target, string key)
     {

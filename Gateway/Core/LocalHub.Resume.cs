@@ -1,8 +1,7 @@
-using Microsoft.AspNetCore.SignalR;
 using Realtime.Contracts;
-using Realtime.Gateway.Core;
+using Realtime.Gateway.Observability;
 
-namespace Realtime.Gateway.SignalR;
+namespace Realtime.Gateway.Core;
 
 /// <summary>Where a client was in a room (or its namespace, <see cref="Room"/> null): the last message it got.</summary>
 public sealed record ResumePosition(string? Room, string Epoch, long Seq);
@@ -15,22 +14,21 @@ public sealed record ResumePosition(string? Room, string Epoch, long Seq);
 /// </summary>
 public sealed record ResumeResult(bool Recovered, IReadOnlyList<string> Rooms, int Replayed, IReadOnlyList<string> Lost, IReadOnlyList<string> NoPosition);
 
-internal sealed partial class RealtimeHubLifetimeManager<THub>
-    where THub : Hub
+public sealed partial class LocalHub<THub>
 {
     /// <summary>The secret a client presents to take its session back after a reconnect.</summary>
-    public Task<string> ResumeTokenAsync(string connectionId) => Session(connectionId).Resumable();
+    internal Task<string> ResumeTokenAsync(string connectionId) => Session(connectionId).Resumable();
 
     /// <summary>
     /// Gives connection <paramref name="connectionId"/> the closed session <paramref name="previousConnectionId"/>
     /// (with its secret): its data, its rooms, and, room by room and in order, the messages it missed after
     /// <paramref name="positions"/>; each room's live messages follow without a gap or a duplicate.
     /// </summary>
-    public async Task<ResumeResult> ResumeAsync(string connectionId, string previousConnectionId, string token, IReadOnlyList<ResumePosition> positions)
+    internal async Task<ResumeResult> ResumeAsync(string connectionId, string previousConnectionId, string token, IReadOnlyList<ResumePosition> positions)
     {
         if (!_connections.TryGetValue(connectionId, out var local))
         {
-            throw new HubException("The connection is not open.");
+            throw new RejectedHubException(RejectionReason.HubError, "The connection is not open.");
         }
 
         var info = await Session(previousConnectionId).Claim(token, local.Member.UserId);

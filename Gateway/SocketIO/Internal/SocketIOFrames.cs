@@ -1,0 +1,40 @@
+using Realtime.Contracts;
+using Realtime.Gateway.Core;
+using Realtime.Wire;
+
+namespace Realtime.Gateway.SocketIO.Internal;
+
+/// <summary>
+/// An <see cref="OutgoingMessage"/> as socket.io sockets receive it: the Engine.IO packets of its event, made once per
+/// namespace (which the packets name), from the payload's socket.io form or, when the sender made none, its SignalR
+/// JSON form.
+/// </summary>
+internal sealed class SocketIOFrames
+{
+    private static readonly object Key = new();
+
+    private readonly ProtocolPayload _form;
+    private readonly List<(string Namespace, SocketIOFrame Frame)> _frames = [];
+
+    private SocketIOFrames(OutgoingMessage message) =>
+        _form = SocketIOPayload.Find(message.Payload) ?? SocketIOEncoding.FromHubJson(message.Payload);
+
+    /// <summary>The Engine.IO packets that carry <paramref name="message"/> to a socket of <paramref name="namespace"/>.</summary>
+    public static SocketIOFrame Of(OutgoingMessage message, string @namespace) =>
+        message.Form(Key, static m => new SocketIOFrames(m)).For(@namespace);
+
+    private SocketIOFrame For(string @namespace)
+    {
+        foreach (var (name, frame) in _frames)
+        {
+            if (name == @namespace)
+            {
+                return frame;
+            }
+        }
+
+        var created = SocketIOEncoding.EventFrame(_form, @namespace);
+        _frames.Add((@namespace, created));
+        return created;
+    }
+}
