@@ -227,7 +227,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
             throw new InvalidOperationException($"Connection {connectionId} is not on this gateway.");
         }
 
-        using var deadline = new CancellationTokenSource(timeout);
+        using var deadline = new CancellationTokenSource(timeout, _time);
         try
         {
             return await local.InvokeAsync(method, args, deadline.Token);
@@ -486,7 +486,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
         try
         {
             await Task.WhenAll(Room(roomKey).Leave(local.Member), Session(connectionId).RemoveRoom(roomKey));
-            await notice.Task.WaitAsync(LeaveNoticeTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await notice.Task.WaitAsync(LeaveNoticeTimeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {

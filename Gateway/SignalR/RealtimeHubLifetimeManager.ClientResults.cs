@@ -16,12 +16,12 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>
     /// </summary>
     public override async Task<T> InvokeConnectionAsync<T>(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        if (hub.Local(connectionId) is SignalRConnection local)
+        if (_hub.Local(connectionId) is SignalRConnection local)
         {
             return await InvokeLocalAsync<T>(local, methodName, args, cancellationToken);
         }
 
-        var answer = await hub.InvokeClientAsync(connectionId, methodName, JsonData.ToElements(args), cancellationToken);
+        var answer = await _hub.InvokeClientAsync(connectionId, methodName, JsonData.ToElements(args), cancellationToken);
         return answer.Deserialize<T>(JsonData.Options)!;
     }
 

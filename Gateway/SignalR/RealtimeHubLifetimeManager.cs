@@ -17,7 +17,7 @@ namespace Realtime.Gateway.SignalR;
 /// through the core.
 /// </summary>
 internal sealed partial class RealtimeHubLifetimeManager<THub>(
-    LocalHub<THub> hub,
+    HubCores cores,
     IOptions<GatewayOptions> options,
     IOptions<JwtOptions> jwt,
     OpenConnections open,
@@ -27,6 +27,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>(
     /// <summary>The route value that carries the namespace, when the hub is mapped with one.</summary>
     public const string NamespaceRouteValue = "namespace";
 
+    private readonly LocalHub<THub> _hub = cores.For<THub>();
     private readonly ConcurrentDictionary<string, PendingClientResult> _clientResults = new(StringComparer.Ordinal);
     private readonly long _maxBufferedBytes = options.Value.MaxBufferedBytes;
     private long _nextClientResult;
@@ -34,7 +35,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>(
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
         open.SignalRConnected();
-        if (hub.IsStopping)
+        if (_hub.IsStopping)
         {
             // The gateway is draining: this connection would hold its shutdown up. Send it elsewhere, registered nowhere.
             return SignalRConnection.RefuseForShutdownAsync(connection);
@@ -42,19 +43,19 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>(
 
         var (@namespace, rejection) = ResolveNamespace(connection);
         rejection ??= Authenticate(connection, @namespace);
-        var member = new Member(connection.ConnectionId, hub.GatewayId, connection.UserIdentifier);
-        var local = new SignalRConnection(connection, @namespace, member, rejection, this, hub.Metrics, _maxBufferedBytes, logger);
+        var member = new Member(connection.ConnectionId, _hub.GatewayId, connection.UserIdentifier);
+        var local = new SignalRConnection(connection, @namespace, member, rejection, this, _hub.Metrics, _maxBufferedBytes, logger);
         if (rejection is not null)
         {
-            hub.Metrics.Rejected(RejectionReason.ConnectionRefused);
+            _hub.Metrics.Rejected(RejectionReason.ConnectionRefused);
             // Registered nowhere; the hub filter refuses it with this reason.
-            hub.AddRefused(local);
+            _hub.AddRefused(local);
             connection.Features.Set(new Rejection(rejection));
             GatewayLog.Refused(logger, connection.ConnectionId, rejection);
             return Task.CompletedTask;
         }
 
-        return hub.ConnectAsync(local);
+        return _hub.ConnectAsync(local);
     }
 
     public override Task OnDisconnectedAsync(HubConnectionContext connection)
@@ -62,7 +63,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>(
         open.SignalRDisconnected();
 
         // The core closes the connection before its first wait; then no client result can start on it.
-        var disconnected = hub.DisconnectAsync(connection.ConnectionId);
+        var disconnected = _hub.DisconnectAsync(connection.ConnectionId);
         foreach (var (_, pending) in _clientResults)
         {
             if (pending.ConnectionId == connection.ConnectionId)
@@ -75,64 +76,64 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>(
     }
 
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        hub.SendHubAsync(hub.Serialize(methodName, args), null);
+        _hub.SendHubAsync(_hub.Serialize(methodName, args), null);
 
     public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
-        hub.SendHubAsync(hub.Serialize(methodName, args), excludedConnectionIds);
+        _hub.SendHubAsync(_hub.Serialize(methodName, args), excludedConnectionIds);
 
     public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        hub.SendConnectionAsync(connectionId, hub.Serialize(methodName, args));
+        _hub.SendConnectionAsync(connectionId, _hub.Serialize(methodName, args));
 
     public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        var payload = hub.Serialize(methodName, args);
+        var payload = _hub.Serialize(methodName, args);
         var sends = new Task[connectionIds.Count];
         for (var i = 0; i < sends.Length; i++)
         {
-            sends[i] = hub.SendConnectionAsync(connectionIds[i], payload);
+            sends[i] = _hub.SendConnectionAsync(connectionIds[i], payload);
         }
 
         return Task.WhenAll(sends);
     }
 
     public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        hub.SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, null);
+        _hub.SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, null);
 
     public override Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        var payload = hub.Serialize(methodName, args);
+        var payload = _hub.Serialize(methodName, args);
         var sends = new Task[groupNames.Count];
         for (var i = 0; i < sends.Length; i++)
         {
-            sends[i] = hub.SendRoomAsync(LocalHub<THub>.RoomKey(GrainKeys.DefaultNamespace, groupNames[i]), payload, null);
+            sends[i] = _hub.SendRoomAsync(LocalHub<THub>.RoomKey(GrainKeys.DefaultNamespace, groupNames[i]), payload, null);
         }
 
         return Task.WhenAll(sends);
     }
 
     public override Task SendGroupExceptAsync(string groupName, string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
-        hub.SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, excludedConnectionIds);
+        _hub.SendRoomAsync(GrainKeys.DefaultNamespace, groupName, methodName, args, excludedConnectionIds);
 
     public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        hub.SendUserAsync(userId, hub.Serialize(methodName, args));
+        _hub.SendUserAsync(userId, _hub.Serialize(methodName, args));
 
     public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
     {
-        var payload = hub.Serialize(methodName, args);
+        var payload = _hub.Serialize(methodName, args);
         var sends = new Task[userIds.Count];
         for (var i = 0; i < sends.Length; i++)
         {
-            sends[i] = hub.SendUserAsync(userIds[i], payload);
+            sends[i] = _hub.SendUserAsync(userIds[i], payload);
         }
 
         return Task.WhenAll(sends);
     }
 
     public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
-        hub.JoinRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
+        _hub.JoinRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
 
     public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
-        hub.LeaveRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
+        _hub.LeaveRoomAsync(connectionId, GrainKeys.DefaultNamespace, groupName);
 
     /// <summary>Why the connection's credentials do not admit it to <paramref name="namespace"/>, or null when they do.</summary>
     private string? Authenticate(HubConnectionContext connection, string @namespace)

@@ -1,0 +1,253 @@
+using Orleans.Runtime;
+using Realtime.Contracts;
+using Realtime.Gateway.Core;
+using Realtime.Tests.Infrastructure;
+
+namespace Realtime.Tests.Core;
+
+/// <summary>
+/// The delivery core of a hub (<see cref="LocalHub{THub}"/>) without Kestrel, a protocol or a silo: connections of a
+/// test protocol on a fake cluster whose groups number what they send, as the real grains do. What a client of either
+/// protocol relies on: it gets what is sent to its namespace, its rooms and itself, in the order sent, once, and
+/// nothing after it left.
+/// </summary>
+public sealed class LocalHubTests
+{
+    [Fact]
+    public async Task Connect_RegistersWithItsNamespaceSessionAndUser_AndTheGatewayWithTheHub()
+    {
+        var cluster = new FakeCluster();
+        var a = new TestConnection(cluster, "a", "/chat", userId: "ann");
+
+        await cluster.Hub.ConnectAsync(a).Within("connect");
+
+        Assert.Equal(["a"], cluster.Namespace("/chat").MemberList.Select(m => m.ConnectionId));
+        Assert.Equal(["a"], cluster.User("ann").MemberList.Select(m => m.ConnectionId));
+        Assert.Equal("/chat", cluster.Session("a").Opened?.Namespace);
+        Assert.Equal(cluster.GatewayId, cluster.Namespace("/chat").MemberList[0].GatewayId);
+    }
+
+    [Fact]
+    public async Task NamespaceBroadcast_ReachesTheNamespacesConnections_AndNoOther()
+    {
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a", "/");
+        var b = await Connected(cluster, "b", "/chat");
+
+        await cluster.Hub.SendNamespaceAsync("/", "event", ["hello"], null).Within("broadcast");
+
+        Assert.Equal(["hello"], a.Received);
+        Assert.Empty(b.Received);
+    }
+
+    [Fact]
+    public async Task RoomSend_ReachesItsMembersOnly_AndTheSessionRecordsTheRoom()
+    {
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a");
+        var b = await Connected(cluster, "b");
+
+        Assert.True(await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join"));
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["m1"], null).Within("send");
+
+        Assert.Equal(["m1"], a.Received);
+        Assert.Empty(b.Received);
+        Assert.Equal(["lobby"], cluster.Hub.RoomsOf("a"));
+        Assert.Equal([LocalHub<CoreTestHub>.RoomKeyOf("/", "lobby")], cluster.Session("a").Rooms);
+    }
+
+    [Fact]
+    public async Task DeliveriesThatArriveOutOfOrder_AreWrittenInTheOrderTheRoomSentThem()
+    {
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a");
+        await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join");
+        cluster.HoldDeliveries = true;
+        foreach (var text in new[] { "m1", "m2", "m3" })
+        {
+            await cluster.Hub.SendRoomAsync("/", "lobby", "event", [text], null).Within("send");
+        }
+
+        var held = cluster.TakeHeld();
+        cluster.Deliver(held[2]);
+        cluster.Deliver(held[0]);
+        Assert.Equal(["m1"], a.Received);
+        cluster.Deliver(held[1]);
+
+        Assert.Equal(["m1", "m2", "m3"], a.Received);
+    }
+
+    [Fact]
+    public async Task ADeliveryThatArrivesTwice_IsWrittenOnce()
+    {
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a");
+        await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join");
+        cluster.HoldDeliveries = true;
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["m1"], null).Within("send");
+        var delivery = Assert.Single(cluster.TakeHeld());
+
+        cluster.Deliver(delivery);
+        cluster.Deliver(delivery);
+
+        Assert.Equal(["m1"], a.Received);
+    }
+
+    [Fact]
+    public async Task Leave_TheMemberGetsWhatTheRoomSentBeforeIt_EvenWhenTheNoticeComesFirst_AndNothingAfter()
+    {
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a");
+        await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join");
+        cluster.HoldDeliveries = true;
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["before"], null).Within("send");
+
+        var leave = cluster.Hub.LeaveRoomAsync("a", "/", "lobby");
+        var held = cluster.TakeHeld();
+        Assert.Equal([DeliveryKind.Message, DeliveryKind.MemberLeft], held.Select(d => d.Kind));
+        Assert.False(leave.IsCompleted, "the leave returned before the room's notice that the member left");
+
+        cluster.Deliver(held[1]);
+        cluster.Deliver(held[0]);
+        Assert.True(await leave.Within("leave"));
+        cluster.HoldDeliveries = false;
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["after"], null).Within("send");
+
+        Assert.Equal(["before"], a.Received);
+        Assert.Empty(cluster.Hub.RoomsOf("a"));
+    }
+
+    [Fact]
+    public async Task ALeaveWhoseNoticeNeverComes_CompletesAfterFiveSecondsOfTheGatewaysClock()
+    {
+        var cluster = new FakeCluster();
+        await Connected(cluster, "a");
+        await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join");
+        cluster.HoldDeliveries = true;
+
+        var leave = cluster.Hub.LeaveRoomAsync("a", "/", "lobby");
+        cluster.Time.Advance(TimeSpan.FromSeconds(4.9));
+        Assert.False(leave.IsCompleted, "the leave gave up on the notice early");
+        cluster.Time.Advance(TimeSpan.FromSeconds(0.1));
+
+        Assert.True(await leave.Within("leave"));
+    }
+
+    [Fact]
+    public async Task ASendToALocalConnection_IsWrittenDirectly_AndOneToAnotherGatewaysGoesThroughItsSession()
+    {
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a");
+        var payload = cluster.Hub.Serialize("event", ["direct"]);
+
+        Assert.True(await cluster.Hub.SendConnectionAsync("a", payload).Within("local send"));
+        Assert.False(await cluster.Hub.SendConnectionAsync("elsewhere", payload).Within("remote send"));
+
+        Assert.Equal(["direct"], a.Received);
+        Assert.Empty(cluster.Session("a").Sent);
+        Assert.Single(cluster.Session("elsewhere").Sent);
+    }
+
+    [Fact]
+    public async Task HubBroadcast_ReachesEveryConnection_ButThoseExcepted()
+    {
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a", "/");
+        var b = await Connected(cluster, "b", "/chat");
+        var c = await Connected(cluster, "c", "/chat");
+
+        await cluster.Hub.SendHubAsync(cluster.Hub.Serialize("event", ["all"]), ["c"]).Within("broadcast");
+
+        Assert.Equal(["all"], a.Received);
+        Assert.Equal(["all"], b.Received);
+        Assert.Empty(c.Received);
+    }
+
+    [Fact]
+    public async Task ARoomClosed_ItsLocalMembersLeaveIt_AreTold_AndGetNothingMoreFromIt()
+    {
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a");
+        await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join");
+
+        Assert.Equal(1, await cluster.Hub.CloseRoomAsync("/", "lobby").Within("close"));
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["after"], null).Within("send");
+
+        Assert.Equal(["lobby"], a.ClosedRooms);
+        Assert.Empty(cluster.Hub.RoomsOf("a"));
+        Assert.Empty(a.Received);
+    }
+
+    [Fact]
+    public async Task AJoinThatFails_LeavesNothingBehind_HereOrInTheRoom()
+    {
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a");
+        var room = cluster.Room("/", "lobby");
+        room.Fail = 1;
+
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join"));
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["m1"], null).Within("send");
+
+        Assert.Empty(cluster.Hub.RoomsOf("a"));
+        Assert.Empty(a.Received);
+        Assert.Empty(room.MemberList);
+    }
+
+    [Fact]
+    public async Task Disconnect_LeavesRoomsNamespaceAndUser_AndKeepsTheSessionForItsClient()
+    {
+        var cluster = new FakeCluster();
+        await Connected(cluster, "a", "/", userId: "ann");
+        await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join");
+
+        await cluster.Hub.DisconnectAsync("a").Within("disconnect");
+
+        Assert.Empty(cluster.Room("/", "lobby").MemberList);
+        Assert.Empty(cluster.Namespace("/").MemberList);
+        Assert.Empty(cluster.User("ann").MemberList);
+        Assert.Equal((cluster.GatewayId, true), cluster.Session("a").Closed);
+    }
+
+    [Fact]
+    public async Task ARegistrationThatMeetsADyingNode_IsMadeAgain_UntilTheClusterAnswers()
+    {
+        var cluster = new FakeCluster();
+        cluster.Namespace("/").Fail = 2;
+        var a = new TestConnection(cluster, "a", "/");
+
+        var connect = cluster.Hub.ConnectAsync(a);
+        for (var retry = 0; retry < 2; retry++)
+        {
+            await Eventually.True(() => cluster.Time.PendingTimers > 0, "the registration waits to try again");
+            cluster.Time.Advance(TimeSpan.FromMilliseconds(200));
+        }
+
+        await connect.Within("connect");
+        Assert.Equal(["a"], cluster.Namespace("/").MemberList.Select(m => m.ConnectionId));
+    }
+
+    [Fact]
+    public async Task ARegistrationTheClusterNeverAnswers_FailsAfterFiveSeconds()
+    {
+        var cluster = new FakeCluster();
+        cluster.Namespace("/").Fail = int.MaxValue;
+
+        var connect = cluster.Hub.ConnectAsync(new TestConnection(cluster, "a", "/"));
+        for (var step = 0; step < 100 && !connect.IsCompleted; step++)
+        {
+            await Eventually.True(() => connect.IsCompleted || cluster.Time.PendingTimers > 0, "the registration waits to try again");
+            cluster.Time.Advance(TimeSpan.FromMilliseconds(200));
+        }
+
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => connect.Within("connect"));
+        Assert.True(cluster.Time.GetUtcNow() >= new DateTimeOffset(2026, 1, 1, 0, 0, 5, TimeSpan.Zero), "it gave up before five seconds");
+    }
+
+    private static async Task<TestConnection> Connected(FakeCluster cluster, string connectionId, string @namespace = "/", string? userId = null)
+    {
+        var connection = new TestConnection(cluster, connectionId, @namespace, userId);
+        await cluster.Hub.ConnectAsync(connection).Within("connect");
+        return connection;
+    }
+}
