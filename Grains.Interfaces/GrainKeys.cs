@@ -1,4 +1,3 @@
-
 namespace Realtime.Contracts;
 
 /// <summary>
@@ -8,14 +7,19 @@ namespace Realtime.Contracts;
 /// </summary>
 public static class GrainKeys
 {
+    /// <summary>The namespace a connection is in when it names none.</summary>
     public const string DefaultNamespace = "/";
 
+    /// <summary>The key of a namespace grain.</summary>
     public static string Namespace(string hub, string @namespace) => hub + @namespace;
 
+    /// <summary>The key of a room grain.</summary>
     public static string Room(string hub, string @namespace, string room) => $"{hub}{@namespace}/{room}";
 
+    /// <summary>The key of a connection's session grain.</summary>
     public static string Session(string hub, string connectionId) => $"{hub}/{connectionId}";
 
+    /// <summary>The key of a user grain.</summary>
     public static string User(string hub, string userId) => $"{hub}/{userId}";
 
     /// <summary>The hub name at the start of any key made here.</summary>

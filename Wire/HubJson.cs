@@ -10,6 +10,7 @@ namespace Realtime.Wire;
 /// </summary>
 public static class HubJson
 {
+    /// <summary>The name of SignalR's JSON hub protocol, under which a payload carries this form.</summary>
     public const string ProtocolName = "json";
 
     /// <summary>The JSON form's invocation, without the record separator that ends its frame.</summary>

@@ -10,8 +10,10 @@ namespace Realtime.Wire;
 /// </summary>
 public sealed class PayloadSerializer(IReadOnlyList<IHubProtocol> protocols, int maxMessageBytes)
 {
+    /// <summary>The largest payload, all its forms together, that <see cref="Serialize"/> accepts.</summary>
     public int MaxMessageBytes { get; } = maxMessageBytes;
 
+    /// <summary>Serializes an invocation of <paramref name="methodName"/> once per protocol; throws <see cref="MessageTooLargeException"/> past the limit.</summary>
     public SerializedPayload Serialize(string methodName, object?[] args)
     {
         var invocation = new InvocationMessage(methodName, args);
@@ -35,7 +37,9 @@ public sealed class PayloadSerializer(IReadOnlyList<IHubProtocol> protocols, int
 public sealed class MessageTooLargeException(int size, int limit)
     : Exception($"The message is {size} bytes, more than the limit of {limit} bytes (Gateway:MaxMessageBytes).")
 {
+    /// <summary>The size of the refused message, in bytes.</summary>
     public int Size { get; } = size;
 
+    /// <summary>The limit it exceeded, in bytes.</summary>
     public int Limit { get; } = limit;
 }

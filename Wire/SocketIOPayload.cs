@@ -12,8 +12,10 @@ namespace Realtime.Wire;
 /// </summary>
 public static class SocketIOPayload
 {
+    /// <summary>The protocol name of this form in a <see cref="SerializedPayload"/>.</summary>
     public const string ProtocolName = "socket.io";
 
+    /// <summary>Lays out an event's JSON array and its binary attachments as this form.</summary>
     public static ProtocolPayload Create(ReadOnlySpan<byte> json, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
     {
         var size = 4 + json.Length;

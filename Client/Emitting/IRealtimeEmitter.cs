@@ -1,4 +1,3 @@
-
 namespace Realtime.Client.Emitting;
 
 /// <summary>

@@ -7,6 +7,7 @@ namespace Realtime.Client.Hosting;
 /// <summary>Settings of the cluster client library (configuration section <c>Client</c>).</summary>
 public sealed class RealtimeClientOptions
 {
+    /// <summary>The configuration section these options are read from.</summary>
     public const string SectionName = "Client";
 
     /// <summary>The hub whose connections the emitter and the operations address.</summary>

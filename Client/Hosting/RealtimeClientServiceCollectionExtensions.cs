@@ -17,6 +17,7 @@ using StackExchange.Redis;
 
 namespace Realtime.Client.Hosting;
 
+/// <summary>Makes a process a client of the realtime cluster: the Orleans client, the emitter and the cluster-wide operations.</summary>
 public static class RealtimeClientServiceCollectionExtensions
 {
     /// <summary>

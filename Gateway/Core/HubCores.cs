@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Realtime.Contracts.Hosting;
-using Realtime.Gateway.Cluster;
 using Realtime.Gateway.Observability;
 
 namespace Realtime.Gateway.Core;

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Realtime.Contracts;
 using Realtime.Contracts.Hosting;
-using Realtime.Gateway.Cluster;
 using Realtime.Gateway.Observability;
 using Realtime.Wire;
 
@@ -48,6 +47,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
     private readonly RealtimeStreamsOptions _streams;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private bool _stopping;
 
     internal LocalHub(
         IGrainFactory grains,
@@ -83,8 +83,6 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
     /// <summary>True once the gateway is stopping: a new connection is sent elsewhere instead of being registered.</summary>
     internal bool IsStopping => Volatile.Read(ref _stopping);
-
-    private bool _stopping;
 
     /// <summary>A connection on this gateway, or null.</summary>
     internal LocalConnection? Local(string connectionId) => _connections.TryGetValue(connectionId, out var local) ? local : null;

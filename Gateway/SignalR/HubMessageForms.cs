@@ -33,7 +33,7 @@ internal sealed class HubMessageForms
 
     /// <summary>The message for SignalR connections of <paramref name="protocol"/>, made once per message.</summary>
     public static SerializedHubMessage Of(OutgoingMessage message, IHubProtocol protocol) =>
-        message.Form(Key, static m => new HubMessageForms(m)).For(protocol);
+        ((HubMessageForms)message.Form(Key, static m => new HubMessageForms(m))).For(protocol);
 
     private SerializedHubMessage For(IHubProtocol protocol)
     {

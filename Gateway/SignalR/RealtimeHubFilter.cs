@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Contracts;
 using Realtime.Gateway.Authorization;
-using Realtime.Gateway.Cluster;
 using Realtime.Gateway.Core;
 using Realtime.Gateway.Observability;
 using Realtime.Wire;

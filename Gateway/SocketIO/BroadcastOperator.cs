@@ -60,25 +60,25 @@ public sealed class BroadcastOperator
     {
         SocketIONamespace.CheckEventName(eventName);
         var payload = Serialize(eventName, args);
-        var manager = _namespace.Server.Hub;
+        var hub = _namespace.Server.Hub;
         var name = _namespace.Name;
         IReadOnlyList<string>? except = _exceptSockets.IsEmpty ? null : _exceptSockets;
         if (_rooms.IsEmpty && _exceptRooms.IsEmpty)
         {
-            return manager.SendNamespaceAsync(name, payload, except, null);
+            return hub.SendNamespaceAsync(name, payload, except, null);
         }
 
         if (_rooms.Length == 1 && _exceptRooms.IsEmpty)
         {
-            var room = manager.SendRoomAsync(Key(_rooms[0]), payload, except);
+            var room = hub.SendRoomAsync(Key(_rooms[0]), payload, except);
 
             // A socket's id names a room only it is in, without a room grain: reach it directly.
             return SocketIONamespace.CouldBeSocketId(_rooms[0]) && !_exceptSockets.Contains(_rooms[0])
-                ? Task.WhenAll(room, manager.SendConnectionAsync(_rooms[0], payload))
+                ? Task.WhenAll(room, hub.SendConnectionAsync(_rooms[0], payload))
                 : room;
         }
 
-        return manager.SendNamespaceAsync(name, payload, except, new RoomFilter([.. _rooms.Distinct().Select(Key)], [.. _exceptRooms.Select(Key)]));
+        return hub.SendNamespaceAsync(name, payload, except, new RoomFilter([.. _rooms.Distinct().Select(Key)], [.. _exceptRooms.Select(Key)]));
     }
 
     /// <summary>
@@ -152,16 +152,16 @@ public sealed class BroadcastOperator
     /// <summary>The ids of the selected connections, from the grains.</summary>
     private async Task<List<string>> TargetsAsync()
     {
-        var manager = _namespace.Server.Hub;
+        var hub = _namespace.Server.Hub;
         var name = _namespace.Name;
         IEnumerable<Member> members;
         if (_rooms.IsEmpty)
         {
-            members = await manager.NamespaceMembersAsync(name);
+            members = await hub.NamespaceMembersAsync(name);
         }
         else
         {
-            var rooms = await Task.WhenAll(_rooms.Where(r => !SocketIONamespace.CouldBeSocketId(r)).Select(r => manager.RoomMembersAsync(name, r)));
+            var rooms = await Task.WhenAll(_rooms.Where(r => !SocketIONamespace.CouldBeSocketId(r)).Select(r => hub.RoomMembersAsync(name, r)));
             var sockets = _rooms.Where(SocketIONamespace.CouldBeSocketId).Select(id => new Member(id, "", null));
             members = rooms.SelectMany(m => m).Concat(sockets);
         }
@@ -170,7 +170,7 @@ public sealed class BroadcastOperator
         foreach (var room in _exceptRooms)
         {
             excluded.Add(room);
-            foreach (var member in await manager.RoomMembersAsync(name, room))
+            foreach (var member in await hub.RoomMembersAsync(name, room))
             {
                 excluded.Add(member.ConnectionId);
             }

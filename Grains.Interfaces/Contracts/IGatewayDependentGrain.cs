@@ -7,6 +7,7 @@ namespace Realtime.Contracts;
 [Alias("realtime.gateway-dependent")]
 public interface IGatewayDependentGrain : IGrainWithStringKey
 {
+    /// <summary>The gateways left the cluster or were declared dead: the grain forgets what it held for them.</summary>
     [Alias("gateways-departed")]
     Task GatewaysDeparted(IReadOnlyList<string> gatewayIds);
 }

@@ -10,6 +10,7 @@ namespace Realtime.Contracts;
 [Alias("realtime.session")]
 public interface ISessionGrain : IGatewayDependentGrain
 {
+    /// <summary>The connection opened on its gateway, as <paramref name="info"/> describes it.</summary>
     [Alias("open")]
     Task Open(SessionInfo info);
 
@@ -70,9 +71,11 @@ public interface ISessionGrain : IGatewayDependentGrain
     [Alias("add-room")]
     Task AddRoom(string roomKey, GroupPosition? joined);
 
+    /// <summary>Records that the connection left a room (by room key).</summary>
     [Alias("remove-room")]
     Task RemoveRoom(string roomKey);
 
+    /// <summary>Sets the application data attached to the connection; null clears it.</summary>
     [Alias("set-data")]
     Task SetData(JsonElement? data);
 

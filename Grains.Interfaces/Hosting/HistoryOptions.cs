@@ -10,6 +10,7 @@ namespace Realtime.Contracts.Hosting;
 /// </summary>
 public sealed class HistoryOptions
 {
+    /// <summary>The configuration section these options are read from.</summary>
     public const string SectionName = "History";
 
     /// <summary>The most recent messages a room or namespace keeps; 0 keeps none.</summary>
@@ -21,14 +22,18 @@ public sealed class HistoryOptions
     /// <summary>How long a disconnected client that asked for a resume token can take its session back; zero turns resuming off.</summary>
     public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>True when rooms and namespaces keep any history.</summary>
     public bool Enabled => MaxMessages > 0 && MaxAge > TimeSpan.Zero;
 
+    /// <summary>The options in <paramref name="configuration"/>'s <c>History</c> section, or the defaults.</summary>
     public static HistoryOptions From(IConfiguration configuration) =>
         configuration.GetSection(SectionName).Get<HistoryOptions>() ?? new HistoryOptions();
 }
 
+/// <summary>Refuses history settings that cannot work, at start, with every reason at once.</summary>
 public sealed class HistoryOptionsValidator : IValidateOptions<HistoryOptions>
 {
+    /// <summary>Checks the options; a failure lists every setting that is wrong.</summary>
     public ValidateOptionsResult Validate(string? name, HistoryOptions options)
     {
         var failures = new List<string>();

@@ -9,6 +9,7 @@ namespace Realtime.Contracts.Hosting;
 /// </summary>
 public sealed class RealtimeClusterOptions
 {
+    /// <summary>The configuration section these options are read from.</summary>
     public const string SectionName = "Cluster";
 
     /// <summary>Orleans' cluster id: nodes with the same id form one cluster. It prefixes the membership table in Redis.</summary>
@@ -141,8 +142,10 @@ public enum GrainPlacement
     GrainSilos,
 }
 
+/// <summary>Refuses cluster settings that cannot work, at start, with every reason at once.</summary>
 public sealed class RealtimeClusterOptionsValidator : IValidateOptions<RealtimeClusterOptions>
 {
+    /// <summary>Checks the options; a failure lists every setting that is wrong.</summary>
     public ValidateOptionsResult Validate(string? name, RealtimeClusterOptions options)
     {
         var failures = new List<string>();

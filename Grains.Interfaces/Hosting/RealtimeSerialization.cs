@@ -3,6 +3,7 @@ using Orleans.Serialization;
 
 namespace Realtime.Contracts.Hosting;
 
+/// <summary>Registers the serializers the contracts need on every node and client of the cluster.</summary>
 public static class RealtimeSerialization
 {
     /// <summary>

@@ -9,6 +9,7 @@ namespace Realtime.Contracts.Hosting;
 /// </summary>
 public sealed class RealtimeStreamsOptions
 {
+    /// <summary>The configuration section these options are read from.</summary>
     public const string SectionName = "Streams";
 
     /// <summary>
@@ -56,8 +57,10 @@ public enum StreamProviderKind
     External,
 }
 
+/// <summary>Refuses stream settings that cannot work, at start, with every reason at once.</summary>
 public sealed class RealtimeStreamsOptionsValidator : IValidateOptions<RealtimeStreamsOptions>
 {
+    /// <summary>Checks the options; a failure lists every setting that is wrong.</summary>
     public ValidateOptionsResult Validate(string? name, RealtimeStreamsOptions options)
     {
         var failures = new List<string>();

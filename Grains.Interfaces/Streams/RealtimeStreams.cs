@@ -1,4 +1,3 @@
-
 namespace Realtime.Contracts;
 
 /// <summary>

@@ -11,7 +11,6 @@ using Orleans.Runtime;
 using Realtime.Contracts;
 using Realtime.Contracts.Hosting;
 using Realtime.Gateway;
-using Realtime.Gateway.Cluster;
 using Realtime.Gateway.Core;
 using Realtime.Gateway.Observability;
 using Realtime.Tests.Infrastructure;

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Realtime.Contracts;
-using Realtime.Gateway.Cluster;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.SignalR;
 
 namespace Realtime.Gateway.Http.Admin;

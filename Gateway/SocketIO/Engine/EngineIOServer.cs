@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Realtime.Gateway.Cluster;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.Observability;
 
 namespace Realtime.Gateway.SocketIO.Engine;

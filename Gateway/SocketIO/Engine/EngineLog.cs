@@ -1,4 +1,3 @@
-
 namespace Realtime.Gateway.SocketIO.Engine;
 
 internal static partial class EngineLog

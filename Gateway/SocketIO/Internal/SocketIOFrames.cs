@@ -21,7 +21,7 @@ internal sealed class SocketIOFrames
 
     /// <summary>The Engine.IO packets that carry <paramref name="message"/> to a socket of <paramref name="namespace"/>.</summary>
     public static SocketIOFrame Of(OutgoingMessage message, string @namespace) =>
-        message.Form(Key, static m => new SocketIOFrames(m)).For(@namespace);
+        ((SocketIOFrames)message.Form(Key, static m => new SocketIOFrames(m))).For(@namespace);
 
     private SocketIOFrame For(string @namespace)
     {

@@ -3,12 +3,11 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Options;
 using Realtime.Contracts;
-using Realtime.Gateway.Core;
 using Realtime.Gateway.Http;
 using Realtime.Gateway.Observability;
 using Realtime.Grains.Gateways;
 
-namespace Realtime.Gateway.Cluster;
+namespace Realtime.Gateway.Core;
 
 /// <summary>
 /// The gateway as its silo's <see cref="IGatewayService"/> sees it: hands each delivery or request to the delivery
