@@ -68,7 +68,7 @@ public sealed partial class LocalHub<THub>
 
     private DeliveryOrder CreateHubOrder() => new(ApplyToHub, LogLost, _time);
 
-    private void LogLost(Delivery next, long count) => GatewayLog.DeliveriesLost(_logger, count, next.Target, next.Key);
+    private void LogLost(Delivery next, long count) => GatewayLog.DeliveriesLost(Logger, count, next.Target, next.Key);
 
     private void ApplyToHub(Delivery delivery)
     {

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Options;
 using Realtime.Contracts;
 using Realtime.Contracts.Hosting;
 using Realtime.Gateway.Observability;
@@ -45,41 +43,39 @@ public sealed partial class LocalHub<THub> : ILocalHub
     private readonly ConcurrentDictionary<(string RoomKey, string ConnectionId), TaskCompletionSource> _leaving = new();
     private readonly TimeSpan _clientResultTimeout;
     private readonly RealtimeStreamsOptions _streams;
-    private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private bool _stopping;
 
-    internal LocalHub(
-        IGrainFactory grains,
-        GatewayReceiver receiver,
-        IHubProtocolResolver protocols,
-        IOptions<GatewayOptions> options,
-        IHostApplicationLifetime lifetime,
-        IOptions<RealtimeStreamsOptions> streams,
-        GatewayMetrics metrics,
-        TimeProvider time,
-        ILogger<LocalHub<THub>> logger)
+    internal LocalHub(HubCoreServices services)
     {
-        _time = time;
-        Metrics = metrics;
-        _streams = streams.Value;
-        _grains = grains;
-        _receiver = receiver;
+        var options = services.Options.Value;
+        _time = services.Time;
+        Metrics = services.Metrics;
+        _streams = services.Streams.Value;
+        _grains = services.Grains;
+        _receiver = services.Receiver;
         _rooms = new LocalIndex(CreateOrder);
         _namespaces = new LocalIndex(CreateOrder);
         _users = new LocalIndex(CreateOrder);
         _hubOrder = CreateHubOrder();
         // Messages travel in the JSON form only; a gateway makes the other protocols' forms for its own connections.
-        _serializer = new PayloadSerializer([.. protocols.AllProtocols.Where(static p => p.Name == HubJson.ProtocolName)], options.Value.MaxMessageBytes);
-        _logger = logger;
-        _clientResultTimeout = options.Value.ClientResultTimeout;
-        receiver.Register(HubName, this);
-        lifetime.ApplicationStopping.Register(CloseForShutdown);
+        _serializer = new PayloadSerializer([.. services.Protocols.AllProtocols.Where(static p => p.Name == HubJson.ProtocolName)], options.MaxMessageBytes);
+        Logger = services.Loggers.CreateLogger<LocalHub<THub>>();
+        _clientResultTimeout = options.ClientResultTimeout;
+        PipelinedSends = options.PipelinedSends;
+        _receiver.Register(HubName, this);
+        services.Lifetime.ApplicationStopping.Register(CloseForShutdown);
     }
 
     internal string GatewayId => _receiver.GatewayId;
 
     internal GatewayMetrics Metrics { get; }
+
+    /// <summary>The hub's log, for its adapters too.</summary>
+    internal ILogger Logger { get; }
+
+    /// <summary>How many sends a connection may queue without waiting for them (<see cref="GatewayOptions.PipelinedSends"/>).</summary>
+    internal int PipelinedSends { get; }
 
     /// <summary>True once the gateway is stopping: a new connection is sent elsewhere instead of being registered.</summary>
     internal bool IsStopping => Volatile.Read(ref _stopping);
@@ -134,12 +130,12 @@ public sealed partial class LocalHub<THub> : ILocalHub
             }
             catch (Exception ex) when (ex is OrleansException && _time.GetUtcNow() < deadline && _connections.ContainsKey(connectionId))
             {
-                GatewayLog.RegistrationRetried(_logger, connectionId, attempt, ex);
+                GatewayLog.RegistrationRetried(Logger, connectionId, attempt, ex);
                 await Task.Delay(RegistrationRetryDelay, _time);
             }
         }
 
-        GatewayLog.Connected(_logger, connectionId, HubName, local.Namespace);
+        GatewayLog.Connected(Logger, connectionId, HubName, local.Namespace);
     }
 
     private async Task OpenRecoverableAsync(LocalConnection local, SessionInfo session, TimeSpan window) =>
@@ -192,7 +188,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
         }
         catch (Exception ex)
         {
-            GatewayLog.CleanupFailed(_logger, connectionId, ex);
+            GatewayLog.CleanupFailed(Logger, connectionId, ex);
         }
     }
 
@@ -238,28 +234,6 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
     /// <summary>The namespace of a local connection, or null when it is not on this gateway.</summary>
     internal string? NamespaceOf(string connectionId) => _connections.TryGetValue(connectionId, out var local) ? local.Namespace : null;
-
-    /// <summary>The rooms of a local connection within its own namespace.</summary>
-    internal IReadOnlyList<string> RoomsOf(string connectionId)
-    {
-        if (!_connections.TryGetValue(connectionId, out var local))
-        {
-            return [];
-        }
-
-        var prefix = GrainKeys.Room(HubName, local.Namespace, "");
-        var names = new List<string>();
-        foreach (var key in local.RoomKeys())
-        {
-            if (key.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                names.Add(key[prefix.Length..]);
-            }
-        }
-
-        names.Sort(StringComparer.Ordinal);
-        return names;
-    }
 
     internal Task SendNamespaceAsync(string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except)
     {
@@ -320,32 +294,6 @@ public sealed partial class LocalHub<THub> : ILocalHub
         return Task.FromResult(true);
     }
 
-    /// <summary>The grain key of a room of a namespace of this hub; the room name must be valid.</summary>
-    internal static string RoomKeyOf(string @namespace, string room) => GrainKeys.Room(HubName, @namespace, room);
-
-    /// <summary>Makes a connection, local or on another gateway, join a room; false when no such connection is open.</summary>
-    internal Task<bool> JoinRoomAsync(string connectionId, string @namespace, string room)
-    {
-        var roomKey = RoomKey(@namespace, room);
-        return _connections.TryGetValue(connectionId, out var local)
-            ? JoinLocalAsync(local, roomKey)
-            : Session(connectionId).JoinRoom(roomKey);
-    }
-
-    /// <summary>Makes a connection, local or on another gateway, leave a room; false when no such connection is open.</summary>
-    internal Task<bool> LeaveRoomAsync(string connectionId, string @namespace, string room)
-    {
-        var roomKey = RoomKey(@namespace, room);
-        return _connections.TryGetValue(connectionId, out var local)
-            ? LeaveLocalAsync(local, roomKey)
-            : Session(connectionId).LeaveRoom(roomKey);
-    }
-
-    /// <summary>Closes a room: every member, on every gateway, leaves it and is told; returns how many there were.</summary>
-    internal Task<int> CloseRoomAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Close();
-
-    internal Task<IReadOnlyList<Member>> RoomMembersAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Members();
-
     internal Task<IReadOnlyList<Member>> NamespaceMembersAsync(string @namespace) =>
         _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Members();
 
@@ -358,12 +306,6 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
         return Session(connectionId).SetData(data);
     }
-
-    Task<bool> ILocalHub.JoinLocalAsync(string connectionId, string roomKey) =>
-        _connections.TryGetValue(connectionId, out var local) ? JoinLocalAsync(local, roomKey) : Task.FromResult(false);
-
-    Task<bool> ILocalHub.LeaveLocalAsync(string connectionId, string roomKey) =>
-        _connections.TryGetValue(connectionId, out var local) ? LeaveLocalAsync(local, roomKey) : Task.FromResult(false);
 
     GatewayStats ILocalHub.Stats(int maxRooms)
     {
@@ -411,137 +353,6 @@ public sealed partial class LocalHub<THub> : ILocalHub
         {
             throw new RejectedHubException(RejectionReason.MessageTooLarge, ex.Message);
         }
-    }
-
-    /// <summary>
-    /// Makes a local connection join a room. A recoverable connection records where the room stood when it joined
-    /// (<paramref name="recordAs"/> instead, when a recovery rejoins it where the client was).
-    /// </summary>
-    private async Task<bool> JoinLocalAsync(LocalConnection local, string roomKey, GroupPosition? recordAs = null)
-    {
-        lock (local.RoomsLock)
-        {
-            if (!local.TryAddRoom(roomKey, out var closed))
-            {
-                return !closed;
-            }
-
-            _rooms.Add(roomKey, local);
-        }
-
-        var connectionId = local.ConnectionId;
-        try
-        {
-            if (local.RecoveryWindow is null)
-            {
-                await Task.WhenAll(Room(roomKey).Join(local.Member), Session(connectionId).AddRoom(roomKey, null));
-            }
-            else
-            {
-                var joined = await Room(roomKey).Join(local.Member);
-                local.Joined(roomKey, joined);
-                await Session(connectionId).AddRoom(roomKey, recordAs ?? joined);
-            }
-        }
-        catch
-        {
-            local.RemoveRoom(roomKey);
-            _rooms.Remove(roomKey, connectionId);
-
-            // The room may have taken the member after all (a lost answer), or from this gateway's index while it
-            // rebuilt itself: take it out again, so that a join that failed leaves nothing behind.
-            _ = ForgetFailedJoinAsync(roomKey, connectionId, local.Member);
-            throw;
-        }
-
-        if (local.IsClosed)
-        {
-            // It disconnected while joining, and its cleanup may have reached the room first: leave again.
-            _rooms.Remove(roomKey, connectionId);
-            await Room(roomKey).Leave(local.Member);
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// Makes a local connection leave a room. It stops counting as a member at once (rebuilds, room filters), but
-    /// keeps receiving the room's messages until the room's notice that it left arrives, after every message the room
-    /// sent before the leave; and the leave completes once those are written, so a client that sent to a room and
-    /// then left has received its own messages when the leave returns.
-    /// </summary>
-    private async Task<bool> LeaveLocalAsync(LocalConnection local, string roomKey)
-    {
-        if (!local.RemoveRoom(roomKey))
-        {
-            return !local.IsClosed;
-        }
-
-        var connectionId = local.ConnectionId;
-        var notice = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _leaving[(roomKey, connectionId)] = notice;
-        try
-        {
-            await Task.WhenAll(Room(roomKey).Leave(local.Member), Session(connectionId).RemoveRoom(roomKey));
-            await notice.Task.WaitAsync(LeaveNoticeTimeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-        finally
-        {
-            _leaving.TryRemove(KeyValuePair.Create((roomKey, connectionId), notice));
-            StopDelivering(local, roomKey);
-            local.Left(roomKey);
-        }
-
-        await local.WhenWrittenAsync();
-        return true;
-    }
-
-    /// <summary>Takes a connection that left a room out of the room's local index, unless it joined it again meanwhile.</summary>
-    private void StopDelivering(LocalConnection local, string roomKey)
-    {
-        lock (local.RoomsLock)
-        {
-            if (!local.InRoom(roomKey))
-            {
-                _rooms.Remove(roomKey, local.ConnectionId);
-            }
-        }
-    }
-
-    private async Task ForgetRoomAsync(string connectionId, string roomKey)
-    {
-        try
-        {
-            await Session(connectionId).RemoveRoom(roomKey);
-        }
-        catch (Exception ex)
-        {
-            GatewayLog.CleanupFailed(_logger, connectionId, ex);
-        }
-    }
-
-    private async Task ForgetFailedJoinAsync(string roomKey, string connectionId, Member member)
-    {
-        try
-        {
-            await Task.WhenAll(Room(roomKey).Leave(member), Session(connectionId).RemoveRoom(roomKey));
-        }
-        catch (Exception ex)
-        {
-            GatewayLog.CleanupFailed(_logger, connectionId, ex);
-        }
-    }
-
-    /// <summary>The grain key of a room of a namespace of this hub; refuses an invalid room name.</summary>
-    internal static string RoomKey(string @namespace, string room)
-    {
-        if (Names.ValidateRoom(room) is { } error)
-        {
-            throw new RejectedHubException(RejectionReason.InvalidInput, $"Invalid room name: {error}");
-        }
-
-        return GrainKeys.Room(HubName, @namespace, room);
     }
 
     private ISessionGrain Session(string connectionId) => _grains.GetGrain<ISessionGrain>(GrainKeys.Session(HubName, connectionId));

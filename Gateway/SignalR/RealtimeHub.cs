@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Options;
 using Realtime.Contracts;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Core;
@@ -27,15 +26,11 @@ public sealed class RealtimeHub : Hub
 
     private readonly LocalHub<RealtimeHub> _realtime;
     private readonly RealtimePermissions _permissions;
-    private readonly int _pipelinedSends;
-    private readonly ILogger _logger;
 
-    public RealtimeHub(LocalHub<RealtimeHub> realtime, RealtimePermissions permissions, IOptions<GatewayOptions> options, ILogger<RealtimeHub> logger)
+    public RealtimeHub(LocalHub<RealtimeHub> realtime, RealtimePermissions permissions)
     {
         _realtime = realtime;
         _permissions = permissions;
-        _pipelinedSends = options.Value.PipelinedSends;
-        _logger = logger;
     }
 
     private string Namespace => _realtime.NamespaceOf(Context.ConnectionId) ?? GrainKeys.DefaultNamespace;
@@ -150,13 +145,13 @@ public sealed class RealtimeHub : Hub
         Context.Abort();
     }
 
-    /// <summary>Refuses, with a clear error on this call, what the namespace's permissions do not allow the caller.</summary>
     /// <summary>Queues a send on the connection's <see cref="SendPipeline"/> (or sends it at once, with pipelining off).</summary>
     private Task Pipeline((IMemberGroupGrain Target, Publication Publication) send) =>
-        _pipelinedSends == 0
+        _realtime.PipelinedSends == 0
             ? send.Target.Publish(send.Publication)
-            : SendPipeline.Of(Context, _pipelinedSends, _logger).Add(send.Target, send.Publication);
+            : SendPipeline.Of(Context, _realtime.PipelinedSends, _realtime.Logger).Add(send.Target, send.Publication);
 
+    /// <summary>Refuses, with a clear error on this call, what the namespace's permissions do not allow the caller.</summary>
     private ValueTask AuthorizeAsync(RealtimeOperation operation, string? room) =>
         _permissions.IsOpen ? ValueTask.CompletedTask : CheckAsync(operation, room);
 

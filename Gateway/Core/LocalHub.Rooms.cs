@@ -1,0 +1,193 @@
+using Realtime.Contracts;
+using Realtime.Gateway.Observability;
+
+namespace Realtime.Gateway.Core;
+
+/// <summary>Rooms: join, leave and close, for local connections and for those on other gateways.</summary>
+public sealed partial class LocalHub<THub>
+{
+    /// <summary>The rooms of a local connection within its own namespace.</summary>
+    internal IReadOnlyList<string> RoomsOf(string connectionId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var local))
+        {
+            return [];
+        }
+
+        var prefix = GrainKeys.Room(HubName, local.Namespace, "");
+        var names = new List<string>();
+        foreach (var key in local.RoomKeys())
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                names.Add(key[prefix.Length..]);
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>The grain key of a room of a namespace of this hub; the room name must be valid.</summary>
+    internal static string RoomKeyOf(string @namespace, string room) => GrainKeys.Room(HubName, @namespace, room);
+
+    /// <summary>Makes a connection, local or on another gateway, join a room; false when no such connection is open.</summary>
+    internal Task<bool> JoinRoomAsync(string connectionId, string @namespace, string room)
+    {
+        var roomKey = RoomKey(@namespace, room);
+        return _connections.TryGetValue(connectionId, out var local)
+            ? JoinLocalAsync(local, roomKey)
+            : Session(connectionId).JoinRoom(roomKey);
+    }
+
+    /// <summary>Makes a connection, local or on another gateway, leave a room; false when no such connection is open.</summary>
+    internal Task<bool> LeaveRoomAsync(string connectionId, string @namespace, string room)
+    {
+        var roomKey = RoomKey(@namespace, room);
+        return _connections.TryGetValue(connectionId, out var local)
+            ? LeaveLocalAsync(local, roomKey)
+            : Session(connectionId).LeaveRoom(roomKey);
+    }
+
+    /// <summary>Closes a room: every member, on every gateway, leaves it and is told; returns how many there were.</summary>
+    internal Task<int> CloseRoomAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Close();
+
+    internal Task<IReadOnlyList<Member>> RoomMembersAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Members();
+
+    Task<bool> ILocalHub.JoinLocalAsync(string connectionId, string roomKey) =>
+        _connections.TryGetValue(connectionId, out var local) ? JoinLocalAsync(local, roomKey) : Task.FromResult(false);
+
+    Task<bool> ILocalHub.LeaveLocalAsync(string connectionId, string roomKey) =>
+        _connections.TryGetValue(connectionId, out var local) ? LeaveLocalAsync(local, roomKey) : Task.FromResult(false);
+
+    /// <summary>
+    /// Makes a local connection join a room. A recoverable connection records where the room stood when it joined
+    /// (<paramref name="recordAs"/> instead, when a recovery rejoins it where the client was).
+    /// </summary>
+    private async Task<bool> JoinLocalAsync(LocalConnection local, string roomKey, GroupPosition? recordAs = null)
+    {
+        lock (local.RoomsLock)
+        {
+            if (!local.TryAddRoom(roomKey, out var closed))
+            {
+                return !closed;
+            }
+
+            _rooms.Add(roomKey, local);
+        }
+
+        var connectionId = local.ConnectionId;
+        try
+        {
+            if (local.RecoveryWindow is null)
+            {
+                await Task.WhenAll(Room(roomKey).Join(local.Member), Session(connectionId).AddRoom(roomKey, null));
+            }
+            else
+            {
+                var joined = await Room(roomKey).Join(local.Member);
+                local.Joined(roomKey, joined);
+                await Session(connectionId).AddRoom(roomKey, recordAs ?? joined);
+            }
+        }
+        catch
+        {
+            local.RemoveRoom(roomKey);
+            _rooms.Remove(roomKey, connectionId);
+
+            // The room may have taken the member after all (a lost answer), or from this gateway's index while it
+            // rebuilt itself: take it out again, so that a join that failed leaves nothing behind.
+            _ = ForgetFailedJoinAsync(roomKey, connectionId, local.Member);
+            throw;
+        }
+
+        if (local.IsClosed)
+        {
+            // It disconnected while joining, and its cleanup may have reached the room first: leave again.
+            _rooms.Remove(roomKey, connectionId);
+            await Room(roomKey).Leave(local.Member);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Makes a local connection leave a room. It stops counting as a member at once (rebuilds, room filters), but
+    /// keeps receiving the room's messages until the room's notice that it left arrives, after every message the room
+    /// sent before the leave; and the leave completes once those are written, so a client that sent to a room and
+    /// then left has received its own messages when the leave returns.
+    /// </summary>
+    private async Task<bool> LeaveLocalAsync(LocalConnection local, string roomKey)
+    {
+        if (!local.RemoveRoom(roomKey))
+        {
+            return !local.IsClosed;
+        }
+
+        var connectionId = local.ConnectionId;
+        var notice = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _leaving[(roomKey, connectionId)] = notice;
+        try
+        {
+            await Task.WhenAll(Room(roomKey).Leave(local.Member), Session(connectionId).RemoveRoom(roomKey));
+            await notice.Task.WaitAsync(LeaveNoticeTimeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            _leaving.TryRemove(KeyValuePair.Create((roomKey, connectionId), notice));
+            StopDelivering(local, roomKey);
+            local.Left(roomKey);
+        }
+
+        await local.WhenWrittenAsync();
+        return true;
+    }
+
+    /// <summary>Takes a connection that left a room out of the room's local index, unless it joined it again meanwhile.</summary>
+    private void StopDelivering(LocalConnection local, string roomKey)
+    {
+        lock (local.RoomsLock)
+        {
+            if (!local.InRoom(roomKey))
+            {
+                _rooms.Remove(roomKey, local.ConnectionId);
+            }
+        }
+    }
+
+    private async Task ForgetRoomAsync(string connectionId, string roomKey)
+    {
+        try
+        {
+            await Session(connectionId).RemoveRoom(roomKey);
+        }
+        catch (Exception ex)
+        {
+            GatewayLog.CleanupFailed(Logger, connectionId, ex);
+        }
+    }
+
+    private async Task ForgetFailedJoinAsync(string roomKey, string connectionId, Member member)
+    {
+        try
+        {
+            await Task.WhenAll(Room(roomKey).Leave(member), Session(connectionId).RemoveRoom(roomKey));
+        }
+        catch (Exception ex)
+        {
+            GatewayLog.CleanupFailed(Logger, connectionId, ex);
+        }
+    }
+
+    /// <summary>The grain key of a room of a namespace of this hub; refuses an invalid room name.</summary>
+    internal static string RoomKey(string @namespace, string room)
+    {
+        if (Names.ValidateRoom(room) is { } error)
+        {
+            throw new RejectedHubException(RejectionReason.InvalidInput, $"Invalid room name: {error}");
+        }
+
+        return GrainKeys.Room(HubName, @namespace, room);
+    }
+}

@@ -1,0 +1,271 @@
+using System.Text.Json;
+using Orleans.Runtime;
+using Realtime.Contracts;
+
+namespace Realtime.Tests.Core;
+
+/// <summary>
+/// A room, namespace or user: its members, and what it sends this gateway, numbered on one chain. Calls can be made
+/// to fail (<see cref="Fail"/>) as when the grain's silo died under them.
+/// </summary>
+internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarget target) : IMemberGroupGrain
+{
+    private readonly Lock _lock = new();
+    private readonly List<Member> _members = [];
+    private long _position;
+
+    public string Key { get; } = key;
+
+    public string Epoch { get; } = "e" + Math.Abs(key.GetHashCode()).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+
+    public long Chain { get; } = 7;
+
+    public long Sequence { get; private set; }
+
+    /// <summary>How many of the next calls fail as calls to a dead silo do.</summary>
+    public int Fail { get; set; }
+
+    public List<Publication> Published { get; } = [];
+
+    public IReadOnlyList<Member> MemberList
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _members.ToList();
+            }
+        }
+    }
+
+    protected FakeCluster Cluster => cluster;
+
+    protected GroupPosition Add(Member member)
+    {
+        ThrowIfFailing();
+        lock (_lock)
+        {
+            _members.RemoveAll(m => m.ConnectionId == member.ConnectionId);
+            _members.Add(member);
+            return new GroupPosition(Epoch, Sequence);
+        }
+    }
+
+    protected int Remove(string connectionId)
+    {
+        ThrowIfFailing();
+        lock (_lock)
+        {
+            _members.RemoveAll(m => m.ConnectionId == connectionId);
+            return _members.Count;
+        }
+    }
+
+    protected void Send(DeliveryKind kind, string? connection = null) => Push(null, kind, connection);
+
+    protected void ThrowIfFailing()
+    {
+        lock (_lock)
+        {
+            if (Fail > 0)
+            {
+                Fail--;
+                throw new SiloUnavailableException("The silo of the fake grain is dead.");
+            }
+        }
+    }
+
+    private void Push(Publication? publication, DeliveryKind kind, string? connection)
+    {
+        Delivery delivery;
+        lock (_lock)
+        {
+            var sequence = publication is null ? Sequence : ++Sequence;
+            delivery = new Delivery(
+                nameof(CoreTestHub), target, Key, sequence, publication?.Payload, publication?.Except, publication?.Rooms, Chain, ++_position, kind, connection, Epoch);
+        }
+
+        cluster.Push(delivery);
+    }
+
+    public Task<long> Publish(Publication publication)
+    {
+        ThrowIfFailing();
+        lock (_lock)
+        {
+            Published.Add(publication);
+        }
+
+        Push(publication, DeliveryKind.Message, null);
+        return Task.FromResult(Sequence);
+    }
+
+    public async Task<long> PublishAll(IReadOnlyList<Publication> publications)
+    {
+        var last = 0L;
+        foreach (var publication in publications)
+        {
+            last = await Publish(publication);
+        }
+
+        return last;
+    }
+
+    public Task<int> MemberCount() => Task.FromResult(MemberList.Count);
+
+    public Task<IReadOnlyList<Member>> Members() => Task.FromResult(MemberList);
+
+    public Task<Replay> Since(string? epoch, long sequence) => throw new NotSupportedException();
+
+    public Task MoveTo(SiloAddress silo) => throw new NotSupportedException();
+
+    public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) => throw new NotSupportedException();
+}
+
+internal sealed class FakeRoom(FakeCluster cluster, string key) : FakeGroup(cluster, key, DeliveryTarget.Room), IRoomGrain
+{
+    public Task<GroupPosition> Join(Member member) => Task.FromResult(Add(member));
+
+    /// <summary>Like a room grain, answers a leave with a notice on the gateway's chain, after what it sent before.</summary>
+    public Task<int> Leave(Member member)
+    {
+        var left = Remove(member.ConnectionId);
+        Send(DeliveryKind.MemberLeft, member.ConnectionId);
+        return Task.FromResult(left);
+    }
+
+    public Task<int> Close()
+    {
+        var count = MemberList.Count;
+        foreach (var member in MemberList)
+        {
+            Remove(member.ConnectionId);
+        }
+
+        Send(DeliveryKind.Closed);
+        return Task.FromResult(count);
+    }
+}
+
+internal sealed class FakeNamespace(FakeCluster cluster, string key) : FakeGroup(cluster, key, DeliveryTarget.Namespace), INamespaceGrain
+{
+    public Task<GroupPosition> Connect(Member member) => Task.FromResult(Add(member));
+
+    public Task<int> Disconnect(string gatewayId, string connectionId) => Task.FromResult(Remove(connectionId));
+}
+
+internal sealed class FakeUser(FakeCluster cluster, string key) : FakeGroup(cluster, key, DeliveryTarget.User), IUserGrain
+{
+    public Task<int> Connect(Member member)
+    {
+        Add(member);
+        return Task.FromResult(MemberList.Count);
+    }
+
+    public Task<int> Disconnect(string gatewayId, string connectionId) => Task.FromResult(Remove(connectionId));
+}
+
+/// <summary>The hub's registry of gateways: records who registered, and sends to the whole hub on one chain.</summary>
+internal sealed class FakeRegistry(FakeCluster cluster, string hub) : IGatewayRegistryGrain
+{
+    private long _position;
+
+    public List<string> Registered { get; } = [];
+
+    public Task Register(string gatewayId)
+    {
+        lock (Registered)
+        {
+            Registered.Add(gatewayId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>> Gateways() => Task.FromResult<IReadOnlyList<string>>([.. Registered]);
+
+    public Task<IReadOnlyList<GatewayStats>> GatewayStats(int maxRooms) => throw new NotSupportedException();
+
+    public Task<long> Publish(Publication publication)
+    {
+        var position = Interlocked.Increment(ref _position);
+        cluster.Push(new Delivery(hub, DeliveryTarget.Hub, hub, position, publication.Payload, publication.Except, null, 9, position));
+        return Task.FromResult(position);
+    }
+
+    public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) => throw new NotSupportedException();
+}
+
+/// <summary>A session grain that records what the gateway told it.</summary>
+internal sealed class FakeSession : ISessionGrain
+{
+    public SessionInfo? Opened { get; private set; }
+
+    public List<string> Rooms { get; } = [];
+
+    public (string GatewayId, bool KeepForResume)? Closed { get; private set; }
+
+    public List<SerializedPayload> Sent { get; } = [];
+
+    public Task Open(SessionInfo info)
+    {
+        Opened = info;
+        return Task.CompletedTask;
+    }
+
+    public Task AddRoom(string roomKey, GroupPosition? joined)
+    {
+        lock (Rooms)
+        {
+            Rooms.Add(roomKey);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveRoom(string roomKey)
+    {
+        lock (Rooms)
+        {
+            Rooms.Remove(roomKey);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task Close(string gatewayId, bool keepForResume)
+    {
+        Closed = (gatewayId, keepForResume);
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> Send(SerializedPayload payload)
+    {
+        Sent.Add(payload);
+        return Task.FromResult(Opened is not null);
+    }
+
+    public Task<string> OpenRecoverable(SessionInfo info, TimeSpan window) => throw new NotSupportedException();
+
+    public Task<SessionRecovery?> Recover(string token, string? userId, string gatewayId) => throw new NotSupportedException();
+
+    public Task<Replay> Since(string epoch, long sequence) => throw new NotSupportedException();
+
+    public Task<string> Resumable() => throw new NotSupportedException();
+
+    public Task<SessionInfo?> Claim(string token, string? userId) => throw new NotSupportedException();
+
+    public Task<SessionInfo?> Get() => Task.FromResult(Opened);
+
+    public Task SetData(JsonElement? data) => Task.CompletedTask;
+
+    public Task<bool> JoinRoom(string roomKey) => Task.FromResult(false);
+
+    public Task<bool> LeaveRoom(string roomKey) => Task.FromResult(false);
+
+    public Task<JsonElement> InvokeClient(string method, JsonElement[] args, TimeSpan timeout) => throw new NotSupportedException();
+
+    public Task<bool> Disconnect() => Task.FromResult(false);
+
+    public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) => throw new NotSupportedException();
+}
