@@ -172,7 +172,6 @@ public sealed class Socket
         }
     }
 
-    /// <summary>Joins a room of the socket's namespace, on every gateway.</summary>
     /// <summary>
     /// Throws <see cref="Authorization.RealtimeForbiddenException"/> unless this socket's client may do
     /// <paramref name="operation"/> on <paramref name="room"/> (null: the namespace) under the namespace's permissions
@@ -182,6 +181,7 @@ public sealed class Socket
     public ValueTask EnsureAllowedAsync(Authorization.RealtimeOperation operation, string? room = null) =>
         Namespace.Server.Permissions.EnsureAllowedAsync(this, operation, room);
 
+    /// <summary>Joins a room of the socket's namespace, on every gateway.</summary>
     public Task JoinAsync(string room) => Namespace.Server.Hub.JoinRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
 
     public Task JoinAsync(IEnumerable<string> rooms) => Task.WhenAll(rooms.Select(JoinAsync));

@@ -154,7 +154,6 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A free TCP port on the loopback interface.</summary>
     /// <summary>
     /// A loopback port free now, and never handed out before in this test run: the system may give a port it just
     /// released again, and two nodes started together would then both be told to bind it.

@@ -48,13 +48,13 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<NodeProcess> Gateways => _gateways;
 
+    /// <summary>The cluster's id, as the membership table and Orleans' Kubernetes hosting's pod labels name it.</summary>
+    public string ClusterId => _clusterId;
+
     /// <summary>
     /// Starts Redis, the silos and the gateways. <paramref name="gatewayProgram"/> is the gateway's assembly, as
     /// <see cref="Build.Output"/> finds it: the stock gateway by default.
     /// </summary>
-    /// <summary>The cluster's id, as the membership table and Orleans' Kubernetes hosting's pod labels name it.</summary>
-    public string ClusterId => _clusterId;
-
     public static async Task<TestCluster> StartAsync(
         int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null, string[]? gatewayArguments = null, string[]? siloArguments = null)
     {
