@@ -8,30 +8,31 @@ namespace Realtime.Tests.Cluster;
 /// An internal service reaching clients through the cluster client library, run as its own OS process (the sample
 /// in <c>samples/EmitterService</c>), against silos and gateways that are processes too.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ClientLibraryTests
+[Collection(SharedClusterCollection.Name)]
+public sealed class ClientLibraryTests(SharedCluster shared)
 {
     [Fact]
     public async Task ServiceProcess_EmitsToRoomNamespaceAndConnection_EachArrivesOnceWhereItShould()
     {
-        await using var cluster = await TestCluster.StartAsync();
+        var cluster = shared.Cluster;
+        var room = GatewayFixture.Unique("lobby");
         await using var a = await cluster.ConnectAsync(cluster.Gateways[0], "a", "chat");
         await using var b = await cluster.ConnectAsync(cluster.Gateways[1], "b", "chat");
         await using var other = await cluster.ConnectAsync(cluster.Gateways[1], "other", "news");
-        await a.InvokeAsync("Join", "lobby");
-        await b.InvokeAsync("Join", "lobby");
+        await a.InvokeAsync("Join", room);
+        await b.InvokeAsync("Join", room);
         var bId = (await b.InvokeAsync("ConnectionId")).GetString()!;
 
-        await AssertSucceedsAsync(cluster, "emit-room", "/chat", "lobby", "job_done", """{"id":7}""");
+        await AssertSucceedsAsync(cluster, "emit-room", "/chat", room, "job_done", """{"id":7}""");
         await AssertSucceedsAsync(cluster, "emit-namespace", "/chat", "notice", "\"to chat\"");
         await AssertSucceedsAsync(cluster, "emit-connection", bId, "private", "\"just b\"");
 
         foreach (var member in new[] { a, b })
         {
-            var room = Assert.Single(await member.WaitForAsync("event", e => Event(e) == "job_done"));
-            Assert.Equal(7, room.Arguments[0].GetProperty("data").GetProperty("id").GetInt32());
-            Assert.Equal("lobby", room.Arguments[0].GetProperty("room").GetString());
-            Assert.Equal("service", room.Arguments[0].GetProperty("from").GetString());
+            var message = Assert.Single(await member.WaitForAsync("event", e => Event(e) == "job_done"));
+            Assert.Equal(7, message.Arguments[0].GetProperty("data").GetProperty("id").GetInt32());
+            Assert.Equal(room, message.Arguments[0].GetProperty("room").GetString());
+            Assert.Equal("service", message.Arguments[0].GetProperty("from").GetString());
             Assert.Single(await member.WaitForAsync("event", e => Event(e) == "notice"));
         }
 
@@ -46,7 +47,7 @@ public sealed class ClientLibraryTests
     [Fact]
     public async Task ServiceProcess_EmitsToAUserWithConnectionsOnTwoGateways_BothReceiveOnce()
     {
-        await using var cluster = await TestCluster.StartAsync();
+        var cluster = shared.Cluster;
         await using var phone = await cluster.ConnectAsync(cluster.Gateways[0], "phone", user: "alice");
         await using var laptop = await cluster.ConnectAsync(cluster.Gateways[1], "laptop", user: "alice");
         await using var stranger = await cluster.ConnectAsync(cluster.Gateways[1], "stranger", user: "mallory");
@@ -68,7 +69,7 @@ public sealed class ClientLibraryTests
     [Fact]
     public async Task ServiceProcess_InvokesAClientOnAnotherGateway_GetsItsAnswerOrATimeout()
     {
-        await using var cluster = await TestCluster.StartAsync();
+        var cluster = shared.Cluster;
         await using var client = await cluster.ConnectAsync(cluster.Gateways[1], "client");
         client.Answer("getLocation", 1, args => new { city = "Oslo", precise = args[0].GetBoolean() });
         await using var silent = await cluster.ConnectAsync(cluster.Gateways[0], "silent");
@@ -88,19 +89,20 @@ public sealed class ClientLibraryTests
     [Fact]
     public async Task ServiceProcess_GivenSiloAddressesInsteadOfRedis_EmitsAndReadsPresence()
     {
-        await using var cluster = await TestCluster.StartAsync();
+        var cluster = shared.Cluster;
+        var room = GatewayFixture.Unique("lobby");
         await using var a = await cluster.ConnectAsync(cluster.Gateways[0], "a");
         await using var b = await cluster.ConnectAsync(cluster.Gateways[1], "b");
-        await a.InvokeAsync("Join", "lobby");
-        await b.InvokeAsync("Join", "lobby");
+        await a.InvokeAsync("Join", room);
+        await b.InvokeAsync("Join", room);
         string[] settings =
         [
             .. cluster.ClusterArguments().Where(s => !s.StartsWith("--Cluster:Redis=", StringComparison.Ordinal)),
             .. cluster.Silos.Select((silo, i) => $"--Cluster:Silos:{i}=127.0.0.1:{silo.GatewayPort}"),
         ];
 
-        var (exitCode, output) = await cluster.RunServiceWithAsync(settings, "emit-room", "/", "lobby", "no_redis", "1");
-        var (_, presence) = await cluster.RunServiceWithAsync(settings, "presence", "/", "lobby");
+        var (exitCode, output) = await cluster.RunServiceWithAsync(settings, "emit-room", "/", room, "no_redis", "1");
+        var (_, presence) = await cluster.RunServiceWithAsync(settings, "presence", "/", room);
 
         Assert.True(exitCode == 0, output);
         await a.WaitForAsync("event", e => Event(e) == "no_redis");
@@ -111,18 +113,19 @@ public sealed class ClientLibraryTests
     [Fact]
     public async Task ServiceProcess_JoinLeaveAndDisconnect_ActOnConnectionsOfAnyGateway()
     {
-        await using var cluster = await TestCluster.StartAsync();
+        var cluster = shared.Cluster;
+        var room = GatewayFixture.Unique("lobby");
         await using var a = await cluster.ConnectAsync(cluster.Gateways[0], "a");
         await using var b = await cluster.ConnectAsync(cluster.Gateways[1], "b");
         var bId = (await b.InvokeAsync("ConnectionId")).GetString()!;
-        await a.InvokeAsync("Join", "lobby");
+        await a.InvokeAsync("Join", room);
 
-        Assert.Equal("true", await AssertSucceedsAsync(cluster, "join", bId, "lobby"));
-        Assert.Equal(["lobby"], await b.InvokeAsync<string[]>("Rooms"));
-        var presence = JsonSerializer.Deserialize<JsonElement[]>(await AssertSucceedsAsync(cluster, "presence", "/", "lobby"))!;
+        Assert.Equal("true", await AssertSucceedsAsync(cluster, "join", bId, room));
+        Assert.Equal([room], await b.InvokeAsync<string[]>("Rooms"));
+        var presence = JsonSerializer.Deserialize<JsonElement[]>(await AssertSucceedsAsync(cluster, "presence", "/", room))!;
         Assert.Equal(2, presence.Length);
 
-        Assert.Equal("true", await AssertSucceedsAsync(cluster, "leave", bId, "lobby"));
+        Assert.Equal("true", await AssertSucceedsAsync(cluster, "leave", bId, room));
         Assert.Empty(await b.InvokeAsync<string[]>("Rooms"));
 
         Assert.Equal("true", await AssertSucceedsAsync(cluster, "disconnect", bId));
@@ -130,6 +133,36 @@ public sealed class ClientLibraryTests
         Assert.Equal("false", await AssertSucceedsAsync(cluster, "disconnect", bId));
     }
 
+    internal static async Task<string> AssertSucceedsAsync(TestCluster cluster, params string[] command)
+    {
+        var (exitCode, output) = await cluster.RunServiceAsync(command);
+        Assert.True(exitCode == 0, $"{string.Join(' ', command)} failed: {output}");
+        return output.Split('\n')[^1].Trim();
+    }
+
+    internal static string[] PresenceIds(TestCluster cluster, params string[] where)
+    {
+        var (exitCode, output) = cluster.RunServiceAsync(["presence", .. where]).GetAwaiter().GetResult();
+        return exitCode != 0
+            ? ["(failed)"]
+            : JsonSerializer.Deserialize<JsonElement[]>(output.Split('\n')[^1])!.Select(p => p.GetProperty("connectionId").GetString()!).ToArray();
+    }
+
+    internal static string? Event(ReceivedInvocation e) => e.Arguments[0].GetProperty("event").GetString();
+
+    /// <summary>A round trip on the connection: anything sent to it before has arrived by then.</summary>
+    private static async Task RealtimeHubBarrier(SignalRTestClient client)
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await client.InvokeAsync("Echo", "barrier", marker);
+        await client.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").ToString() == marker);
+    }
+}
+
+/// <summary>The same service, against a cluster of its own that the test breaks.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClientLibraryFaultTests
+{
     [Fact]
     public async Task ServiceProcess_PresenceAfterAGatewayIsKilled_ShowsNoneOfItsConnections()
     {
@@ -144,7 +177,7 @@ public sealed class ClientLibraryTests
         await doomed.DisposeAsync();
 
         await Eventually.True(
-            () => PresenceIds(cluster, "/", "lobby").SequenceEqual([survivorId]) && PresenceIds(cluster, "/").SequenceEqual([survivorId]),
+            () => ClientLibraryTests.PresenceIds(cluster, "/", "lobby").SequenceEqual([survivorId]) && ClientLibraryTests.PresenceIds(cluster, "/").SequenceEqual([survivorId]),
             "presence shows only the survivor's connection",
             TimeSpan.FromSeconds(30));
     }
@@ -168,30 +201,5 @@ public sealed class ClientLibraryTests
             Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20), $"{command[0]} took {(DateTime.UtcNow - started).TotalSeconds:0.#} s");
             Assert.True(exitCode == 0 || output.Contains("GrainCallException") || output.Contains("TimeoutException") || output.Contains("OrleansMessageRejectionException"), output);
         }
-    }
-
-    private static async Task<string> AssertSucceedsAsync(TestCluster cluster, params string[] command)
-    {
-        var (exitCode, output) = await cluster.RunServiceAsync(command);
-        Assert.True(exitCode == 0, $"{string.Join(' ', command)} failed: {output}");
-        return output.Split('\n')[^1].Trim();
-    }
-
-    private static string[] PresenceIds(TestCluster cluster, params string[] where)
-    {
-        var (exitCode, output) = cluster.RunServiceAsync(["presence", .. where]).GetAwaiter().GetResult();
-        return exitCode != 0
-            ? ["(failed)"]
-            : JsonSerializer.Deserialize<JsonElement[]>(output.Split('\n')[^1])!.Select(p => p.GetProperty("connectionId").GetString()!).ToArray();
-    }
-
-    private static string? Event(ReceivedInvocation e) => e.Arguments[0].GetProperty("event").GetString();
-
-    /// <summary>A round trip on the connection: anything sent to it before has arrived by then.</summary>
-    private static async Task RealtimeHubBarrier(SignalRTestClient client)
-    {
-        var marker = Guid.NewGuid().ToString("N");
-        await client.InvokeAsync("Echo", "barrier", marker);
-        await client.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").ToString() == marker);
     }
 }

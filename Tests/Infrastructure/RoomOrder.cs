@@ -4,23 +4,6 @@ namespace Realtime.Tests.Infrastructure;
 public static class RoomOrder
 {
     /// <summary>
-    /// The first two <paramref name="members"/> send <paramref name="perSender"/> messages each to the room at the
-    /// same time; every member must then hold all of them, in the same order, each sender's in the order it sent.
-    /// </summary>
-    public static async Task AssertOneOrderAsync(IReadOnlyList<SignalRTestClient> members, string room, int perSender)
-    {
-        await Task.WhenAll(members.Take(2).Select((sender, s) => Task.Run(async () =>
-        {
-            for (var n = 0; n < perSender; n++)
-            {
-                await sender.InvokeAsync("SendToRoom", room, "seq", $"{s}:{n}");
-            }
-        }))).Within($"{2 * perSender} sends");
-
-        await AssertAllReceivedInOneOrderAsync(members, perSender);
-    }
-
-    /// <summary>
     /// The first two <paramref name="members"/> each fire <paramref name="perSender"/> sends at the room without
     /// waiting (SignalR <c>send</c>, which the gateway pipelines), then leave it. The other members must hold all of
     /// them in one order, each sender's in the order it sent; and a sender must get every message of its own even though

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Realtime.Tests.Cluster;
 using Realtime.Tests.Infrastructure;
 using Realtime.Tests.Infrastructure.Processes;
 
@@ -12,17 +11,13 @@ namespace Realtime.Tests.SocketIO;
 /// data, and gets every event it missed (from its room, its namespace and sent to it alone) in order and once; one
 /// that missed more than history keeps, or left on purpose, starts afresh.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class SocketIORecoveryTests : IClassFixture<SocketIORecoveryTests.Fixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class SocketIORecoveryTests(SharedCluster shared)
 {
-    private const string ApiKey = "recovery-tests-key-0123456789";
+    private const string ApiKey = SharedCluster.ApiKey;
+    private const int HistoryMessages = SharedCluster.HistoryMessages;
 
-    /// <summary>How many messages each room and session keeps, on the silos of these tests.</summary>
-    private const int HistoryMessages = 40;
-
-    private readonly Fixture _fixture;
-
-    public SocketIORecoveryTests(Fixture fixture) => _fixture = fixture;
+    private readonly SharedCluster _fixture = shared;
 
     [Theory]
     [InlineData("websocket")]
@@ -119,7 +114,7 @@ public sealed class SocketIORecoveryTests : IClassFixture<SocketIORecoveryTests.
     [Fact]
     public async Task GatewayKilled_TheClientRecoversOnTheOther_WithEverythingSentWhileItWasAway()
     {
-        await using var cluster = await TestCluster.StartAsync(silos: 2, gateways: 2, gatewayProgram: TestCluster.SocketIOTestPage, gatewayArguments: GatewaySettings, siloArguments: SiloSettings);
+        await using var cluster = await SharedCluster.StartOwnAsync();
         await using var nginx = await Nginx.StartAsync(cluster.Gateways);
         await using var clients = await SocketIOClients.StartAsync();
         var balancer = $"http://127.0.0.1:{nginx.Port}";
@@ -154,15 +149,6 @@ public sealed class SocketIORecoveryTests : IClassFixture<SocketIORecoveryTests.
         Assert.True(now.GetProperty("recovered").GetBoolean());
         Assert.Contains("crash", now.GetProperty("rooms").EnumerateArray().Select(r => r.GetString()));
     }
-
-    /// <summary>
-    /// Every node: a short history, so that a test can miss more than it keeps, and the rooms on the silos without
-    /// connections, so that they outlive a gateway that is killed (the durable setup, `Cluster:GrainPlacement`).
-    /// </summary>
-    private static readonly string[] SiloSettings = [$"--History:MaxMessages={HistoryMessages}", .. TestCluster.GrainsOnSilos];
-
-    /// <summary>Gateways: the same, the socket.io sample with connection state recovery on, and the HTTP API.</summary>
-    private static readonly string[] GatewaySettings = [.. SiloSettings, "--SocketIO:ConnectionStateRecovery:Enabled=true", $"--Api:Keys:0={ApiKey}"];
 
     private static object Options(string transport) => new Dictionary<string, object>
     {
@@ -200,29 +186,5 @@ public sealed class SocketIORecoveryTests : IClassFixture<SocketIORecoveryTests.
         var owner = Realtime.Gateway.SocketIO.Engine.EngineIOServer.OwnerOf(engineId) ?? throw new InvalidOperationException($"{engineId} names no gateway.");
         var index = cluster.Gateways.ToList().FindIndex(g => owner.StartsWith(g.Name + "@", StringComparison.Ordinal));
         return index < 0 ? throw new InvalidOperationException($"No gateway {owner}.") : (cluster.Gateways[index], cluster.Gateways[1 - index]);
-    }
-
-    /// <summary>One cluster for the class: Redis, two silos, two sample gateways with recovery on, and nginx.</summary>
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public TestCluster Cluster { get; private set; } = null!;
-
-        public NodeProcess Nginx { get; private set; } = null!;
-
-        public string Balancer => $"http://127.0.0.1:{Nginx.Port}";
-
-        public string Gateway(int i) => $"http://127.0.0.1:{Cluster.Gateways[i].Port}";
-
-        public async Task InitializeAsync()
-        {
-            Cluster = await TestCluster.StartAsync(silos: 2, gateways: 2, gatewayProgram: TestCluster.SocketIOTestPage, gatewayArguments: GatewaySettings, siloArguments: SiloSettings);
-            Nginx = await Infrastructure.Processes.Nginx.StartAsync(Cluster.Gateways);
-        }
-
-        public async Task DisposeAsync()
-        {
-            await Nginx.DisposeAsync();
-            await Cluster.DisposeAsync();
-        }
     }
 }

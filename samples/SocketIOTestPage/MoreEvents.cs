@@ -5,8 +5,8 @@ namespace Realtime.Samples.SocketIOTestPage;
 
 /// <summary>
 /// Beyond the test page: a namespace behind a password (connection middleware), binary data, acknowledgements in
-/// both directions and a broadcast that collects every client's answer; namespaces made on demand; and what the
-/// server knows of a socket (<c>whoami</c>), to see a recovered session.
+/// both directions and a broadcast that collects every client's answer; namespaces made on demand; what
+/// the server knows of a socket (<c>whoami</c>), to see a recovered session; and who is in a room (<c>members</c>).
 /// </summary>
 public static partial class MoreEvents
 {
@@ -62,6 +62,10 @@ public static partial class MoreEvents
         // What the server knows of the socket: after a reconnect with connection state recovery
         // (SocketIO__ConnectionStateRecovery__Enabled=true), the same id, rooms and data, and recovered = true.
         io.Sockets.OnConnection(socket => socket.On("whoami", _ => Task.FromResult<object?>(new { id = socket.Id, recovered = socket.Recovered, rooms = socket.Rooms, data = socket.Data })));
+
+        // The ids of a room's sockets, on every gateway: presence, as socket.io's fetchSockets() gives it.
+        io.Sockets.OnConnection(socket => socket.On("members", async e =>
+            (object?)(await socket.Namespace.In(e.Args.Get<string>(0)!).FetchSocketsAsync()).Select(s => s.Id).ToArray()));
 
         // /room-1, /room-2...: made the first time a client asks for one.
         io.Of(DynamicName(), @namespace => @namespace.OnConnection(socket => socket.On("where", e => e.AckAsync(@namespace.Name))));

@@ -273,7 +273,8 @@ public sealed class TestCluster : IAsyncDisposable
         "--Logging:LogLevel:Polly=Warning", "--Logging:LogLevel:Orleans.Runtime.MembershipService=Information", "--Logging:Console:TimestampFormat=HH:mm:ss.fff ", .. TestSettings,
     ];
 
-    private static async Task WaitReadyAsync(NodeProcess node)
+    /// <summary>Waits until a node answers <c>/healthz/ready</c>, or fails with its output when it exits or takes over 60 s.</summary>
+    public static async Task WaitReadyAsync(NodeProcess node)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
