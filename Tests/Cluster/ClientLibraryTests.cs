@@ -45,6 +45,15 @@ public sealed class ClientLibraryTests(SharedCluster shared)
     }
 
     [Fact]
+    public async Task ServiceProcess_AConnectionIdThatStartsWithDashes_IsTheCommandsArgumentNotASetting()
+    {
+        // SignalR's connection ids are URL-safe base64 and may start with "--": such an id came after the command.
+        var (exitCode, output) = await shared.Cluster.RunServiceAsync("emit-connection", "--AAAAAAAAAAAAAAAAAAAAA", "private", "1");
+
+        Assert.True(exitCode == 0, output);
+    }
+
+    [Fact]
     public async Task ServiceProcess_EmitsToAUserWithConnectionsOnTwoGateways_BothReceiveOnce()
     {
         var cluster = shared.Cluster;

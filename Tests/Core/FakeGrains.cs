@@ -5,8 +5,8 @@ using Realtime.Contracts;
 namespace Realtime.Tests.Core;
 
 /// <summary>
-/// A room, namespace or user: its members, and what it sends this gateway, numbered on one chain. Calls can be made
-/// to fail (<see cref="Fail"/>) as when the grain's silo died under them.
+/// A room, namespace or user: its members, and what it sends this gateway, numbered on a chain that starts when it gets
+/// its first member. Calls can be made to fail (<see cref="Fail"/>) as when the grain's silo died under them.
 /// </summary>
 internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarget target) : IMemberGroupGrain
 {
@@ -18,7 +18,8 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
 
     public string Epoch { get; } = "e" + Math.Abs(key.GetHashCode()).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 
-    public long Chain { get; } = 7;
+    /// <summary>The chain this gateway's deliveries are numbered on: a new one each time the group gets its first member, as a grain starts one for a gateway that had no members.</summary>
+    public long Chain { get; private set; } = 7;
 
     public long Sequence { get; private set; }
 
@@ -46,6 +47,11 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
         lock (_lock)
         {
             _members.RemoveAll(m => m.ConnectionId == member.ConnectionId);
+            if (_members.Count == 0)
+            {
+                (Chain, _position) = (Chain + 1, 0);
+            }
+
             _members.Add(member);
             return new GroupPosition(Epoch, Sequence);
         }
@@ -115,7 +121,16 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
 
     public Task<IReadOnlyList<Member>> Members() => Task.FromResult(MemberList);
 
-    public Task<Replay> Since(string? epoch, long sequence) => throw new NotSupportedException();
+    /// <summary>Everything published after <paramref name="sequence"/>: the fake's history keeps it all.</summary>
+    public Task<Replay> Since(string? epoch, long sequence)
+    {
+        ThrowIfFailing();
+        lock (_lock)
+        {
+            var missed = Published.Select((p, i) => new HistoryEntry(i + 1, p.Payload, p.Except, p.Rooms)).Where(e => e.Sequence > sequence).ToList();
+            return Task.FromResult(new Replay(epoch == Epoch, Epoch, Sequence, missed));
+        }
+    }
 
     public Task MoveTo(SiloAddress silo) => throw new NotSupportedException();
 
@@ -253,7 +268,19 @@ internal sealed class FakeSession : ISessionGrain
 
     public Task<string> Resumable() => throw new NotSupportedException();
 
-    public Task<SessionInfo?> Claim(string token, string? userId) => throw new NotSupportedException();
+    /// <summary>A closed session a client may take back with the token (SignalR's Resume), once.</summary>
+    public (string Token, SessionInfo Info)? Claimable { get; set; }
+
+    public Task<SessionInfo?> Claim(string token, string? userId)
+    {
+        if (Claimable is not { } claimable || claimable.Token != token)
+        {
+            return Task.FromResult<SessionInfo?>(null);
+        }
+
+        Claimable = null;
+        return Task.FromResult<SessionInfo?>(claimable.Info);
+    }
 
     public Task<SessionInfo?> Get() => Task.FromResult(Opened);
 

@@ -210,6 +210,40 @@ public sealed class LocalHubTests
     }
 
     [Fact]
+    public async Task Resume_ReplaysWhatTheOldConnectionMissed_InOrder_AndNothingTheNewOneGotAlready()
+    {
+        var cluster = new FakeCluster();
+        var lobby = LocalHub<CoreTestHub>.RoomKeyOf("/", "lobby");
+        cluster.Session("old").Claimable = ("secret", new SessionInfo(nameof(CoreTestHub), "/", new Member("old", cluster.GatewayId, null), [lobby], null));
+        foreach (var text in new[] { "m1", "m2", "m3" })
+        {
+            await cluster.Hub.SendRoomAsync("/", "lobby", "event", [text], null).Within("a room send");
+        }
+
+        await cluster.Hub.SendNamespaceAsync("/", "event", ["b1"], null).Within("a broadcast");
+        await cluster.Hub.SendNamespaceAsync("/", "event", ["b2"], null).Within("a broadcast");
+
+        // The client comes back on a new connection, which gets a broadcast before it asks for its session.
+        var back = await Connected(cluster, "new");
+        await cluster.Hub.SendNamespaceAsync("/", "event", ["b3"], null).Within("a broadcast");
+        var result = await cluster.Hub.ResumeAsync("new", "old", "secret", [
+            new ResumePosition("lobby", cluster.Room("/", "lobby").Epoch, 1),
+            new ResumePosition(null, cluster.Namespace("/").Epoch, 1),
+        ]).Within("resume");
+
+        Assert.True(result.Recovered);
+        Assert.Equal(["lobby"], result.Rooms);
+        Assert.Equal(3, result.Replayed);
+        Assert.Empty(result.Lost);
+        Assert.Equal(["b3", "m2", "m3", "b2"], back.Received);
+
+        // The live flow goes on after the replay, and the session is taken back once.
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["m4"], null).Within("a room send");
+        Assert.Equal(["b3", "m2", "m3", "b2", "m4"], back.Received);
+        Assert.False((await cluster.Hub.ResumeAsync("new", "old", "secret", []).Within("resume again")).Recovered);
+    }
+
+    [Fact]
     public async Task ARegistrationThatMeetsADyingNode_IsMadeAgain_UntilTheClusterAnswers()
     {
         var cluster = new FakeCluster();

@@ -18,8 +18,11 @@ using Realtime.Wire;
 //   disconnect-user <userId>                          disconnect-room <namespace> <room>
 //   invoke <connectionId> <method> <timeoutSeconds> [<json argument> ...]   (asks the client and prints its answer)
 //   server-emit <event> <json>                        (to every gateway: server-to-server)
-var settings = args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToArray();
-var command = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+// Settings are the leading arguments that start with "--"; from the command on, every argument is the command's, so a
+// connection id that starts with "--" (SignalR's ids may) is not taken for a setting.
+var commandStart = Array.FindIndex(args, a => !a.StartsWith("--", StringComparison.Ordinal));
+var settings = commandStart < 0 ? args : args[..commandStart];
+var command = commandStart < 0 ? [] : args[commandStart..];
 if (command.Length == 0)
 {
     Console.Error.WriteLine("usage: Realtime.Samples.Emitter [--Setting=value ...] <command> <arguments>");
