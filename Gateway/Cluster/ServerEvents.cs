@@ -36,6 +36,7 @@ internal sealed partial class ServerEvents(
     NodeName node,
     IOptions<RealtimeClientOptions> options,
     IHostApplicationLifetime lifetime,
+    TimeProvider time,
     ILogger<ServerEvents> logger) : BackgroundService, IServerEvents
 {
     private readonly ConcurrentDictionary<string, ImmutableHandlers> _handlers = new(StringComparer.Ordinal);
@@ -70,7 +71,7 @@ internal sealed partial class ServerEvents(
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 SubscribeFailed(logger, ex);
-                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }

@@ -18,6 +18,7 @@ internal sealed class GatewayReceiver : ILocalGateway
     /// <summary>How long to wait before telling a hub grain again that this gateway serves it, after it failed.</summary>
     private static readonly TimeSpan RegistrationRetry = TimeSpan.FromSeconds(1);
 
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ILocalHub> _hubs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _registrations = new(StringComparer.Ordinal);
     private readonly IGrainFactory _grains;
@@ -36,6 +37,7 @@ internal sealed class GatewayReceiver : ILocalGateway
         _grains = grains;
         _logger = logger;
         _stopping = lifetime.ApplicationStopping;
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         _url = new Lazy<string?>(() => InternalUrl.Resolve(options.Value.InternalUrl, services.GetService<IServer>()));
         GatewayId = identity.GatewayId;
     }
@@ -79,7 +81,7 @@ internal sealed class GatewayReceiver : ILocalGateway
             catch (Exception ex) when (ex is not OperationCanceledException && !_stopping.IsCancellationRequested)
             {
                 GatewayLog.HubRegistrationFailed(_logger, hub, ex);
-                await Task.Delay(RegistrationRetry, _stopping);
+                await Task.Delay(RegistrationRetry, _time, _stopping);
             }
         }
     }

@@ -71,6 +71,9 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
     internal GatewayMetrics Metrics { get; }
 
+    /// <summary>The gateway's clock, for its adapters too.</summary>
+    internal TimeProvider Time => _time;
+
     /// <summary>The hub's log, for its adapters too.</summary>
     internal ILogger Logger { get; }
 

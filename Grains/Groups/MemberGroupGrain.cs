@@ -35,6 +35,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
     // A group that migrates to another silo takes its numbering, members and history with it.
     private string _epoch = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
     private MessageHistory? _history;
+    private TimeProvider _time = TimeProvider.System;
     private (Member[] Members, Dictionary<string, ChainState> Chains, HistorySnapshot? History)? _migrated;
 
     private readonly ILogger _logger;
@@ -63,9 +64,10 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
     {
         _key = this.GetPrimaryKeyString();
         _hub = GrainKeys.HubOf(_key);
+        _time = ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
         if (_target is DeliveryTarget.Room or DeliveryTarget.Namespace && ServiceProvider.GetService<IOptions<HistoryOptions>>() is { Value.Enabled: true } history)
         {
-            _history = new MessageHistory(history.Value, ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System);
+            _history = new MessageHistory(history.Value, _time);
         }
 
         if (_migrated is { } migrated)
@@ -192,7 +194,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
         try
         {
             _clientEvents ??= this.GetStreamProvider(RealtimeStreams.ProviderName).GetStream<ClientEvent>(RealtimeStreams.ClientEventsOf(_hub, source.Namespace));
-            await _clientEvents.OnNextAsync(new ClientEvent(_hub, source.Namespace, room, source.Sender, sequence, source.Event, source.Data, DateTimeOffset.UtcNow));
+            await _clientEvents.OnNextAsync(new ClientEvent(_hub, source.Namespace, room, source.Sender, sequence, source.Event, source.Data, _time.GetUtcNow()));
         }
         catch (Exception ex)
         {

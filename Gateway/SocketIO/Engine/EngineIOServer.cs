@@ -27,8 +27,11 @@ internal sealed class EngineIOServer
 
     private readonly GatewayMetrics _metrics;
 
-    public EngineIOServer(EngineIOOptions options, GatewayReceiver gateway, SessionForwarder forwarder, GatewayMetrics metrics, ILogger<EngineIOServer> logger)
+    private readonly TimeProvider _time;
+
+    public EngineIOServer(EngineIOOptions options, GatewayReceiver gateway, SessionForwarder forwarder, GatewayMetrics metrics, TimeProvider time, ILogger<EngineIOServer> logger)
     {
+        _time = time;
         _metrics = metrics;
         _options = options;
         _gateway = gateway;
@@ -128,7 +131,7 @@ internal sealed class EngineIOServer
         }
 
         var transport = isWebSocket ? EngineTransport.WebSocket : EngineTransport.Polling;
-        var session = new EngineSession(_sidPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(15)), transport, _options, Remove, _logger) { Metrics = _metrics };
+        var session = new EngineSession(_sidPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(15)), transport, _options, Remove, _logger) { Metrics = _metrics, Time = _time };
         session.Handler = HandlerFactory?.Invoke(session, context);
         _sessions[session.Id] = session;
         EngineLog.Opened(_logger, session.Id, transport.ToString());

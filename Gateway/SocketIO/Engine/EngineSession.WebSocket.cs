@@ -178,7 +178,7 @@ internal sealed partial class EngineSession
         if (await Task.WhenAny(reading, closed) != reading)
         {
             await writer;
-            if (await Task.WhenAny(reading, Task.Delay(CloseAnswerTimeout)) != reading)
+            if (await Task.WhenAny(reading, Task.Delay(CloseAnswerTimeout, Time)) != reading)
             {
                 socket.Abort();
             }

@@ -73,6 +73,9 @@ internal sealed partial class EngineSession
 
     public EngineTransport Transport { get; private set; }
 
+    /// <summary>The clock of the heartbeat and the close handshake; set by the server that made the session.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Where refused input is counted; set by the server that made the session.</summary>
     public GatewayMetrics? Metrics { get; init; }
 
@@ -159,7 +162,7 @@ internal sealed partial class EngineSession
         {
             while (true)
             {
-                await Task.Delay(_options.PingInterval, _closing.Token);
+                await Task.Delay(_options.PingInterval, Time, _closing.Token);
                 var pong = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Volatile.Write(ref _pong, pong);
                 if (!Send(OutgoingPacket.Ping))
@@ -167,7 +170,7 @@ internal sealed partial class EngineSession
                     return;
                 }
 
-                var answered = await Task.WhenAny(pong.Task, Task.Delay(_options.PingTimeout, _closing.Token));
+                var answered = await Task.WhenAny(pong.Task, Task.Delay(_options.PingTimeout, Time, _closing.Token));
                 if (answered != pong.Task)
                 {
                     EngineLog.PingTimeout(_logger, Id);

@@ -43,7 +43,7 @@ internal sealed class SocketIOClient : IEngineHandler
             request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal),
             context.Connection.RemoteIpAddress?.ToString() ?? "",
-            DateTimeOffset.UtcNow,
+            server.Hub.Time.GetUtcNow(),
             request.Path + request.QueryString,
             EmptyObject,
             context.User);
@@ -460,7 +460,7 @@ internal sealed class SocketIOClient : IEngineHandler
     {
         try
         {
-            await Task.Delay(_server.Options.ConnectTimeout, _engine.Closing);
+            await Task.Delay(_server.Options.ConnectTimeout, _server.Hub.Time, _engine.Closing);
         }
         catch (OperationCanceledException)
         {
