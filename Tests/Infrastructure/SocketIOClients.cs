@@ -94,6 +94,15 @@ public sealed class SocketIOClients : IAsyncDisposable
         }
     }
 
+    /// <summary>Every event the socket received so far, in order, with its arguments.</summary>
+    public IReadOnlyList<(string Event, JsonElement Args)> Received(string client)
+    {
+        lock (_events)
+        {
+            return [.. _events.Where(e => e.Client == client).Select(e => (e.Event, e.Args))];
+        }
+    }
+
     /// <summary>Waits until the socket received an event whose arguments <paramref name="match"/> accepts, and returns them.</summary>
     public async Task<JsonElement> WaitForAsync(string client, string eventName, Func<JsonElement, bool>? match = null, TimeSpan? timeout = null)
     {

@@ -8,12 +8,19 @@ public interface IRealtimeHost
 
     /// <summary>The gateways' HTTP addresses.</summary>
     IReadOnlyList<Uri> Gateways { get; }
+
+    /// <summary>The key of the gateways' HTTP API, which services use to send.</summary>
+    string ApiKey { get; }
 }
+
+/// <summary>The server answered a client's request with an error, a refusal say; the message is the server's.</summary>
+public sealed class SpecErrorException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Makes clients of one protocol; disposing it closes what it made.</summary>
 public interface ISpecClients : IAsyncDisposable
 {
-    Task<ISpecClient> ConnectAsync(string name, Uri gateway);
+    /// <summary>Connects a client; with <paramref name="user"/>, signed in as that user (a JWT the gateways accept).</summary>
+    Task<ISpecClient> ConnectAsync(string name, Uri gateway, string? user = null);
 }
 
 /// <summary>
@@ -28,7 +35,10 @@ public interface ISpecClient : IAsyncDisposable
     /// <summary>The connection's id, as presence lists it.</summary>
     string Id { get; }
 
-    /// <summary>Joins a room; returns when the server says it is done.</summary>
+    /// <summary>
+    /// Joins a room; returns when the server says it is done. This and the other requests below throw
+    /// <see cref="SpecErrorException"/> when the server answers with an error.
+    /// </summary>
     Task JoinAsync(string room);
 
     Task LeaveAsync(string room);
@@ -48,7 +58,10 @@ public interface ISpecClient : IAsyncDisposable
     /// <summary>The ids of the connections in a room.</summary>
     Task<IReadOnlyList<string>> PresenceAsync(string room);
 
-    /// <summary>The room and namespace texts received so far, in order.</summary>
+    /// <summary>
+    /// The texts received so far, in order: from rooms and the namespace, and those a service sent it as the event
+    /// <c>text</c>.
+    /// </summary>
     IReadOnlyList<string> Received { get; }
 
     /// <summary>Waits until <see cref="Received"/> holds <paramref name="count"/> texts that <paramref name="match"/> accepts.</summary>

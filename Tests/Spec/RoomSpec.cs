@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Spec;
@@ -9,7 +11,7 @@ public enum SpecProtocol
 }
 
 /// <summary>
-/// What rooms and namespaces promise, written once and run for each protocol on each hosting mode (the classes in
+/// What rooms, namespaces, users and permissions promise, written once and run for each protocol on each hosting mode (the classes in
 /// RoomSpecs.cs). Clients are placed on the host's gateways by the index given (modulo their number), so on a cluster
 /// every promise is checked across gateways, and on the embedded gateway within one. Each test uses rooms of its own;
 /// a test's clients share their protocol's default namespace with no one while it runs, since the tests of a host run
@@ -48,6 +50,29 @@ public abstract class RoomSpec(IRealtimeHost host, SpecProtocol protocol) : IAsy
         await bob.WaitForAsync(t => t == "hi lobby");
         await AssertNothingAsync(carol, dave);
         Assert.Equal(["hi lobby"], alice.Received);
+    }
+
+    [Fact]
+    public async Task ASendToAUser_ReachesEachOfItsConnectionsOnEveryGatewayOnce_AndNoOneElse()
+    {
+        var user = Unique("alice");
+        var (phone, laptop, mallory) = (await ConnectAsync("phone", 0, user), await ConnectAsync("laptop", 1, user), await ConnectAsync("mallory", 0, Unique("mallory")));
+
+        // A service sends to the user through the HTTP API of one gateway.
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) })
+        {
+            http.DefaultRequestHeaders.Add("X-Api-Key", host.ApiKey);
+            using var response = await http.PostAsJsonAsync(new Uri(Gateway(0), "/api/v1/events"), new { @event = "text", data = "for alice", userId = user }).Within("a send to a user");
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await phone.WaitForAsync(t => t == "for alice");
+        await laptop.WaitForAsync(t => t == "for alice");
+        await phone.BarrierAsync();
+        await laptop.BarrierAsync();
+        Assert.Equal(["for alice"], phone.Received);
+        Assert.Equal(["for alice"], laptop.Received);
+        await AssertNothingAsync(mallory);
     }
 
     [Fact]
@@ -118,6 +143,24 @@ public abstract class RoomSpec(IRealtimeHost host, SpecProtocol protocol) : IAsy
         {
             await member.WaitForAsync(t => t == "still kept");
         }
+    }
+
+    [Fact]
+    public async Task ARefusedRequest_IsAnsweredWithTheReason_AndTheConnectionAndTheRoomGoOn()
+    {
+        // The hosts let only a room's members close it (Permissions: Close = Members in the default namespace).
+        var room = Unique("guarded");
+        var (alice, bob, mallory) = (await ConnectAsync("alice", 0), await ConnectAsync("bob", 1), await ConnectAsync("mallory", 1));
+        await alice.JoinAsync(room);
+        await bob.JoinAsync(room);
+
+        var refused = await Assert.ThrowsAsync<SpecErrorException>(() => mallory.CloseRoomAsync(room));
+        Assert.Contains($"only members of room '{room}' may close room '{room}'", refused.Message);
+
+        await mallory.SendAsync(room, "still open");
+        await alice.WaitForAsync(t => t == "still open");
+        await bob.WaitForAsync(t => t == "still open");
+        Assert.Equal(2, (await mallory.PresenceAsync(room)).Count);
     }
 
     [Fact]
@@ -222,9 +265,9 @@ public abstract class RoomSpec(IRealtimeHost host, SpecProtocol protocol) : IAsy
 
     private Uri Gateway(int index) => host.Gateways[index % host.Gateways.Count];
 
-    private async Task<ISpecClient> ConnectAsync(string name, int gateway)
+    private async Task<ISpecClient> ConnectAsync(string name, int gateway, string? user = null)
     {
-        var client = await _clients.ConnectAsync(name, Gateway(gateway)).Within($"{name} to connect to the {host.Name} gateway {gateway}");
+        var client = await _clients.ConnectAsync(name, Gateway(gateway), user).Within($"{name} to connect to the {host.Name} gateway {gateway}");
         _connected.Add(client);
         return client;
     }

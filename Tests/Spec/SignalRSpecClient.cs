@@ -6,22 +6,23 @@ namespace Realtime.Tests.Spec;
 /// <summary>The RealtimeHub's clients, through the real .NET SignalR client: the spec's words as hub calls.</summary>
 public sealed class SignalRSpecClients : ISpecClients
 {
-    public async Task<ISpecClient> ConnectAsync(string name, Uri gateway)
+    public async Task<ISpecClient> ConnectAsync(string name, Uri gateway, string? user = null)
     {
-        var client = await SignalRTestClient.ConnectAsync(HubUri(gateway), name);
-        return new SignalRSpecClient(name, client, await client.InvokeAsync<string>("ConnectionId"));
+        var client = await SignalRTestClient.ConnectAsync(HubUri(gateway, user), name);
+        return new SignalRSpecClient(name, client, await client.InvokeAsync<string>("ConnectionId"), user);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    internal static Uri HubUri(Uri gateway) => new($"ws://{gateway.Authority}/realtime");
+    internal static Uri HubUri(Uri gateway, string? user = null) =>
+        new($"ws://{gateway.Authority}/realtime" + (user is null ? "" : $"?access_token={Uri.EscapeDataString(TestTokens.Create(user))}"));
 }
 
 /// <summary>
 /// One RealtimeHub connection. A message is the hub's <c>event</c> with the text as its data; the barrier is an
 /// <c>Echo</c>; coming back is <c>Resume</c> with the ticket of <c>Session</c> and the last position in each room.
 /// </summary>
-public sealed class SignalRSpecClient(string name, SignalRTestClient client, string id) : ISpecClient
+public sealed class SignalRSpecClient(string name, SignalRTestClient client, string id, string? user) : ISpecClient
 {
     private const string Text = "text";
     private const string Barrier = "barrier";
@@ -36,20 +37,20 @@ public sealed class SignalRSpecClient(string name, SignalRTestClient client, str
 
     public IReadOnlyList<string> Received => [.. _before, .. Texts(_client)];
 
-    public Task JoinAsync(string room) => _client.InvokeAsync("Join", room);
+    public Task JoinAsync(string room) => CallAsync("Join", room);
 
-    public Task LeaveAsync(string room) => _client.InvokeAsync("Leave", room);
+    public Task LeaveAsync(string room) => CallAsync("Leave", room);
 
-    public Task SendAsync(string room, string text) => _client.InvokeAsync("SendToRoom", room, Text, text);
+    public Task SendAsync(string room, string text) => CallAsync("SendToRoom", room, Text, text);
 
     public Task SendWithoutWaitingAsync(string room, string text) => _client.SendAsync("SendToRoom", room, Text, text);
 
-    public Task BroadcastAsync(string text) => _client.InvokeAsync("Broadcast", Text, text);
+    public Task BroadcastAsync(string text) => CallAsync("Broadcast", Text, text);
 
-    public Task CloseRoomAsync(string room) => _client.InvokeAsync("CloseRoom", room);
+    public Task CloseRoomAsync(string room) => CallAsync("CloseRoom", room);
 
     public async Task<IReadOnlyList<string>> PresenceAsync(string room) =>
-        [.. (await _client.InvokeAsync("Presence", room)).EnumerateArray().Select(p => p.GetProperty("connectionId").GetString()!)];
+        [.. (await CallAsync("Presence", room)).EnumerateArray().Select(p => p.GetProperty("connectionId").GetString()!)];
 
     public Task WaitForAsync(Func<string, bool> match, int count = 1) =>
         _client.WaitForAsync("event", e => IsText(e) && match(e.Arguments[0].GetProperty("data").GetString()!), count);
@@ -84,13 +85,25 @@ public sealed class SignalRSpecClient(string name, SignalRTestClient client, str
 
         await whileAway();
 
-        _client = await SignalRTestClient.ConnectAsync(SignalRSpecClients.HubUri(gateway), name);
+        _client = await SignalRTestClient.ConnectAsync(SignalRSpecClients.HubUri(gateway, user), name);
         var result = await _client.InvokeAsync("Resume", ticket.GetProperty("connectionId").GetString(), ticket.GetProperty("token").GetString(), positions);
         Id = await _client.InvokeAsync<string>("ConnectionId");
         return result.GetProperty("recovered").GetBoolean();
     }
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
+
+    private async Task<JsonElement> CallAsync(string method, params object?[] args)
+    {
+        try
+        {
+            return await _client.InvokeAsync(method, args);
+        }
+        catch (HubErrorException error)
+        {
+            throw new SpecErrorException(error.Message, error);
+        }
+    }
 
     private static bool IsText(ReceivedInvocation e) => e.Arguments[0].GetProperty("event").GetString() == Text;
 

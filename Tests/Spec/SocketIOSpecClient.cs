@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Spec;
@@ -15,9 +16,12 @@ public sealed class SocketIOSpecClients : ISpecClients
 
     public static async Task<SocketIOSpecClients> StartAsync() => new(await SocketIOClients.StartAsync());
 
-    public async Task<ISpecClient> ConnectAsync(string name, Uri gateway)
+    public async Task<ISpecClient> ConnectAsync(string name, Uri gateway, string? user = null)
     {
-        var id = await _clients.ConnectOrThrowAsync(name, gateway.ToString().TrimEnd('/'), new { transports = new[] { "websocket" } });
+        var options = user is null
+            ? (object)new { transports = new[] { "websocket" } }
+            : new { transports = new[] { "websocket" }, query = new { access_token = TestTokens.Create(user) } };
+        var id = await _clients.ConnectOrThrowAsync(name, gateway.ToString().TrimEnd('/'), options);
         return new SocketIOSpecClient(_clients, name, id);
     }
 
@@ -25,9 +29,10 @@ public sealed class SocketIOSpecClients : ISpecClients
 }
 
 /// <summary>
-/// One socket. A message is a <c>my_response</c> whose data is the text; the test page's own answers ("Connected",
-/// "In rooms: …", "Room … is closing.", "Disconnected!") and the barrier's echoes are not messages. Coming back is
-/// socket.io connection state recovery: socket.io-client reconnects to the address it first used.
+/// One socket. A message is a <c>my_response</c> whose data is the text (the test page's own answers, "Connected",
+/// "In rooms: …", "Room … is closing.", "Disconnected!", and the barrier's echoes are not messages), or an event
+/// <c>text</c> from a service. Coming back is socket.io connection state recovery: socket.io-client reconnects to the
+/// address it first used.
 /// </summary>
 public sealed class SocketIOSpecClient(SocketIOClients clients, string name, string id) : ISpecClient
 {
@@ -39,19 +44,25 @@ public sealed class SocketIOSpecClient(SocketIOClients clients, string name, str
 
     public string Id { get; private set; } = id;
 
-    public IReadOnlyList<string> Received => [.. Responses().Where(IsText)];
+    public IReadOnlyList<string> Received =>
+    [
+        .. clients.Received(name)
+            .Where(e => e.Event is Response or "text")
+            .Select(e => e.Event == Response ? e.Args[0].GetProperty("data").GetString()! : e.Args[0].GetString()!)
+            .Where(IsText),
+    ];
 
-    public Task JoinAsync(string room) => clients.EmitWithAckAsync(name, "join", new { room });
+    public Task JoinAsync(string room) => AskAsync("join", new { room });
 
-    public Task LeaveAsync(string room) => clients.EmitWithAckAsync(name, "leave", new { room });
+    public Task LeaveAsync(string room) => AskAsync("leave", new { room });
 
-    public Task SendAsync(string room, string text) => clients.EmitWithAckAsync(name, "my_room_event", new { room, data = text });
+    public Task SendAsync(string room, string text) => AskAsync("my_room_event", new { room, data = text });
 
     public Task SendWithoutWaitingAsync(string room, string text) => clients.EmitAsync(name, "my_room_event", new { room, data = text });
 
-    public Task BroadcastAsync(string text) => clients.EmitWithAckAsync(name, "my_broadcast_event", new { data = text });
+    public Task BroadcastAsync(string text) => AskAsync("my_broadcast_event", new { data = text });
 
-    public Task CloseRoomAsync(string room) => clients.EmitWithAckAsync(name, "close_room", new { room });
+    public Task CloseRoomAsync(string room) => AskAsync("close_room", new { room });
 
     public async Task<IReadOnlyList<string>> PresenceAsync(string room) =>
         [.. (await clients.EmitWithAckAsync(name, "members", room))[0].EnumerateArray().Select(id => id.GetString()!)];
@@ -97,7 +108,15 @@ public sealed class SocketIOSpecClient(SocketIOClients clients, string name, str
         }
     }
 
-    private IEnumerable<string> Responses() => clients.Received(name, Response).Select(a => a[0].GetProperty("data").GetString()!);
+    /// <summary>An event with a callback; the test page answers a refusal in the callback as <c>{ error }</c>.</summary>
+    private async Task AskAsync(string eventName, object data)
+    {
+        var answer = await clients.EmitWithAckAsync(name, eventName, data);
+        if (answer.GetArrayLength() > 0 && answer[0].ValueKind == JsonValueKind.Object && answer[0].TryGetProperty("error", out var error))
+        {
+            throw new SpecErrorException(error.GetString()!);
+        }
+    }
 
     private static bool IsText(string data) =>
         data is not ("Connected" or "Disconnected!") && !data.StartsWith("In rooms: ", StringComparison.Ordinal)

@@ -21,8 +21,17 @@ public sealed class SharedCluster : IAsyncLifetime, IRealtimeHost
     /// </summary>
     public static readonly string[] SiloSettings = [$"--History:MaxMessages={HistoryMessages}", .. TestCluster.GrainsOnSilos];
 
-    /// <summary>Gateways: the same, with socket.io connection state recovery on and the HTTP API.</summary>
-    public static readonly string[] GatewaySettings = [.. SiloSettings, "--SocketIO:ConnectionStateRecovery:Enabled=true", $"--Api:Keys:0={ApiKey}"];
+    /// <summary>
+    /// The permission rule of the room spec's hosts: in the default namespace only a room's members may close it.
+    /// (Declared before <see cref="GatewaySettings"/>, which uses it.)
+    /// </summary>
+    public static readonly string[] OnlyMembersClose = ["--Permissions:Namespaces:0:Namespace=/", "--Permissions:Namespaces:0:Close=Members"];
+
+    /// <summary>
+    /// Gateways: the same, with socket.io connection state recovery on, the HTTP API, and one permission rule: only a
+    /// room's members may close it.
+    /// </summary>
+    public static readonly string[] GatewaySettings = [.. SiloSettings, "--SocketIO:ConnectionStateRecovery:Enabled=true", $"--Api:Keys:0={ApiKey}", .. OnlyMembersClose];
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -33,6 +42,8 @@ public sealed class SharedCluster : IAsyncLifetime, IRealtimeHost
     public IReadOnlyList<Uri> Gateways => [.. Cluster.Gateways.Select(g => new Uri($"http://127.0.0.1:{g.Port}"))];
 
     public string Name => "cluster";
+
+    string IRealtimeHost.ApiKey => ApiKey;
 
     public string Gateway(int i) => $"http://127.0.0.1:{Cluster.Gateways[i].Port}";
 
@@ -62,7 +73,8 @@ public sealed class SharedClusterCollection : ICollectionFixture<SharedCluster>
 
 /// <summary>
 /// One gateway process of the socket.io sample in the default, embedded mode (its own silo in the process), with
-/// connection state recovery on: the single-process hosting mode, as the README's first command runs it.
+/// connection state recovery on, the HTTP API, the tests' tokens and the shared cluster's permission rule: the
+/// single-process hosting mode, as the README's first command runs it.
 /// </summary>
 public sealed class EmbeddedGateway : IAsyncLifetime, IRealtimeHost
 {
@@ -71,6 +83,8 @@ public sealed class EmbeddedGateway : IAsyncLifetime, IRealtimeHost
     public IReadOnlyList<Uri> Gateways => [new Uri($"http://127.0.0.1:{Process.Port}")];
 
     public string Name => "embedded";
+
+    public string ApiKey => SharedCluster.ApiKey;
 
     public NodeProcess Process => _process ?? throw new InvalidOperationException("The gateway has not started.");
 
@@ -82,7 +96,8 @@ public sealed class EmbeddedGateway : IAsyncLifetime, IRealtimeHost
             "dotnet",
             [
                 Build.Output(TestCluster.SocketIOTestPage.Project, TestCluster.SocketIOTestPage.Assembly), $"--Urls=http://127.0.0.1:{port}",
-                "--SocketIO:ConnectionStateRecovery:Enabled=true", "--Logging:LogLevel:Default=Warning",
+                "--SocketIO:ConnectionStateRecovery:Enabled=true", $"--Api:Keys:0={ApiKey}", $"--Auth:HmacKey={TestTokens.HmacKey}", .. SharedCluster.OnlyMembersClose,
+                "--Logging:LogLevel:Default=Warning",
             ],
             port);
         await TestCluster.WaitReadyAsync(_process);
