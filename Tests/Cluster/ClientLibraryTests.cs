@@ -37,8 +37,8 @@ public sealed class ClientLibraryTests(SharedCluster shared)
         }
 
         Assert.Single(await b.WaitForAsync("event", e => Event(e) == "private"));
-        await RealtimeHubBarrier(a);
-        await RealtimeHubBarrier(other);
+        await a.BarrierAsync();
+        await other.BarrierAsync();
         Assert.DoesNotContain(a.ReceivedOn("event"), e => Event(e) == "private");
         Assert.DoesNotContain(other.ReceivedOn("event"), e => Event(e) is "job_done" or "notice");
         Assert.Single(a.ReceivedOn("event"), e => Event(e) == "job_done"); // once, not once per gateway
@@ -69,8 +69,8 @@ public sealed class ClientLibraryTests(SharedCluster shared)
             Assert.Equal(42, received.Arguments[0].GetProperty("data").GetProperty("order").GetInt32());
         }
 
-        await RealtimeHubBarrier(phone);
-        await RealtimeHubBarrier(stranger);
+        await phone.BarrierAsync();
+        await stranger.BarrierAsync();
         Assert.Single(phone.ReceivedOn("event"), e => Event(e) == "order_shipped");
         Assert.DoesNotContain(stranger.ReceivedOn("event"), e => Event(e) == "order_shipped");
     }
@@ -158,14 +158,6 @@ public sealed class ClientLibraryTests(SharedCluster shared)
     }
 
     internal static string? Event(ReceivedInvocation e) => e.Arguments[0].GetProperty("event").GetString();
-
-    /// <summary>A round trip on the connection: anything sent to it before has arrived by then.</summary>
-    private static async Task RealtimeHubBarrier(SignalRTestClient client)
-    {
-        var marker = Guid.NewGuid().ToString("N");
-        await client.InvokeAsync("Echo", "barrier", marker);
-        await client.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").ToString() == marker);
-    }
 }
 
 /// <summary>The same service, against a cluster of its own that the test breaks.</summary>

@@ -157,10 +157,8 @@ public sealed class RealtimeHubTests(GatewayFixture fixture) : IClassFixture<Gat
     /// </summary>
     internal static async Task AssertNothingArrivedAsync(SignalRTestClient client, int except = 0)
     {
-        var marker = Guid.NewGuid().ToString("N");
-        await client.InvokeAsync("Echo", Barrier, marker);
-        await client.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").ToString() == marker);
-        var applicationEvents = client.ReceivedOn("event").Count(e => e.Arguments[0].GetProperty("event").GetString() is not (Barrier or WhoAmI));
+        await client.BarrierAsync();
+        var applicationEvents = client.ReceivedOn("event").Count(e => e.Arguments[0].GetProperty("event").GetString() is not (SignalRTestClient.BarrierEvent or WhoAmI));
         Assert.Equal(except, applicationEvents);
     }
 
@@ -171,7 +169,6 @@ public sealed class RealtimeHubTests(GatewayFixture fixture) : IClassFixture<Gat
         return echo[0].Arguments[0].GetProperty("from").GetString()!;
     }
 
-    private const string Barrier = "barrier";
     private const string WhoAmI = "whoami";
 
     internal sealed record PresenceDto(string ConnectionId, string? UserId, string GatewayId);

@@ -170,6 +170,20 @@ public sealed class SignalRTestClient : IAsyncDisposable
     public async Task<JsonElement> WaitForEventAsync(string eventName, TimeSpan? timeout = null) =>
         (await WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == eventName, timeout: timeout))[0].Arguments[0];
 
+    /// <summary>The event name of <see cref="BarrierAsync"/>'s echo.</summary>
+    public const string BarrierEvent = "barrier";
+
+    /// <summary>
+    /// A round trip on a RealtimeHub connection (an <c>Echo</c>): everything its gateway wrote to it before has arrived
+    /// when this returns.
+    /// </summary>
+    public async Task BarrierAsync()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await InvokeAsync("Echo", BarrierEvent, marker);
+        await WaitForAsync("event", e => e.Arguments[0].GetProperty("data").ToString() == marker);
+    }
+
     /// <summary>The 'event' messages of the RealtimeHub received so far, as (event, data-as-text, room) tuples.</summary>
     public IReadOnlyList<(string Event, string Data, string? Room)> Events() => _log.Events();
 

@@ -14,19 +14,13 @@ namespace Realtime.Tests.SocketIO;
 [Collection(SharedClusterCollection.Name)]
 public sealed class SocketIOClusterTests(SharedCluster shared)
 {
-    private readonly SharedCluster _fixture = shared;
-
-    private string Balancer => $"http://127.0.0.1:{_fixture.Nginx.Port}";
-
-    private string Gateway(int i) => $"http://127.0.0.1:{_fixture.Cluster.Gateways[i].Port}";
-
     [Theory]
     [InlineData("polling")]
     [InlineData("websocket")]
     public async Task AClientOnOneTransport_TalksThroughTheRoundRobinBalancer(string transport)
     {
         await using var clients = await SocketIOClients.StartAsync();
-        var connected = await clients.ConnectAsync("a", Balancer, new { transports = new[] { transport } });
+        var connected = await clients.ConnectAsync("a", shared.Balancer, new { transports = new[] { transport } });
         Assert.Equal(transport, connected.GetProperty("transport").GetString());
         await clients.WaitForResponseAsync("a", "Connected");
 
@@ -49,24 +43,24 @@ public sealed class SocketIOClusterTests(SharedCluster shared)
     public async Task ASessionOpenedOnOneGateway_IsServedThroughTheOther_PollingAndUpgrade()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var open = await http.GetStringAsync(new Uri($"{Gateway(0)}/socket.io/?EIO=4&transport=polling")).Within("the handshake");
+        var open = await http.GetStringAsync(new Uri($"{shared.Gateway(0)}/socket.io/?EIO=4&transport=polling")).Within("the handshake");
         var sid = JsonDocument.Parse(open[1..]).RootElement.GetProperty("sid").GetString()!;
         var query = $"/socket.io/?EIO=4&transport=polling&sid={Uri.EscapeDataString(sid)}";
 
         // Polling through the other gateway: it forwards both the POST and the GET to the owner, and counts them.
-        var before = await PrometheusText.ScrapeAsync(new Uri(Gateway(1)));
-        using (var post = await http.PostAsync(new Uri(Gateway(1) + query), new StringContent("40")).Within("a forwarded POST"))
+        var before = await PrometheusText.ScrapeAsync(new Uri(shared.Gateway(1)));
+        using (var post = await http.PostAsync(new Uri(shared.Gateway(1) + query), new StringContent("40")).Within("a forwarded POST"))
         {
             Assert.Equal("ok", await post.Content.ReadAsStringAsync());
         }
 
-        Assert.StartsWith("40{\"sid\":", await http.GetStringAsync(new Uri(Gateway(1) + query)).Within("a forwarded GET"), StringComparison.Ordinal);
-        var after = await PrometheusText.ScrapeAsync(new Uri(Gateway(1)));
+        Assert.StartsWith("40{\"sid\":", await http.GetStringAsync(new Uri(shared.Gateway(1) + query)).Within("a forwarded GET"), StringComparison.Ordinal);
+        var after = await PrometheusText.ScrapeAsync(new Uri(shared.Gateway(1)));
         Assert.Equal(2, after.Sum("realtime_socketio_polling_forwarded_total") - before.Sum("realtime_socketio_polling_forwarded_total"));
 
         // The upgrade through the other gateway: the WebSocket is carried to the owner.
         using var socket = new System.Net.WebSockets.ClientWebSocket();
-        var ws = new Uri($"ws://127.0.0.1:{_fixture.Cluster.Gateways[1].Port}/socket.io/?EIO=4&transport=websocket&sid={Uri.EscapeDataString(sid)}");
+        var ws = new Uri($"ws://127.0.0.1:{shared.Cluster.Gateways[1].Port}/socket.io/?EIO=4&transport=websocket&sid={Uri.EscapeDataString(sid)}");
         await socket.ConnectAsync(ws, CancellationToken.None).Within("the forwarded WebSocket");
         await SendAsync(socket, "2probe");
         Assert.Equal("3probe", await ReceiveAsync(socket));
@@ -87,7 +81,7 @@ public sealed class SocketIOClusterTests(SharedCluster shared)
     {
         await using var clients = await SocketIOClients.StartAsync();
         // The client's default: polling first, then the upgrade.
-        await clients.ConnectOrThrowAsync("a", Balancer);
+        await clients.ConnectOrThrowAsync("a", shared.Balancer);
         await clients.WaitForAsync("a", "$upgrade", args => args[0].GetString() == "websocket");
         await clients.EmitAsync("a", "my_event", new { data = "after the upgrade" });
         await clients.WaitForResponseAsync("a", "after the upgrade");
@@ -99,8 +93,8 @@ public sealed class SocketIOClusterTests(SharedCluster shared)
     {
         await using var clients = await SocketIOClients.StartAsync();
         var auth = new { auth = new { password = "open sesame" } };
-        await clients.ConnectOrThrowAsync("a", Gateway(0) + "/private", auth);
-        await clients.ConnectOrThrowAsync("b", Gateway(1) + "/private", new { auth = new { password = "open sesame" }, transports = new[] { "polling" } });
+        await clients.ConnectOrThrowAsync("a", shared.Gateway(0) + "/private", auth);
+        await clients.ConnectOrThrowAsync("b", shared.Gateway(1) + "/private", new { auth = new { password = "open sesame" }, transports = new[] { "polling" } });
         await clients.AnswerAsync("a", "question", "forty-two");
         await clients.AnswerAsync("b", "question", SocketIOClients.Binary([1, 2, 3]));
         await clients.AnswerAsync("a", "vote", "yes from a");
@@ -123,7 +117,7 @@ public sealed class SocketIOClusterTests(SharedCluster shared)
         Assert.Equal(0, poll[0].GetProperty("missing").GetInt32());
 
         // The test page measures its latency with an acknowledged my_ping.
-        await clients.ConnectOrThrowAsync("pinger", Balancer);
+        await clients.ConnectOrThrowAsync("pinger", shared.Balancer);
         Assert.Equal(0, (await clients.EmitWithAckAsync("pinger", "my_ping")).GetArrayLength());
     }
 
@@ -133,9 +127,9 @@ public sealed class SocketIOClusterTests(SharedCluster shared)
         await using var clients = await SocketIOClients.StartAsync();
         var auth = new { password = "open sesame" };
         // In on polling (base64 in the payload), out on polling and on WebSocket (binary frames).
-        await clients.ConnectOrThrowAsync("a", Gateway(0) + "/private", new { auth, transports = new[] { "polling" } });
-        await clients.ConnectOrThrowAsync("b", Gateway(1) + "/private", new { auth, transports = new[] { "polling" } });
-        await clients.ConnectOrThrowAsync("c", Gateway(1) + "/private", new { auth, transports = new[] { "websocket" } });
+        await clients.ConnectOrThrowAsync("a", shared.Gateway(0) + "/private", new { auth, transports = new[] { "polling" } });
+        await clients.ConnectOrThrowAsync("b", shared.Gateway(1) + "/private", new { auth, transports = new[] { "polling" } });
+        await clients.ConnectOrThrowAsync("c", shared.Gateway(1) + "/private", new { auth, transports = new[] { "websocket" } });
         foreach (var client in new[] { "a", "b", "c" })
         {
             await clients.EmitWithAckAsync(client, "join", "files");
@@ -160,14 +154,14 @@ public sealed class SocketIOClusterTests(SharedCluster shared)
     public async Task Namespaces_RefuseAWrongPasswordAndUnknownNames_AndAreMadeOnDemandByPattern()
     {
         await using var clients = await SocketIOClients.StartAsync();
-        var refused = await clients.ConnectAsync("wrong", Balancer + "/private", new { auth = new { password = "guess" } });
+        var refused = await clients.ConnectAsync("wrong", shared.Balancer + "/private", new { auth = new { password = "guess" } });
         Assert.Equal("wrong password", refused.GetProperty("error").GetString());
         Assert.Equal("pass auth: { password }", refused.GetProperty("data").GetProperty("hint").GetString());
 
-        var unknown = await clients.ConnectAsync("unknown", Balancer + "/nowhere");
+        var unknown = await clients.ConnectAsync("unknown", shared.Balancer + "/nowhere");
         Assert.Equal("Invalid namespace", unknown.GetProperty("error").GetString());
 
-        await clients.ConnectOrThrowAsync("dynamic", Balancer + "/room-42");
+        await clients.ConnectOrThrowAsync("dynamic", shared.Balancer + "/room-42");
         var where = await clients.EmitWithAckAsync("dynamic", "where");
         Assert.Equal("/room-42", where[0].GetString());
     }
@@ -176,8 +170,8 @@ public sealed class SocketIOClusterTests(SharedCluster shared)
     public async Task AMixedRoom_CarriesMessagesBetweenSignalRAndSocketIO()
     {
         await using var clients = await SocketIOClients.StartAsync();
-        await using var signalR = await _fixture.Cluster.ConnectAsync(_fixture.Cluster.Gateways[1], "signalr");
-        await clients.ConnectOrThrowAsync("sio", Gateway(0));
+        await using var signalR = await shared.Cluster.ConnectAsync(shared.Cluster.Gateways[1], "signalr");
+        await clients.ConnectOrThrowAsync("sio", shared.Gateway(0));
         await signalR.InvokeAsync("Join", "mixed");
         await clients.EmitAsync("sio", "join", new { room = "mixed" });
         await clients.WaitForAsync("sio", "my_response", a => a[0].GetProperty("data").GetString()!.EndsWith(", mixed", StringComparison.Ordinal));

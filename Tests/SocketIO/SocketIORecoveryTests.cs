@@ -14,11 +14,6 @@ namespace Realtime.Tests.SocketIO;
 [Collection(SharedClusterCollection.Name)]
 public sealed class SocketIORecoveryTests(SharedCluster shared)
 {
-    private const string ApiKey = SharedCluster.ApiKey;
-    private const int HistoryMessages = SharedCluster.HistoryMessages;
-
-    private readonly SharedCluster _fixture = shared;
-
     [Theory]
     [InlineData("websocket")]
     [InlineData("polling")]
@@ -26,8 +21,8 @@ public sealed class SocketIORecoveryTests(SharedCluster shared)
     {
         await using var clients = await SocketIOClients.StartAsync();
         var room = $"lobby-{transport}";
-        var alice = await clients.ConnectOrThrowAsync("alice", _fixture.Balancer, Options(transport));
-        await clients.ConnectOrThrowAsync("bob", _fixture.Gateway(1), new { transports = new[] { "websocket" } });
+        var alice = await clients.ConnectOrThrowAsync("alice", shared.Balancer, Options(transport));
+        await clients.ConnectOrThrowAsync("bob", shared.Gateway(1), new { transports = new[] { "websocket" } });
         await clients.EmitWithAckAsync("alice", "join", new { room });
         await clients.EmitWithAckAsync("bob", "join", new { room });
 
@@ -74,14 +69,14 @@ public sealed class SocketIORecoveryTests(SharedCluster shared)
     public async Task MoreMissedThanHistoryKeeps_TheClientStartsAfresh_NotRecovered()
     {
         await using var clients = await SocketIOClients.StartAsync();
-        var alice = await clients.ConnectOrThrowAsync("alice", _fixture.Balancer, Options("websocket"));
-        await clients.ConnectOrThrowAsync("bob", _fixture.Gateway(0), new { transports = new[] { "websocket" } });
+        var alice = await clients.ConnectOrThrowAsync("alice", shared.Balancer, Options("websocket"));
+        await clients.ConnectOrThrowAsync("bob", shared.Gateway(0), new { transports = new[] { "websocket" } });
         await clients.EmitWithAckAsync("alice", "join", new { room = "busy" });
         await clients.EmitWithAckAsync("bob", "join", new { room = "busy" });
         await clients.DropAsync("alice");
         await clients.WaitForAsync("alice", "$disconnect");
 
-        for (var i = 0; i < HistoryMessages + 5; i++)
+        for (var i = 0; i < SharedCluster.HistoryMessages + 5; i++)
         {
             await clients.EmitWithAckAsync("bob", "my_room_event", new { room = "busy", data = $"m{i}" });
         }
@@ -99,7 +94,7 @@ public sealed class SocketIORecoveryTests(SharedCluster shared)
     public async Task ClientDisconnectedOnPurpose_ComesBackAsAFreshSession()
     {
         await using var clients = await SocketIOClients.StartAsync();
-        var alice = await clients.ConnectOrThrowAsync("alice", _fixture.Balancer, Options("websocket"));
+        var alice = await clients.ConnectOrThrowAsync("alice", shared.Balancer, Options("websocket"));
         await clients.EmitWithAckAsync("alice", "join", new { room = "left-on-purpose" });
         await clients.EmitWithAckAsync("alice", "my_event", new { data = "so that the client has an offset" });
         await clients.DisconnectAsync("alice");
@@ -175,8 +170,8 @@ public sealed class SocketIORecoveryTests(SharedCluster shared)
     private async Task SendToConnectionAsync(string connectionId, string eventName, object data)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-        http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
-        using var response = await http.PostAsJsonAsync(new Uri($"{_fixture.Gateway(0)}/api/v1/events"), new { @event = eventName, data, connectionId }).Within("a message to one connection");
+        http.DefaultRequestHeaders.Add("X-Api-Key", SharedCluster.ApiKey);
+        using var response = await http.PostAsJsonAsync(new Uri($"{shared.Gateway(0)}/api/v1/events"), new { @event = eventName, data, connectionId }).Within("a message to one connection");
         Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
     }
 

@@ -25,7 +25,6 @@ public sealed class SignalRSpecClients : ISpecClients
 public sealed class SignalRSpecClient(string name, SignalRTestClient client, string id, string? user) : ISpecClient
 {
     private const string Text = "text";
-    private const string Barrier = "barrier";
 
     /// <summary>What earlier connections of this client received, before it came back on a new one.</summary>
     private readonly List<string> _before = [];
@@ -57,12 +56,7 @@ public sealed class SignalRSpecClient(string name, SignalRTestClient client, str
 
     public Task WaitForRoomClosedAsync(string room) => _client.WaitForAsync("roomClosed", e => e.Arguments[0].GetString() == room);
 
-    public async Task BarrierAsync()
-    {
-        var marker = Guid.NewGuid().ToString("N");
-        await _client.InvokeAsync("Echo", Barrier, marker);
-        await _client.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").ToString() == marker);
-    }
+    public Task BarrierAsync() => _client.BarrierAsync();
 
     public async Task DisconnectedByServerAsync()
     {
