@@ -287,7 +287,7 @@ public sealed class ClusterTests
             Assert.Contains("shutting down", leaving.ReconnectingBecause);
             Assert.False(leaving.Closed.IsCompleted, "a close that allows a reconnect does not end the client");
             await cluster.Gateways[1].WaitForExitAsync(TimeSpan.FromSeconds(30));
-            await Eventually.True(() => survivor.InvokeAsync<Presence[]>("Presence", "lobby").Result.Length == 1, "the leaving gateway's member is gone", Recovery);
+            await Eventually.TrueAsync(async () => (await survivor.InvokeAsync<Presence[]>("Presence", "lobby")).Length == 1, "the leaving gateway's member is gone", Recovery);
 
             await using var back = await cluster.ConnectAsync(cluster.Gateways[0], "reconnected");
             await back.InvokeAsync("Join", "lobby");

@@ -103,7 +103,7 @@ public sealed class HttpApiTests : IAsyncLifetime
             heard.TrySetResult(e);
             return Task.CompletedTask;
         });
-        await Eventually.True(() => _http.PostAsJsonAsync("api/v1/server-events", new { @event = "probe" }).Result.IsSuccessStatusCode, "the gateway is registered");
+        await Eventually.TrueAsync(async () => (await _http.PostAsJsonAsync("api/v1/server-events", new { @event = "probe" })).IsSuccessStatusCode, "the gateway is registered");
 
         var response = await _http.PostAsJsonAsync("api/v1/server-events", new { @event = "cache_flush", data = new { key = "users" } }).Within("server event");
         var bad = await _http.PostAsJsonAsync("api/v1/server-events", new { data = 1 }).Within("server event without a name");

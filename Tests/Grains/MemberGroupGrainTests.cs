@@ -119,14 +119,14 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         foreach (var room in rooms)
         {
             var grain = cluster.Client.GetGrain<IRoomGrain>(room);
-            await Eventually.True(
-                () => grain.Members().Result.Select(m => m.ConnectionId).SequenceEqual(["a1"]),
+            await Eventually.TrueWhileRecovering(
+                async () => (await grain.Members()).Select(m => m.ConnectionId).SequenceEqual(["a1"]),
                 $"{room} keeps a1 and drops b1",
                 TimeSpan.FromSeconds(30));
         }
 
         var hub = cluster.Client.GetGrain<IGatewayRegistryGrain>(a.Hub);
-        await Eventually.True(() => hub.Gateways().Result.SequenceEqual([a.GatewayId]), "the hub lists a only", TimeSpan.FromSeconds(30));
+        await Eventually.TrueWhileRecovering(async () => (await hub.Gateways()).SequenceEqual([a.GatewayId]), "the hub lists a only", TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Two gateways of a new hub with a room "lobby" that a1 (on a) and b1 (on b) joined; runs <paramref name="test"/>.</summary>

@@ -36,6 +36,38 @@ public static class Eventually
     }
 
     /// <summary>
+    /// Polls an asynchronous <paramref name="condition"/> on a cluster that is recovering: a poll that fails with
+    /// Orleans' errors or takes longer than <paramref name="perPoll"/> (a call to a silo that just died) counts as
+    /// "not yet" instead of ending the wait.
+    /// </summary>
+    public static async Task TrueWhileRecovering(Func<Task<bool>> condition, string what, TimeSpan timeout, TimeSpan? perPoll = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Exception? last = null;
+        while (true)
+        {
+            try
+            {
+                if (await condition().Within(what, perPoll ?? TimeSpan.FromSeconds(3)))
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is OrleansException or TimeoutException)
+            {
+                last = ex;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}." + (last is null ? "" : $" The last poll failed: {last.Message}"), last);
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
     /// Calls <paramref name="action"/> until it succeeds, as long as it fails with what a cluster says while it
     /// recovers (Orleans' errors, timeouts); returns its result.
     /// </summary>
