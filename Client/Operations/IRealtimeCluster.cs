@@ -28,9 +28,16 @@ public interface IRealtimeCluster
     Task<bool> LeaveAsync(string connectionId, string room, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The longest a call of <see cref="InvokeClientAsync"/> may wait for the client's answer: five minutes, the response
+    /// timeout of the grain calls that carry the question.
+    /// </summary>
+    static TimeSpan MaxClientResultTimeout { get; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Calls a method on one connection's client and returns its answer (SignalR client results), wherever the
     /// connection is. Fails with a <see cref="TimeoutException"/> when the client does not answer within
-    /// <paramref name="timeout"/>, which must be shorter than <c>Cluster:ResponseTimeout</c>.
+    /// <paramref name="timeout"/>, which must be positive and at most five minutes (the grain calls that carry it wait
+    /// that long, whatever <c>Cluster:ResponseTimeout</c> says).
     /// </summary>
     Task<System.Text.Json.JsonElement> InvokeClientAsync(string connectionId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken = default);
 

@@ -9,9 +9,6 @@ namespace Realtime.Client.Operations;
 
 internal sealed class RealtimeCluster(IClusterClient client, IOptions<RealtimeClientOptions> options, NodeName node) : IRealtimeCluster
 {
-    /// <summary>The longest a client may take to answer: the response timeout of the grain calls that carry the question.</summary>
-    public static readonly TimeSpan MaxClientResultTimeout = TimeSpan.FromMinutes(5);
-
     private readonly string _hub = options.Value.Hub;
 
     public async Task<IReadOnlyList<PresenceEntry>> RoomPresenceAsync(string @namespace, string room, bool withData = false, CancellationToken cancellationToken = default)
@@ -51,9 +48,9 @@ internal sealed class RealtimeCluster(IClusterClient client, IOptions<RealtimeCl
 
     public Task<JsonElement> InvokeClientAsync(string connectionId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (timeout <= TimeSpan.Zero || timeout > MaxClientResultTimeout)
+        if (timeout <= TimeSpan.Zero || timeout > IRealtimeCluster.MaxClientResultTimeout)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, $"The timeout must be positive and at most {MaxClientResultTimeout}.");
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, $"The timeout must be positive and at most {IRealtimeCluster.MaxClientResultTimeout}.");
         }
 
         ArgumentException.ThrowIfNullOrEmpty(method);

@@ -30,19 +30,48 @@ public sealed partial class LocalHub<THub>
     /// (a room's, or the namespace's when a position names no room); each stream's live messages follow without a gap
     /// or a duplicate.
     /// </summary>
-    internal async Task<ResumeResult> ResumeAsync(string connectionId, string previousConnectionId, string token, IReadOnlyList<ResumePosition> positions)
+    internal async Task<ResumeResult> ResumeAsync(string connectionId, string previousConnectionId, string token, IReadOnlyList<ResumePosition?> positions)
     {
         if (!_connections.TryGetValue(connectionId, out var local))
         {
             throw new RejectedHubException(RejectionReason.HubError, "The connection is not open.");
         }
 
-        var info = await Session(previousConnectionId).Claim(token, local.Member.UserId);
-        if (info is null || info.Hub != HubName || info.Namespace != local.Namespace)
+        var given = ValidResumeArguments(previousConnectionId, token, positions);
+
+        // The session is held for this gateway while the resume runs, and given back if it fails, so that the client's
+        // next try finds it again.
+        var session = Session(previousConnectionId);
+        var info = await session.Claim(token, local.Member.UserId, HubName, local.Namespace, GatewayId);
+        if (info is null)
         {
             return new ResumeResult(false, [], 0, [], []);
         }
 
+        var resumed = false;
+        try
+        {
+            var result = await ResumeClaimedAsync(local, info, previousConnectionId, given);
+            resumed = true;
+            return result;
+        }
+        finally
+        {
+            try
+            {
+                await session.EndClaim(GatewayId, resumed);
+            }
+            catch (Exception ex) when (resumed)
+            {
+                // Resumed all the same: the claim runs out, and only this client holds the secret.
+                Logger.LogWarning(ex, "Could not tell session {Session} that it was resumed", previousConnectionId);
+            }
+        }
+    }
+
+    private async Task<ResumeResult> ResumeClaimedAsync(LocalConnection local, SessionInfo info, string previousConnectionId, IReadOnlyList<ResumePosition> positions)
+    {
+        var connectionId = local.ConnectionId;
         if (info.Data is { } data)
         {
             await SetDataAsync(connectionId, data);
@@ -88,12 +117,46 @@ public sealed partial class LocalHub<THub>
         return new ResumeResult(true, RoomsOf(connectionId), replayed, [.. lost], noPosition);
     }
 
+    /// <summary>The arguments of a resume, checked before anything is claimed; a clear error for what cannot be one.</summary>
+    private static IReadOnlyList<ResumePosition> ValidResumeArguments(string previousConnectionId, string token, IReadOnlyList<ResumePosition?> positions)
+    {
+        if (string.IsNullOrEmpty(previousConnectionId) || string.IsNullOrEmpty(token))
+        {
+            throw new RejectedHubException(RejectionReason.InvalidInput, "Resume needs the connectionId and token that Session() returned.");
+        }
+
+        var valid = new List<ResumePosition>(positions.Count);
+        var rooms = new HashSet<string?>();
+        for (var i = 0; i < positions.Count; i++)
+        {
+            var error = positions[i] switch
+            {
+                null => "is null",
+                { Epoch: null or "" } => "has no epoch",
+                { Seq: < 0 } => "has a negative seq",
+                { } p when !rooms.Add(p.Room) => p.Room is null ? "repeats the namespace's position" : $"repeats room '{p.Room}'",
+                _ => null,
+            };
+            if (error is not null)
+            {
+                throw new RejectedHubException(RejectionReason.InvalidInput, $"Invalid resume position {i}: it {error}. Each is {{ room, epoch, seq }} from the last event of a room (room null for the namespace).");
+            }
+
+            valid.Add(positions[i]!);
+        }
+
+        return valid;
+    }
+
     /// <summary>The epoch a recovery offset names before the connection received anything from its session.</summary>
     internal const string SessionStart = "000000000000";
 
     /// <summary>Takes a recoverable session with its secret; null when it cannot be recovered.</summary>
     internal Task<SessionRecovery?> ClaimRecoveryAsync(string connectionId, string token, string? userId) =>
         Session(connectionId).Recover(token, userId, GatewayId);
+
+    /// <summary>Gives back a session claimed for a recovery that failed on the cluster: its client can try again.</summary>
+    internal Task GiveBackRecoveryAsync(string connectionId) => Session(connectionId).EndClaim(GatewayId, resumed: false);
 
     /// <summary>Gives up a session claimed for a recovery that will not happen: it is forgotten.</summary>
     internal Task ForgoRecoveryAsync(string connectionId) => Session(connectionId).Close(GatewayId, keepForResume: false);

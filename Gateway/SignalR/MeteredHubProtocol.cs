@@ -1,4 +1,5 @@
 using System.Buffers;
+using MessagePack;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -9,7 +10,10 @@ namespace Realtime.Gateway.SignalR;
 
 /// <summary>
 /// SignalR's MessagePack hub protocol with the options of <see cref="RealtimeMessagePack"/>, counting what it reads
-/// in the gateway's metrics.
+/// in the gateway's metrics. As <see cref="ResilientJsonHubProtocol"/> does for JSON, a malformed frame does not close
+/// the connection: each frame carries its length first, so the stream resynchronizes after it; a frame that does not
+/// parse is skipped and reported as a binding failure, which SignalR answers with an error to the invocation when its
+/// id can be read. Only a length prefix that cannot be read ends the connection, as nothing after it can be found.
 /// </summary>
 internal sealed class MeteredHubProtocol(IOptions<MessagePackHubProtocolOptions> options, GatewayMetrics metrics) : IHubProtocol
 {
@@ -29,17 +33,96 @@ internal sealed class MeteredHubProtocol(IOptions<MessagePackHubProtocolOptions>
 
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HubMessage? message)
     {
-        var before = input.Length;
-        if (!_inner.TryParseMessage(ref input, binder, out message))
+        if (FrameLength(input) is not { } length)
         {
-            return false;
+            message = null;
+            return false; // an incomplete frame: wait for more bytes
         }
 
-        Count(metrics, Name, message, before - input.Length);
-        return true;
+        var frame = input.Slice(0, length);
+        var attempt = frame;
+        try
+        {
+            if (_inner.TryParseMessage(ref attempt, binder, out message))
+            {
+                ResilientJsonHubProtocol.ThrowIfOnlyServersSend(message);
+                input = input.Slice(frame.End);
+                Count(metrics, Name, message, length);
+                return true;
+            }
+
+            // The parser read the frame and made nothing of it: a message type this protocol version does not know.
+            throw new InvalidDataException("The message type is not one a client sends.");
+        }
+        catch (Exception ex) when (ex is InvalidDataException or MessagePackSerializationException or FormatException or EndOfStreamException or OverflowException or InvalidOperationException)
+        {
+            metrics.Rejected(RejectionReason.MalformedFrame);
+            metrics.Received(Name, length);
+            input = input.Slice(frame.End);
+            message = ResilientJsonHubProtocol.MalformedFrame(InvocationIdOf(frame, length), ex);
+            return true;
+        }
     }
 
     /// <summary>Counts a message a client sent; pings and other protocol messages add their bytes only.</summary>
     public static void Count(GatewayMetrics metrics, string protocol, HubMessage message, long bytes) =>
         metrics.Received(protocol, bytes, message is HubInvocationMessage ? 1 : 0);
+
+    /// <summary>
+    /// The length of the first frame (its length prefix included), or null while it has not all arrived. A frame's
+    /// length comes first, seven bits to a byte, low bits first, in at most five bytes (SignalR's binary framing).
+    /// </summary>
+    private static long? FrameLength(ReadOnlySequence<byte> input)
+    {
+        var reader = new SequenceReader<byte>(input);
+        long length = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            if (!reader.TryRead(out var b))
+            {
+                return null;
+            }
+
+            length |= (long)(b & 0x7f) << (7 * i);
+            if ((b & 0x80) == 0)
+            {
+                if (length > int.MaxValue)
+                {
+                    break;
+                }
+
+                var total = reader.Consumed + length;
+                return input.Length >= total ? total : null;
+            }
+        }
+
+        throw new InvalidDataException("The frame's length prefix is not valid: the stream cannot be read on.");
+    }
+
+    /// <summary>The invocation id of a frame that did not parse, when its start can still be read: <c>[type, headers, id, ...]</c>.</summary>
+    private static string? InvocationIdOf(ReadOnlySequence<byte> frame, long length)
+    {
+        try
+        {
+            var prefix = 0;
+            var reader = new SequenceReader<byte>(frame);
+            while (reader.TryRead(out var b) && (b & 0x80) != 0)
+            {
+                prefix++;
+            }
+
+            var body = new MessagePackReader(frame.Slice(prefix + 1, length - prefix - 1));
+            if (body.ReadArrayHeader() < 3 || body.ReadInt32() is not (HubProtocolConstants.InvocationMessageType or HubProtocolConstants.StreamInvocationMessageType))
+            {
+                return null;
+            }
+
+            body.Skip(); // the headers
+            return body.TryReadNil() ? null : body.ReadString() is { Length: > 0 and <= 100 } id ? id : null;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
 }

@@ -135,13 +135,24 @@ public sealed class RealtimeHub : Hub
     /// and in order, the messages its client missed after <paramref name="positions"/> (the <c>seq</c> and
     /// <c>epoch</c> of the last <c>event</c> it got from each room, and from the namespace with <c>room</c> null).
     /// </summary>
-    public Task<ResumeResult> Resume(string connectionId, string token, ResumePosition[] positions) =>
+    public Task<ResumeResult> Resume(string connectionId, string token, ResumePosition?[]? positions) =>
         _realtime.ResumeAsync(Context.ConnectionId, connectionId, token, positions ?? []);
 
     /// <summary>Closes the caller's connection from the server side.</summary>
     public async Task Disconnect()
     {
         await Clients.Caller.SendAsync(DisconnectingMethod, "requested");
+
+        // The message waits in the connection's write queue: it goes to the transport before the close, which sends
+        // what it holds first. A client that does not read gets the close after a second all the same.
+        try
+        {
+            await _realtime.WhenWrittenAsync(Context.ConnectionId).WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (TimeoutException)
+        {
+        }
+
         Context.Abort();
     }
 

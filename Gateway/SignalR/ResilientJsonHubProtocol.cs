@@ -55,6 +55,7 @@ internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolO
         {
             if (_inner.TryParseMessage(ref attempt, binder, out message))
             {
+                ThrowIfOnlyServersSend(message);
                 input = input.Slice(attempt.Start);
                 MeteredHubProtocol.Count(metrics, Name, message, frame.Length);
                 if (_pipelines && message is InvocationMessage { InvocationId: null, StreamIds: null or [] } send && PipelinedForm(binder, send.Target) is { } pipelined)
@@ -75,13 +76,26 @@ internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolO
             var text = Encoding.UTF8.GetString(frame.Slice(0, frame.Length - 1));
             input = input.Slice(frame.End);
             var id = InvocationId().Match(text) is { Success: true } match ? match.Groups[1].Value : null;
-            message = new InvocationBindingFailureMessage(
-                id,
-                "(malformed frame)",
-                ExceptionDispatchInfo.Capture(new HubException($"The frame is not a valid message: {ex.Message}")));
+            message = MalformedFrame(id, ex);
             return true;
         }
     }
+
+    /// <summary>
+    /// Refuses a message that only servers send (a close), which SignalR would answer by closing the connection: the
+    /// client gets an error for it, as for any other frame that is not a valid message, and goes on.
+    /// </summary>
+    internal static void ThrowIfOnlyServersSend(HubMessage message)
+    {
+        if (message is CloseMessage)
+        {
+            throw new InvalidDataException("A close message is sent by servers only; a client closes its connection instead.");
+        }
+    }
+
+    /// <summary>What a frame that does not parse becomes: a binding failure, answered with an error to invocation <paramref name="id"/> when there is one.</summary>
+    internal static InvocationBindingFailureMessage MalformedFrame(string? id, Exception error) =>
+        new(id, "(malformed frame)", ExceptionDispatchInfo.Capture(new HubException($"The frame is not a valid message: {error.Message}")));
 
     private static string? PipelinedForm(IInvocationBinder binder, string target) =>
         PipelinedForms.GetOrAdd((binder.GetType(), target), static (key, binder) =>

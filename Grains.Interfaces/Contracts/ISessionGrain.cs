@@ -48,12 +48,19 @@ public interface ISessionGrain : IGatewayDependentGrain
     Task<string> Resumable();
 
     /// <summary>
-    /// Takes back a closed session with its secret, once, within <c>History:ResumeWindow</c> of its close: its
-    /// namespace, user, rooms and data; null when it cannot (wrong secret or user, too late, already taken, or the
-    /// session was lost with its silo).
+    /// Takes back a closed session of <paramref name="hub"/> and <paramref name="namespace"/> with its secret, within
+    /// <c>History:ResumeWindow</c> of its close, for gateway <paramref name="gatewayId"/>: its namespace, user, rooms and
+    /// data; null when it cannot (wrong secret, user, hub or namespace, too late, already taken, or the session was lost
+    /// with its silo). The session is held for that gateway until it calls <see cref="EndClaim"/>: taken for good when
+    /// the resume worked, given back when it did not, so that the client can try again. A gateway that never ends its
+    /// claim loses it after three times <c>Cluster:ResponseTimeout</c>, or when it leaves the cluster.
     /// </summary>
-    [Alias("claim")]
-    Task<SessionInfo?> Claim(string token, string? userId);
+    [Alias("claim-for")]
+    Task<SessionInfo?> Claim(string token, string? userId, string hub, string @namespace, string gatewayId);
+
+    /// <summary>Ends gateway <paramref name="gatewayId"/>'s claim (<see cref="Claim"/>): the session is forgotten when <paramref name="resumed"/>, and can be claimed again when not.</summary>
+    [Alias("end-claim")]
+    Task EndClaim(string gatewayId, bool resumed);
 
     /// <summary>
     /// The connection closed on <paramref name="gatewayId"/>: the session forgets it, unless it is resumable or

@@ -44,6 +44,12 @@ internal sealed class SessionGrain(
     private (SessionInfo Info, RoomJoin[] Joins, DateTimeOffset Until)? _closed;
     private string? _recoveringGateway;
 
+    // A resume in progress on a gateway (SignalR's Resume): the session is its until it ends the claim, or until then.
+    private (string GatewayId, DateTimeOffset Until)? _claim;
+
+    /// <summary>How many calls' worth of <c>Cluster:ResponseTimeout</c> a claim is held for a gateway that does not answer.</summary>
+    private const int ClaimHoldCalls = 3;
+
     // The connection's own messages, numbered in this activation (the epoch names it); kept when recoverable.
     private readonly string _epoch = Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
     private readonly MessageHistory _own = new(history.Value, time);
@@ -110,28 +116,46 @@ internal sealed class SessionGrain(
         return _token ??= NewToken();
     }
 
-    public Task<SessionInfo?> Claim(string token, string? userId)
+    public Task<SessionInfo?> Claim(string token, string? userId, string hub, string @namespace, string gatewayId)
     {
-        if (Take(token, userId) is not { } taken)
+        if (Take(token, userId, gatewayId, info => info.Hub == hub && info.Namespace == @namespace) is not { } taken)
         {
             return Task.FromResult<SessionInfo?>(null);
         }
 
-        Forget();
-        DeactivateOnIdle();
         return Task.FromResult<SessionInfo?>(taken.Info);
+    }
+
+    public Task EndClaim(string gatewayId, bool resumed)
+    {
+        if (_claim?.GatewayId != gatewayId)
+        {
+            return Task.CompletedTask;
+        }
+
+        _claim = null;
+        if (resumed)
+        {
+            Forget();
+            DeactivateOnIdle();
+        }
+        else if (_recoveringGateway == gatewayId)
+        {
+            _recoveringGateway = null; // a recovery given back: the session is closed and can be recovered again
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task<SessionRecovery?> Recover(string token, string? userId, string gatewayId)
     {
-        if (!_recoverable || Take(token, userId) is not { } taken)
+        if (!_recoverable || Take(token, userId, gatewayId) is not { } taken)
         {
             return Task.FromResult<SessionRecovery?>(null);
         }
 
         // The recovering gateway opens it again under this id; until then what is sent to it waits here.
         _recoveringGateway = gatewayId;
-        DelayDeactivation(_window);
         return Task.FromResult<SessionRecovery?>(new SessionRecovery(taken.Info, taken.Joins, _epoch));
     }
 
@@ -139,8 +163,20 @@ internal sealed class SessionGrain(
         Task.FromResult(_recoverable ? _own.Since(epoch, sequence, _epoch, _sequence) : new Replay(false, _epoch, _sequence, []));
 
     /// <summary>The connection's gateway left or died: the connection is gone with it.</summary>
-    public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) =>
-        _info is not null && gatewayIds.Contains(_info.Member.GatewayId) ? Close(_info.Member.GatewayId, keepForResume: true) : Task.CompletedTask;
+    public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds)
+    {
+        if (_claim is { } claim && gatewayIds.Contains(claim.GatewayId))
+        {
+            // The gateway that was taking the session back is gone: its client may try again elsewhere.
+            _claim = null;
+            if (_recoveringGateway == claim.GatewayId)
+            {
+                _recoveringGateway = null;
+            }
+        }
+
+        return _info is not null && gatewayIds.Contains(_info.Member.GatewayId) ? Close(_info.Member.GatewayId, keepForResume: true) : Task.CompletedTask;
+    }
 
     public async Task<SessionInfo?> Get()
     {
@@ -246,17 +282,26 @@ internal sealed class SessionGrain(
     /// client came back while the old connection lingers), the old connection is closed if it can be; when closed,
     /// within its window. Null when the secret or the user is wrong, or the window passed.
     /// </summary>
-    private (SessionInfo Info, RoomJoin[] Joins)? Take(string token, string? userId)
+    private (SessionInfo Info, RoomJoin[] Joins)? Take(string token, string? userId, string gatewayId, Func<SessionInfo, bool>? fits = null)
     {
         if (_token is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(_token)))
         {
             return null;
         }
 
-        (SessionInfo Info, RoomJoin[] Joins)? taken = _info is not null ? (_info with { Rooms = _rooms.ToArray() }, Joins())
-            : _closed is { } closed && time.GetUtcNow() <= closed.Until ? (closed.Info, closed.Joins)
+        var now = time.GetUtcNow();
+        if (_claim is { } claim && now <= claim.Until)
+        {
+            // Another gateway is taking it back: taken, unless that fails and it is given back.
+            return null;
+        }
+
+        _claim = null;
+        var window = _recoverable ? _window : history.Value.ResumeWindow;
+        (SessionInfo Info, RoomJoin[] Joins, DateTimeOffset Until)? taken = _info is not null ? (_info with { Rooms = _rooms.ToArray() }, Joins(), now + window)
+            : _closed is { } closed && now <= closed.Until ? closed
             : null;
-        if (taken is not { } session || session.Info.Member.UserId != userId)
+        if (taken is not { } session || session.Info.Member.UserId != userId || (fits is not null && !fits(session.Info)))
         {
             return null;
         }
@@ -268,8 +313,14 @@ internal sealed class SessionGrain(
             SetClosed();
         }
 
-        _closed = null;
-        return session;
+        // Kept closed, and claimed by the gateway that took it, until that gateway ends the claim (EndClaim) or opens it
+        // again (a recovery): so that it can be given back if taking it back fails on the cluster.
+        var hold = cluster.Value.ResponseTimeout * ClaimHoldCalls;
+        var until = session.Until > now + hold ? session.Until : now + hold;
+        _closed = (session.Info, session.Joins, until);
+        _claim = (gatewayId, now + hold);
+        DelayDeactivation(until - now);
+        return (session.Info, session.Joins);
     }
 
     private RoomJoin[] Joins()
@@ -293,6 +344,7 @@ internal sealed class SessionGrain(
         _recoverable = false;
         _closed = null;
         _recoveringGateway = null;
+        _claim = null;
         _own.Clear();
     }
 
@@ -341,6 +393,7 @@ internal sealed class SessionGrain(
         _chain = null;
         _closed = null;
         _recoveringGateway = null;
+        _claim = null;
         _rooms.Clear();
         _rooms.AddRange(info.Rooms);
         _joined.Clear();

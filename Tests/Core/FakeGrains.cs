@@ -271,15 +271,32 @@ internal sealed class FakeSession : ISessionGrain
     /// <summary>A closed session a client may take back with the token (SignalR's Resume), once.</summary>
     public (string Token, SessionInfo Info)? Claimable { get; set; }
 
-    public Task<SessionInfo?> Claim(string token, string? userId)
+    /// <summary>The gateway the session is claimed for, while a resume runs.</summary>
+    public string? ClaimedBy { get; private set; }
+
+    public Task<SessionInfo?> Claim(string token, string? userId, string hub, string @namespace, string gatewayId)
     {
-        if (Claimable is not { } claimable || claimable.Token != token)
+        if (ClaimedBy is not null || Claimable is not { } claimable || claimable.Token != token || claimable.Info.Namespace != @namespace || claimable.Info.Hub != hub)
         {
             return Task.FromResult<SessionInfo?>(null);
         }
 
-        Claimable = null;
+        ClaimedBy = gatewayId;
         return Task.FromResult<SessionInfo?>(claimable.Info);
+    }
+
+    public Task EndClaim(string gatewayId, bool resumed)
+    {
+        if (ClaimedBy == gatewayId)
+        {
+            ClaimedBy = null;
+            if (resumed)
+            {
+                Claimable = null;
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task<SessionInfo?> Get() => Task.FromResult(Opened);

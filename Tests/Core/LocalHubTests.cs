@@ -1,6 +1,7 @@
 using Orleans.Runtime;
 using Realtime.Contracts;
 using Realtime.Gateway.Core;
+using Realtime.Gateway.Observability;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Core;
@@ -241,6 +242,58 @@ public sealed class LocalHubTests
         await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["m4"], null).Within("a room send");
         Assert.Equal(["b3", "m2", "m3", "b2", "m4"], back.Received);
         Assert.False((await cluster.Hub.ResumeAsync("new", "old", "secret", []).Within("resume again")).Recovered);
+    }
+
+    [Fact]
+    public async Task Resume_ThatFailsOnTheCluster_GivesTheSessionBack_SoThatTheRetryResumesIt()
+    {
+        var cluster = new FakeCluster();
+        var lobby = LocalHub<CoreTestHub>.RoomKeyOf("/", "lobby");
+        var old = cluster.Session("old");
+        old.Claimable = ("secret", new SessionInfo(nameof(CoreTestHub), "/", new Member("old", cluster.GatewayId, null), [lobby], null));
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["m1"], null).Within("a room send");
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["m2"], null).Within("a room send");
+        var back = await Connected(cluster, "new");
+        ResumePosition[] at = [new ResumePosition("lobby", cluster.Room("/", "lobby").Epoch, 1)];
+
+        // The room's silo is dying: the join fails, and the client hears of it.
+        cluster.Room("/", "lobby").Fail = 1;
+        await Assert.ThrowsAnyAsync<Exception>(() => cluster.Hub.ResumeAsync("new", "old", "secret", at).Within("a resume that fails"));
+        Assert.Null(old.ClaimedBy);
+
+        // Its retry finds the session and gets what it missed.
+        var result = await cluster.Hub.ResumeAsync("new", "old", "secret", at).Within("the retry");
+        Assert.True(result.Recovered, "the failed resume gave the session back");
+        Assert.Equal(["m2"], back.Received);
+        Assert.Null(old.Claimable);
+    }
+
+    [Fact]
+    public async Task Resume_WithBadArgumentsOrFromAnotherNamespace_IsAnsweredClearly_AndDoesNotUseTheSessionUp()
+    {
+        var cluster = new FakeCluster();
+        var old = cluster.Session("old");
+        old.Claimable = ("secret", new SessionInfo(nameof(CoreTestHub), "/", new Member("old", cluster.GatewayId, null), [], null));
+        await Connected(cluster, "new");
+        await Connected(cluster, "elsewhere", "/other");
+
+        foreach (var (positions, error) in new (ResumePosition?[], string)[]
+        {
+            ([null], "position 0: it is null"),
+            ([new ResumePosition("lobby", null!, 1)], "position 0: it has no epoch"),
+            ([new ResumePosition(null, "e1", 1), new ResumePosition("lobby", "e1", -1)], "position 1: it has a negative seq"),
+            ([new ResumePosition("lobby", "e1", 1), new ResumePosition("lobby", "e1", 2)], "position 1: it repeats room 'lobby'"),
+        })
+        {
+            var refused = await Assert.ThrowsAsync<RejectedHubException>(() => cluster.Hub.ResumeAsync("new", "old", "secret", positions).Within("a resume with bad positions"));
+            Assert.Equal(RejectionReason.InvalidInput, refused.Reason);
+            Assert.Contains(error, refused.Message);
+        }
+
+        await Assert.ThrowsAsync<RejectedHubException>(() => cluster.Hub.ResumeAsync("new", "old", "", []).Within("a resume without a token"));
+        Assert.False((await cluster.Hub.ResumeAsync("elsewhere", "old", "secret", []).Within("a resume from another namespace")).Recovered);
+
+        Assert.True((await cluster.Hub.ResumeAsync("new", "old", "secret", []).Within("the resume")).Recovered, "nothing before used the session up");
     }
 
     [Fact]

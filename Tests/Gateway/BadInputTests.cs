@@ -145,6 +145,8 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [InlineData("{ this is not json")]
     [InlineData("[1,2,3]")]
     [InlineData("{\"type\":\"one\"}")]
+    [InlineData("{\"type\":7,\"error\":\"only servers send a close\"}")]
+    [InlineData("{\"type\":99}")]
     public async Task MalformedFrame_WithoutAnId_IsSkippedAndTheConnectionGoesOn(string frame)
     {
         await using var pair = await ConnectPairAsync("garbage");

@@ -92,6 +92,14 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Contains("no location", await DetailAsync(failed));
         Assert.Equal(HttpStatusCode.GatewayTimeout, timedOut.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        // A timeout outside what the cluster can wait for is the caller's error, with the range it may use.
+        foreach (var seconds in new[] { 0, -1, 300.5, 1e12 })
+        {
+            var refused = await _http.PostAsJsonAsync($"api/v1/connections/{id}/invoke", new { method = "getLocation", args = new[] { "Oslo" }, timeoutSeconds = seconds }).Within("invoke with a bad timeout");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("\"timeoutSeconds\" must be greater than 0 and at most 300", await DetailAsync(refused));
+        }
     }
 
     [Fact]

@@ -9,6 +9,20 @@ public sealed class RealtimeHubTests(GatewayFixture fixture) : IClassFixture<Gat
     private TestGateway Gateway => fixture.Gateway;
 
     [Fact]
+    public async Task Disconnect_TheClientIsToldWhyBeforeTheClose_EveryTime()
+    {
+        var ns = GatewayFixture.Unique("bye");
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            await using var client = await Gateway.ConnectAsync($"client{attempt}", ns);
+            _ = client.InvokeAsync("Disconnect").ContinueWith(static _ => { }, TaskScheduler.Default); // it may never answer
+
+            await client.Closed.Within("the server to close the connection");
+            Assert.True(client.ReceivedOn("disconnecting").Any(e => e.Arguments[0].GetString() == "requested"), $"attempt {attempt}: the reason came before the close");
+        }
+    }
+
+    [Fact]
     public async Task Echo_TwoClients_OnlyTheCallerReceives()
     {
         var ns = GatewayFixture.Unique("echo");

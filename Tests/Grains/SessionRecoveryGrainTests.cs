@@ -79,6 +79,36 @@ public sealed class SessionRecoveryGrainTests(GrainClusterFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task Claim_IsHeldForOneGateway_GivenBackWhenItsResumeFails_AndTakenOnceWhenItWorks()
+    {
+        var (a, b) = await fixture.TwoGatewaysAsync();
+        var connectionId = $"c{Guid.NewGuid():N}"[..20];
+        var session = fixture.Client.GetGrain<ISessionGrain>(GrainKeys.Session(a.Hub, connectionId));
+        var room = GrainKeys.Room(a.Hub, "/", "lobby");
+        await session.Open(Info(a, connectionId)).Within("the open");
+        await session.AddRoom(room, null).Within("the join's record");
+        var token = await session.Resumable().Within("the secret");
+        await session.Close(a.GatewayId, keepForResume: true).Within("the close");
+
+        // A claim for another namespace or hub is refused and does not use the session up.
+        Assert.Null(await session.Claim(token, null, a.Hub, "/other", b.GatewayId).Within("a claim from another namespace"));
+        Assert.Null(await session.Claim(token, null, "AnotherHub", "/", b.GatewayId).Within("a claim from another hub"));
+
+        // Held for b while its resume runs: nobody else takes it, and only b ends the claim.
+        Assert.Equal([room], (await session.Claim(token, null, a.Hub, "/", b.GatewayId).Within("b's claim"))?.Rooms);
+        Assert.Null(await session.Claim(token, null, a.Hub, "/", a.GatewayId).Within("a claim while b holds it"));
+        await session.EndClaim(a.GatewayId, resumed: true).Within("an end from a gateway that holds no claim");
+
+        // b's resume failed: the session is given back, rooms and all, and the client's next try gets it.
+        await session.EndClaim(b.GatewayId, resumed: false).Within("b gives it back");
+        Assert.Equal([room], (await session.Claim(token, null, a.Hub, "/", a.GatewayId).Within("the retry's claim"))?.Rooms);
+
+        // That resume worked: the session is taken for good.
+        await session.EndClaim(a.GatewayId, resumed: true).Within("a's resume worked");
+        Assert.Null(await session.Claim(token, null, a.Hub, "/", b.GatewayId).Within("a claim after the resume"));
+    }
+
+    [Fact]
     public async Task RoomHistory_KeepsMessagesThatLeftSomeoneOut_WithWhomTheyLeftOut()
     {
         var (a, b) = await fixture.TwoGatewaysAsync();

@@ -47,7 +47,18 @@ public sealed class SocketIOCodecTests
         { "2[\"x\"", "not valid JSON" },
         { "2abc", "not valid JSON" },
         { "2/admin,99999999999999999999[\"x\"]", "too large" },
+        { "2[\"\\udc00\"]", "not valid UTF-16" },
+        { "2[\"\\ud800x\",1]", "not valid UTF-16" },
+        { "0{\"\\udc00\":1}", "not valid UTF-16" },
     };
+
+    [Theory]
+    [InlineData("[\"\\ud83d\\ude00\"]")]
+    [InlineData("[\"\\\\udc00\"]")]
+    [InlineData("[\"\\u00e9\\n\\\\\"]")]
+    [InlineData("[\"x\\\\\",\"\\u0041\"]")]
+    public void Decode_EscapesThatAreValidUtf16_Parse(string data) =>
+        Assert.Equal(System.Text.Json.JsonValueKind.Array, SocketIOCodec.Decode("2" + data).Data!.Value.ValueKind);
 
     [Theory]
     [MemberData(nameof(Malformed))]

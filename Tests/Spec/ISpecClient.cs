@@ -77,7 +77,7 @@ public interface ISpecClient : IAsyncDisposable
     /// </summary>
     Task BarrierAsync();
 
-    /// <summary>Asks the server to disconnect this client; returns when the connection is closed.</summary>
+    /// <summary>Asks the server to disconnect this client; returns when the connection is closed, and fails unless the client was told why first.</summary>
     Task DisconnectedByServerAsync();
 
     /// <summary>

@@ -62,6 +62,7 @@ public sealed class SignalRSpecClient(string name, SignalRTestClient client, str
     {
         _ = _client.InvokeAsync("Disconnect").ContinueWith(static _ => { }, TaskScheduler.Default); // it may never answer
         await _client.Closed.Within($"the server to close {name}'s connection");
+        Assert.True(_client.ReceivedOn("disconnecting").Any(e => e.Arguments[0].GetString() == "requested"), $"{name} was told why before the close");
     }
 
     public async Task<bool> DropAndComeBackAsync(Uri gateway, Func<Task> whileAway)

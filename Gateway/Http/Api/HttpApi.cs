@@ -95,6 +95,12 @@ public static class HttpApi
             throw new ApiException(StatusCodes.Status400BadRequest, "The body needs a \"method\" name.");
         }
 
+        var max = IRealtimeCluster.MaxClientResultTimeout.TotalSeconds;
+        if (body.TimeoutSeconds is { } seconds && !(seconds > 0 && seconds <= max))
+        {
+            throw new ApiException(StatusCodes.Status400BadRequest, $"\"timeoutSeconds\" must be greater than 0 and at most {max}, not {seconds}.");
+        }
+
         var timeout = TimeSpan.FromSeconds(body.TimeoutSeconds ?? 10);
         try
         {
@@ -196,7 +202,7 @@ public static class HttpApi
     /// <summary>The body of <c>POST /connections/{connectionId}/invoke</c>.</summary>
     /// <param name="Method">The client method to call.</param>
     /// <param name="Args">Its arguments.</param>
-    /// <param name="TimeoutSeconds">How long to wait for the answer (default 10; less than <c>Cluster:ResponseTimeout</c>).</param>
+    /// <param name="TimeoutSeconds">How long to wait for the answer, in seconds: default 10, more than 0 and at most 300 (<see cref="IRealtimeCluster.MaxClientResultTimeout"/>).</param>
     public sealed record InvokeRequest(string Method, JsonElement[]? Args, double? TimeoutSeconds);
 
     /// <summary>The body of <c>POST /server-events</c>.</summary>

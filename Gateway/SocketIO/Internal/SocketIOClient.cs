@@ -258,7 +258,19 @@ internal sealed class SocketIOClient : IEngineHandler
 
             var userId = principal.Identity?.IsAuthenticated == true ? principal.FindFirst(ClaimTypes.NameIdentifier)?.Value : null;
             var recovery = _server.Options.ConnectionStateRecovery;
-            var recovered = recovery.Enabled ? await TryRecoverAsync(name, auth, userId) : null;
+            RecoveredSession? recovered;
+            try
+            {
+                recovered = recovery.Enabled ? await TryRecoverAsync(name, auth, userId) : null;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The client is answered at once, not left to its connect timeout; its session waits for its next try.
+                EngineLog.HandlerFailed(_logger, _engine.Id, ex);
+                Refuse(name, "The cluster is not available; try again.", null);
+                return;
+            }
+
             var socket = new Socket(this, @namespace, recovered?.SocketId ?? SocketIOServer.NewSocketId(), _handshake with { Auth = auth?.Clone() ?? EmptyObject }, userId, _logger)
             {
                 Recovered = recovered is not null,
@@ -351,11 +363,24 @@ internal sealed class SocketIOClient : IEngineHandler
             answered.SetResult(true);
             if (recovered is not null)
             {
-                var complete = await _server.Hub.ReplayRecoveredAsync(connection, recovered.Plan);
+                bool complete;
+                try
+                {
+                    complete = await _server.Hub.ReplayRecoveredAsync(connection, recovered.Plan);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The client has its old id, so it believes it recovered, but did not get what it missed: it must not
+                    // go on with a gap. Closed, it reconnects and recovers again from where it is.
+                    EngineLog.HandlerFailed(_logger, _engine.Id, ex);
+                    complete = false;
+                }
+
                 connection.WithPositions(static positions => positions.Restoring = false);
                 if (!complete)
                 {
-                    // History lost some of what the client missed since the plan was made: it reconnects, and starts afresh.
+                    // History lost some of what the client missed since the plan was made (it reconnects, and starts
+                    // afresh), or the cluster failed while it was read (it reconnects, and recovers again).
                     EngineLog.RecoveryIncomplete(_logger, socket.Id);
                     _engine.Close("transport error");
                     return;
@@ -441,7 +466,18 @@ internal sealed class SocketIOClient : IEngineHandler
             return null;
         }
 
-        var plan = await _server.Hub.PlanRecoveryAsync(socketId, name, claimed, offset.Own, offset.Of);
+        RecoveryPlan? plan;
+        try
+        {
+            plan = await _server.Hub.PlanRecoveryAsync(socketId, name, claimed, offset.Own, offset.Of);
+        }
+        catch
+        {
+            // The cluster failed while the plan was made: the session goes back, for the client's next try.
+            await _server.Hub.GiveBackRecoveryAsync(socketId).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            throw;
+        }
+
         if (plan is null)
         {
             EngineLog.NotRecovered(_logger, socketId, "history no longer holds everything the client missed");

@@ -121,6 +121,12 @@ public static class SocketIOCodec
         JsonElement? data = null;
         if (i < text.Length)
         {
+            if (LoneSurrogateEscape(text.AsSpan(i)) is { } at)
+            {
+                // System.Text.Json would parse it and refuse the string only when it is read, in whatever reads it.
+                throw new ProtocolException($"The packet's data is not valid UTF-16: the escape at character {i + at} is a lone surrogate.");
+            }
+
             try
             {
                 data = JsonSerializer.Deserialize<JsonElement>(text.AsSpan(i));
@@ -133,6 +139,45 @@ public static class SocketIOCodec
 
         CheckPayload(packetType, data);
         return new SocketIOPacket(packetType, @namespace, data, ackId, attachments);
+    }
+
+    /// <summary>
+    /// Where <paramref name="json"/> has a <c>\uXXXX</c> escape of a surrogate that is not part of a pair (a high one
+    /// followed by an escaped low one); null when it has none. JSON's grammar allows them, UTF-16 does not.
+    /// </summary>
+    internal static int? LoneSurrogateEscape(ReadOnlySpan<char> json)
+    {
+        var i = 0;
+        while (i < json.Length && json[i..].IndexOf('\\') is var next and >= 0)
+        {
+            i += next;
+            if (i + 1 >= json.Length || json[i + 1] != 'u')
+            {
+                i += 2; // another escape (\\ or \"): skipped whole, so that an escaped backslash is not taken for one
+                continue;
+            }
+
+            if (Escaped(json, i) is not { } unit || !char.IsSurrogate(unit))
+            {
+                i += 2;
+                continue;
+            }
+
+            if (char.IsHighSurrogate(unit) && i + 7 < json.Length && json[i + 6] == '\\' && json[i + 7] == 'u' && Escaped(json, i + 6) is { } low && char.IsLowSurrogate(low))
+            {
+                i += 12;
+                continue;
+            }
+
+            return i;
+        }
+
+        return null;
+
+        static char? Escaped(ReadOnlySpan<char> json, int at) =>
+            at + 6 <= json.Length && ushort.TryParse(json.Slice(at + 2, 4), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var code)
+                ? (char)code
+                : null;
     }
 
     private static void CheckPayload(SocketIOPacketType type, JsonElement? data)
