@@ -42,7 +42,18 @@ public sealed partial class LocalHub<THub>
         // The session is held for this gateway while the resume runs, and given back if it fails, so that the client's
         // next try finds it again.
         var session = Session(previousConnectionId);
-        var info = await session.Claim(token, local.Member.UserId, HubName, local.Namespace, GatewayId);
+        SessionInfo? info;
+        try
+        {
+            info = await session.Claim(token, local.Member.UserId, HubName, local.Namespace, GatewayId);
+        }
+        catch
+        {
+            // The claim may have been made and its answer lost: whatever it took goes back, for the client's next try.
+            GiveBack(session);
+            throw;
+        }
+
         if (info is null)
         {
             return new ResumeResult(false, [], 0, [], []);
@@ -155,8 +166,40 @@ public sealed partial class LocalHub<THub>
     internal Task<SessionRecovery?> ClaimRecoveryAsync(string connectionId, string token, string? userId) =>
         Session(connectionId).Recover(token, userId, GatewayId);
 
-    /// <summary>Gives back a session claimed for a recovery that failed on the cluster: its client can try again.</summary>
-    internal Task GiveBackRecoveryAsync(string connectionId) => Session(connectionId).EndClaim(GatewayId, resumed: false);
+    /// <summary>Gives back a session claimed for a recovery that failed on the cluster, so that its client can try again; fire and forget.</summary>
+    internal void GiveBackRecovery(string connectionId) => GiveBack(Session(connectionId));
+
+    /// <summary>
+    /// Ends this gateway's claim on a session without taking it, trying again while the cluster does not answer (the
+    /// failure that made the claim fail may last): a claim never given back keeps the session from its client until
+    /// it runs out.
+    /// </summary>
+    private void GiveBack(ISessionGrain session) => _ = GiveBackAsync(session);
+
+    private async Task GiveBackAsync(ISessionGrain session)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await session.EndClaim(GatewayId, resumed: false);
+                return;
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException && attempt < GiveBackAttempts)
+            {
+                await Task.Delay(GiveBackRetry, Time);
+            }
+            catch (Exception ex)
+            {
+                Logger.LogWarning(ex, "Could not give session {Session} back; the claim runs out by itself", session.GetPrimaryKeyString());
+                return;
+            }
+        }
+    }
+
+    private const int GiveBackAttempts = 20;
+
+    private static readonly TimeSpan GiveBackRetry = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Gives up a session claimed for a recovery that will not happen: it is forgotten.</summary>
     internal Task ForgoRecoveryAsync(string connectionId) => Session(connectionId).Close(GatewayId, keepForResume: false);

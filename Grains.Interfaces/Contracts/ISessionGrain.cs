@@ -28,7 +28,8 @@ public interface ISessionGrain : IGatewayDependentGrain
     /// connection id: its rooms, data and where it joined each room; null when it cannot (wrong secret or user, past
     /// its window, or lost with its silo). A session still open on a gateway is closed there. Until it is opened
     /// again, what is sent to the connection is kept for it; a close from <paramref name="gatewayId"/> without
-    /// <c>keepForResume</c> gives the recovery up.
+    /// <c>keepForResume</c> gives the recovery up, and <see cref="EndClaim"/> gives the session back (the recovery
+    /// failed on the cluster). Meanwhile no other gateway can take it, for three times <c>Cluster:ResponseTimeout</c>.
     /// </summary>
     [Alias("recover")]
     Task<SessionRecovery?> Recover(string token, string? userId, string gatewayId);
@@ -53,7 +54,8 @@ public interface ISessionGrain : IGatewayDependentGrain
     /// data; null when it cannot (wrong secret, user, hub or namespace, too late, already taken, or the session was lost
     /// with its silo). The session is held for that gateway until it calls <see cref="EndClaim"/>: taken for good when
     /// the resume worked, given back when it did not, so that the client can try again. A gateway that never ends its
-    /// claim loses it after three times <c>Cluster:ResponseTimeout</c>, or when it leaves the cluster.
+    /// claim loses it after three times <c>Cluster:ResponseTimeout</c>, or when it leaves the cluster; the same gateway
+    /// may claim it again meanwhile (its earlier try failed, perhaps after the claim was made).
     /// </summary>
     [Alias("claim-for")]
     Task<SessionInfo?> Claim(string token, string? userId, string hub, string @namespace, string gatewayId);

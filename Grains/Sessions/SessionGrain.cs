@@ -290,9 +290,10 @@ internal sealed class SessionGrain(
         }
 
         var now = time.GetUtcNow();
-        if (_claim is { } claim && now <= claim.Until)
+        if (_claim is { } claim && now <= claim.Until && claim.GatewayId != gatewayId)
         {
-            // Another gateway is taking it back: taken, unless that fails and it is given back.
+            // Another gateway is taking it back: taken, unless that fails and it is given back. The same gateway may take
+            // it again: its earlier try failed (the claim's answer was lost, or its give-back has not arrived yet).
             return null;
         }
 

@@ -38,8 +38,8 @@ public sealed class SessionRecoveryGrainTests(GrainClusterFixture fixture) : ICl
         Assert.Equal(["two"], missed.Messages.Select(m => Encoding.UTF8.GetString(m.Payload.Protocols[0].Bytes.Span)));
         Assert.False((await session.Since("ffffffffffff", 1).Within("another epoch")).Complete);
 
-        // Taken once: the same secret does not recover it twice.
-        Assert.Null(await session.Recover(token, null, b.GatewayId).Within("a second recovery"));
+        // Taken once: while b recovers it, another gateway cannot (b itself may try again, its first answer lost).
+        Assert.Null(await session.Recover(token, null, a.GatewayId).Within("a second recovery, on a"));
 
         // Opened again under its id on b, with its secret; a late close from a changes nothing.
         Assert.Equal(token, await session.OpenRecoverable(Info(b, connection), Window).Within("the reopen"));
@@ -97,6 +97,7 @@ public sealed class SessionRecoveryGrainTests(GrainClusterFixture fixture) : ICl
         // Held for b while its resume runs: nobody else takes it, and only b ends the claim.
         Assert.Equal([room], (await session.Claim(token, null, a.Hub, "/", b.GatewayId).Within("b's claim"))?.Rooms);
         Assert.Null(await session.Claim(token, null, a.Hub, "/", a.GatewayId).Within("a claim while b holds it"));
+        Assert.NotNull(await session.Claim(token, null, a.Hub, "/", b.GatewayId).Within("b's second try, after its first answer was lost"));
         await session.EndClaim(a.GatewayId, resumed: true).Within("an end from a gateway that holds no claim");
 
         // b's resume failed: the session is given back, rooms and all, and the client's next try gets it.

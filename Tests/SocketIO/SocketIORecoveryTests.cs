@@ -145,6 +145,66 @@ public sealed class SocketIORecoveryTests(SharedCluster shared)
         Assert.Contains("crash", now.GetProperty("rooms").EnumerateArray().Select(r => r.GetString()));
     }
 
+    [Fact]
+    public async Task ClusterFailsWhileTheSessionIsLookedUp_TheClientIsToldAtOnce_AndItsNextTryRecoversEverything()
+    {
+        // Calls fail after a second, and failure detection is slow: the silos are frozen long enough for calls to them
+        // to fail, and not for them to be declared dead (which would lose the session with them).
+        string[] slow = ["--Cluster:ResponseTimeout=00:00:01", "--Cluster:RebuildTimeout=00:00:00.500", "--Cluster:Membership:ProbeTimeout=00:00:05", "--Cluster:Membership:MaxProbeTimeout=00:00:10", "--Cluster:Membership:NumMissedProbesLimit=3"];
+        await using var cluster = await TestCluster.StartAsync(
+            silos: 2, gateways: 2, gatewayProgram: TestCluster.SocketIOTestPage,
+            gatewayArguments: [.. SharedCluster.GatewaySettings, .. slow], siloArguments: [.. SharedCluster.SiloSettings, .. slow]);
+        await using var clients = await SocketIOClients.StartAsync();
+        var (a, b) = ($"http://127.0.0.1:{cluster.Gateways[0].Port}", $"http://127.0.0.1:{cluster.Gateways[1].Port}");
+        var alice = await clients.ConnectOrThrowAsync("alice", a, Options("websocket"));
+        await clients.ConnectOrThrowAsync("bob", b, new { transports = new[] { "websocket" } });
+        await clients.EmitWithAckAsync("alice", "join", new { room = "frozen" });
+        await clients.EmitWithAckAsync("bob", "join", new { room = "frozen" });
+
+        await clients.DropAsync("alice");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", SharedCluster.ApiKey);
+        await Eventually.TrueAsync(
+            async () => !(await http.GetStringAsync(new Uri($"{b}/api/v1/presence?namespace=/&room=frozen"))).Contains(alice, StringComparison.Ordinal),
+            "alice's gateway to see her go");
+        var expected = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            expected.Add($"away {i}");
+            await clients.EmitWithAckAsync("bob", "my_room_event", new { room = "frozen", data = $"away {i}" });
+        }
+
+        // Her reconnect meets a cluster that does not answer: she is told so at once, not left to her connect timeout.
+        JsonElement refused;
+        foreach (var silo in cluster.Silos)
+        {
+            silo.Signal("STOP");
+        }
+
+        try
+        {
+            refused = await clients.ReconnectAsync("alice");
+        }
+        finally
+        {
+            foreach (var silo in cluster.Silos)
+            {
+                silo.Signal("CONT");
+            }
+        }
+
+        Assert.Equal("The cluster is not available; try again.", refused.TryGetProperty("error", out var error) ? error.GetString() : refused.ToString());
+
+        // Her next try finds the session where it was, and everything she missed.
+        var back = await clients.ReconnectAsync("alice");
+        Assert.Equal(alice, back.GetProperty("id").GetString());
+        Assert.True(back.GetProperty("recovered").GetBoolean(), "the failed lookup gave the session back");
+        expected.Add("after");
+        await clients.EmitWithAckAsync("bob", "my_room_event", new { room = "frozen", data = "after" });
+        await clients.WaitForResponseAsync("alice", "after");
+        Assert.Equal(expected, ResponsesFromBob(clients, "alice"));
+    }
+
     private static object Options(string transport) => new Dictionary<string, object>
     {
         ["transports"] = new[] { transport },

@@ -459,22 +459,24 @@ internal sealed class SocketIOClient : IEngineHandler
             await old.Gone.WaitAsync(TimeSpan.FromSeconds(10));
         }
 
-        var claimed = await _server.Hub.ClaimRecoveryAsync(socketId, token, userId);
-        if (claimed is null)
-        {
-            EngineLog.NotRecovered(_logger, socketId, "no such session: past its window, already taken, or lost with its silo");
-            return null;
-        }
-
+        SessionRecovery? claimed;
         RecoveryPlan? plan;
         try
         {
+            claimed = await _server.Hub.ClaimRecoveryAsync(socketId, token, userId);
+            if (claimed is null)
+            {
+                EngineLog.NotRecovered(_logger, socketId, "no such session: past its window, already taken, or lost with its silo");
+                return null;
+            }
+
             plan = await _server.Hub.PlanRecoveryAsync(socketId, name, claimed, offset.Own, offset.Of);
         }
         catch
         {
-            // The cluster failed while the plan was made: the session goes back, for the client's next try.
-            await _server.Hub.GiveBackRecoveryAsync(socketId).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            // The cluster failed while the session was claimed (perhaps after the claim was made) or its plan was made:
+            // the session goes back, for the client's next try.
+            _server.Hub.GiveBackRecovery(socketId);
             throw;
         }
 
