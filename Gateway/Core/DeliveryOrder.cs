@@ -7,11 +7,24 @@ namespace Realtime.Gateway.Core;
 /// the order the group sent it. Orleans does not promise that one-way calls arrive in the order they were made (a
 /// route looked up for the first calls, or several gateway silos on the way, can swap them), so each delivery carries
 /// its chain and position (see <see cref="Delivery.Chain"/>): one that comes early waits for those before it, for at
-/// most <see cref="GapTimeout"/>, after which the ones missing count as lost and the rest go on. One of those that
-/// comes after all is applied when it comes; a position that was applied already is a duplicate, and is dropped.
+/// most <see cref="GapTimeout"/>. Then the messages missing are fetched from the group's history
+/// (<paramref name="fill"/>; a delivery that was in flight when its silo died never comes) and applied in their place,
+/// in order; what the history no longer holds counts as lost, and the rest go on. One of the lost that comes after
+/// all is applied when it comes; a position that was applied (or filled) already is a duplicate, and is dropped.
 /// Thread-safe.
 /// </summary>
-internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, long> lost, TimeProvider time)
+/// <param name="apply">Applies a delivery, in its turn.</param>
+/// <param name="time">The clock of the gap timeout.</param>
+/// <param name="fill">
+/// Given the first delivery after a gap and the sequence number of the last one applied before it, the messages in
+/// between from the group's history, or null when the history cannot give all of them. Null when the group keeps none.
+/// </param>
+/// <param name="lost">
+/// Told of each run given up: the first delivery after it, how many positions it had, and the sequence number of the
+/// last delivery applied before it (-1 when unknown): the messages numbered after that and before the next were lost.
+/// </param>
+internal sealed class DeliveryOrder(
+    Action<Delivery> apply, Action<Delivery, long, long> lost, TimeProvider time, Func<Delivery, long, Task<IReadOnlyList<Delivery>?>>? fill = null)
 {
     /// <summary>How long a delivery waits for the ones before it in its chain.</summary>
     public static readonly TimeSpan GapTimeout = TimeSpan.FromMilliseconds(500);
@@ -29,6 +42,11 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
     private bool _gapTimerArmed;
     private int _retiredCount;
 
+    // The sequence number of the last delivery applied in this chain (-1 before the first), where a fill starts; and
+    // whether a fill is on its way.
+    private long _lastSequence = -1;
+    private bool _filling;
+
     /// <summary>Applies the delivery when its turn has come, and every waiting one whose turn it brings.</summary>
     public void Accept(Delivery delivery)
     {
@@ -36,7 +54,7 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
         {
             if (delivery.Chain == 0 || IsRetired(delivery.Chain))
             {
-                apply(delivery);
+                apply(delivery); // not ordered: no chain
                 return;
             }
 
@@ -51,7 +69,7 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
                 // applied already.
                 if (TakeFromGap(delivery.Position))
                 {
-                    apply(delivery);
+                    Apply(delivery);
                 }
 
                 return;
@@ -64,7 +82,7 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
                 return;
             }
 
-            apply(delivery);
+            Apply(delivery);
             _next++;
             ApplyWaiting();
         }
@@ -78,7 +96,7 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
         {
             foreach (var (_, waiting) in early)
             {
-                apply(waiting);
+                apply(waiting); // the old chain's: its own numbers no longer count
             }
 
             early.Clear();
@@ -91,7 +109,14 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
 
         _chain = chain;
         _next = 1;
+        _lastSequence = -1;
         _gaps?.Clear();
+    }
+
+    private void Apply(Delivery delivery)
+    {
+        apply(delivery);
+        _lastSequence = Math.Max(_lastSequence, delivery.Sequence);
     }
 
     /// <summary>Whether the position was given up as lost (and is no longer): a late delivery rather than a duplicate.</summary>
@@ -145,7 +170,7 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
     {
         while (_early is { Count: > 0 } early && early.Keys[0] == _next)
         {
-            apply(early.Values[0]);
+            Apply(early.Values[0]);
             early.RemoveAt(0);
             _next++;
         }
@@ -175,27 +200,101 @@ internal sealed class DeliveryOrder(Action<Delivery> apply, Action<Delivery, lon
         lock (_lock)
         {
             _gapTimerArmed = false;
-            if (_early is not { Count: > 0 } early)
+            if (_early is not { Count: > 0 } early || _filling)
             {
                 return;
             }
 
-            var first = early.Keys[0];
-            lost(early.Values[0], first - _next);
-            _gaps ??= [];
-            if (_gaps.Count == RememberedGaps)
+            // The messages missing are those numbered after the last one applied and before the next (a notice, which
+            // history does not keep, carries the number of the message before it).
+            var next = early.Values[0];
+            var upTo = next.Kind == DeliveryKind.Message ? next.Sequence - 1 : next.Sequence;
+            if (fill is not null && _lastSequence >= 0 && upTo > _lastSequence)
             {
-                // The oldest run is forgotten: anything of it that still comes is taken for a duplicate.
-                _gaps.RemoveAt(0);
+                _filling = true;
+                _ = FillAsync(next, _chain, _next, _lastSequence, upTo);
+                return;
             }
 
-            _gaps.Add((_next, first - 1));
-            _next = first;
+            GiveUp();
+        }
+    }
+
+    /// <summary>Fetches what the gap misses from the group's history and applies it in its place; gives it up when the history cannot.</summary>
+    private async Task FillAsync(Delivery next, long chain, long gapStart, long after, long upTo)
+    {
+        IReadOnlyList<Delivery>? found;
+        try
+        {
+            found = await fill!(next, after);
+        }
+        catch (Exception)
+        {
+            found = null; // the cluster could not answer: as if the history could not
+        }
+
+        lock (_lock)
+        {
+            _filling = false;
+            if (_chain != chain || _next != gapStart || _early is not { Count: > 0 } early || early.Values[0] != next)
+            {
+                // Meanwhile the group started a new chain, or some of the missing came late: look again.
+                if (_early is { Count: > 0 })
+                {
+                    ArmGapTimer();
+                }
+
+                return;
+            }
+
+            var gap = early.Keys[0] - _next;
+            var messages = found?.Where(d => d.Sequence > after && d.Sequence <= upTo).OrderBy(d => d.Sequence).ToList();
+            if (messages is null || messages.Count != upTo - after || messages.Count > gap)
+            {
+                GiveUp();
+                return;
+            }
+
+            foreach (var message in messages)
+            {
+                Apply(message);
+            }
+
+            if (gap > messages.Count)
+            {
+                // The rest of the gap were notices (a member left), which history does not keep.
+                lost(next, gap - messages.Count, _lastSequence);
+            }
+
+            // The gap is filled: any of it that still comes is a duplicate.
+            _next = early.Keys[0];
             ApplyWaiting();
             if (_early is { Count: > 0 })
             {
                 ArmGapTimer();
             }
+        }
+    }
+
+    /// <summary>Gives up the positions before the first waiting delivery as lost, and goes on from it.</summary>
+    private void GiveUp()
+    {
+        var early = _early!;
+        var first = early.Keys[0];
+        lost(early.Values[0], first - _next, _lastSequence);
+        _gaps ??= [];
+        if (_gaps.Count == RememberedGaps)
+        {
+            // The oldest run is forgotten: anything of it that still comes is taken for a duplicate.
+            _gaps.RemoveAt(0);
+        }
+
+        _gaps.Add((_next, first - 1));
+        _next = first;
+        ApplyWaiting();
+        if (_early is { Count: > 0 })
+        {
+            ArmGapTimer();
         }
     }
 }

@@ -206,6 +206,15 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
     {
     }
 
+    /// <summary>
+    /// Messages of a room (or, with <paramref name="room"/> null, of the namespace) numbered <paramref name="from"/>
+    /// (null: unknown) to <paramref name="to"/> in <paramref name="epoch"/> never reached this connection, and the
+    /// group's history no longer holds them: tell the client, if its protocol has a way to, so that it can catch up.
+    /// </summary>
+    public virtual void Missed(string? room, string? epoch, long? from, long to)
+    {
+    }
+
     /// <summary>Records a room; false when already in it or when the connection has closed.</summary>
     public bool TryAddRoom(string roomKey, out bool closed)
     {

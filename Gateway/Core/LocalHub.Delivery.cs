@@ -44,7 +44,50 @@ public sealed partial class LocalHub<THub>
 
     /// <summary>The order in which a group's deliveries reach its local members.</summary>
     private DeliveryOrder CreateOrder(string key, LocalIndex.MemberSet group) =>
-        new(delivery => ApplyToGroup(delivery, group), LogLost, _time);
+        new(delivery => ApplyToGroup(delivery, group), (next, positions, after) => GroupLost(next, positions, after, group), _time, FillFromHistoryAsync);
+
+    /// <summary>
+    /// The messages of a room or namespace that a gap in its deliveries missed (a delivery in flight when a silo died),
+    /// read from its history; null when the history no longer holds them all, or the group keeps none.
+    /// </summary>
+    private async Task<IReadOnlyList<Delivery>?> FillFromHistoryAsync(Delivery next, long after)
+    {
+        if (next.Epoch is not { } epoch || next.Target is not (DeliveryTarget.Room or DeliveryTarget.Namespace))
+        {
+            return null;
+        }
+
+        var replay = next.Target == DeliveryTarget.Room
+            ? await Room(next.Key).Since(epoch, after)
+            : await _grains.GetGrain<INamespaceGrain>(next.Key).Since(epoch, after);
+        if (!replay.Complete || replay.Epoch != epoch)
+        {
+            return null;
+        }
+
+        GatewayLog.DeliveriesFilled(Logger, replay.Messages.Count, next.Target, next.Key);
+        return [.. replay.Messages.Select(m => new Delivery(next.Hub, next.Target, next.Key, m.Sequence, m.Payload, m.Except, m.Rooms, next.Chain, Epoch: epoch))];
+    }
+
+    /// <summary>
+    /// A run of a group's deliveries given up: logged, and when it held messages, each local member is told which
+    /// (<see cref="LocalConnection.Missed"/>), so that its client can catch up: never a silent gap.
+    /// </summary>
+    private void GroupLost(Delivery next, long positions, long after, LocalIndex.MemberSet group)
+    {
+        LogLost(next, positions, after);
+        var upTo = next.Kind == DeliveryKind.Message ? next.Sequence - 1 : next.Sequence;
+        if (next.Target is not (DeliveryTarget.Room or DeliveryTarget.Namespace) || (after >= 0 && upTo <= after))
+        {
+            return; // users keep no history to catch up from; or only notices were lost
+        }
+
+        var room = next.Target == DeliveryTarget.Room ? GrainKeys.RoomName(next.Key) : null;
+        foreach (var (_, connection) in group.Connections)
+        {
+            connection.Missed(room, next.Epoch, after >= 0 ? after + 1 : null, upTo);
+        }
+    }
 
     private DeliveryOrder CreateConnectionOrder(LocalConnection connection)
     {
@@ -68,7 +111,7 @@ public sealed partial class LocalHub<THub>
 
     private DeliveryOrder CreateHubOrder() => new(ApplyToHub, LogLost, _time);
 
-    private void LogLost(Delivery next, long count) => GatewayLog.DeliveriesLost(Logger, count, next.Target, next.Key);
+    private void LogLost(Delivery next, long count, long after) => GatewayLog.DeliveriesLost(Logger, count, next.Target, next.Key);
 
     private void ApplyToHub(Delivery delivery)
     {

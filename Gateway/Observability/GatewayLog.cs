@@ -28,8 +28,11 @@ internal static partial class GatewayLog
     [LoggerMessage(7, LogLevel.Warning, "Telling hub {Hub} that this gateway serves it failed; trying again.")]
     public static partial void HubRegistrationFailed(ILogger logger, string hub, Exception exception);
 
-    [LoggerMessage(10, LogLevel.Warning, "{Count} delivery(ies) of {Target} {Key} did not arrive in time and count as lost; the later ones go on.")]
+    [LoggerMessage(10, LogLevel.Warning, "{Count} delivery(ies) of {Target} {Key} did not arrive in time, and its history could not give them: they count as lost, its local members are told, and the later ones go on.")]
     public static partial void DeliveriesLost(ILogger logger, long count, DeliveryTarget target, string key);
+
+    [LoggerMessage(36, LogLevel.Information, "{Count} message(s) of {Target} {Key} that did not arrive were read from its history and delivered in their place.")]
+    public static partial void DeliveriesFilled(ILogger logger, int count, DeliveryTarget target, string key);
 
     [LoggerMessage(9, LogLevel.Warning, "{Count} send(s) of connection {ConnectionId} that its client did not wait for failed; the messages did not reach their recipients.")]
     public static partial void PipelinedSendFailed(ILogger logger, string connectionId, int count, Exception exception);

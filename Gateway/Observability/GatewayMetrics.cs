@@ -22,6 +22,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _bytesSent;
     private readonly Counter<long> _deliveries;
     private readonly Counter<long> _rejected;
+    private readonly Counter<long> _sendsFailed;
     private readonly Counter<long> _forwarded;
     private readonly Histogram<double> _sendToWrite;
 
@@ -35,6 +36,7 @@ internal sealed class GatewayMetrics
         _bytesSent = meter.CreateCounter<long>("realtime.gateway.io.sent", "By", "Bytes written to clients.");
         _deliveries = meter.CreateCounter<long>("realtime.gateway.deliveries", "{delivery}", "Deliveries the grains pushed to this gateway, by target (room, namespace, user, connection, hub).");
         _rejected = meter.CreateCounter<long>("realtime.gateway.rejected", "{input}", "Client input refused, by reason.");
+        _sendsFailed = meter.CreateCounter<long>("realtime.gateway.sends.failed", "{send}", "Sends a client did not wait for (a SignalR send) that were refused or failed, by reason; the client is told on sendFailed.");
         _forwarded = meter.CreateCounter<long>("realtime.socketio.polling.forwarded", "{request}", "socket.io long-polling requests forwarded to the gateway that owns the session.");
         _sendToWrite = meter.CreateHistogram(
             "realtime.gateway.send_to_write.duration",
@@ -67,6 +69,8 @@ internal sealed class GatewayMetrics
     public void Delivered(Contracts.DeliveryTarget target) => _deliveries.Add(1, new KeyValuePair<string, object?>("target", TargetName(target)));
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void SendFailed(string reason) => _sendsFailed.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Forwarded() => _forwarded.Add(1);
 

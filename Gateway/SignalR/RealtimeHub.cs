@@ -58,12 +58,12 @@ public sealed class RealtimeHub : Hub
     /// the client's next message (see <see cref="GatewayOptions.PipelinedSends"/>).
     /// </summary>
     [HubMethodName(SendPipeline.MethodPrefix + nameof(Broadcast))]
-    [PipelinedSend]
+    [PipelinedSend(EventArgument = 0)]
     [EditorBrowsable(EditorBrowsableState.Never)]
     public async Task BroadcastPipelined(string eventName, JsonElement data)
     {
         await AuthorizeAsync(RealtimeOperation.Broadcast, null);
-        await Pipeline(BroadcastPublication(eventName, data));
+        await Pipeline(BroadcastPublication(eventName, data), new PipelinedSend(null, eventName));
     }
 
     /// <summary>Joins a room of the caller's namespace; returns the caller's rooms.</summary>
@@ -91,12 +91,12 @@ public sealed class RealtimeHub : Hub
 
     /// <summary><see cref="SendToRoom"/> for a client's <c>send</c>, which does not wait (see <see cref="BroadcastPipelined"/>).</summary>
     [HubMethodName(SendPipeline.MethodPrefix + nameof(SendToRoom))]
-    [PipelinedSend]
+    [PipelinedSend(RoomArgument = 0, EventArgument = 1)]
     [EditorBrowsable(EditorBrowsableState.Never)]
     public async Task SendToRoomPipelined(string room, string eventName, JsonElement data)
     {
         await AuthorizeAsync(RealtimeOperation.Send, room);
-        await Pipeline(RoomPublication(room, eventName, data));
+        await Pipeline(RoomPublication(room, eventName, data), new PipelinedSend(room, eventName));
     }
 
     /// <summary>Closes a room: every member, on every gateway, leaves it and receives <c>roomClosed</c>; returns how many there were.</summary>
@@ -157,10 +157,37 @@ public sealed class RealtimeHub : Hub
     }
 
     /// <summary>Queues a send on the connection's <see cref="SendPipeline"/> (or sends it at once, with pipelining off).</summary>
-    private Task Pipeline((IMemberGroupGrain Target, Publication Publication) send) =>
-        _realtime.PipelinedSends == 0
-            ? send.Target.Publish(send.Publication)
-            : SendPipeline.Of(Context, _realtime.PipelinedSends, _realtime.Logger).Add(send.Target, send.Publication);
+    private Task Pipeline((IMemberGroupGrain Target, Publication Publication) send, PipelinedSend what)
+    {
+        if (_realtime.PipelinedSends == 0)
+        {
+            return send.Target.Publish(send.Publication);
+        }
+
+        var (realtime, connectionId) = (_realtime, Context.ConnectionId);
+        return SendPipeline.Of(Context, _realtime.PipelinedSends, _realtime.Logger, (failed, ex) => SendFailed(realtime, connectionId, failed, ex))
+            .Add(send.Target, send.Publication, what);
+    }
+
+    /// <summary>
+    /// Tells a connection that a send it did not wait for failed (<see cref="PipelinedSend.FailedMethod"/>), and counts
+    /// it: nobody waits for its answer, so without this the client would never learn of it.
+    /// </summary>
+    internal static void SendFailed(LocalHub<RealtimeHub> realtime, string connectionId, PipelinedSend send, Exception error)
+    {
+        var (reason, tag) = error switch
+        {
+            _ when ClusterFailure.Is(error) => ($"The cluster could not confirm the send right now; it may not have been delivered. ({error.Message})", RejectionReason.ClusterUnavailable),
+            ClusterUnavailableHubException => (error.Message, RejectionReason.ClusterUnavailable),
+            RateLimitedHubException => (error.Message, RejectionReason.RateLimited),
+            ForbiddenHubException => (error.Message, RejectionReason.Forbidden),
+            HubException hub => (hub.Message, RealtimeHubFilter.Reason(hub) ?? RejectionReason.HubError),
+            _ => ("The send failed on the server.", RejectionReason.HubError),
+        };
+        realtime.Metrics.SendFailed(tag);
+        var notice = realtime.Serialize(PipelinedSend.FailedMethod, [new SendFailure(send.Room, send.Event, reason)]);
+        _ = realtime.SendConnectionAsync(connectionId, notice).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    }
 
     /// <summary>Refuses, with a clear error on this call, what the namespace's permissions do not allow the caller.</summary>
     private ValueTask AuthorizeAsync(RealtimeOperation operation, string? room) =>
@@ -219,3 +246,6 @@ public sealed class RealtimeHub : Hub
 
 /// <summary>What a client keeps to resume its session after a reconnect.</summary>
 public sealed record ResumeTicket(string ConnectionId, string Token);
+
+/// <summary>What <see cref="PipelinedSend.FailedMethod"/> tells a client: the room (null for the namespace), the event, and why.</summary>
+internal sealed record SendFailure(string? Room, string Event, string Reason);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
 using Realtime.Contracts;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Core;
@@ -27,6 +28,26 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
     }
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        if (!SendPipeline.IsPipelined(invocationContext.HubMethod))
+        {
+            return await InvokeCheckedAsync(invocationContext, next);
+        }
+
+        try
+        {
+            return await InvokeCheckedAsync(invocationContext, next);
+        }
+        catch (HubException ex) when (invocationContext.Hub is RealtimeHub)
+        {
+            // A send the client did not wait for has no invocation to answer: the connection is told on its own method.
+            var realtime = invocationContext.ServiceProvider.GetRequiredService<LocalHub<RealtimeHub>>();
+            RealtimeHub.SendFailed(realtime, invocationContext.Context.ConnectionId, PipelinedSend.Of(invocationContext.HubMethod, invocationContext.HubMethodArguments), ex);
+            return null;
+        }
+    }
+
+    private async ValueTask<object?> InvokeCheckedAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         if (limits.Enabled && limits.Take(invocationContext.Context.ConnectionId, ClientRateLimits.SizeOf(invocationContext.HubMethodArguments)) is { } refusal)
         {
@@ -57,7 +78,7 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
         catch (Exception ex) when (ClusterFailure.Is(ex))
         {
             metrics.Rejected(RejectionReason.ClusterUnavailable);
-            throw new HubException($"The cluster could not complete {invocationContext.HubMethodName} right now; try again. ({ex.Message})");
+            throw new ClusterUnavailableHubException($"The cluster could not complete {invocationContext.HubMethodName} right now; try again. ({ex.Message})");
         }
         catch (Exception ex) when (Reason(ex) is { } reason)
         {
@@ -66,7 +87,7 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
         }
     }
 
-    private static string? Reason(Exception ex) => ex switch
+    internal static string? Reason(Exception ex) => ex switch
     {
         Authorization.ForbiddenHubException or RateLimitedHubException => null, // counted where it was refused
         MessageTooLargeException => RejectionReason.MessageTooLarge,
@@ -85,3 +106,6 @@ internal sealed record Rejection(string Reason);
 
 /// <summary>The error of a message refused by the rate limit.</summary>
 internal sealed class RateLimitedHubException(string message) : HubException(message);
+
+/// <summary>The error of a call the cluster could not complete (a silo died and is not yet replaced, a timeout).</summary>
+internal sealed class ClusterUnavailableHubException(string message) : HubException(message);

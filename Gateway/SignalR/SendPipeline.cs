@@ -16,7 +16,7 @@ namespace Realtime.Gateway.SignalR;
 /// they were made. Any other invocation of the connection first waits for the queue to empty (see
 /// <see cref="RealtimeHubFilter"/>), so a send followed by a leave is still seen before the leave.
 /// </summary>
-internal sealed class SendPipeline(int depth, string connectionId, ILogger logger)
+internal sealed class SendPipeline(int depth, string connectionId, ILogger logger, Action<PipelinedSend, Exception> failed)
 {
     /// <summary>The hub method name prefix of the pipelined form of a method (see <see cref="ResilientJsonHubProtocol"/>).</summary>
     public const string MethodPrefix = "pipelined:";
@@ -26,7 +26,7 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
 
     private static readonly ConcurrentDictionary<MethodInfo, bool> PipelinedMethods = new();
 
-    private readonly Queue<(IMemberGroupGrain Target, Publication Publication)> _queue = new();
+    private readonly Queue<(IMemberGroupGrain Target, Publication Publication, PipelinedSend What)> _queue = new();
     private readonly List<TaskCompletionSource> _drained = [];
     private TaskCompletionSource? _room;
     private bool _sending;
@@ -39,14 +39,14 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
     /// The pipeline of a connection, made on first use. It is kept in the connection's features, not its items: reading
     /// SignalR's items makes them, a dictionary for every connection.
     /// </summary>
-    public static SendPipeline Of(HubCallerContext context, int depth, ILogger logger)
+    public static SendPipeline Of(HubCallerContext context, int depth, ILogger logger, Action<PipelinedSend, Exception> failed)
     {
         if (context.Features.Get<SendPipeline>() is { } pipeline)
         {
             return pipeline;
         }
 
-        pipeline = new SendPipeline(Math.Max(depth, 1), context.ConnectionId, logger);
+        pipeline = new SendPipeline(Math.Max(depth, 1), context.ConnectionId, logger, failed);
         context.Features.Set(pipeline);
         return pipeline;
     }
@@ -57,13 +57,14 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
 
     /// <summary>
     /// Queues a send; completes at once while the queue has room, else once the queue has gone down (how a client
-    /// that sends faster than the grains take its messages is slowed down).
+    /// that sends faster than the grains take its messages is slowed down). A send the grain does not take is reported
+    /// with <paramref name="what"/> it was.
     /// </summary>
-    public Task Add(IMemberGroupGrain target, Publication publication)
+    public Task Add(IMemberGroupGrain target, Publication publication, PipelinedSend what)
     {
         lock (_queue)
         {
-            _queue.Enqueue((target, publication));
+            _queue.Enqueue((target, publication, what));
             if (!_sending)
             {
                 _sending = true;
@@ -102,6 +103,7 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
         {
             IMemberGroupGrain target;
             Publication[] batch;
+            PipelinedSend[] what;
             TaskCompletionSource? room = null;
             lock (_queue)
             {
@@ -118,13 +120,15 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
                 }
 
                 target = _queue.Peek().Target;
-                var taken = new List<Publication>();
+                var taken = new List<(Publication Publication, PipelinedSend What)>();
                 while (taken.Count < MaxBatch && _queue.TryPeek(out var next) && next.Target.Equals(target))
                 {
-                    taken.Add(_queue.Dequeue().Publication);
+                    var (_, publication, send) = _queue.Dequeue();
+                    taken.Add((publication, send));
                 }
 
-                batch = [.. taken];
+                batch = [.. taken.Select(t => t.Publication)];
+                what = [.. taken.Select(t => t.What)];
                 if (_room is not null && _queue.Count < depth)
                 {
                     (room, _room) = (_room, null);
@@ -139,6 +143,10 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
             catch (Exception ex)
             {
                 GatewayLog.PipelinedSendFailed(logger, connectionId, batch.Length, ex);
+                foreach (var send in what)
+                {
+                    failed(send, ex);
+                }
             }
         }
     }
@@ -149,4 +157,25 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
 /// parameters, and it queues its send on the connection's <see cref="SendPipeline"/> instead of waiting for it.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
-internal sealed class PipelinedSendAttribute : Attribute;
+internal sealed class PipelinedSendAttribute : Attribute
+{
+    /// <summary>Which argument names the room the send goes to; -1 when it goes to the namespace.</summary>
+    public int RoomArgument { get; init; } = -1;
+
+    /// <summary>Which argument is the event's name.</summary>
+    public int EventArgument { get; init; }
+}
+
+/// <summary>What a send the client did not wait for was: its room (null for the namespace) and its event.</summary>
+internal sealed record PipelinedSend(string? Room, string Event)
+{
+    /// <summary>The client method that tells a connection that a send it did not wait for failed: <c>sendFailed({ room, event, reason })</c>.</summary>
+    public const string FailedMethod = "sendFailed";
+
+    /// <summary>What the invocation of a pipelined method sends.</summary>
+    public static PipelinedSend Of(System.Reflection.MethodInfo method, IReadOnlyList<object?> args)
+    {
+        var described = method.GetCustomAttribute<PipelinedSendAttribute>()!;
+        return new(described.RoomArgument >= 0 ? args[described.RoomArgument] as string : null, args[described.EventArgument] as string ?? "");
+    }
+}

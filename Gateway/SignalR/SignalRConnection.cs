@@ -27,6 +27,9 @@ internal sealed class SignalRConnection(
     /// <summary>The client method a member of a closed room is called with (argument: the room name).</summary>
     public const string RoomClosedMethod = "roomClosed";
 
+    /// <summary>The client method that names messages of a room or the namespace that the connection will never get: <c>missed(room, epoch, from, to)</c>.</summary>
+    public const string MissedMethod = "missed";
+
     /// <summary>How the lifetime manager carries out SignalR client results.</summary>
     public interface IClientResults
     {
@@ -90,6 +93,9 @@ internal sealed class SignalRConnection(
 
     public override void RoomClosed(string roomName) =>
         Write(new SerializedHubMessage(new InvocationMessage(RoomClosedMethod, [roomName])));
+
+    public override void Missed(string? room, string? epoch, long? from, long to) =>
+        Write(new SerializedHubMessage(new InvocationMessage(MissedMethod, [room, epoch, from, to])));
 
     /// <summary>Writes what is waiting, until nothing is: back to back, in as few writes and flushes as fit.</summary>
     public void WritePending()

@@ -95,6 +95,28 @@ public sealed class PermissionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Members_ASendTheClientDoesNotWaitFor_IsRefusedOnSendFailed_NamingTheRoomAndWhy()
+    {
+        await using var member = await ConnectAsync(_a, "/members", null, "member");
+        await using var outsider = await ConnectAsync(_b, "/members", null, "outsider");
+        await member.InvokeAsync("Join", "club");
+
+        // A SignalR send carries no invocation id: no error can answer it, so the connection is told on sendFailed.
+        await outsider.SendAsync("SendToRoom", "club", "sneaky", 1);
+        var failed = (await outsider.WaitForAsync("sendFailed"))[0].Arguments[0];
+        Assert.Equal("club", failed.GetProperty("room").GetString());
+        Assert.Equal("sneaky", failed.GetProperty("event").GetString());
+        Assert.Contains("only members of room 'club' may send to room 'club'", failed.GetProperty("reason").GetString());
+
+        // The connection goes on, and the refused send reached nobody (proved after a later send arrived).
+        await outsider.InvokeAsync("Join", "club");
+        await outsider.SendAsync("SendToRoom", "club", "welcome", "from B");
+        await member.WaitForAsync("event", e => e.Arguments[0].GetProperty("event").GetString() == "welcome");
+        Assert.DoesNotContain(member.ReceivedOn("event"), e => e.Arguments[0].GetProperty("event").GetString() == "sneaky");
+        Assert.Single(outsider.ReceivedOn("sendFailed"));
+    }
+
+    [Fact]
     public async Task Granted_ExactAndPatternGrants_AreHonoured_OthersRefused()
     {
         await using var agent = await ConnectAsync(_a, "/granted", Token("agent", rooms: ["team-a", "support:*"]), "agent");

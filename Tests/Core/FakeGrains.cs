@@ -121,14 +121,21 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
 
     public Task<IReadOnlyList<Member>> Members() => Task.FromResult(MemberList);
 
+    /// <summary>When set, the history has lost everything: no replay is complete.</summary>
+    public bool HistoryLost { get; set; }
+
+    /// <summary>How many times its history was asked for.</summary>
+    public int HistoryReads { get; private set; }
+
     /// <summary>Everything published after <paramref name="sequence"/>: the fake's history keeps it all.</summary>
     public Task<Replay> Since(string? epoch, long sequence)
     {
         ThrowIfFailing();
         lock (_lock)
         {
+            HistoryReads++;
             var missed = Published.Select((p, i) => new HistoryEntry(i + 1, p.Payload, p.Except, p.Rooms)).Where(e => e.Sequence > sequence).ToList();
-            return Task.FromResult(new Replay(epoch == Epoch, Epoch, Sequence, missed));
+            return Task.FromResult(new Replay(epoch == Epoch && !HistoryLost, Epoch, Sequence, HistoryLost ? [] : missed));
         }
     }
 

@@ -297,6 +297,62 @@ public sealed class LocalHubTests
     }
 
     [Fact]
+    public async Task ADeliveryLostInFlight_IsReadFromTheRoomsHistory_AndDeliveredInItsPlace_NeverSkipped()
+    {
+        var cluster = new FakeCluster();
+        var alice = await Connected(cluster, "alice");
+        await cluster.Hub.JoinRoomAsync("alice", "/", "lobby").Within("the join");
+        cluster.HoldDeliveries = true;
+        foreach (var text in new[] { "m1", "m2", "m3", "m4" })
+        {
+            await cluster.Hub.SendRoomAsync("/", "lobby", "event", [text], null).Within("a room send");
+        }
+
+        // The second delivery was on its way when its silo died: it never comes.
+        var held = cluster.TakeHeld();
+        cluster.HoldDeliveries = false;
+        cluster.Deliver(held[0]);
+        cluster.Deliver(held[2]);
+        cluster.Deliver(held[3]);
+        Assert.Equal(["m1"], alice.Received);
+
+        cluster.Time.Advance(DeliveryOrder.GapTimeout);
+        await Eventually.True(() => alice.Received.Count == 4, "the rest to arrive");
+        Assert.Equal(["m1", "m2", "m3", "m4"], alice.Received);
+        Assert.Empty(alice.MissedRuns);
+
+        // The original comes after all: a duplicate, dropped.
+        cluster.Deliver(held[1]);
+        await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["m5"], null).Within("a room send");
+        Assert.Equal(["m1", "m2", "m3", "m4", "m5"], alice.Received);
+    }
+
+    [Fact]
+    public async Task ADeliveryLostInFlight_ThatTheHistoryNoLongerHolds_IsNamedToTheMembers_AndTheRestGoOn()
+    {
+        var cluster = new FakeCluster();
+        var alice = await Connected(cluster, "alice");
+        await cluster.Hub.JoinRoomAsync("alice", "/", "lobby").Within("the join");
+        cluster.HoldDeliveries = true;
+        foreach (var text in new[] { "m1", "m2", "m3" })
+        {
+            await cluster.Hub.SendRoomAsync("/", "lobby", "event", [text], null).Within("a room send");
+        }
+
+        var held = cluster.TakeHeld();
+        cluster.HoldDeliveries = false;
+        cluster.Room("/", "lobby").HistoryLost = true;
+        cluster.Deliver(held[0]);
+        cluster.Deliver(held[2]);
+
+        cluster.Time.Advance(DeliveryOrder.GapTimeout);
+        await Eventually.True(() => alice.Received.Count == 2, "the rest to go on");
+        Assert.Equal(["m1", "m3"], alice.Received);
+        Assert.Equal([("lobby", (long?)2, 2L)], alice.MissedRuns);
+        Assert.Equal(1, cluster.Room("/", "lobby").HistoryReads);
+    }
+
+    [Fact]
     public async Task ARegistrationThatMeetsADyingNode_IsMadeAgain_UntilTheClusterAnswers()
     {
         var cluster = new FakeCluster();

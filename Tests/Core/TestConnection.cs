@@ -39,6 +39,17 @@ internal sealed class TestConnection(FakeCluster cluster, string connectionId, s
 
     public override void RoomClosed(string roomName) => ClosedRooms.Add(roomName);
 
+    /// <summary>Each run of messages the connection was told it will never get: room (null for the namespace), from, to.</summary>
+    public List<(string? Room, long? From, long To)> MissedRuns { get; } = [];
+
+    public override void Missed(string? room, string? epoch, long? from, long to)
+    {
+        lock (MissedRuns)
+        {
+            MissedRuns.Add((room, from, to));
+        }
+    }
+
     public override void Abort()
     {
     }

@@ -41,6 +41,60 @@ public sealed class DeliveryOrderTests
     }
 
     [Fact]
+    public async Task Missing_IsFilledFromTheHistory_InItsPlace_AndTheLateOriginalIsADuplicate()
+    {
+        var asked = new List<(long Next, long After)>();
+        var order = new Recorder((next, after) =>
+        {
+            asked.Add((next.Sequence, after));
+            return Task.FromResult<IReadOnlyList<Delivery>?>([Delivery(Chain, 3) with { Position = 0 }, Delivery(Chain, 2) with { Position = 0 }]);
+        });
+        order.Accept(1, 4, 5);
+
+        order.Clock.Advance(DeliveryOrder.GapTimeout);
+        await Eventually.True(() => order.AppliedSequences.Count == 5, "the gap to be filled");
+
+        Assert.Equal([(4L, 1L)], asked);
+        Assert.Equal([1, 2, 3, 4, 5], order.AppliedSequences);
+        Assert.Empty(order.Lost);
+        order.Accept(2, 3, 6);
+        Assert.Equal([1, 2, 3, 4, 5, 6], order.AppliedSequences);
+    }
+
+    [Fact]
+    public async Task Missing_ThatTheHistoryCannotGive_IsGivenUp_AndALateOneStillComesInItsTurn()
+    {
+        var order = new Recorder((_, _) => Task.FromResult<IReadOnlyList<Delivery>?>(null));
+        order.Accept(1, 4);
+
+        order.Clock.Advance(DeliveryOrder.GapTimeout);
+        await Eventually.True(() => order.Applied.Count == 2, "the gap to be given up");
+
+        Assert.Equal([(4L, 2L)], order.Lost);
+        order.Accept(3);
+        Assert.Equal([1, 4, 3], order.Applied);
+    }
+
+    [Fact]
+    public void AGapOfNoticesOnly_IsNotLookedUp()
+    {
+        var asked = 0;
+        var order = new Recorder((_, _) =>
+        {
+            asked++;
+            return Task.FromResult<IReadOnlyList<Delivery>?>([]);
+        });
+        order.Accept(1);
+
+        // Position 2 was a notice (a member left), which carries the sequence number of the message before it.
+        order.Accept(Delivery(Chain, 3) with { Sequence = 2 });
+        order.Clock.Advance(DeliveryOrder.GapTimeout);
+
+        Assert.Equal(0, asked);
+        Assert.Equal([(3L, 1L)], order.Lost);
+    }
+
+    [Fact]
     public void Missing_IsGivenUpAfterTheGapTimeout_CountedAsLost_AndTheRestGoOn()
     {
         var order = new Recorder();
@@ -171,10 +225,18 @@ public sealed class DeliveryOrderTests
     {
         private readonly DeliveryOrder _order;
 
-        public Recorder() => _order = new DeliveryOrder(
-            delivery => AppliedWithChain.Add((delivery.Chain, delivery.Position)),
-            (next, count) => Lost.Add((next.Position, count)),
-            Clock);
+        public Recorder(Func<Delivery, long, Task<IReadOnlyList<Delivery>?>>? fill = null) => _order = new DeliveryOrder(
+            delivery =>
+            {
+                AppliedWithChain.Add((delivery.Chain, delivery.Position));
+                AppliedSequences.Add(delivery.Sequence);
+            },
+            (next, count, _) => Lost.Add((next.Position, count)),
+            Clock,
+            fill);
+
+        /// <summary>The sequence numbers applied, in order (a delivery filled from history has no position of its own).</summary>
+        public List<long> AppliedSequences { get; } = [];
 
         public ManualTimeProvider Clock { get; } = new();
 

@@ -10,15 +10,17 @@ namespace Realtime.Tests.Gateway;
 /// <summary>How a connection's pipelined sends keep their order, slow a fast client down, and report failures.</summary>
 public sealed class SendPipelineTests
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(PipelinedSend Send, Exception Error)> _failed = new();
+
     [Fact]
     public async Task Add_SendsOneCallAtATime_AndWhatQueuedForOneGroupGoesTogetherInOrder()
     {
         var room = new FakeGroup();
-        var pipeline = new SendPipeline(depth: 16, "c1", new ListLogger());
+        var pipeline = new SendPipeline(depth: 16, "c1", new ListLogger(), Failed);
 
         for (var n = 0; n < 5; n++)
         {
-            Assert.True(pipeline.Add(room, Text($"{n}")).IsCompleted);
+            Assert.True(pipeline.Add(room, Text($"{n}"), What($"{n}")).IsCompleted);
         }
 
         await Eventually.True(() => room.Calls.Count == 1, "the first send goes at once");
@@ -34,13 +36,13 @@ public sealed class SendPipelineTests
     public async Task Add_AtTheDepth_TheClientWaitsUntilTheQueueGoesDown()
     {
         var room = new FakeGroup();
-        var pipeline = new SendPipeline(depth: 3, "c1", new ListLogger());
-        Assert.True(pipeline.Add(room, Text("0")).IsCompleted);
+        var pipeline = new SendPipeline(depth: 3, "c1", new ListLogger(), Failed);
+        Assert.True(pipeline.Add(room, Text("0"), What("0")).IsCompleted);
         await Eventually.True(() => room.Calls.Count == 1, "the first send is on its way");
-        Assert.True(pipeline.Add(room, Text("1")).IsCompleted);
-        Assert.True(pipeline.Add(room, Text("2")).IsCompleted);
+        Assert.True(pipeline.Add(room, Text("1"), What("1")).IsCompleted);
+        Assert.True(pipeline.Add(room, Text("2"), What("2")).IsCompleted);
 
-        var full = pipeline.Add(room, Text("3"));
+        var full = pipeline.Add(room, Text("3"), What("3"));
         Assert.False(full.IsCompleted);
 
         room.AnswerNext();
@@ -51,14 +53,14 @@ public sealed class SendPipelineTests
     }
 
     [Fact]
-    public async Task Drain_WaitsForEverySend_AndAFailedSendIsLoggedNotThrown()
+    public async Task Drain_WaitsForEverySend_AndAFailedSendIsReportedWithWhatItWas_NotThrown()
     {
         var logger = new ListLogger();
         var room = new FakeGroup();
         var other = new FakeGroup();
-        var pipeline = new SendPipeline(depth: 8, "c1", logger);
-        Assert.True(pipeline.Add(room, Text("a")).IsCompleted);
-        Assert.True(pipeline.Add(other, Text("b")).IsCompleted);
+        var pipeline = new SendPipeline(depth: 8, "c1", logger, Failed);
+        Assert.True(pipeline.Add(room, Text("a"), What("a")).IsCompleted);
+        Assert.True(pipeline.Add(other, Text("b"), What("b")).IsCompleted);
 
         var drained = pipeline.DrainAsync();
         await Eventually.True(() => room.Calls.Count == 1, "the first send is on its way");
@@ -69,8 +71,15 @@ public sealed class SendPipelineTests
 
         await drained.Within("the drain");
         Assert.Contains(logger.Messages, m => m.Contains("c1", StringComparison.Ordinal));
+        var (send, error) = Assert.Single(_failed);
+        Assert.Equal(new PipelinedSend("room-a", "event-a"), send);
+        Assert.Equal("the silo went away", error.Message);
         Assert.True(pipeline.DrainAsync().IsCompleted, "nothing is left in flight");
     }
+
+    private void Failed(PipelinedSend send, Exception error) => _failed.Enqueue((send, error));
+
+    private static PipelinedSend What(string text) => new($"room-{text}", $"event-{text}");
 
     private static Publication Text(string text) => new(new SerializedPayload([new ProtocolPayload("json", Encoding.UTF8.GetBytes(text))]));
 

@@ -22,7 +22,7 @@ public sealed class HubErrorException(string message, Exception? inner = null) :
 public sealed class SignalRTestClient : IAsyncDisposable
 {
     /// <summary>The client methods a client listens on unless told otherwise: the RealtimeHub's and the test hub's.</summary>
-    public static readonly string[] DefaultMethods = ["event", "roomClosed", "disconnecting", "chat"];
+    public static readonly string[] DefaultMethods = ["event", "roomClosed", "disconnecting", "chat", "sendFailed"];
 
     private readonly TaskCompletionSource<string?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
