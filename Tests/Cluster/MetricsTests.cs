@@ -51,6 +51,9 @@ public sealed class MetricsTests
         await Eventually.True(() => socketIO.Received("io", "tick").Count == Messages, "the socket.io member receives every tick");
         var refused = await Assert.ThrowsAsync<HubErrorException>(() => sender.InvokeAsync("Join", "bad\u0007room"));
         Assert.Contains("Invalid room name", refused.Message);
+        await sender.SendAsync("SendToRoom", "bad\u0007room", "tick", 0); // a send nobody waits for, refused
+        var failed = (await sender.WaitForAsync("sendFailed"))[0].Arguments[0];
+        Assert.Contains("Invalid room name", failed.GetProperty("reason").GetString());
 
         var afterA = await PrometheusText.ScrapeAsync(a);
         var afterB = await PrometheusText.ScrapeAsync(b);
@@ -61,10 +64,10 @@ public sealed class MetricsTests
         Assert.Equal(1, afterA.Sum("realtime_gateway_connections", "protocol=messagepack"));
         Assert.Equal(1, afterB.Sum("realtime_gateway_connections", "protocol=socket.io", "transport=websocket"));
 
-        // In: the sender's invocations (five sends and the refused join). Out: one message per member.
-        Assert.Equal(Messages + 1, Delta(beforeA, afterA, "realtime_gateway_messages_received_total", "protocol=json"));
+        // In: the sender's invocations (five sends, the refused join and the refused send). Out: one message per member.
+        Assert.Equal(Messages + 2, Delta(beforeA, afterA, "realtime_gateway_messages_received_total", "protocol=json"));
         Assert.True(Delta(beforeA, afterA, "realtime_gateway_io_received_bytes_total", "protocol=json") > Messages * 50);
-        Assert.Equal(2 * Messages, Delta(beforeA, afterA, "realtime_gateway_messages_sent_total", "protocol=json"));
+        Assert.Equal(2 * Messages + 1, Delta(beforeA, afterA, "realtime_gateway_messages_sent_total", "protocol=json")); // and sendFailed
         Assert.Equal(Messages, Delta(beforeA, afterA, "realtime_gateway_messages_sent_total", "protocol=messagepack"));
         Assert.Equal(Messages, Delta(beforeB, afterB, "realtime_gateway_messages_sent_total", "protocol=socket.io"));
         Assert.True(Delta(beforeA, afterA, "realtime_gateway_io_sent_bytes_total", "protocol=json") > 2 * Messages * 50);
@@ -73,12 +76,13 @@ public sealed class MetricsTests
         // Deliveries from the room grain, one per gateway per message, each timed from the send.
         Assert.Equal(Messages, Delta(beforeA, afterA, "realtime_gateway_deliveries_total", "target=room"));
         Assert.Equal(Messages, Delta(beforeB, afterB, "realtime_gateway_deliveries_total", "target=room"));
-        Assert.Equal(Messages, Delta(beforeA, afterA, "realtime_gateway_send_to_write_duration_seconds_count"));
+        Assert.Equal(Messages + 1, Delta(beforeA, afterA, "realtime_gateway_send_to_write_duration_seconds_count")); // and sendFailed, to the sender
         Assert.Equal(Messages, Delta(beforeB, afterB, "realtime_gateway_send_to_write_duration_seconds_count"));
         Assert.Equal(Messages, Delta(beforeB, afterB, "realtime_gateway_send_to_write_duration_seconds_bucket", "le=+Inf"));
 
-        // Refused input, by reason.
-        Assert.Equal(1, Delta(beforeA, afterA, "realtime_gateway_rejected_total", "reason=invalid_input"));
+        // Refused input, by reason; and the send nobody waited for, which its connection was told of.
+        Assert.Equal(2, Delta(beforeA, afterA, "realtime_gateway_rejected_total", "reason=invalid_input"));
+        Assert.Equal(1, Delta(beforeA, afterA, "realtime_gateway_sends_failed_total", "reason=invalid_input"));
 
         // SignalR's own meter and Orleans' meters (the gateway's Orleans client; the silo's runtime).
         Assert.True(afterA.Has("signalr_server_active_connections"), "SignalR's connection gauge is exported");
