@@ -26,6 +26,12 @@ public sealed class Socket
     private long _nextAck;
     private int _disconnected;
 
+    // The client's events waiting for the handlers, and whoever waits for one of them to finish (the reading of the
+    // client's connection, at SocketIO:MaxQueuedEvents).
+    private readonly Lock _eventsLock = new();
+    private int _queuedEvents;
+    private TaskCompletionSource? _roomForEvents;
+
     internal Socket(SocketIOClient client, SocketIONamespace @namespace, string id, SocketIOHandshake handshake, string? userId, ILogger logger)
     {
         _client = client;
@@ -236,33 +242,94 @@ public sealed class Socket
                 return Task.CompletedTask;
             }
         : null;
+        lock (_eventsLock)
+        {
+            _queuedEvents++;
+        }
+
         Enqueue(async () =>
         {
-            Func<SocketIOEvent, Task>? handler;
-            lock (_handlers)
-            {
-                _handlers.TryGetValue(name, out handler);
-            }
-
-            if (handler is null)
-            {
-                return;
-            }
-
-            var e = new SocketIOEvent(this, name, args, ack);
             try
             {
-                await handler(e);
+                await HandleAsync(name, args, ack);
             }
-            catch (Exception ex) when (e.HasAck && !e.Acknowledged)
+            finally
             {
-                // A client that waits on its callback gets the failure, rather than waiting out its own timeout.
-                await e.AckAsync(new { error = FailureOf(ex) });
-                throw;
+                EventHandled();
+            }
+        });
+    }
+
+    /// <summary>How many of the client's events wait for the handlers.</summary>
+    internal int QueuedEvents
+    {
+        get
+        {
+            lock (_eventsLock)
+            {
+                return _queuedEvents;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes when the socket can take another event from its client: at once below
+    /// <see cref="SocketIOOptions.MaxQueuedEvents"/> waiting (or when the socket is gone), else when a handler finishes.
+    /// </summary>
+    internal Task RoomForEventsAsync()
+    {
+        lock (_eventsLock)
+        {
+            if (_queuedEvents < Namespace.Server.Options.MaxQueuedEvents || Volatile.Read(ref _disconnected) == 1)
+            {
+                return Task.CompletedTask;
             }
 
-            await SyncDataAsync();
-        });
+            return (_roomForEvents ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private void EventHandled()
+    {
+        TaskCompletionSource? room = null;
+        lock (_eventsLock)
+        {
+            _queuedEvents--;
+            if (_queuedEvents < Namespace.Server.Options.MaxQueuedEvents)
+            {
+                (room, _roomForEvents) = (_roomForEvents, null);
+            }
+        }
+
+        room?.TrySetResult();
+    }
+
+    private async Task HandleAsync(string name, SocketIOArgs args, Func<object?[], Task>? ack)
+    {
+        Func<SocketIOEvent, Task>? handler;
+        lock (_handlers)
+        {
+            _handlers.TryGetValue(name, out handler);
+        }
+
+        if (handler is null)
+        {
+            return;
+        }
+
+        var e = new SocketIOEvent(this, name, args, ack);
+        try
+        {
+            await handler(e);
+        }
+        catch (Exception ex) when (e.HasAck && !e.Acknowledged)
+        {
+            // A client that waits on its callback gets the failure, rather than waiting out its own timeout.
+            await e.AckAsync(new { error = FailureOf(ex) });
+            throw;
+        }
+
+        await SyncDataAsync();
     }
 
     /// <summary>What a client's callback is told when the event's handler failed.</summary>
@@ -307,6 +374,14 @@ public sealed class Socket
         {
             return;
         }
+
+        TaskCompletionSource? room;
+        lock (_eventsLock)
+        {
+            (room, _roomForEvents) = (_roomForEvents, null);
+        }
+
+        room?.TrySetResult(); // nothing more is read for it
 
         foreach (var (_, answer) in _acks)
         {

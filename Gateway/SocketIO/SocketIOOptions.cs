@@ -25,6 +25,13 @@ public sealed class SocketIOOptions : Engine.EngineIOOptions
     /// <summary>How long a server-side <c>EmitWithAckAsync</c> waits by default.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How many of a socket's events may wait for its handlers. At the limit the gateway stops reading the client's
+    /// connection (over polling, it holds the answer to its POST) until a handler finishes: a fast client with slow
+    /// handlers waits, rather than growing the gateway's memory.
+    /// </summary>
+    public int MaxQueuedEvents { get; set; } = 256;
+
     /// <summary>socket.io's connection state recovery (section <c>SocketIO:ConnectionStateRecovery</c>); off by default, as in socket.io.</summary>
     public ConnectionStateRecoveryOptions ConnectionStateRecovery { get; set; } = new();
 }
@@ -66,6 +73,11 @@ internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOption
             {
                 failures.Add($"SocketIO:{setting} must be greater than zero, not {value}.");
             }
+        }
+
+        if (options.MaxQueuedEvents < 1)
+        {
+            failures.Add($"SocketIO:MaxQueuedEvents must be at least 1, not {options.MaxQueuedEvents}.");
         }
 
         if (options.ConnectionStateRecovery is { Enabled: true, MaxDisconnectionDuration: var window } && window <= TimeSpan.Zero)

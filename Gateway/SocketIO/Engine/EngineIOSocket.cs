@@ -88,6 +88,8 @@ public sealed class EngineIOSocket : IEngineHandler
     /// <summary>Closes the session; the client is sent a close packet.</summary>
     public void Close() => _session.Close("forced close");
 
+    Task IEngineHandler.ReadyForMoreAsync() => Task.CompletedTask; // its handlers run as the messages are read
+
     void IEngineHandler.OnMessage(EngineIOPacket packet)
     {
         var message = packet.IsBinary ? EngineIOMessage.FromBinary(packet.Binary!.Value) : EngineIOMessage.FromText(packet.Text);

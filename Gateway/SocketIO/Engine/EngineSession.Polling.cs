@@ -150,6 +150,12 @@ internal sealed partial class EngineSession
                 return;
             }
 
+            if (Handler?.ReadyForMoreAsync() is { IsCompleted: false } busy)
+            {
+                // The handlers are behind: the client sends its next POST once this one is answered.
+                await busy.WaitAsync(context.RequestAborted);
+            }
+
             context.Response.ContentType = "text/html; charset=UTF-8";
             await context.Response.WriteAsync("ok", context.RequestAborted);
         }

@@ -191,6 +191,11 @@ internal sealed partial class EngineSession
     {
         while (true)
         {
+            if (Handler?.ReadyForMoreAsync() is { IsCompleted: false } busy)
+            {
+                await busy; // the handlers are behind: the client's next messages wait in its connection
+            }
+
             var (bytes, type) = await ReceiveAsync(socket, CancellationToken.None);
             if (type == WebSocketMessageType.Close)
             {

@@ -32,6 +32,13 @@ internal interface IEngineHandler
 
     /// <summary>The session closed (once), with the reason socket.io reports: <c>ping timeout</c>, <c>transport close</c>...</summary>
     void OnClose(string reason);
+
+    /// <summary>
+    /// Completes when the handler can take more of the client's messages; until then the transport reads no more (a
+    /// WebSocket is not read, a polling POST is not answered): how a client that sends faster than its handlers work
+    /// is held back.
+    /// </summary>
+    Task ReadyForMoreAsync();
 }
 
 /// <summary>

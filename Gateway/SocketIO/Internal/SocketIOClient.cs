@@ -57,6 +57,21 @@ internal sealed class SocketIOClient : IEngineHandler
     private static JsonElement EmptyObject { get; } = JsonDocument.Parse("{}").RootElement;
 
     /// <summary>Handles a message packet; a <see cref="ProtocolException"/> tells the engine to close the session.</summary>
+    /// <summary>Completes when each of the client's sockets has room for another event (see <see cref="SocketIOOptions.MaxQueuedEvents"/>).</summary>
+    public Task ReadyForMoreAsync()
+    {
+        List<Task>? waits = null;
+        foreach (var (_, socket) in _sockets)
+        {
+            if (socket.RoomForEventsAsync() is { IsCompleted: false } room)
+            {
+                (waits ??= []).Add(room);
+            }
+        }
+
+        return waits is null ? Task.CompletedTask : Task.WhenAll(waits);
+    }
+
     public void OnMessage(EngineIOPacket packet)
     {
         // A packet counts as a message; its binary attachments add their bytes.
