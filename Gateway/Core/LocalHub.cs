@@ -109,7 +109,9 @@ public sealed partial class LocalHub<THub> : ILocalHub
             _users.Add(GrainKeys.User(HubName, userId), local);
         }
 
-        await _receiver.EnsureRegisteredAsync(HubName);
+        // The gateway's registration with the hub goes on until the cluster answers; a connection waits for it as long
+        // as it would wait for its own registration.
+        await _receiver.EnsureRegisteredAsync(HubName).WaitAsync(RegistrationRetryTime, _time);
         var session = new SessionInfo(HubName, local.Namespace, member, [], local.Data);
         var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
 

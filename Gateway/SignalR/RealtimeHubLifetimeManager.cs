@@ -55,7 +55,26 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>(
             return Task.CompletedTask;
         }
 
-        return _hub.ConnectAsync(local);
+        return ConnectOrRefuseAsync(connection, local);
+    }
+
+    /// <summary>
+    /// Registers the connection with the cluster; when the cluster cannot take it, the client is told why and the
+    /// connection closed (the hub filter refuses it with the reason), rather than cut off without a word.
+    /// </summary>
+    private async Task ConnectOrRefuseAsync(HubConnectionContext connection, SignalRConnection local)
+    {
+        try
+        {
+            await _hub.ConnectAsync(local);
+        }
+        catch (Exception ex) when (ClusterFailure.Is(ex))
+        {
+            const string reason = "The cluster is not available; try again.";
+            _hub.Metrics.Rejected(RejectionReason.ClusterUnavailable);
+            connection.Features.Set(new Rejection(reason));
+            GatewayLog.Refused(logger, connection.ConnectionId, $"{reason} ({ex.Message})");
+        }
     }
 
     public override Task OnDisconnectedAsync(HubConnectionContext connection)

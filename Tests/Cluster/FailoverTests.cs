@@ -22,6 +22,30 @@ public sealed class FailoverTests(ITestOutputHelper output)
     private static readonly string[] Rooms = [.. Enumerable.Range(0, 6).Select(i => $"stream{i}")];
 
     [Fact]
+    public async Task ClusterDoesNotAnswerWhileAConnectionRegisters_TheClientIsToldWhyAsItIsClosed()
+    {
+        await using var cluster = await TestCluster.StartAsync(silos: 2, gateways: 1, gatewayArguments: TestCluster.GrainsOnSilos, siloArguments: TestCluster.GrainsOnSilos);
+        foreach (var silo in cluster.Silos)
+        {
+            silo.Signal("STOP");
+        }
+
+        try
+        {
+            await using var client = await cluster.ConnectAsync(cluster.Gateways[0], "unlucky");
+            var error = await client.Closed.Within("the connection to be closed", TimeSpan.FromSeconds(30));
+            Assert.Contains("The cluster is not available; try again.", error);
+        }
+        finally
+        {
+            foreach (var silo in cluster.Silos)
+            {
+                silo.Signal("CONT");
+            }
+        }
+    }
+
+    [Fact]
     public async Task KillASiloWithoutConnections_EveryRoomTakesSendsAgainWithinTheBound_AndNoSentMessageIsLost()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 2, gateways: 2, gatewayArguments: TestCluster.GrainsOnSilos, siloArguments: TestCluster.GrainsOnSilos);
