@@ -43,8 +43,10 @@ public interface IRealtimeCluster
 
     /// <summary>
     /// Sends a server-to-server event to every gateway but this process (socket.io's <c>serverSideEmit</c>), or to every
-    /// gateway with <paramref name="includeSelf"/>; gateway code hears it through <c>IServerEvents</c>. Returns how
-    /// many gateways it was sent to.
+    /// gateway with <paramref name="includeSelf"/>; gateway code hears it through <c>IServerEvents</c>. It goes on the
+    /// hub's stream, which does not answer for its subscribers: the result is how many gateways it was addressed to
+    /// (those registered for the hub when it was sent, this process left out unless <paramref name="includeSelf"/>),
+    /// not how many have heard it. A gateway that dies meanwhile does not hear it.
     /// </summary>
     Task<int> ServerEmitAsync(string eventName, object? data, bool includeSelf = false, CancellationToken cancellationToken = default);
 

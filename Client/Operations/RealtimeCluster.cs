@@ -59,7 +59,7 @@ internal sealed class RealtimeCluster(IClusterClient client, IOptions<RealtimeCl
 
     /// <summary>
     /// Puts the event on the hub's server-event stream, which every gateway subscribes to; returns how many gateways
-    /// (besides this process) serve the hub, and so will hear it.
+    /// it was addressed to: those registered for the hub, this process left out unless it hears its own.
     /// </summary>
     public async Task<int> ServerEmitAsync(string eventName, object? data, bool includeSelf = false, CancellationToken cancellationToken = default)
     {
