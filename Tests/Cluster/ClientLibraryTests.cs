@@ -149,9 +149,9 @@ public sealed class ClientLibraryTests(SharedCluster shared)
         return output.Split('\n')[^1].Trim();
     }
 
-    internal static string[] PresenceIds(TestCluster cluster, params string[] where)
+    internal static async Task<string[]> PresenceIdsAsync(TestCluster cluster, params string[] where)
     {
-        var (exitCode, output) = cluster.RunServiceAsync(["presence", .. where]).GetAwaiter().GetResult();
+        var (exitCode, output) = await cluster.RunServiceAsync(["presence", .. where]);
         return exitCode != 0
             ? ["(failed)"]
             : JsonSerializer.Deserialize<JsonElement[]>(output.Split('\n')[^1])!.Select(p => p.GetProperty("connectionId").GetString()!).ToArray();
@@ -177,8 +177,8 @@ public sealed class ClientLibraryFaultTests
         cluster.Gateways[1].Kill();
         await doomed.DisposeAsync();
 
-        await Eventually.True(
-            () => ClientLibraryTests.PresenceIds(cluster, "/", "lobby").SequenceEqual([survivorId]) && ClientLibraryTests.PresenceIds(cluster, "/").SequenceEqual([survivorId]),
+        await Eventually.TrueAsync(
+            async () => (await ClientLibraryTests.PresenceIdsAsync(cluster, "/", "lobby")).SequenceEqual([survivorId]) && (await ClientLibraryTests.PresenceIdsAsync(cluster, "/")).SequenceEqual([survivorId]),
             "presence shows only the survivor's connection",
             TimeSpan.FromSeconds(30));
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR.Client;
 using System.Text.Json;
 using Realtime.Tests.Infrastructure;
@@ -26,12 +27,19 @@ public sealed class ClusterTests
 
             await RoundTripAsync(clients, rooms, "before");
             using var stop = new CancellationTokenSource();
-            var traffic = KeepSendingAsync(clients, rooms, stop.Token);
+            var succeeded = new ConcurrentQueue<(string Room, int N)>();
+            var traffic = KeepSendingAsync(clients, rooms, succeeded, stop.Token);
+            await Eventually.True(() => !succeeded.IsEmpty, "traffic before the kill");
             cluster.Silos[0].Kill();
 
-            await Eventually.True(() => TryRoundTrip(clients, rooms, "after"), "every room delivers again after the silo died", Recovery);
+            await Eventually.TrueAsync(() => TryRoundTripAsync(clients, rooms, "after"), "every room delivers again after the silo died", Recovery);
+            var recovered = succeeded.Count;
+            await Eventually.True(() => succeeded.Count >= recovered + rooms.Length, "the traffic to go on after the recovery", Recovery);
             await stop.CancelAsync();
-            Assert.True(await traffic.Within("the traffic to stop") > 0, "messages were exchanged across the kill");
+            await traffic.Within("the traffic to stop");
+
+            // Every send that reported success, before, across and after the kill, reached both members of its room.
+            await AssertEveryDeliveredAsync(clients, succeeded);
             foreach (var room in rooms)
             {
                 Assert.Equal(2, (await clients[0].InvokeAsync<Presence[]>("Presence", room)).Length);
@@ -102,13 +110,15 @@ public sealed class ClusterTests
                 await JoinAllAsync(clients, room);
             }
 
-            var traffic = KeepSendingAsync(clients, rooms, stop.Token);
+            var succeeded = new ConcurrentQueue<(string Room, int N)>();
+            var traffic = KeepSendingAsync(clients, rooms, succeeded, stop.Token);
 
             var third = await cluster.StartSiloAsync();
-            await Eventually.True(() => Activations(third) > 0, "grains activate on the new silo", Recovery);
-            await Eventually.True(() => TryRoundTrip(clients, rooms, "after-join"), "every room delivers after the join", Recovery);
+            await Eventually.TrueAsync(async () => await ActivationsAsync(third) > 0, "grains activate on the new silo", Recovery);
+            await Eventually.TrueAsync(() => TryRoundTripAsync(clients, rooms, "after-join"), "every room delivers after the join", Recovery);
             await stop.CancelAsync();
             await traffic.Within("the traffic loop to stop");
+            await AssertEveryDeliveredAsync(clients, succeeded);
 
             foreach (var room in rooms)
             {
@@ -148,8 +158,8 @@ public sealed class ClusterTests
 
             await cluster.StartRedisAsync();
             var third = await cluster.StartSiloAsync();
-            await Eventually.True(() => Activations(third) > 0 || TryRoundTrip(clients, rooms, "after-outage"), "the cluster admits the new silo", Recovery);
-            await Eventually.True(() => TryRoundTrip(clients, rooms, "after-outage-2"), "every room delivers after the outage", Recovery);
+            await Eventually.TrueAsync(async () => await ActivationsAsync(third) > 0 || await TryRoundTripAsync(clients, rooms, "after-outage"), "the cluster admits the new silo", Recovery);
+            await Eventually.TrueAsync(() => TryRoundTripAsync(clients, rooms, "after-outage-2"), "every room delivers after the outage", Recovery);
             Assert.All(cluster.Silos.Take(2).Concat(cluster.Gateways), n => Assert.False(n.HasExited, $"{n.Name} stopped"));
         }
         finally
@@ -224,7 +234,7 @@ public sealed class ClusterTests
 
             cluster.Silos[1].Kill();
 
-            await Eventually.True(() => TryRoundTrip(clients, rooms, "after-kill"), "rooms deliver through nginx after a silo died", Recovery);
+            await Eventually.TrueAsync(() => TryRoundTripAsync(clients, rooms, "after-kill"), "rooms deliver through nginx after a silo died", Recovery);
             Assert.All(clients, c => Assert.False(c.Closed.IsCompleted, $"{c.Name} was disconnected"));
         }
         finally
@@ -247,12 +257,12 @@ public sealed class ClusterTests
             }
 
             await RoundTripAsync(clients, rooms, "before");
-            Assert.True(Activations(cluster.Silos[0]) > 0, "the leaving silo hosts grains");
+            Assert.True(await ActivationsAsync(cluster.Silos[0]) > 0, "the leaving silo hosts grains");
 
             cluster.Silos[0].Signal("TERM");
             await cluster.Silos[0].WaitForExitAsync(TimeSpan.FromSeconds(30));
 
-            await Eventually.True(() => TryRoundTrip(clients, rooms, "after"), "every room delivers from the remaining silo", Recovery);
+            await Eventually.TrueAsync(() => TryRoundTripAsync(clients, rooms, "after"), "every room delivers from the remaining silo", Recovery);
             foreach (var room in rooms)
             {
                 Assert.Equal(2, (await clients[0].InvokeAsync<Presence[]>("Presence", room)).Length);
@@ -319,7 +329,7 @@ public sealed class ClusterTests
             Assert.NotNull(frozen);
             Assert.Contains(frozen, cluster.Silos);
             frozen.Signal("STOP");
-            await Eventually.True(() => TryRoundTrip([client], rooms, "while-frozen"), "the others route around the frozen silo", Recovery);
+            await Eventually.TrueAsync(() => TryRoundTripAsync([client], rooms, "while-frozen"), "the others route around the frozen silo", Recovery);
 
             frozen.Signal("CONT");
             await frozen.WaitForExitAsync(Recovery);
@@ -334,15 +344,15 @@ public sealed class ClusterTests
     }
 
     /// <summary>Both clients keep sending to the rooms until stopped; returns how many sends succeeded.</summary>
-    private static Task<int> KeepSendingAsync(IReadOnlyList<SignalRTestClient> clients, string[] rooms, CancellationToken stop) => Task.Run(async () =>
+    /// <summary>Sends to the rooms in turn until stopped, recording each send that reported success.</summary>
+    private static Task KeepSendingAsync(IReadOnlyList<SignalRTestClient> clients, string[] rooms, ConcurrentQueue<(string Room, int N)> succeeded, CancellationToken stop) => Task.Run(async () =>
     {
-        var sent = 0;
         for (var n = 0; !stop.IsCancellationRequested; n++)
         {
             try
             {
                 await clients[n % clients.Count].InvokeAsync("SendToRoom", rooms[n % rooms.Length], "load", n);
-                sent++;
+                succeeded.Enqueue((rooms[n % rooms.Length], n));
             }
             catch (HubErrorException ex)
             {
@@ -350,9 +360,25 @@ public sealed class ClusterTests
                 Assert.Contains("The cluster could not complete SendToRoom", ex.Message);
             }
         }
-
-        return sent;
     });
+
+    /// <summary>Nothing that reported success was lost: each client, a member of every room, got each of those sends.</summary>
+    private static async Task AssertEveryDeliveredAsync(IReadOnlyList<SignalRTestClient> clients, IEnumerable<(string Room, int N)> succeeded)
+    {
+        var expected = succeeded.ToHashSet();
+        foreach (var client in clients)
+        {
+            HashSet<(string Room, int N)> Got() =>
+            [
+                .. client.ReceivedOn("event")
+                    .Select(e => e.Arguments[0])
+                    .Where(e => e.GetProperty("event").GetString() == "load")
+                    .Select(e => (e.GetProperty("room").GetString()!, e.GetProperty("data").GetInt32())),
+            ];
+
+            await Eventually.True(() => expected.IsSubsetOf(Got()), $"{client.Name} to get every one of the {expected.Count} sends that reported success", Recovery);
+        }
+    }
 
     internal static async Task<List<SignalRTestClient>> ConnectAsync(TestCluster cluster, int count, string? @namespace = null)
     {
@@ -388,11 +414,11 @@ public sealed class ClusterTests
         }
     }
 
-    private static bool TryRoundTrip(IReadOnlyList<SignalRTestClient> clients, string[] rooms, string tag)
+    private static async Task<bool> TryRoundTripAsync(IReadOnlyList<SignalRTestClient> clients, string[] rooms, string tag)
     {
         try
         {
-            RoundTripAsync(clients, rooms, tag).GetAwaiter().GetResult();
+            await RoundTripAsync(clients, rooms, tag);
             return true;
         }
         catch (HubErrorException ex)
@@ -407,11 +433,11 @@ public sealed class ClusterTests
         }
     }
 
-    private static int Activations(NodeProcess silo)
+    private static async Task<int> ActivationsAsync(NodeProcess silo)
     {
         try
         {
-            using var stats = JsonDocument.Parse(TestCluster.GetAsync(silo, "/stats").GetAwaiter().GetResult());
+            using var stats = JsonDocument.Parse(await TestCluster.GetAsync(silo, "/stats"));
             return stats.RootElement.GetProperty("activations").GetInt32();
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)

@@ -325,8 +325,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
             {
                 // The dead gateway's connections leave presence within the same bound.
                 var presenceStarted = Stopwatch.GetTimestamp();
-                await Eventually.True(
-                    () => sender.InvokeAsync<JsonElement[]>("Presence", Rooms[1]).GetAwaiter().GetResult().Length == survivors.Count,
+                await Eventually.TrueAsync(
+                    async () => (await sender.InvokeAsync<JsonElement[]>("Presence", Rooms[1])).Length == survivors.Count,
                     "presence to list only the surviving members",
                     TimeSpan.FromSeconds(30));
                 var forgotten = Stopwatch.GetElapsedTime(killedAt);

@@ -25,14 +25,14 @@ public sealed class ServerEventTests
         var heardByB = Listen(gatewayB);
 
         // Both gateways register with the hub grain at start, before any connection.
-        await Eventually.True(() => TrySend(cluster, "from-service") && Got(heardByA, "from-service") && Got(heardByB, "from-service"), "the service's event reaches both gateways", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => await TrySendAsync(cluster, "from-service") && Got(heardByA, "from-service") && Got(heardByB, "from-service"), "the service's event reaches both gateways", TimeSpan.FromSeconds(30));
 
         var sent = await gatewayA.Services.GetRequiredService<IRealtimeCluster>().ServerEmitAsync("from-a", new { n = 1 }).Within("a gateway's server emit");
         await Eventually.True(() => Got(heardByB, "from-a"), "gateway B hears gateway A");
         Assert.Equal(1, sent);
 
         // A gateway never hears its own event; a later event proves A's handler was listening all along.
-        Assert.True(TrySend(cluster, "last"));
+        Assert.True(await TrySendAsync(cluster, "last").Within("the service's last event"));
         await Eventually.True(() => Got(heardByA, "last"), "gateway A hears the last event");
         Assert.False(Got(heardByA, "from-a"));
         Assert.Equal(1, heardByB.Count(e => e.Name == "from-a"));
@@ -56,6 +56,6 @@ public sealed class ServerEventTests
 
     private static bool Got(ConcurrentQueue<ServerEvent> heard, string name) => heard.Any(e => e.Name == name);
 
-    private static bool TrySend(TestCluster cluster, string name) =>
-        cluster.RunServiceAsync("server-emit", name, """{"ok":true}""").GetAwaiter().GetResult().ExitCode == 0;
+    private static async Task<bool> TrySendAsync(TestCluster cluster, string name) =>
+        (await cluster.RunServiceAsync("server-emit", name, """{"ok":true}""")).ExitCode == 0;
 }

@@ -100,9 +100,9 @@ public sealed class StreamTests
         async Task AssertBothStreamsDeliverAsync(string text, TimeSpan timeout)
         {
             await SendUntilDeliveredAsync(
-                () => TrySend(alice, text), () => Archived(archive).Any(e => e.GetProperty("data").GetString() == text), $"the archive's subscription delivers '{text}'", timeout);
+                () => TrySendAsync(alice, text), () => Archived(archive).Any(e => e.GetProperty("data").GetString() == text), $"the archive's subscription delivers '{text}'", timeout);
             await SendUntilDeliveredAsync(
-                () => Ping(serverEvents, text), () => heardByB.Contains(text), $"gateway B's subscription delivers '{text}'", timeout);
+                () => PingAsync(serverEvents, text), () => heardByB.Contains(text), $"gateway B's subscription delivers '{text}'", timeout);
         }
     }
 
@@ -110,12 +110,12 @@ public sealed class StreamTests
     /// Sends (a send may fail while the cluster recovers, and one that succeeded may still be lost with a silo's memory
     /// stream queue) and waits a second for it to arrive, again and again: until it arrives, or the deadline.
     /// </summary>
-    private static async Task SendUntilDeliveredAsync(Func<bool> send, Func<bool> delivered, string what, TimeSpan timeout)
+    private static async Task SendUntilDeliveredAsync(Func<Task<bool>> send, Func<bool> delivered, string what, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (send())
+            if (await send())
             {
                 try
                 {
@@ -150,11 +150,11 @@ public sealed class StreamTests
         return events.Length >= count ? events : throw new TimeoutException($"the archive holds {events.Length} of {count} events");
     }
 
-    private static bool TrySend(SignalRTestClient client, string text)
+    private static async Task<bool> TrySendAsync(SignalRTestClient client, string text)
     {
         try
         {
-            client.InvokeAsync("SendToRoom", "lobby", "said", text).GetAwaiter().GetResult();
+            await client.InvokeAsync("SendToRoom", "lobby", "said", text);
             return true;
         }
         catch (HubErrorException)
@@ -163,11 +163,11 @@ public sealed class StreamTests
         }
     }
 
-    private static bool Ping(IRealtimeCluster cluster, string text)
+    private static async Task<bool> PingAsync(IRealtimeCluster cluster, string text)
     {
         try
         {
-            cluster.ServerEmitAsync("ping", text).Within("a server event").GetAwaiter().GetResult();
+            await cluster.ServerEmitAsync("ping", text).Within("a server event");
             return true;
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException)

@@ -98,8 +98,8 @@ public sealed class EngineIOProtocolTests : IAsyncLifetime
         }
 
         // The silent one got its pings too, and was closed a ping timeout after the first.
-        await Eventually.True(() => PollStatus(silent) == HttpStatusCode.BadRequest, "the silent session is closed", Timeout);
-        Assert.Equal(HttpStatusCode.OK, PollStatusAfterPong(answering));
+        await Eventually.TrueAsync(async () => await PollStatusAsync(silent) == HttpStatusCode.BadRequest, "the silent session is closed", Timeout);
+        Assert.Equal(HttpStatusCode.OK, await PollStatusAfterPongAsync(answering).Within("a poll"));
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public sealed class EngineIOProtocolTests : IAsyncLifetime
             var victim = await OpenAsync();
             using var response = await _http.PostAsync(Polling(victim), new StringContent(garbage));
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            Assert.Equal(HttpStatusCode.BadRequest, PollStatus(victim));
+            Assert.Equal(HttpStatusCode.BadRequest, await PollStatusAsync(victim).Within("a poll"));
         }
 
         using (var response = await _http.PostAsync(Polling(bad), new StringContent("40\u001e4{not json")))
@@ -154,7 +154,7 @@ public sealed class EngineIOProtocolTests : IAsyncLifetime
 
         await PostAsync(good, "42[\"still\",\"here\"]");
         await PostAsync(good, "41");
-        Assert.Equal(HttpStatusCode.OK, PollStatusAfterPong(good));
+        Assert.Equal(HttpStatusCode.OK, await PollStatusAfterPongAsync(good).Within("a poll"));
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public sealed class EngineIOProtocolTests : IAsyncLifetime
         var sid = await OpenAsync();
         using var response = await _http.PostAsync(Polling(sid), new StringContent("4" + new string('x', 5000)));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, PollStatus(sid));
+        Assert.Equal(HttpStatusCode.BadRequest, await PollStatusAsync(sid).Within("a poll"));
 
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(new Uri(WebSocketBase() + "&transport=websocket"), CancellationToken.None).Within("the WebSocket to connect");
@@ -266,32 +266,29 @@ public sealed class EngineIOProtocolTests : IAsyncLifetime
     }
 
     /// <summary>The status of one poll (used where the session may be gone).</summary>
-    private HttpStatusCode PollStatus(string sid)
+    private async Task<HttpStatusCode> PollStatusAsync(string sid)
     {
-        using var response = _http.GetAsync(Polling(sid)).GetAwaiter().GetResult();
-        var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        using var response = await _http.GetAsync(Polling(sid));
+        var body = await response.Content.ReadAsStringAsync();
         return response.StatusCode == HttpStatusCode.OK && body.Split('\u001e').Contains("1") ? HttpStatusCode.BadRequest : response.StatusCode;
     }
 
     /// <summary>Polls once more, answering a ping if one comes, and gives the status.</summary>
-    private HttpStatusCode PollStatusAfterPong(string sid)
+    private async Task<HttpStatusCode> PollStatusAfterPongAsync(string sid)
     {
-        using var response = _http.GetAsync(Polling(sid)).GetAwaiter().GetResult();
-        var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        using var response = await _http.GetAsync(Polling(sid));
+        var body = await response.Content.ReadAsStringAsync();
         if (body.Split('\u001e').Contains("2"))
         {
-            using var pong = _http.PostAsync(Polling(sid), new StringContent("3")).GetAwaiter().GetResult();
+            using var pong = await _http.PostAsync(Polling(sid), new StringContent("3"));
         }
 
         return response.StatusCode;
     }
 
     /// <summary>
-    /// Reads until the server's close frame. One receive for the whole wait: cancelling a pending receive aborts a
-    /// <see cref="ClientWebSocket"/>, which would lose the close status.
-    /// </summary>
-    /// <summary>
-    /// Reads until the server closes the socket. With <paramref name="answerPings"/> the heartbeat is kept, so that only
+    /// Reads until the server closes the socket (never cancelling a receive, which would abort a
+    /// <see cref="ClientWebSocket"/> and lose the close status). With <paramref name="answerPings"/> the heartbeat is kept, so that only
     /// what the test sent can be why it closes.
     /// </summary>
     private static async Task ReceiveCloseAsync(ClientWebSocket socket, bool answerPings = false)

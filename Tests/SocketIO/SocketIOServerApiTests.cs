@@ -44,8 +44,8 @@ public sealed class SocketIOServerApiTests
 
         // Every socket, with the data its own gateway gave it.
         IReadOnlyList<RemoteSocket> sockets = [];
-        await Eventually.True(
-            () => (sockets = api.FetchSocketsAsync().GetAwaiter().GetResult()).Count(s => s.Data?.TryGetProperty("name", out _) == true) == 3,
+        await Eventually.TrueAsync(
+            async () => (sockets = await api.FetchSocketsAsync()).Count(s => s.Data?.TryGetProperty("name", out _) == true) == 3,
             "every socket's data is readable from gateway A");
         Assert.Equal(["a1", "b1", "b2"], sockets.Select(s => s.Data!.Value.GetProperty("name").GetString()!).Order());
         Assert.Equal(2, sockets.Count(s => s.GatewayId.StartsWith("gwB", StringComparison.Ordinal)));
@@ -88,6 +88,6 @@ public sealed class SocketIOServerApiTests
         // Disconnect the sockets of a room, wherever they are.
         await api.In("green").DisconnectSocketsAsync().Within("the sockets of green to be disconnected");
         await clients.WaitForAsync("b1", "$disconnect", a => a[0].GetString() == "io server disconnect");
-        await Eventually.True(() => api.FetchSocketsAsync().GetAwaiter().GetResult().Count == 2, "b1 is gone from the namespace");
+        await Eventually.TrueAsync(async () => (await api.FetchSocketsAsync()).Count == 2, "b1 is gone from the namespace");
     }
 }
