@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Realtime.Client.Operations;
 using Realtime.Gateway.Authorization;
@@ -224,7 +225,7 @@ public sealed class SocketIOPermissionsTests
     {
         await using var cluster = await TestCluster.StartAsync(silos: 1, gateways: 2, TestCluster.SocketIOTestPage, [
             "--Permissions:Namespaces:0:Namespace=/", "--Permissions:Namespaces:0:Join=Granted", "--Permissions:Namespaces:0:Send=Members",
-            "--Permissions:Namespaces:0:Broadcast=Nobody", "--Permissions:Namespaces:0:Close=Nobody"]);
+            "--Permissions:Namespaces:0:Broadcast=Nobody", "--Permissions:Namespaces:0:Close=Nobody", $"--Api:Keys:0={SharedCluster.ApiKey}"]);
         await using var clients = await SocketIOClients.StartAsync();
         var token = TestTokens.Create("ops-lead", claims: [new Claim("rooms", "ops:*")]);
         await clients.ConnectOrThrowAsync("lead", $"http://127.0.0.1:{cluster.Gateways[0].Port}", new { query = new { access_token = token }, transports = new[] { "websocket" } });
@@ -250,6 +251,16 @@ public sealed class SocketIOPermissionsTests
         await clients.WaitForAsync("lead", "my_response", a => a[0].GetProperty("data").GetString()!.Contains("only the server may broadcast", StringComparison.Ordinal));
         await clients.EmitAsync("lead", "close_room", new { room = "ops:night" });
         await clients.WaitForAsync("lead", "my_response", a => a[0].GetProperty("data").GetString()!.Contains("only the server may close room 'ops:night'", StringComparison.Ordinal));
+
+        // The barrier for the negative: a broadcast of the server's, sent after the refused one, has reached the guest.
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+        {
+            http.DefaultRequestHeaders.Add("X-Api-Key", SharedCluster.ApiKey);
+            using var sent = await http.PostAsJsonAsync(new Uri($"http://127.0.0.1:{cluster.Gateways[0].Port}/api/v1/events"), new { @event = "barrier", data = 1, @namespace = "/" }).Within("a broadcast of the server's");
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, sent.StatusCode);
+        }
+
+        await clients.WaitForAsync("guest", "barrier");
         Assert.DoesNotContain(clients.Received("guest", "my_response"), a => a[0].GetProperty("data").GetString() == "to all");
     }
 }

@@ -40,12 +40,14 @@ public sealed class StreamTests
         await bob.InvokeAsync("Broadcast", "announce", "to all of /chat");
         await other.InvokeAsync("SendToRoom", "lobby", "said", new { text = "elsewhere" });
 
-        var events = await Eventually.Succeeds(() => Task.FromResult(ArchivedOrThrow(archive, 3)), "the archive to hold three events", TimeSpan.FromSeconds(20));
+        // The barrier for the negative: an event of /chat sent after it, from the same gateway, has arrived.
+        await bob.InvokeAsync("SendToRoom", "lobby", "said", new { text = "after" });
+        var events = await Eventually.Succeeds(() => Task.FromResult(ArchivedOrThrow(archive, 4)), "the archive to hold four events", TimeSpan.FromSeconds(20));
         var room = events.Where(e => e.GetProperty("room").ValueKind == JsonValueKind.String).ToArray();
-        Assert.Equal(["one", "two"], room.Select(e => e.GetProperty("data").GetProperty("text").GetString()));
-        Assert.Equal([aliceId, bobId], room.Select(e => e.GetProperty("sender").GetString()));
+        Assert.Equal(["one", "two", "after"], room.Select(e => e.GetProperty("data").GetProperty("text").GetString()));
+        Assert.Equal([aliceId, bobId, bobId], room.Select(e => e.GetProperty("sender").GetString()));
         Assert.All(room, e => Assert.Equal("lobby", e.GetProperty("room").GetString()));
-        Assert.Equal([1L, 2L], room.Select(e => e.GetProperty("sequence").GetInt64()));
+        Assert.Equal([1L, 2L, 3L], room.Select(e => e.GetProperty("sequence").GetInt64()));
         var broadcast = Assert.Single(events, e => e.GetProperty("room").ValueKind == JsonValueKind.Null);
         Assert.Equal("announce", broadcast.GetProperty("event").GetString());
         Assert.Equal("/chat", broadcast.GetProperty("namespace").GetString());
