@@ -16,9 +16,10 @@ public sealed class FuzzCollection
 /// <summary>
 /// Thousands of generated malformed inputs, seeded and deterministic (<c>REALTIME_FUZZ_SEED</c> replays another
 /// seed), bounded in time: SignalR JSON frames, Engine.IO polling bodies and query strings, Socket.IO packets over
-/// WebSocket (text and binary), HTTP API bodies and query strings. Every case gets a clear answer (a 4xx, an error
-/// completion, a closed session), never a 5xx; the gateway and its other clients go on; no exception goes
-/// unobserved; memory is flat after the run.
+/// WebSocket (text and binary, lone surrogates included), every route of the HTTP API (paths, queries and bodies,
+/// <c>/invoke</c> included). Each case gets a clear answer, checked case by case: an error completion (a SignalR
+/// connection is never closed for a frame), a 4xx, a probe answered or the session closed, never a 5xx or silence;
+/// the gateway and its other clients go on; no exception goes unobserved; memory stays within what was measured.
 /// </summary>
 [Collection(FuzzCollection.Name)]
 public sealed class FuzzTests : IAsyncLifetime
@@ -41,14 +42,31 @@ public sealed class FuzzTests : IAsyncLifetime
     [
         """{"event":"e","room":"fuzz","data":{"k":"v"}}""",
         """{"event":"e","namespace":"/fuzz","data":[1,2,3]}""",
-        """{"event":"e","user":"u","data":null}""",
-        """{"event":"e","connection":"c","data":"text"}""",
+        """{"event":"e","userId":"u","data":null}""",
+        """{"event":"e","connectionId":"c","data":"text"}""",
+        """{"event":"e","rooms":["a","b"],"except":["c"],"data":{"k":"\ud83d\ude00"}}""",
+    ];
+
+    /// <summary>Every route of the HTTP API, with a body where it takes one: method, path template, body template.</summary>
+    private static readonly (string Method, string Path, string? Body)[] Routes =
+    [
+        ("POST", "api/v1/events", """{"event":"e","room":"fuzz","data":1}"""),
+        ("GET", "api/v1/presence?namespace=/fuzz&room=r&data=true", null),
+        ("GET", "api/v1/presence/count?namespace=/&room=fuzz", null),
+        ("PUT", "api/v1/connections/c1/rooms/fuzz", null),
+        ("DELETE", "api/v1/connections/c1/rooms/fuzz", null),
+        ("POST", "api/v1/connections/c1/invoke", """{"method":"m","args":[1,"two"],"timeoutSeconds":0.2}"""),
+        ("POST", "api/v1/server-events", """{"event":"fuzz","data":{"k":1}}"""),
+        ("DELETE", "api/v1/connections/c1", null),
+        ("DELETE", "api/v1/users/u1/connections", null),
+        ("DELETE", "api/v1/rooms/fuzz/connections?namespace=/", null),
     ];
 
     private static readonly string[] PollingTemplates =
     [
         "40", "42[\"e\",{\"a\":1}]", "2", "3", "1", "6", "421[\"e\"]", "451-[\"e\",{\"_placeholder\":true,\"num\":0}]\u001ebAQID", "40/fuzz,{\"t\":1}",
         "43[\"e\"]", "4\u001e42[\"x\"]", "bAAEC",
+        "42[\"\\udc00\"]", "42[\"e\",\"\\ud800x\"]", "42[\"e\",{\"\\udfff\":1}]", "42[\"\\ud83d\\ude00\"]",
     ];
 
     private static readonly string[] QueryTemplates =
@@ -116,7 +134,11 @@ public sealed class FuzzTests : IAsyncLifetime
 
             Assert.True(_failures.Count == 0, $"seed {seed}: {_failures.Count} case(s) without a clear answer, first: {string.Join(" | ", _failures.Take(5))}");
             Assert.True(_cases >= 3000, $"only {_cases} cases ran within {Budget.TotalSeconds} s");
-            Assert.True(after - before < 48L * 1024 * 1024, $"the heap grew by {(after - before) / 1024 / 1024} MiB over the run ({before / 1024 / 1024} → {after / 1024 / 1024} MiB)");
+            Console.WriteLine($"fuzz: {_cases} cases, the heap {before / 1024} KiB → {after / 1024} KiB");
+            // Measured: about 5 MiB over the four rounds (2026-12-06), most of it in the first, the rest about 0.6 MiB a
+            // round: the grains that the cases' random room, namespace and user names activated, which Orleans keeps
+            // until they have been idle for its collection age. Twice and a half that is the bound.
+            Assert.True(after - before < 12L * 1024 * 1024, $"the heap grew by {(after - before) / 1024 / 1024} MiB over the run ({before / 1024 / 1024} → {after / 1024 / 1024} MiB)");
 
             // The gateway goes on, for SignalR and socket.io alike.
             await using var control = await _gateway.ConnectAsync("control");
@@ -159,20 +181,22 @@ public sealed class FuzzTests : IAsyncLifetime
         {
             for (var i = 0; i < count && DateTime.UtcNow < deadline; i++)
             {
-                if (client.Closed.IsCompleted)
-                {
-                    await client.DisposeAsync();
-                    client = await _gateway.ConnectRawAsync("fuzzer", "fuzz");
-                }
-
                 _cases++;
+                var frame = mutator.Mutate(mutator.Pick(FrameTemplates));
                 try
                 {
-                    await client.SendRawAsync(mutator.Mutate(mutator.Pick(FrameTemplates)));
+                    await client.SendRawAsync(frame);
                 }
                 catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or InvalidOperationException)
                 {
-                    // Closed under us by a frame that asked for it; the next case reconnects.
+                }
+
+                if (client.Closed.IsCompleted)
+                {
+                    // No frame under Gateway:MaxFrameBytes may close a connection: each gets an error, or is skipped.
+                    _failures.Add($"signalr#{i}: the connection was closed ({await client.Closed}) after {Shorten(frame)}");
+                    await client.DisposeAsync();
+                    client = await _gateway.ConnectRawAsync("fuzzer", "fuzz");
                 }
 
                 if (i % 50 == 49 && !client.Closed.IsCompleted)
@@ -206,20 +230,41 @@ public sealed class FuzzTests : IAsyncLifetime
             _cases++;
             HttpResponseMessage response;
             string input;
-            if (i % 2 == 0)
+            if (i % 3 == 0)
             {
                 input = mutator.Mutate(mutator.Pick(EventTemplates));
                 response = await _http.PostAsync("api/v1/events", new StringContent(input, Encoding.UTF8, "application/json")).Within("an API post");
             }
-            else
+            else if (i % 3 == 1)
             {
                 input = mutator.Mutate(mutator.Pick(ApiQueryTemplates));
-                if (!Uri.TryCreate(_gateway.BaseUri, "api/v1/presence?" + input, out var uri))
+                if (!Uri.TryCreate(_gateway.BaseUri, "api/v1/presence?" + input, out var uri) || uri.Authority != _gateway.BaseUri.Authority)
                 {
                     continue;
                 }
 
                 response = await _http.GetAsync(uri).Within("an API query");
+            }
+            else
+            {
+                // Any route: its path (ids, names, query) or its body mutated.
+                var (method, path, body) = mutator.Pick(Routes);
+                var mutatePath = body is null || mutator.Next(2) == 0;
+                var target = mutatePath ? mutator.Mutate(path) : path;
+                var content = body is null ? null : mutatePath ? body : mutator.Mutate(body);
+                input = $"{method} {target} {content}";
+                if (!Uri.TryCreate(_gateway.BaseUri, target, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.Authority != _gateway.BaseUri.Authority)
+                {
+                    continue; // a mutation that leaves the gateway (another scheme or host) is not a case
+                }
+
+                using var request = new HttpRequestMessage(new HttpMethod(method), uri);
+                if (content is not null)
+                {
+                    request.Content = new StringContent(content, Encoding.UTF8, "application/json");
+                }
+
+                response = await _http.SendAsync(request).Within("an API request");
             }
 
             if ((int)response.StatusCode >= 500)
@@ -264,36 +309,48 @@ public sealed class FuzzTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Socket.IO packets over a WebSocket, text and binary: the session answers or is closed, never the gateway.</summary>
+    /// <summary>
+    /// Socket.IO packets over a WebSocket, text and binary. Each case gets its answer: after the packet, a probe (see
+    /// <see cref="Probe"/>) is answered (the session goes on), or the session is closed (the packet was malformed),
+    /// never nothing.
+    /// </summary>
     private async Task SocketIOWebSocketAsync(Mutator mutator, int count, DateTime deadline)
     {
-        ClientWebSocket? socket = null;
+        ProbedSocket? socket = null;
         try
         {
             for (var i = 0; i < count && DateTime.UtcNow < deadline; i++)
             {
-                if (socket is not { State: WebSocketState.Open })
+                if (socket is not { IsOpen: true })
                 {
                     socket?.Dispose();
-                    socket = await OpenSocketIOAsync();
+                    socket = await ProbedSocket.OpenAsync(_gateway.BaseUri);
                 }
 
                 _cases++;
+                var binary = i % 5 == 0;
+                var packet = binary ? "" : "4" + mutator.Mutate(mutator.Pick(PollingTemplates)).TrimStart('4');
                 try
                 {
-                    if (i % 5 == 0)
+                    if (binary)
                     {
-                        await socket.SendAsync(mutator.Bytes(128), WebSocketMessageType.Binary, true, CancellationToken.None).Within("a binary frame");
+                        await socket.SendAsync(mutator.Bytes(128), WebSocketMessageType.Binary);
                     }
                     else
                     {
-                        var packet = "4" + mutator.Mutate(mutator.Pick(PollingTemplates)).TrimStart('4');
-                        await socket.SendAsync(Encoding.UTF8.GetBytes(packet), WebSocketMessageType.Text, true, CancellationToken.None).Within("a text frame");
+                        await socket.SendAsync(Encoding.UTF8.GetBytes(packet), WebSocketMessageType.Text);
                     }
+
+                    await socket.SendAsync(Encoding.UTF8.GetBytes(Probe(i)), WebSocketMessageType.Text);
                 }
                 catch (WebSocketException)
                 {
-                    // The session was closed for an earlier packet; the next case opens another.
+                    // Closed under us: the answer the next line reads.
+                }
+
+                if (!await socket.AnsweredOrClosedAsync("44" + Probe(i)[2..]))
+                {
+                    _failures.Add($"socket.io#{i}: neither an answer nor a close after {(binary ? "a binary frame" : Shorten(packet))}");
                 }
             }
         }
@@ -303,29 +360,102 @@ public sealed class FuzzTests : IAsyncLifetime
         }
     }
 
-    private async Task<ClientWebSocket> OpenSocketIOAsync()
-    {
-        var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://{_gateway.BaseUri.Authority}/socket.io/?EIO=4&transport=websocket"), CancellationToken.None).Within("a socket.io WebSocket");
-        _ = DrainAsync(socket);
-        await socket.SendAsync("40"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None).Within("a namespace connect");
-        return socket;
-    }
+    /// <summary>
+    /// The probe of case <paramref name="i"/>: a CONNECT to a namespace no gateway serves (its name has a control
+    /// character), which the session answers with CONNECT_ERROR and keeps nothing of.
+    /// </summary>
+    private static string Probe(int i) => $"40/probe\u0007{i},";
 
-    /// <summary>Reads (and drops) what the server sends, so that its writes never wait on this client.</summary>
-    private static async Task DrainAsync(ClientWebSocket socket)
+    /// <summary>A raw socket.io WebSocket that answers the server's pings and keeps what it receives, for the probes.</summary>
+    private sealed class ProbedSocket : IDisposable
     {
-        var buffer = new byte[16 * 1024];
-        try
+        private readonly ClientWebSocket _socket = new();
+        private readonly System.Threading.Channels.Channel<string?> _received = System.Threading.Channels.Channel.CreateUnbounded<string?>();
+        private readonly SemaphoreSlim _sending = new(1, 1);
+
+        public bool IsOpen => _socket.State == WebSocketState.Open && !_received.Reader.Completion.IsCompleted;
+
+        public static async Task<ProbedSocket> OpenAsync(Uri gateway)
         {
-            while (socket.State == WebSocketState.Open)
+            var probed = new ProbedSocket();
+            await probed._socket.ConnectAsync(new Uri($"ws://{gateway.Authority}/socket.io/?EIO=4&transport=websocket"), CancellationToken.None).Within("a socket.io WebSocket");
+            _ = probed.ReadAsync();
+            await probed.SendAsync("40"u8.ToArray(), WebSocketMessageType.Text);
+            return probed;
+        }
+
+        public async Task SendAsync(byte[] data, WebSocketMessageType type)
+        {
+            await _sending.WaitAsync();
+            try
             {
-                await socket.ReceiveAsync(buffer, CancellationToken.None);
+                await _socket.SendAsync(data, type, true, CancellationToken.None).Within("a frame to be sent");
+            }
+            finally
+            {
+                _sending.Release();
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
+
+        /// <summary>Whether a message starting with one of <paramref name="answers"/> came, or the session closed, within five seconds.</summary>
+        public async Task<bool> AnsweredOrClosedAsync(params string[] answers)
         {
-            // Closed.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                while (await _received.Reader.WaitToReadAsync(timeout.Token))
+                {
+                    while (_received.Reader.TryRead(out var message))
+                    {
+                        if (message is null || answers.Any(a => message.StartsWith(a, StringComparison.Ordinal)))
+                        {
+                            return true;
+                        }
+                    }
+                }
+
+                return true; // closed
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        private async Task ReadAsync()
+        {
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                while (true)
+                {
+                    var result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        break;
+                    }
+
+                    var text = result.MessageType == WebSocketMessageType.Text ? Encoding.UTF8.GetString(buffer, 0, result.Count) : "";
+                    if (text == "2")
+                    {
+                        await SendAsync("3"u8.ToArray(), WebSocketMessageType.Text);
+                    }
+
+                    _received.Writer.TryWrite(text);
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException or TimeoutException)
+            {
+            }
+
+            _received.Writer.TryWrite(null);
+            _received.Writer.TryComplete();
+        }
+
+        public void Dispose()
+        {
+            _socket.Dispose();
+            _sending.Dispose();
         }
     }
 
