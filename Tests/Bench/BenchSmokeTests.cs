@@ -7,7 +7,8 @@ namespace Realtime.Tests.Bench;
 
 /// <summary>
 /// The benchmark harness in its quickest mode against the embedded node, as a separate process, so that it cannot
-/// rot: every scenario finishes, no message is lost or duplicated, and the results files are written. The numbers
+/// rot: every scenario finishes, no message is lost or duplicated, and the results files are written; and its churn
+/// on a cluster, whose silo it kills midway. The numbers
 /// themselves are not asserted; the real benchmark is not part of the test run.
 /// </summary>
 [Collection(ClusterCollection.Name)]
@@ -80,5 +81,33 @@ public sealed class BenchSmokeTests
         }
 
         static long p99(JsonElement phase) => phase.GetProperty("p99Micros").GetInt64();
+    }
+
+    [Fact]
+    public async Task QuickChurnOnTheCluster_KillsASiloMidway_AndLosesNothingThatWasAcknowledged()
+    {
+        var output = Directory.CreateTempSubdirectory("bench-smoke-cluster").FullName;
+        try
+        {
+            var bench = NodeProcess.Start("bench", "dotnet", [Build.Output("Bench", "Realtime.Bench.dll"), "--quick", "--systems", "cluster-silos", "--scenarios", "churn", "--out", output], 0);
+            await using (bench)
+            {
+                var exitCode = await bench.WaitForExitCodeAsync(TimeSpan.FromMinutes(4));
+                Assert.True(exitCode == 0, $"The harness exited with {exitCode}:{Environment.NewLine}{bench.Output}");
+            }
+
+            using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "results.json")));
+            var result = Assert.Single(json.RootElement.GetProperty("results").EnumerateArray());
+            Assert.Equal(JsonValueKind.Null, result.GetProperty("error").ValueKind);
+            var churn = result.GetProperty("churn");
+            Assert.Equal(JsonValueKind.String, churn.GetProperty("killedSilo").ValueKind);
+            Assert.True(churn.GetProperty("acknowledged").GetInt64() > 0, "sends were acknowledged");
+            Assert.Equal(0, result.GetProperty("lost").GetInt64());
+            Assert.Equal(0, result.GetProperty("duplicated").GetInt64());
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
     }
 }
