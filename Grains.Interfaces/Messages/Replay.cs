@@ -2,14 +2,18 @@ namespace Realtime.Contracts;
 
 /// <summary>
 /// A message from a group's history: its sequence number, its payload, and who it left out, as the publication said
-/// (<see cref="Publication.Except"/>, <see cref="Publication.Rooms"/>); a replay leaves the same recipients out.
+/// (<see cref="Publication.Except"/>, <see cref="Publication.Rooms"/>); a replay leaves the same recipients out. A
+/// client's event in a namespace whose events are streamed keeps what the stream carried (<see cref="Source"/>, and
+/// when the group took it), so that a consumer of the stream can fetch one it missed (<c>ClientEventFeed</c>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("realtime.history-entry")]
 public sealed record HistoryEntry(
     [property: Id(0)] long Sequence,
     [property: Id(1)] SerializedPayload Payload,
     [property: Id(2)] IReadOnlyList<string>? Except = null,
-    [property: Id(3)] RoomFilter? Rooms = null);
+    [property: Id(3)] RoomFilter? Rooms = null,
+    [property: Id(4)] ClientEventSource? Source = null,
+    [property: Id(5)] DateTimeOffset Time = default);
 
 /// <summary>
 /// What a group answers a client that asks for the messages after a position: <see cref="Complete"/> when its

@@ -14,6 +14,11 @@ namespace Realtime.Contracts;
 /// <param name="Event">The application's event name.</param>
 /// <param name="Data">The application's data, as the client sent it.</param>
 /// <param name="Time">When the room or namespace took it.</param>
+/// <param name="Epoch">
+/// The activation of the room or namespace that numbered it: within one epoch, <paramref name="Sequence"/> counts
+/// every message of the group (a service's too, which the stream does not carry), so a consumer that sees a jump
+/// can ask the group's history what it missed (<c>ClientEventFeed</c> in the client library does).
+/// </param>
 [GenerateSerializer, Immutable, Alias("realtime.client-event")]
 public sealed record ClientEvent(
     [property: Id(0)] string Hub,
@@ -23,7 +28,8 @@ public sealed record ClientEvent(
     [property: Id(4)] long Sequence,
     [property: Id(5)] string Event,
     [property: Id(6)] JsonElement Data,
-    [property: Id(7)] DateTimeOffset Time);
+    [property: Id(7)] DateTimeOffset Time,
+    [property: Id(8)] string? Epoch = null);
 
 /// <summary>
 /// What a gateway adds to a <see cref="Publication"/> from a client of a namespace whose events go to a stream: the

@@ -169,9 +169,10 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
         var sequence = ++_sequence;
         _members.Publish(new Delivery(_hub, _target, _key, sequence, publication.Payload, publication.Except, publication.Rooms, Epoch: _epoch));
         // With whom it left out, so that a replay leaves the same members out.
-        _history?.Add(new HistoryEntry(sequence, publication.Payload, publication.Except, publication.Rooms));
+        var time = _time.GetUtcNow();
+        _history?.Add(new HistoryEntry(sequence, publication.Payload, publication.Except, publication.Rooms, publication.Source, publication.Source is null ? default : time));
 
-        return publication.Source is null ? Task.FromResult(sequence) : StreamAsync(publication.Source, sequence);
+        return publication.Source is null ? Task.FromResult(sequence) : StreamAsync(publication.Source, sequence, time);
     }
 
     public async Task<long> PublishAll(IReadOnlyList<Publication> publications)
@@ -188,13 +189,13 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
     /// Puts a client's event on its namespace's stream, after its members got it. A stream that cannot take it does not
     /// undo the send: the failure is logged.
     /// </summary>
-    private async Task<long> StreamAsync(ClientEventSource source, long sequence)
+    private async Task<long> StreamAsync(ClientEventSource source, long sequence, DateTimeOffset time)
     {
         var room = _target == DeliveryTarget.Room ? GrainKeys.RoomName(_key) : null;
         try
         {
             _clientEvents ??= this.GetStreamProvider(RealtimeStreams.ProviderName).GetStream<ClientEvent>(RealtimeStreams.ClientEventsOf(_hub, source.Namespace));
-            await _clientEvents.OnNextAsync(new ClientEvent(_hub, source.Namespace, room, source.Sender, sequence, source.Event, source.Data, _time.GetUtcNow()));
+            await _clientEvents.OnNextAsync(new ClientEvent(_hub, source.Namespace, room, source.Sender, sequence, source.Event, source.Data, time, _epoch));
         }
         catch (Exception ex)
         {

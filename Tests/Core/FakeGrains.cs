@@ -134,7 +134,7 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
         lock (_lock)
         {
             HistoryReads++;
-            var missed = Published.Select((p, i) => new HistoryEntry(i + 1, p.Payload, p.Except, p.Rooms)).Where(e => e.Sequence > sequence).ToList();
+            var missed = Published.Select((p, i) => new HistoryEntry(i + 1, p.Payload, p.Except, p.Rooms, p.Source)).Where(e => e.Sequence > sequence).ToList();
             return Task.FromResult(new Replay(epoch == Epoch && !HistoryLost, Epoch, Sequence, HistoryLost ? [] : missed));
         }
     }

@@ -16,8 +16,9 @@ using Realtime.Contracts;
 //
 // Its subscription lives in the cluster's pub-sub (Redis in a cluster), so it outlives any silo, and the client
 // library keeps it (IKeptSubscriptions): if the pub-sub drops it, as Orleans does when a delivery finds this client
-// unreachable, it is made again within Client:SubscriptionCheckPeriod. Stopping the service (Ctrl+C, SIGTERM) gives
-// it up.
+// unreachable, it is made again within Client:SubscriptionCheckPeriod. Each event goes through a ClientEventFeed,
+// which reads from the room's history what the stream lost with a silo, drops repeats, and names what the history no
+// longer holds (logged here as a warning). Stopping the service (Ctrl+C, SIGTERM) gives it up.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace); // stdout carries only the archive
 builder.Services.AddRealtimeClusterClient(builder.Configuration);
@@ -30,13 +31,19 @@ internal sealed partial class Archive(IClusterClient cluster, IKeptSubscriptions
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Lock _output = new();
     private IAsyncDisposable? _subscription;
+    private ClientEventFeed? _feed;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var hub = configuration["Client:Hub"] ?? "RealtimeHub";
         var @namespace = configuration["Archive:Namespace"] ?? GrainKeys.DefaultNamespace;
         var stream = cluster.GetStreamProvider(RealtimeStreams.ProviderName).GetStream<ClientEvent>(RealtimeStreams.ClientEventsOf(hub, @namespace));
-        _subscription = await subscriptions.SubscribeAsync<ClientEvent>(stream, WriteAsync, cancellationToken);
+        _feed = new ClientEventFeed(cluster, WriteAsync, gap =>
+        {
+            Lost(logger, gap.Namespace, gap.Room ?? "(broadcasts)", gap.From, gap.To);
+            return Task.CompletedTask;
+        });
+        _subscription = await subscriptions.SubscribeAsync<ClientEvent>(stream, (clientEvent, _) => _feed.OnNextAsync(clientEvent), cancellationToken);
         Subscribed(logger, hub, @namespace);
     }
 
@@ -48,7 +55,7 @@ internal sealed partial class Archive(IClusterClient cluster, IKeptSubscriptions
         }
     }
 
-    private Task WriteAsync(ClientEvent clientEvent, StreamSequenceToken? token)
+    private Task WriteAsync(ClientEvent clientEvent)
     {
         var line = JsonSerializer.Serialize(clientEvent, Json);
         lock (_output)
@@ -62,4 +69,7 @@ internal sealed partial class Archive(IClusterClient cluster, IKeptSubscriptions
 
     [LoggerMessage(1, LogLevel.Information, "Archiving the client events of {Hub}{Namespace}.")]
     private static partial void Subscribed(ILogger logger, string hub, string @namespace);
+
+    [LoggerMessage(2, LogLevel.Warning, "Events {From} to {To} of {Namespace} {Room} were lost with a silo, and its history no longer holds them.")]
+    private static partial void Lost(ILogger logger, string @namespace, string room, long from, long to);
 }
