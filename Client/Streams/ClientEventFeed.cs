@@ -13,7 +13,8 @@ namespace Realtime.Client.Streams;
 /// events and are passed over. An event that comes again (a subscription made again) is dropped.
 /// </summary>
 /// <remarks>
-/// A loss is seen when the room's next event comes; the last events of a room that then falls silent are not. A room
+/// A loss is seen when the room's next event comes; the last events of a room that then falls silent are not, nor
+/// those before the first event of a room that the feed got (it does not know where the room stood). A room
 /// whose silo died starts a new epoch, whose history does not reach back into the old one: what the old epoch's tail
 /// lost is not seen either (its history died with it).
 /// </remarks>
