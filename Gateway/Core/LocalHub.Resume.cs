@@ -59,25 +59,28 @@ public sealed partial class LocalHub<THub>
             return new ResumeResult(false, [], 0, [], []);
         }
 
-        var resumed = false;
+        ResumeResult result;
         try
         {
-            var result = await ResumeClaimedAsync(local, info, previousConnectionId, given);
-            resumed = true;
-            return result;
+            result = await ResumeClaimedAsync(local, info, previousConnectionId, given);
         }
-        finally
+        catch
         {
-            try
-            {
-                await session.EndClaim(GatewayId, resumed);
-            }
-            catch (Exception ex) when (resumed)
-            {
-                // Resumed all the same: the claim runs out, and only this client holds the secret.
-                Logger.LogWarning(ex, "Could not tell session {Session} that it was resumed", previousConnectionId);
-            }
+            GiveBack(session);
+            throw;
         }
+
+        try
+        {
+            await session.EndClaim(GatewayId, resumed: true);
+        }
+        catch (Exception ex) when (ClusterFailure.Is(ex))
+        {
+            // Resumed all the same: the claim runs out, and only this client holds the secret.
+            Logger.LogWarning(ex, "Could not tell session {Session} that it was resumed", previousConnectionId);
+        }
+
+        return result;
     }
 
     private async Task<ResumeResult> ResumeClaimedAsync(LocalConnection local, SessionInfo info, string previousConnectionId, IReadOnlyList<ResumePosition> positions)
