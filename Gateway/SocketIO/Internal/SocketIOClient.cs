@@ -56,7 +56,6 @@ internal sealed class SocketIOClient : IEngineHandler
 
     private static JsonElement EmptyObject { get; } = JsonDocument.Parse("{}").RootElement;
 
-    /// <summary>Handles a message packet; a <see cref="ProtocolException"/> tells the engine to close the session.</summary>
     /// <summary>Completes when each of the client's sockets has room for another event (see <see cref="SocketIOOptions.MaxQueuedEvents"/>).</summary>
     public Task ReadyForMoreAsync()
     {
@@ -72,6 +71,7 @@ internal sealed class SocketIOClient : IEngineHandler
         return waits is null ? Task.CompletedTask : Task.WhenAll(waits);
     }
 
+    /// <summary>Handles a message packet; a <see cref="ProtocolException"/> tells the engine to close the session.</summary>
     public void OnMessage(EngineIOPacket packet)
     {
         // A packet counts as a message; its binary attachments add their bytes.
