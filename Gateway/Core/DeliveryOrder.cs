@@ -267,12 +267,7 @@ internal sealed class DeliveryOrder(
             }
 
             // The gap is filled: any of it that still comes is a duplicate.
-            _next = early.Keys[0];
-            ApplyWaiting();
-            if (_early is { Count: > 0 })
-            {
-                ArmGapTimer();
-            }
+            GoOnFrom(early.Keys[0]);
         }
     }
 
@@ -290,7 +285,13 @@ internal sealed class DeliveryOrder(
         }
 
         _gaps.Add((_next, first - 1));
-        _next = first;
+        GoOnFrom(first);
+    }
+
+    /// <summary>Goes on from <paramref name="position"/>, past a gap: what waits from there is applied, and the next gap waits its turn.</summary>
+    private void GoOnFrom(long position)
+    {
+        _next = position;
         ApplyWaiting();
         if (_early is { Count: > 0 })
         {

@@ -57,9 +57,7 @@ public sealed partial class LocalHub<THub>
             return null;
         }
 
-        var replay = next.Target == DeliveryTarget.Room
-            ? await Room(next.Key).Since(epoch, after)
-            : await _grains.GetGrain<INamespaceGrain>(next.Key).Since(epoch, after);
+        var replay = await SinceAsync(new RecoveryStream(next.Key, next.Target, new GroupPosition(epoch, after)));
         if (!replay.Complete || replay.Epoch != epoch)
         {
             return null;

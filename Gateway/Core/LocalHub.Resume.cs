@@ -188,7 +188,7 @@ public sealed partial class LocalHub<THub>
                 await session.EndClaim(GatewayId, resumed: false);
                 return;
             }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException && attempt < GiveBackAttempts)
+            catch (Exception ex) when (ClusterFailure.Is(ex) && attempt < GiveBackAttempts)
             {
                 await Task.Delay(GiveBackRetry, Time);
             }

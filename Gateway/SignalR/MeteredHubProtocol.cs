@@ -33,7 +33,7 @@ internal sealed class MeteredHubProtocol(IOptions<MessagePackHubProtocolOptions>
 
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HubMessage? message)
     {
-        if (FrameLength(input) is not { } length)
+        if (FrameLength(input) is not var (prefix, length))
         {
             message = null;
             return false; // an incomplete frame: wait for more bytes
@@ -59,7 +59,7 @@ internal sealed class MeteredHubProtocol(IOptions<MessagePackHubProtocolOptions>
             metrics.Rejected(RejectionReason.MalformedFrame);
             metrics.Received(Name, length);
             input = input.Slice(frame.End);
-            message = ResilientJsonHubProtocol.MalformedFrame(InvocationIdOf(frame, length), ex);
+            message = ResilientJsonHubProtocol.MalformedFrame(InvocationIdOf(frame.Slice(prefix)), ex);
             return true;
         }
     }
@@ -69,10 +69,11 @@ internal sealed class MeteredHubProtocol(IOptions<MessagePackHubProtocolOptions>
         metrics.Received(protocol, bytes, message is HubInvocationMessage ? 1 : 0);
 
     /// <summary>
-    /// The length of the first frame (its length prefix included), or null while it has not all arrived. A frame's
-    /// length comes first, seven bits to a byte, low bits first, in at most five bytes (SignalR's binary framing).
+    /// The length of the first frame's length prefix, and of the whole frame (prefix included); null while it has not
+    /// all arrived. A frame's length comes first, seven bits to a byte, low bits first, in at most five bytes
+    /// (SignalR's binary framing).
     /// </summary>
-    private static long? FrameLength(ReadOnlySequence<byte> input)
+    private static (int Prefix, long Length)? FrameLength(ReadOnlySequence<byte> input)
     {
         var reader = new SequenceReader<byte>(input);
         long length = 0;
@@ -92,26 +93,19 @@ internal sealed class MeteredHubProtocol(IOptions<MessagePackHubProtocolOptions>
                 }
 
                 var total = reader.Consumed + length;
-                return input.Length >= total ? total : null;
+                return input.Length >= total ? ((int)reader.Consumed, total) : null;
             }
         }
 
         throw new InvalidDataException("The frame's length prefix is not valid: the stream cannot be read on.");
     }
 
-    /// <summary>The invocation id of a frame that did not parse, when its start can still be read: <c>[type, headers, id, ...]</c>.</summary>
-    private static string? InvocationIdOf(ReadOnlySequence<byte> frame, long length)
+    /// <summary>The invocation id of a message that did not parse, when its start can still be read: <c>[type, headers, id, ...]</c>.</summary>
+    private static string? InvocationIdOf(ReadOnlySequence<byte> message)
     {
         try
         {
-            var prefix = 0;
-            var reader = new SequenceReader<byte>(frame);
-            while (reader.TryRead(out var b) && (b & 0x80) != 0)
-            {
-                prefix++;
-            }
-
-            var body = new MessagePackReader(frame.Slice(prefix + 1, length - prefix - 1));
+            var body = new MessagePackReader(message);
             if (body.ReadArrayHeader() < 3 || body.ReadInt32() is not (HubProtocolConstants.InvocationMessageType or HubProtocolConstants.StreamInvocationMessageType))
             {
                 return null;

@@ -164,9 +164,7 @@ public sealed class RealtimeHub : Hub
             return send.Target.Publish(send.Publication);
         }
 
-        var (realtime, connectionId) = (_realtime, Context.ConnectionId);
-        return SendPipeline.Of(Context, _realtime.PipelinedSends, _realtime.Logger, (failed, ex) => SendFailed(realtime, connectionId, failed, ex))
-            .Add(send.Target, send.Publication, what);
+        return SendPipeline.Of(Context, _realtime).Add(send.Target, send.Publication, what);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Contracts;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.Observability;
 
 namespace Realtime.Gateway.SignalR;
@@ -37,16 +38,19 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
 
     /// <summary>
     /// The pipeline of a connection, made on first use. It is kept in the connection's features, not its items: reading
-    /// SignalR's items makes them, a dictionary for every connection.
+    /// SignalR's items makes them, a dictionary for every connection. A send the grain does not take is told to the
+    /// connection (<see cref="RealtimeHub.SendFailed"/>).
     /// </summary>
-    public static SendPipeline Of(HubCallerContext context, int depth, ILogger logger, Action<PipelinedSend, Exception> failed)
+    public static SendPipeline Of(HubCallerContext context, LocalHub<RealtimeHub> realtime)
     {
         if (context.Features.Get<SendPipeline>() is { } pipeline)
         {
             return pipeline;
         }
 
-        pipeline = new SendPipeline(Math.Max(depth, 1), context.ConnectionId, logger, failed);
+        var connectionId = context.ConnectionId;
+        pipeline = new SendPipeline(
+            Math.Max(realtime.PipelinedSends, 1), connectionId, realtime.Logger, (send, error) => RealtimeHub.SendFailed(realtime, connectionId, send, error));
         context.Features.Set(pipeline);
         return pipeline;
     }
@@ -102,8 +106,8 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
         while (true)
         {
             IMemberGroupGrain target;
+            List<(Publication Publication, PipelinedSend What)> taken;
             Publication[] batch;
-            PipelinedSend[] what;
             TaskCompletionSource? room = null;
             lock (_queue)
             {
@@ -120,7 +124,7 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
                 }
 
                 target = _queue.Peek().Target;
-                var taken = new List<(Publication Publication, PipelinedSend What)>();
+                taken = [];
                 while (taken.Count < MaxBatch && _queue.TryPeek(out var next) && next.Target.Equals(target))
                 {
                     var (_, publication, send) = _queue.Dequeue();
@@ -128,7 +132,6 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
                 }
 
                 batch = [.. taken.Select(t => t.Publication)];
-                what = [.. taken.Select(t => t.What)];
                 if (_room is not null && _queue.Count < depth)
                 {
                     (room, _room) = (_room, null);
@@ -143,7 +146,7 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
             catch (Exception ex)
             {
                 GatewayLog.PipelinedSendFailed(logger, connectionId, batch.Length, ex);
-                foreach (var send in what)
+                foreach (var (_, send) in taken)
                 {
                     failed(send, ex);
                 }
@@ -167,7 +170,7 @@ internal sealed class PipelinedSendAttribute : Attribute
 }
 
 /// <summary>What a send the client did not wait for was: its room (null for the namespace) and its event.</summary>
-internal sealed record PipelinedSend(string? Room, string Event)
+internal readonly record struct PipelinedSend(string? Room, string Event)
 {
     /// <summary>The client method that tells a connection that a send it did not wait for failed: <c>sendFailed({ room, event, reason })</c>.</summary>
     public const string FailedMethod = "sendFailed";

@@ -44,7 +44,8 @@ internal sealed class SessionGrain(
     private (SessionInfo Info, RoomJoin[] Joins, DateTimeOffset Until)? _closed;
     private string? _recoveringGateway;
 
-    // A resume in progress on a gateway (SignalR's Resume): the session is its until it ends the claim, or until then.
+    // A gateway taking the session back (SignalR's Resume, socket.io's recovery): the session is its until it ends the
+    // claim (or opens the session again), or until then.
     private (string GatewayId, DateTimeOffset Until)? _claim;
 
     /// <summary>How many calls' worth of <c>Cluster:ResponseTimeout</c> a claim is held for a gateway that does not answer.</summary>
@@ -116,15 +117,8 @@ internal sealed class SessionGrain(
         return _token ??= NewToken();
     }
 
-    public Task<SessionInfo?> Claim(string token, string? userId, string hub, string @namespace, string gatewayId)
-    {
-        if (Take(token, userId, gatewayId, info => info.Hub == hub && info.Namespace == @namespace) is not { } taken)
-        {
-            return Task.FromResult<SessionInfo?>(null);
-        }
-
-        return Task.FromResult<SessionInfo?>(taken.Info);
-    }
+    public Task<SessionInfo?> Claim(string token, string? userId, string hub, string @namespace, string gatewayId) =>
+        Task.FromResult(Take(token, userId, gatewayId, info => info.Hub == hub && info.Namespace == @namespace)?.Info);
 
     public Task EndClaim(string gatewayId, bool resumed)
     {

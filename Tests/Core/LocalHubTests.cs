@@ -61,15 +61,7 @@ public sealed class LocalHubTests
     public async Task DeliveriesThatArriveOutOfOrder_AreWrittenInTheOrderTheRoomSentThem()
     {
         var cluster = new FakeCluster();
-        var a = await Connected(cluster, "a");
-        await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join");
-        cluster.HoldDeliveries = true;
-        foreach (var text in new[] { "m1", "m2", "m3" })
-        {
-            await cluster.Hub.SendRoomAsync("/", "lobby", "event", [text], null).Within("send");
-        }
-
-        var held = cluster.TakeHeld();
+        var (a, held) = await HeldRoomSendsAsync(cluster, "a", "m1", "m2", "m3");
         cluster.Deliver(held[2]);
         cluster.Deliver(held[0]);
         Assert.Equal(["m1"], a.Received);
@@ -300,17 +292,9 @@ public sealed class LocalHubTests
     public async Task ADeliveryLostInFlight_IsReadFromTheRoomsHistory_AndDeliveredInItsPlace_NeverSkipped()
     {
         var cluster = new FakeCluster();
-        var alice = await Connected(cluster, "alice");
-        await cluster.Hub.JoinRoomAsync("alice", "/", "lobby").Within("the join");
-        cluster.HoldDeliveries = true;
-        foreach (var text in new[] { "m1", "m2", "m3", "m4" })
-        {
-            await cluster.Hub.SendRoomAsync("/", "lobby", "event", [text], null).Within("a room send");
-        }
+        var (alice, held) = await HeldRoomSendsAsync(cluster, "alice", "m1", "m2", "m3", "m4");
 
         // The second delivery was on its way when its silo died: it never comes.
-        var held = cluster.TakeHeld();
-        cluster.HoldDeliveries = false;
         cluster.Deliver(held[0]);
         cluster.Deliver(held[2]);
         cluster.Deliver(held[3]);
@@ -331,16 +315,7 @@ public sealed class LocalHubTests
     public async Task ADeliveryLostInFlight_ThatTheHistoryNoLongerHolds_IsNamedToTheMembers_AndTheRestGoOn()
     {
         var cluster = new FakeCluster();
-        var alice = await Connected(cluster, "alice");
-        await cluster.Hub.JoinRoomAsync("alice", "/", "lobby").Within("the join");
-        cluster.HoldDeliveries = true;
-        foreach (var text in new[] { "m1", "m2", "m3" })
-        {
-            await cluster.Hub.SendRoomAsync("/", "lobby", "event", [text], null).Within("a room send");
-        }
-
-        var held = cluster.TakeHeld();
-        cluster.HoldDeliveries = false;
+        var (alice, held) = await HeldRoomSendsAsync(cluster, "alice", "m1", "m2", "m3");
         cluster.Room("/", "lobby").HistoryLost = true;
         cluster.Deliver(held[0]);
         cluster.Deliver(held[2]);
@@ -385,6 +360,25 @@ public sealed class LocalHubTests
 
         await Assert.ThrowsAsync<SiloUnavailableException>(() => connect.Within("connect"));
         Assert.True(cluster.Time.GetUtcNow() >= new DateTimeOffset(2026, 1, 1, 0, 0, 5, TimeSpan.Zero), "it gave up before five seconds");
+    }
+
+    /// <summary>
+    /// A connection in room "lobby", and the deliveries of <paramref name="texts"/> sent to the room, held back for the
+    /// test to deliver in any order, or not at all; what is sent afterwards is delivered as usual.
+    /// </summary>
+    private static async Task<(TestConnection Member, List<Delivery> Held)> HeldRoomSendsAsync(FakeCluster cluster, string connectionId, params string[] texts)
+    {
+        var member = await Connected(cluster, connectionId);
+        await cluster.Hub.JoinRoomAsync(connectionId, "/", "lobby").Within("the join");
+        cluster.HoldDeliveries = true;
+        foreach (var text in texts)
+        {
+            await cluster.Hub.SendRoomAsync("/", "lobby", "event", [text], null).Within("a room send");
+        }
+
+        var held = cluster.TakeHeld();
+        cluster.HoldDeliveries = false;
+        return (member, held);
     }
 
     private static async Task<TestConnection> Connected(FakeCluster cluster, string connectionId, string @namespace = "/", string? userId = null)
