@@ -336,10 +336,6 @@ public sealed partial class LocalHub<THub> : ILocalHub
         return true;
     }
 
-    /// <summary>Completes when what was written to a local connection so far has been handed to its transport.</summary>
-    internal Task WhenWrittenAsync(string connectionId) =>
-        _connections.TryGetValue(connectionId, out var local) ? local.WhenWrittenAsync() : Task.CompletedTask;
-
     bool ILocalHub.DisconnectLocal(string connectionId)
     {
         if (!_connections.TryGetValue(connectionId, out var local))

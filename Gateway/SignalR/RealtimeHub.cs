@@ -141,19 +141,15 @@ public sealed class RealtimeHub : Hub
     /// <summary>Closes the caller's connection from the server side.</summary>
     public async Task Disconnect()
     {
-        await Clients.Caller.SendAsync(DisconnectingMethod, "requested");
-
-        // The message waits in the connection's write queue: it goes to the transport before the close, which sends
-        // what it holds first. A client that does not read gets the close after a second all the same.
-        try
+        if (_realtime.Local(Context.ConnectionId) is SignalRConnection local)
         {
-            await _realtime.WhenWrittenAsync(Context.ConnectionId).WaitAsync(TimeSpan.FromSeconds(1));
+            // The reason arrives before the close.
+            await local.DisconnectAsync("requested");
         }
-        catch (TimeoutException)
+        else
         {
+            Context.Abort();
         }
-
-        Context.Abort();
     }
 
     /// <summary>Queues a send on the connection's <see cref="SendPipeline"/> (or sends it at once, with pipelining off).</summary>

@@ -285,13 +285,33 @@ internal sealed class SignalRConnection(
     }
 
     /// <summary>Tells the client why, then closes the connection (at once, if the client does not take the message).</summary>
-    public override void Close(string reason) => _ = CloseAsync(reason);
+    public override void Close(string reason) => _ = WriteThenAbortAsync(new CloseMessage(reason, allowReconnect: false));
 
-    private async Task CloseAsync(string reason)
+    /// <summary>
+    /// Calls the client's <c>disconnecting</c> with <paramref name="reason"/> after everything written to it before,
+    /// then closes the connection once that message went out: SignalR drops a write that starts after the abort, so
+    /// the message is written directly, and awaited, rather than queued with the others.
+    /// </summary>
+    public async Task DisconnectAsync(string reason)
     {
         try
         {
-            await Context.WriteAsync(new CloseMessage(reason, allowReconnect: false)).AsTask().WaitAsync(TimeSpan.FromSeconds(1));
+            await WhenWrittenAsync().WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (TimeoutException)
+        {
+            // It does not read; the message goes after what it does not read, and the close follows all the same.
+        }
+
+        await WriteThenAbortAsync(new InvocationMessage(RealtimeHub.DisconnectingMethod, [reason]));
+    }
+
+    /// <summary>Writes <paramref name="message"/> and closes the connection once it went out (after a second, if the client does not take it).</summary>
+    private async Task WriteThenAbortAsync(HubMessage message)
+    {
+        try
+        {
+            await Context.WriteAsync(message).AsTask().WaitAsync(TimeSpan.FromSeconds(1));
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or IOException or InvalidOperationException)
         {
