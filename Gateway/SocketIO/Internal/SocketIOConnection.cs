@@ -113,6 +113,14 @@ internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, M
         }
     }
 
+    /// <summary>
+    /// socket.io has no event for a gap, so the socket's connection is closed as after a transport error, and its
+    /// client reconnects by itself. With connection state recovery, the offset it holds still says where it stood
+    /// before the gap, which history cannot serve, so it comes back with <c>recovered: false</c>, socket.io's own sign
+    /// to resync; without, it comes back as a new socket, whose <c>connect</c> handler resyncs.
+    /// </summary>
+    public override void Missed(string? room, string? epoch, long? from, long to) => client.Missed(ConnectionId, room);
+
     /// <summary>Disconnects the socket from its namespace, as a server-side disconnect.</summary>
     public override void Abort() => _ = socket.DisconnectAsync();
 
