@@ -8,8 +8,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 summary() { echo "$1 passed, $2 failed${3:+, $3 skipped}"; }
 
-# Debian packages the tests use: Chromium (browser tests), redis-server and nginx (cluster tests).
-packages=(chromium redis-server nginx)
+# Debian packages the tests use: Chromium (browser tests), redis-server and nginx (cluster tests), iproute2 and
+# nftables (the partition test, which cuts one link between nodes in network namespaces of its own).
+packages=(chromium redis-server nginx iproute2 nftables)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

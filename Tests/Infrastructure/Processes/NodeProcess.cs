@@ -24,6 +24,12 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>The port the process serves HTTP (or Redis) on.</summary>
     public int Port { get; }
 
+    /// <summary>The address the process listens at: loopback, or its own in an <see cref="IsolatedNetwork"/>.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>The network namespace the process runs in, in an <see cref="IsolatedNetwork"/>; null on the host's network.</summary>
+    public string? Namespace { get; set; }
+
     /// <summary>A silo's gateway port, which Orleans clients (services) connect to.</summary>
     public int GatewayPort { get; set; }
 
@@ -129,13 +135,15 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a redis-server of the tests' own, on loopback. With <paramref name="dataDirectory"/> it keeps its data
+    /// Starts a redis-server of the tests' own, on loopback (and at <paramref name="alsoAt"/>, an address of a test's
+    /// <see cref="IsolatedNetwork"/>). With <paramref name="dataDirectory"/> it keeps its data
     /// there as a deployed one should (an append-only file, written through at every write), so that it comes back
     /// with its data after a crash; without, it persists nothing.
     /// </summary>
-    public static NodeProcess StartRedis(int port, string? dataDirectory = null) =>
+    public static NodeProcess StartRedis(int port, string? dataDirectory = null, string? alsoAt = null) =>
         Start("redis", "redis-server", [
-            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "",
+            .. alsoAt is null ? ["--bind", "127.0.0.1"] : new[] { "--bind", $"127.0.0.1 {alsoAt}", "--protected-mode", "no" }, // nodes of a test network reach it there
             .. dataDirectory is null ? ["--appendonly", "no"] : new[] { "--appendonly", "yes", "--appendfsync", "always", "--dir", dataDirectory },
         ], port);
 

@@ -30,6 +30,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly string _redisData = Directory.CreateTempSubdirectory("realtime-redis-").FullName;
     private int _redisPort;
     private IHost? _client;
+    private IsolatedNetwork? _network;
     private (string Project, string Assembly) _gatewayProgram = StockGateway;
 
     /// <summary>The stock gateway.</summary>
@@ -55,12 +56,18 @@ public sealed class TestCluster : IAsyncDisposable
     /// Starts Redis, the silos and the gateways. <paramref name="gatewayProgram"/> is the gateway's assembly, as
     /// <see cref="Build.Output"/> finds it: the stock gateway by default.
     /// </summary>
+    /// <para>
+    /// With <paramref name="isolated"/>, each node runs in a network namespace of its own (<see cref="IsolatedNetwork"/>),
+    /// so that a test can cut the link between two of them (<see cref="Cut"/>).
+    /// </para>
     public static async Task<TestCluster> StartAsync(
-        int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null, string[]? gatewayArguments = null, string[]? siloArguments = null)
+        int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null, string[]? gatewayArguments = null, string[]? siloArguments = null,
+        bool isolated = false)
     {
         var cluster = new TestCluster { _gatewayProgram = gatewayProgram ?? StockGateway };
         try
         {
+            cluster._network = isolated ? IsolatedNetwork.Create() : null;
             cluster._redisPort = NodeProcess.FreePort();
             await cluster.StartRedisAsync();
             await Task.WhenAll(Enumerable.Range(0, silos).Select(_ => cluster.StartSiloAsync(siloArguments ?? [])));
@@ -81,7 +88,7 @@ public sealed class TestCluster : IAsyncDisposable
     /// </summary>
     public async Task StartRedisAsync()
     {
-        Redis = NodeProcess.StartRedis(_redisPort, _redisData);
+        Redis = NodeProcess.StartRedis(_redisPort, _redisData, _network?.HostAddress);
         await Eventually.True(() => NodeProcess.CanConnect(_redisPort), "redis-server accepts connections", TimeSpan.FromSeconds(15));
     }
 
@@ -94,9 +101,8 @@ public sealed class TestCluster : IAsyncDisposable
         var siloPort = NodeProcess.FreePort();
         var gatewayPort = NodeProcess.FreePort();
         var name = $"silo{_silos.Count}";
-        var silo = NodeProcess.Start(
+        var silo = StartNode(
             name,
-            "dotnet",
             [Build.Output("Silo", "Realtime.Silo.dll"), .. ClusterArguments(), .. extraArguments, $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Silo:HttpPort={httpPort}"],
             httpPort,
             environment?.Invoke(name));
@@ -118,13 +124,12 @@ public sealed class TestCluster : IAsyncDisposable
         var siloPort = NodeProcess.FreePort();
         var name = $"gw{_gateways.Count}";
 
-        var gateway = NodeProcess.Start(
+        var gateway = StartNode(
             name,
-            "dotnet",
             [
                 Build.Output(_gatewayProgram.Project, _gatewayProgram.Assembly), .. ClusterArguments(), .. extraArguments, "--Gateway:Mode=Cluster",
-                $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
-                $"--Urls=http://127.0.0.1:{httpPort}", $"--Gateway:Name={name}", $"--Auth:HmacKey={TestTokens.HmacKey}",
+                $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Urls=http://{{host}}:{httpPort}", $"--Gateway:Name={name}",
+                $"--Auth:HmacKey={TestTokens.HmacKey}",
             ],
             httpPort);
         gateway.GatewayPort = gatewayPort;
@@ -187,7 +192,7 @@ public sealed class TestCluster : IAsyncDisposable
     {
         var path = string.IsNullOrEmpty(@namespace) ? "/realtime" : "/realtime/" + Uri.EscapeDataString(@namespace);
         var query = user is null ? "" : $"?access_token={Uri.EscapeDataString(TestTokens.Create(user))}";
-        return SignalRTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{gateway.Port}{path}{query}"), name);
+        return SignalRTestClient.ConnectAsync(new Uri($"ws://{gateway.Host}:{gateway.Port}{path}{query}"), name);
     }
 
     /// <summary>The node (silo or gateway) whose silo holds a grain's activation now; null when it is not active.</summary>
@@ -211,7 +216,7 @@ public sealed class TestCluster : IAsyncDisposable
     public Task<IHost> OrleansClientThroughAsync(params NodeProcess[] through) =>
         StartClientAsync([
             .. ClusterArguments().Where(s => !s.StartsWith("--Cluster:Redis=", StringComparison.Ordinal)),
-            .. through.Select((node, i) => $"--Cluster:Silos:{i}=127.0.0.1:{node.GatewayPort}"),
+            .. through.Select((node, i) => $"--Cluster:Silos:{i}={node.Host}:{node.GatewayPort}"),
         ]);
 
     private static async Task<IHost> StartClientAsync(string[] settings)
@@ -228,7 +233,7 @@ public sealed class TestCluster : IAsyncDisposable
     public static string RoomGrain(string room, string @namespace = "/") => $"room/RealtimeHub{@namespace}/{room}";
 
     public static async Task<string> GetAsync(NodeProcess node, string path) =>
-        await Http.GetStringAsync(new Uri($"http://127.0.0.1:{node.Port}{path}"));
+        await Http.GetStringAsync(new Uri($"http://{node.Host}:{node.Port}{path}"));
 
     public async ValueTask DisposeAsync()
     {
@@ -252,7 +257,38 @@ public sealed class TestCluster : IAsyncDisposable
             await node.DisposeAsync();
         }
 
+        _network?.Dispose();
         Directory.Delete(_redisData, recursive: true);
+    }
+
+    /// <summary>
+    /// Drops every packet between two nodes of an isolated cluster, both ways, until <see cref="Heal"/>; each still
+    /// reaches Redis, the test and every other node.
+    /// </summary>
+    public static void Cut(NodeProcess a, NodeProcess b) =>
+        IsolatedNetwork.Cut(a.Namespace ?? throw new InvalidOperationException("Only nodes of a cluster started isolated can be cut apart."), b.Host);
+
+    /// <summary>Carries packets between <paramref name="a"/> and the node it was cut from again.</summary>
+    public static void Heal(NodeProcess a) => IsolatedNetwork.Heal(a.Namespace!);
+
+    /// <summary>
+    /// Starts a node (<paramref name="arguments"/>: its assembly and settings, where <c>{host}</c> stands for its
+    /// address) on loopback, or in a namespace of its own when the cluster is isolated.
+    /// </summary>
+    private NodeProcess StartNode(string name, string[] arguments, int httpPort, IDictionary<string, string>? environment = null)
+    {
+        if (_network is null)
+        {
+            return NodeProcess.Start(name, "dotnet", arguments.Select(a => a.Replace("{host}", "127.0.0.1", StringComparison.Ordinal)), httpPort, environment);
+        }
+
+        var (ns, address) = _network.AddNode();
+        var (fileName, command) = IsolatedNetwork.In(
+            ns, "dotnet", [.. arguments.Select(a => a.Replace("{host}", address, StringComparison.Ordinal)), $"--Cluster:ListenAddress={address}", $"--Cluster:AdvertisedHost={address}"]);
+        var node = NodeProcess.Start(name, fileName, command, httpPort, environment);
+        node.Host = address;
+        node.Namespace = ns;
+        return node;
     }
 
     /// <summary>
@@ -268,7 +304,7 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The settings that make any process (a service, a silo, a gateway) a node of this cluster.</summary>
     public string[] ClusterArguments() =>
     [
-        $"--Cluster:Redis=127.0.0.1:{_redisPort}", $"--Cluster:ClusterId={_clusterId}", "--Cluster:ListenAddress=127.0.0.1", "--Cluster:AdvertisedHost=127.0.0.1",
+        $"--Cluster:Redis={_network?.HostAddress ?? "127.0.0.1"}:{_redisPort}", $"--Cluster:ClusterId={_clusterId}", "--Cluster:ListenAddress=127.0.0.1", "--Cluster:AdvertisedHost=127.0.0.1",
         "--Logging:LogLevel:Default=Information", "--Logging:LogLevel:Microsoft.AspNetCore=Warning", "--Logging:LogLevel:Orleans=Warning",
         "--Logging:LogLevel:Polly=Warning", "--Logging:LogLevel:Orleans.Runtime.MembershipService=Information", "--Logging:Console:TimestampFormat=HH:mm:ss.fff ", .. TestSettings,
     ];
@@ -286,7 +322,7 @@ public sealed class TestCluster : IAsyncDisposable
 
             try
             {
-                using var response = await Http.GetAsync(new Uri($"http://127.0.0.1:{node.Port}/healthz/ready"));
+                using var response = await Http.GetAsync(new Uri($"http://{node.Host}:{node.Port}/healthz/ready"));
                 if (response.IsSuccessStatusCode)
                 {
                     return;
