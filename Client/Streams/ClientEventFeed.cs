@@ -15,8 +15,9 @@ namespace Realtime.Client.Streams;
 /// <remarks>
 /// A loss is seen when the room's next event comes; the last events of a room that then falls silent are not, nor
 /// those before the first event of a room that the feed got (it does not know where the room stood). A room
-/// whose silo died starts a new epoch, whose history does not reach back into the old one: what the old epoch's tail
-/// lost is not seen either (its history died with it).
+/// whose silo died starts a new epoch, numbered from 1: the events of the new epoch before the first one the feed gets
+/// are filled from its history as any other, but what the old epoch's tail lost is not seen (its history died with
+/// it).
 /// </remarks>
 /// <param name="grains">The cluster, to ask a room's history.</param>
 /// <param name="deliver">The consumer: each event, once, in its room's order.</param>
@@ -24,6 +25,9 @@ namespace Realtime.Client.Streams;
 public sealed class ClientEventFeed(IGrainFactory grains, Func<ClientEvent, Task> deliver, Func<ClientEventGap, Task>? lost = null)
 {
     private readonly Dictionary<string, (string Epoch, long Sequence)> _last = new(StringComparer.Ordinal);
+
+    // Where each room stood in the epochs it has left (one entry per restart of a room), for their late events.
+    private readonly Dictionary<(string Key, string Epoch), long> _left = [];
     private readonly SemaphoreSlim _turn = new(1, 1);
 
     /// <summary>Takes the next event of the stream (the stream's handler); completes when it and any it missed before it were delivered.</summary>
@@ -52,6 +56,27 @@ public sealed class ClientEventFeed(IGrainFactory grains, Func<ClientEvent, Task
                 if (clientEvent.Sequence > last.Sequence + 1)
                 {
                     await FillAsync(key, clientEvent, last.Sequence);
+                }
+            }
+            else if (_left.TryGetValue((key, epoch), out var leftAt))
+            {
+                // A late event of an epoch the room has left: delivered unless had already, and nothing filled.
+                if (clientEvent.Sequence > leftAt)
+                {
+                    _left[(key, epoch)] = clientEvent.Sequence;
+                    await deliver(clientEvent);
+                }
+
+                return;
+            }
+            else if (_last.ContainsKey(key))
+            {
+                // The room started again (its silo died, or it was collected while idle) and numbers from 1: its new
+                // epoch's events before this one were lost on the way.
+                _left[(key, last.Epoch)] = last.Sequence;
+                if (clientEvent.Sequence > 1)
+                {
+                    await FillAsync(key, clientEvent, 0);
                 }
             }
 

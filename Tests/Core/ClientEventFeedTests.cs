@@ -46,6 +46,24 @@ public sealed class ClientEventFeedTests
         Assert.Equal([new ClientEventGap(nameof(CoreTestHub), "/chat", "lobby", Room.Epoch, 2, 3)], _gaps);
     }
 
+    [Fact]
+    public async Task ARoomThatCameBack_ItsNewEpochsEventsBeforeTheFirstOneSeen_AreReadFromItsHistory_AndALateOneOfTheOldEpochIsDeliveredOnce()
+    {
+        var feed = Feed();
+        await PublishAsync(clientEvents: [1, 2], serviceMessages: []);
+        var old = Room.Epoch;
+        await feed.OnNextAsync(Event(1)).Within("the first event");
+        Room.Restart(); // its silo died: 2 of the old epoch is on its way still
+        await PublishAsync(clientEvents: [1, 2, 3], serviceMessages: []);
+
+        await feed.OnNextAsync(Event(3)).Within("the new epoch's third event"); // its 1 and 2 were lost on the way
+        await feed.OnNextAsync(Event(2, old)).Within("the old epoch's late event");
+        await feed.OnNextAsync(Event(2, old)).Within("the same again");
+
+        Assert.Equal([1, 1, 2, 3, 2], _delivered);
+        Assert.Empty(_gaps);
+    }
+
     private FakeRoom Room => _cluster.Room("/chat", "lobby");
 
     private ClientEventFeed Feed() => new(
@@ -73,8 +91,8 @@ public sealed class ClientEventFeedTests
         }
     }
 
-    private ClientEvent Event(long sequence) =>
-        new(nameof(CoreTestHub), "/chat", "lobby", "c1", sequence, "said", Data(sequence), DateTimeOffset.UnixEpoch, Room.Epoch);
+    private ClientEvent Event(long sequence, string? epoch = null) =>
+        new(nameof(CoreTestHub), "/chat", "lobby", "c1", sequence, "said", Data(sequence), DateTimeOffset.UnixEpoch, epoch ?? Room.Epoch);
 
     private static JsonElement Data(long sequence) => JsonSerializer.SerializeToElement($"said {sequence}");
 }

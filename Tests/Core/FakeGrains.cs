@@ -16,7 +16,7 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
 
     public string Key { get; } = key;
 
-    public string Epoch { get; } = "e" + Math.Abs(key.GetHashCode()).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+    public string Epoch { get; private set; } = "e" + Math.Abs(key.GetHashCode()).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The chain this gateway's deliveries are numbered on: a new one each time the group gets its first member, as a grain starts one for a gateway that had no members.</summary>
     public long Chain { get; private set; } = 7;
@@ -123,6 +123,16 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
 
     /// <summary>When set, the history has lost everything: no replay is complete.</summary>
     public bool HistoryLost { get; set; }
+
+    /// <summary>Comes back as a grain does after its silo died: a new epoch, numbered from 1, with an empty history.</summary>
+    public void Restart()
+    {
+        lock (_lock)
+        {
+            (Epoch, Sequence) = (Epoch + "'", 0);
+            Published.Clear();
+        }
+    }
 
     /// <summary>How many times its history was asked for.</summary>
     public int HistoryReads { get; private set; }
