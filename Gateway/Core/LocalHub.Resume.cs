@@ -415,8 +415,8 @@ public sealed partial class LocalHub<THub>
 
     private Task<Replay> SinceAsync(RecoveryStream stream) => stream.Target switch
     {
-        DeliveryTarget.Connection => _grains.GetGrain<ISessionGrain>(stream.Key).Since(stream.From.Epoch, stream.From.Sequence),
-        DeliveryTarget.Namespace => _grains.GetGrain<INamespaceGrain>(stream.Key).Since(stream.From.Epoch, stream.From.Sequence),
+        DeliveryTarget.Connection => _references.Get<ISessionGrain>(stream.Key).Since(stream.From.Epoch, stream.From.Sequence),
+        DeliveryTarget.Namespace => _references.Get<INamespaceGrain>(stream.Key).Since(stream.From.Epoch, stream.From.Sequence),
         _ => Room(stream.Key).Since(stream.From.Epoch, stream.From.Sequence),
     };
 }

@@ -35,7 +35,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
     private readonly LocalIndex _namespaces;
     private readonly LocalIndex _users;
     private readonly DeliveryOrder _hubOrder;
-    private readonly IGrainFactory _grains;
+    private readonly GrainReferences _references;
     private readonly GatewayReceiver _receiver;
     private readonly PayloadSerializer _serializer;
 
@@ -52,7 +52,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
         _time = services.Time;
         Metrics = services.Metrics;
         _streams = services.Streams.Value;
-        _grains = services.Grains;
+        _references = new GrainReferences(services.Grains);
         _receiver = services.Receiver;
         _rooms = new LocalIndex(CreateOrder);
         _namespaces = new LocalIndex(CreateOrder);
@@ -122,14 +122,14 @@ public sealed partial class LocalHub<THub> : ILocalHub
         {
             try
             {
-                var connected = _grains.GetGrain<INamespaceGrain>(namespaceKey).Connect(member);
+                var connected = _references.Get<INamespaceGrain>(namespaceKey).Connect(member);
                 var opened = local.RecoveryWindow is { } window
                     ? OpenRecoverableAsync(local, session, window)
                     : Session(connectionId).Open(session);
                 await Task.WhenAll(
                     opened,
                     connected,
-                    member.UserId is { } user ? _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member) : Task.CompletedTask);
+                    member.UserId is { } user ? _references.Get<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member) : Task.CompletedTask);
                 local.Joined(namespaceKey, connected.Result);
                 break;
             }
@@ -178,12 +178,12 @@ public sealed partial class LocalHub<THub> : ILocalHub
             cleanup.Add(Room(roomKey).Leave(local.Member));
         }
 
-        cleanup.Add(_grains.GetGrain<INamespaceGrain>(namespaceKey).Disconnect(GatewayId, connectionId));
+        cleanup.Add(_references.Get<INamespaceGrain>(namespaceKey).Disconnect(GatewayId, connectionId));
         if (local.Member.UserId is { } userId)
         {
             var userKey = GrainKeys.User(HubName, userId);
             _users.Remove(userKey, connectionId);
-            cleanup.Add(_grains.GetGrain<IUserGrain>(userKey).Disconnect(GatewayId, connectionId));
+            cleanup.Add(_references.Get<IUserGrain>(userKey).Disconnect(GatewayId, connectionId));
         }
 
         cleanup.Add(Session(connectionId).Close(GatewayId, keepForResume));
@@ -199,11 +199,11 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
     /// <summary>Sends a serialized message to every connection of the hub, on every gateway, but those excepted.</summary>
     internal Task SendHubAsync(SerializedPayload payload, IReadOnlyList<string>? except) =>
-        _grains.GetGrain<IGatewayRegistryGrain>(HubName).Publish(new Publication(payload, except));
+        _references.Get<IGatewayRegistryGrain>(HubName).Publish(new Publication(payload, except));
 
     /// <summary>Sends a serialized message to every connection of a user, on every gateway.</summary>
     internal Task SendUserAsync(string userId, SerializedPayload payload) =>
-        _grains.GetGrain<IUserGrain>(GrainKeys.User(HubName, userId)).Publish(new Publication(payload));
+        _references.Get<IUserGrain>(GrainKeys.User(HubName, userId)).Publish(new Publication(payload));
 
     /// <summary>
     /// Calls a method on one connection's client and returns its answer: a local connection is asked directly, one on
@@ -258,7 +258,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
     /// </summary>
     internal (IMemberGroupGrain Target, Publication Publication) NamespacePublication(
         string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except, ClientEventSource? source = null) =>
-        (_grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)), new Publication(Serialize(methodName, args), except, Source: source));
+        (_references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)), new Publication(Serialize(methodName, args), except, Source: source));
 
     /// <summary>A send to a room, checked and serialized, not yet sent.</summary>
     internal (IMemberGroupGrain Target, Publication Publication) RoomPublication(
@@ -274,7 +274,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
     /// <summary>Sends a serialized message to a namespace, optionally only to the connections a room filter selects.</summary>
     internal Task SendNamespaceAsync(string @namespace, SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms) =>
-        _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Publish(new Publication(payload, except, rooms));
+        _references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Publish(new Publication(payload, except, rooms));
 
     /// <summary>Sends a serialized message to a room.</summary>
     internal Task SendRoomAsync(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) => Room(roomKey).Publish(new Publication(payload, except));
@@ -300,7 +300,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
     }
 
     internal Task<IReadOnlyList<Member>> NamespaceMembersAsync(string @namespace) =>
-        _grains.GetGrain<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Members();
+        _references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Members();
 
     internal Task SetDataAsync(string connectionId, JsonElement? data)
     {
@@ -360,7 +360,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
         }
     }
 
-    private ISessionGrain Session(string connectionId) => _grains.GetGrain<ISessionGrain>(GrainKeys.Session(HubName, connectionId));
+    private ISessionGrain Session(string connectionId) => _references.Get<ISessionGrain>(GrainKeys.Session(HubName, connectionId));
 
-    private IRoomGrain Room(string roomKey) => _grains.GetGrain<IRoomGrain>(roomKey);
+    private IRoomGrain Room(string roomKey) => _references.Get<IRoomGrain>(roomKey);
 }
