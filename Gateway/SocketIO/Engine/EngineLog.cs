@@ -40,7 +40,4 @@ internal static partial class EngineLog
 
     [LoggerMessage(113, LogLevel.Information, "Recovering socket.io socket {SocketId} failed: history lost part of what it missed meanwhile; it is closed, to start afresh.")]
     public static partial void RecoveryIncomplete(ILogger logger, string socketId);
-
-    [LoggerMessage(114, LogLevel.Warning, "socket.io socket {SocketId} missed messages of {Room} that history no longer holds; its connection is closed, so that its client reconnects and resyncs.")]
-    public static partial void ClosedForGap(ILogger logger, string socketId, string room);
 }

@@ -153,17 +153,6 @@ internal sealed partial class SocketIOClient : IEngineHandler
 
     public void Close(string reason) => _engine.Close(reason);
 
-    /// <summary>
-    /// Socket <paramref name="socketId"/> missed messages of <paramref name="room"/> (null: its namespace) that history
-    /// no longer holds: the connection closes, so that the client reconnects and resyncs (see
-    /// <see cref="SocketIOConnection.Missed"/>).
-    /// </summary>
-    public void Missed(string socketId, string? room)
-    {
-        EngineLog.ClosedForGap(_logger, socketId, room ?? "its namespace");
-        _engine.Close("transport error");
-    }
-
     /// <summary>Takes a socket off this client; it leaves the cluster and its disconnect handlers run.</summary>
     public void Detach(Socket socket, string reason)
     {

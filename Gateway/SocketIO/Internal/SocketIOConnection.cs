@@ -114,12 +114,32 @@ internal sealed class SocketIOConnection(Socket socket, SocketIOClient client, M
     }
 
     /// <summary>
-    /// socket.io has no event for a gap, so the socket's connection is closed as after a transport error, and its
-    /// client reconnects by itself. With connection state recovery, the offset it holds still says where it stood
-    /// before the gap, which history cannot serve, so it comes back with <c>recovered: false</c>, socket.io's own sign
-    /// to resync; without, it comes back as a new socket, whose <c>connect</c> handler resyncs.
+    /// socket.io has no event of its own for a gap: the socket is sent <see cref="MissedEvent"/> with
+    /// <c>{ room, epoch, from, to }</c>, as SignalR connections are sent <c>missed</c>, and goes on. A client without a
+    /// handler for it ignores it, as socket.io clients do with any event they do not listen to.
     /// </summary>
-    public override void Missed(string? room, string? epoch, long? from, long to) => client.Missed(ConnectionId, room);
+    public override void Missed(string? room, string? epoch, long? from, long to) =>
+        Notify(SocketIOEncoding.EventFrame(SocketIOEncoding.SerializeEvent(MissedEvent, [new MissedRun(room, epoch, from, to)]), Namespace));
+
+    /// <summary>The event a socket is told of messages it missed on, named so as not to meet an application's own.</summary>
+    public const string MissedEvent = "realtime:missed";
+
+    private sealed record MissedRun(string? Room, string? Epoch, long? From, long To);
+
+    /// <summary>Sends the socket a notice of the gateway's own, in order with its events, without a recovery offset.</summary>
+    private void Notify(SocketIOFrame frame)
+    {
+        lock (_writing)
+        {
+            if (_held is { } held)
+            {
+                held.Add(frame);
+                return;
+            }
+
+            client.Send(frame);
+        }
+    }
 
     /// <summary>Disconnects the socket from its namespace, as a server-side disconnect.</summary>
     public override void Abort() => _ = socket.DisconnectAsync();
