@@ -45,7 +45,7 @@ public static class EngineIOExtensions
     {
         var trimmed = path.TrimEnd('/');
         endpoints.ServiceProvider.GetRequiredService<EngineIOEndpoints>().Add(trimmed, server);
-        var pipeline = endpoints.CreateApplicationBuilder().UseWebSockets();
+        var pipeline = BurstWrites.Use(endpoints.CreateApplicationBuilder()).UseWebSockets();
         pipeline.Run(server.HandleAsync);
         return endpoints.Map(trimmed, pipeline.Build());
     }

@@ -97,7 +97,7 @@ internal sealed class EngineIOServer
         if (isWebSocket)
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            await session.UpgradeAsync(socket);
+            await session.UpgradeAsync(socket, BurstWrites.Of(context));
         }
         else if (HttpMethods.IsGet(context.Request.Method))
         {
@@ -138,7 +138,7 @@ internal sealed class EngineIOServer
         if (isWebSocket)
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            await session.RunWebSocketAsync(socket);
+            await session.RunWebSocketAsync(socket, BurstWrites.Of(context));
             return;
         }
 

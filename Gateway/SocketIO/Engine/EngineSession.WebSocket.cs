@@ -11,13 +11,14 @@ internal sealed partial class EngineSession
 {
     /// <summary>
     /// Runs a WebSocket session opened on WebSocket: sends the open packet, then carries packets both ways until
-    /// either side closes.
+    /// either side closes. With <paramref name="bursts"/> (the stream under the socket), each burst of packets is
+    /// flushed once.
     /// </summary>
-    public async Task RunWebSocketAsync(WebSocket socket)
+    public async Task RunWebSocketAsync(WebSocket socket, BurstWrites? bursts = null)
     {
         Send(OutgoingPacket.Text(OpenPacket(upgradable: false)));
         StartHeartbeat();
-        await CarryAsync(socket);
+        await CarryAsync(socket, bursts);
     }
 
     /// <summary>
@@ -26,7 +27,7 @@ internal sealed partial class EngineSession
     /// not finish within <see cref="EngineIOOptions.UpgradeTimeout"/> drops the WebSocket; the session goes on
     /// polling.
     /// </summary>
-    public async Task UpgradeAsync(WebSocket socket)
+    public async Task UpgradeAsync(WebSocket socket, BurstWrites? bursts = null)
     {
         bool refused;
         lock (_lock)
@@ -96,7 +97,7 @@ internal sealed partial class EngineSession
         if (switched)
         {
             EngineLog.Upgraded(_logger, Id);
-            await CarryAsync(socket);
+            await CarryAsync(socket, bursts);
         }
         else if (socket.State == WebSocketState.Open)
         {
@@ -104,9 +105,9 @@ internal sealed partial class EngineSession
         }
     }
 
-    private async Task CarryAsync(WebSocket socket)
+    private async Task CarryAsync(WebSocket socket, BurstWrites? bursts)
     {
-        var writer = WriteLoopAsync(socket, _webSocketQueue!);
+        var writer = WriteLoopAsync(socket, _webSocketQueue!, bursts);
         string reason = "transport close";
         try
         {
@@ -162,6 +163,12 @@ internal sealed partial class EngineSession
         }
     }
 
+    /// <summary>
+    /// How much of a burst is written before a flush: about half of what Kestrel lets a connection's output hold before
+    /// it makes a flush wait for the client (64 KiB).
+    /// </summary>
+    private const int BurstBytes = 32 * 1024;
+
     /// <summary>How long a client has to answer the close frame of a session the server closed.</summary>
     private static readonly TimeSpan CloseAnswerTimeout = TimeSpan.FromSeconds(2);
 
@@ -214,14 +221,27 @@ internal sealed partial class EngineSession
         }
     }
 
-    private async Task WriteLoopAsync(WebSocket socket, System.Threading.Channels.Channel<OutgoingPacket> queue)
+    private async Task WriteLoopAsync(WebSocket socket, System.Threading.Channels.Channel<OutgoingPacket> queue, BurstWrites? bursts)
     {
         try
         {
-            await foreach (var packet in queue.Reader.ReadAllAsync())
+            var reader = queue.Reader;
+            while (await reader.WaitToReadAsync())
             {
-                await socket.SendAsync(packet.Data, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None);
-                Interlocked.Add(ref _bufferedBytes, -packet.Data.Length);
+                // What is queued now goes out in one flush, up to BurstBytes.
+                bursts?.BeginBurst();
+                var written = 0;
+                while (written < BurstBytes && reader.TryRead(out var packet))
+                {
+                    await socket.SendAsync(packet.Data, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None);
+                    Interlocked.Add(ref _bufferedBytes, -packet.Data.Length);
+                    written += packet.Data.Length;
+                }
+
+                if (bursts is not null)
+                {
+                    await bursts.EndBurstAsync();
+                }
             }
 
             // The session closed: end the WebSocket politely (the client then reconnects, if it wants to).
