@@ -40,6 +40,22 @@ public sealed class SocketIOClusterTests(SharedCluster shared)
     }
 
     [Fact]
+    public async Task DataSentAsAnObject_ComesBackAsTheSameObject_AsFlaskSocketIOEchoesIt()
+    {
+        await using var clients = await SocketIOClients.StartAsync();
+        await clients.ConnectOrThrowAsync("a", shared.Balancer, new { transports = new[] { "websocket" } });
+        await clients.EmitWithAckAsync("a", "join", new { room = "values" });
+
+        await clients.EmitWithAckAsync("a", "my_event", new { data = new { text = "hi", n = 2, list = new[] { 1, 2 } } });
+        await clients.EmitWithAckAsync("a", "my_room_event", new { room = "values", data = 42 });
+
+        var echoed = await clients.WaitForAsync("a", "my_response", r => r[0].GetProperty("data").ValueKind == JsonValueKind.Object);
+        Assert.Equal("{\"text\":\"hi\",\"n\":2,\"list\":[1,2]}", echoed[0].GetProperty("data").GetRawText());
+        var number = await clients.WaitForAsync("a", "my_response", r => r[0].GetProperty("data").ValueKind == JsonValueKind.Number);
+        Assert.Equal(42, number[0].GetProperty("data").GetInt32());
+    }
+
+    [Fact]
     public async Task ASessionOpenedOnOneGateway_IsServedThroughTheOther_PollingAndUpgrade()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };

@@ -23,14 +23,14 @@ public static class TestPageEvents
         }
 
         // Back to the sender only.
-        On(socket, "my_event", e => socket.EmitAsync(Response, new { data = Text(e), count = Count(socket) }));
+        On(socket, "my_event", e => socket.EmitAsync(Response, new { data = Data(e), count = Count(socket) }));
 
         // To every socket of the namespace, on every gateway.
         On(socket, "my_broadcast_event", async e =>
         {
             if (await AllowedAsync(e, RealtimeOperation.Broadcast, null))
             {
-                await socket.Namespace.EmitAsync(Response, new { data = Text(e), count = Count(socket) });
+                await socket.Namespace.EmitAsync(Response, new { data = Data(e), count = Count(socket) });
             }
         });
 
@@ -68,7 +68,7 @@ public static class TestPageEvents
         {
             if (await AllowedAsync(e, RealtimeOperation.Send, Room(e)))
             {
-                await socket.Namespace.To(Room(e)).EmitAsync(Response, new { data = Text(e), count = Count(socket) });
+                await socket.Namespace.To(Room(e)).EmitAsync(Response, new { data = Data(e), count = Count(socket) });
             }
         });
 
@@ -129,7 +129,8 @@ public static class TestPageEvents
         return count;
     }
 
-    private static string Text(SocketIOEvent e) => e.Args.Count > 0 && e.Args[0].TryGetProperty("data", out var data) ? data.ToString() : "";
+    /// <summary>The event's <c>data</c> as the JSON value it came as (an object stays an object), as flask-socketio echoes it.</summary>
+    private static object Data(SocketIOEvent e) => e.Args.Count > 0 && e.Args[0].TryGetProperty("data", out var data) ? data.Clone() : "";
 
     private static string Room(SocketIOEvent e) =>
         e.Args.Count > 0 && e.Args[0].TryGetProperty("room", out var room) && room.GetString() is { Length: > 0 } name
