@@ -21,9 +21,15 @@ namespace Realtime.Gateway.SocketIO.Engine;
 /// </remarks>
 internal sealed class BurstWrites(Stream upgraded) : Stream
 {
+    /// <summary>
+    /// How much a burst holds before the writer flushes it and begins the next: about half of what Kestrel lets a
+    /// connection's output hold before it makes a flush wait for the client (64 KiB).
+    /// </summary>
+    public const int MaxBytes = 32 * 1024;
+
     // Rents a segment while a burst is written, and returns it once flushed: the upgraded stream gets one write per
-    // burst (up to the segment size), each of which Kestrel flushes.
-    private readonly PipeWriter _output = PipeWriter.Create(upgraded, new StreamPipeWriterOptions(minimumBufferSize: 32 * 1024, leaveOpen: true));
+    // burst, which Kestrel flushes.
+    private readonly PipeWriter _output = PipeWriter.Create(upgraded, new StreamPipeWriterOptions(minimumBufferSize: MaxBytes, leaveOpen: true));
 
     // The WebSocket writes one frame at a time, but a pong (from its reads) may come while the write loop flushes.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -108,9 +114,13 @@ internal sealed class BurstWrites(Stream upgraded) : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    // A burst the write loop did not end goes with the connection: completed with an error, the writer returns its
+    // buffer unwritten (completed without one, it would write it synchronously, which Kestrel refuses).
+    private static readonly IOException Unfinished = new("The WebSocket went away during a burst.");
+
     public override async ValueTask DisposeAsync()
     {
-        await _output.CompleteAsync();
+        await _output.CompleteAsync(Unfinished);
         await upgraded.DisposeAsync();
         _gate.Dispose();
     }
@@ -119,7 +129,7 @@ internal sealed class BurstWrites(Stream upgraded) : Stream
     {
         if (disposing)
         {
-            _output.Complete();
+            _output.Complete(Unfinished);
             upgraded.Dispose();
             _gate.Dispose();
         }

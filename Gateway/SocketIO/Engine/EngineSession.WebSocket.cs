@@ -163,12 +163,6 @@ internal sealed partial class EngineSession
         }
     }
 
-    /// <summary>
-    /// How much of a burst is written before a flush: about half of what Kestrel lets a connection's output hold before
-    /// it makes a flush wait for the client (64 KiB).
-    /// </summary>
-    private const int BurstBytes = 32 * 1024;
-
     /// <summary>How long a client has to answer the close frame of a session the server closed.</summary>
     private static readonly TimeSpan CloseAnswerTimeout = TimeSpan.FromSeconds(2);
 
@@ -228,10 +222,10 @@ internal sealed partial class EngineSession
             var reader = queue.Reader;
             while (await reader.WaitToReadAsync())
             {
-                // What is queued now goes out in one flush, up to BurstBytes.
+                // What is queued now goes out in one flush, up to BurstWrites.MaxBytes.
                 bursts?.BeginBurst();
                 var written = 0;
-                while (written < BurstBytes && reader.TryRead(out var packet))
+                while (written < BurstWrites.MaxBytes && reader.TryRead(out var packet))
                 {
                     await socket.SendAsync(packet.Data, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None);
                     Interlocked.Add(ref _bufferedBytes, -packet.Data.Length);
