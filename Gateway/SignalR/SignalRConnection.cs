@@ -284,7 +284,7 @@ internal sealed class SignalRConnection(
         Context.Abort();
     }
 
-    /// <summary>Tells the client why, then closes the connection (at once, if the client does not take the message).</summary>
+    /// <summary>Tells the client why, in a close message, and lets it close the connection (aborted after a second if it does not).</summary>
     public override void Close(string reason) => _ = WriteThenCloseAsync(new CloseMessage(reason, allowReconnect: false));
 
     /// <summary>
@@ -315,13 +315,13 @@ internal sealed class SignalRConnection(
     {
         try
         {
-            var deadline = TimeSpan.FromSeconds(1);
+            var wait = TimeSpan.FromSeconds(1);
             foreach (var message in messages)
             {
-                await Context.WriteAsync(message).AsTask().WaitAsync(deadline);
+                await Context.WriteAsync(message).AsTask().WaitAsync(wait);
             }
 
-            await Task.Delay(Timeout.InfiniteTimeSpan, Context.ConnectionAborted).WaitAsync(deadline);
+            await Task.Delay(Timeout.InfiniteTimeSpan, Context.ConnectionAborted).WaitAsync(wait);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or IOException or InvalidOperationException)
         {

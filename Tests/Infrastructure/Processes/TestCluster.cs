@@ -54,12 +54,10 @@ public sealed class TestCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts Redis, the silos and the gateways. <paramref name="gatewayProgram"/> is the gateway's assembly, as
-    /// <see cref="Build.Output"/> finds it: the stock gateway by default.
+    /// <see cref="Build.Output"/> finds it: the stock gateway by default. With <paramref name="isolated"/>, each node runs
+    /// in a network namespace of its own (<see cref="IsolatedNetwork"/>), so that a test can cut the link between two of
+    /// them (<see cref="Cut"/>).
     /// </summary>
-    /// <para>
-    /// With <paramref name="isolated"/>, each node runs in a network namespace of its own (<see cref="IsolatedNetwork"/>),
-    /// so that a test can cut the link between two of them (<see cref="Cut"/>).
-    /// </para>
     public static async Task<TestCluster> StartAsync(
         int silos = 2, int gateways = 2, (string Project, string Assembly)? gatewayProgram = null, string[]? gatewayArguments = null, string[]? siloArguments = null,
         bool isolated = false)
