@@ -93,19 +93,17 @@ public sealed partial class LocalHub<THub>
         catch
         {
             local.RemoveRoom(roomKey);
-            _rooms.Remove(roomKey, connectionId);
 
             // The room may have taken the member after all (a lost answer), or from this gateway's index while it
             // rebuilt itself: take it out again, so that a join that failed leaves nothing behind.
-            _ = ForgetFailedJoinAsync(roomKey, connectionId, local.Member);
+            _ = ForgetFailedJoinAsync(roomKey, local);
             throw;
         }
 
         if (local.IsClosed)
         {
             // It disconnected while joining, and its cleanup may have reached the room first: leave again.
-            _rooms.Remove(roomKey, connectionId);
-            await Room(roomKey).Leave(local.Member);
+            await LeaveGroupAsync(_rooms, roomKey, connectionId, () => Room(roomKey).Leave(local.Member));
             return false;
         }
 
@@ -168,11 +166,12 @@ public sealed partial class LocalHub<THub>
         }
     }
 
-    private async Task ForgetFailedJoinAsync(string roomKey, string connectionId, Member member)
+    private async Task ForgetFailedJoinAsync(string roomKey, LocalConnection local)
     {
+        var connectionId = local.ConnectionId;
         try
         {
-            await Task.WhenAll(Room(roomKey).Leave(member), Session(connectionId).RemoveRoom(roomKey));
+            await LeaveGroupAsync(_rooms, roomKey, connectionId, () => Task.WhenAll(Room(roomKey).Leave(local.Member), Session(connectionId).RemoveRoom(roomKey)));
         }
         catch (Exception ex)
         {

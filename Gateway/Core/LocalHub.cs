@@ -170,20 +170,17 @@ public sealed partial class LocalHub<THub> : ILocalHub
         }
 
         var namespaceKey = GrainKeys.Namespace(HubName, local.Namespace);
-        _namespaces.Remove(namespaceKey, connectionId);
         var cleanup = new List<Task>(roomKeys.Length + 3);
         foreach (var roomKey in roomKeys)
         {
-            _rooms.Remove(roomKey, connectionId);
-            cleanup.Add(Room(roomKey).Leave(local.Member));
+            cleanup.Add(LeaveGroupAsync(_rooms, roomKey, connectionId, () => Room(roomKey).Leave(local.Member)));
         }
 
-        cleanup.Add(_references.Get<INamespaceGrain>(namespaceKey).Disconnect(GatewayId, connectionId));
+        cleanup.Add(LeaveGroupAsync(_namespaces, namespaceKey, connectionId, () => _references.Get<INamespaceGrain>(namespaceKey).Disconnect(GatewayId, connectionId)));
         if (local.Member.UserId is { } userId)
         {
             var userKey = GrainKeys.User(HubName, userId);
-            _users.Remove(userKey, connectionId);
-            cleanup.Add(_references.Get<IUserGrain>(userKey).Disconnect(GatewayId, connectionId));
+            cleanup.Add(LeaveGroupAsync(_users, userKey, connectionId, () => _references.Get<IUserGrain>(userKey).Disconnect(GatewayId, connectionId)));
         }
 
         cleanup.Add(Session(connectionId).Close(GatewayId, keepForResume));
@@ -194,6 +191,23 @@ public sealed partial class LocalHub<THub> : ILocalHub
         catch (Exception ex)
         {
             GatewayLog.CleanupFailed(Logger, connectionId, ex);
+        }
+    }
+
+    /// <summary>
+    /// Takes a connection out of a group here, then tells the group's grain (<paramref name="leave"/>); a group left
+    /// without local members keeps its delivery order until the grain has answered (see <see cref="LocalIndex.RemoveKeeping"/>).
+    /// </summary>
+    private static async Task LeaveGroupAsync(LocalIndex index, string key, string connectionId, Func<Task> leave)
+    {
+        var emptied = index.RemoveKeeping(key, connectionId);
+        try
+        {
+            await leave();
+        }
+        finally
+        {
+            index.Drop(key, emptied);
         }
     }
 

@@ -4,7 +4,8 @@ namespace Realtime.Gateway.Core;
 
 /// <summary>
 /// The local connections of each group key (room, namespace or user) on this gateway, with the order in which the
-/// group's deliveries are applied to them. A group is here while it has local members.
+/// group's deliveries are applied to them. A group is here while it has local members, and until its grain has the
+/// leave of the last one.
 /// </summary>
 internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrder> orderOf)
 {
@@ -27,16 +28,43 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
         }
     }
 
-    public void Remove(string key, string connectionId)
+    /// <summary>
+    /// Takes a connection out of a group whose grain already knows it left (its notice came): a group left without
+    /// members goes out of the index at once.
+    /// </summary>
+    public void Remove(string key, string connectionId) => Drop(key, RemoveKeeping(key, connectionId));
+
+    /// <summary>
+    /// Takes a connection out of a group before its grain is told. A group left without members stays in the index,
+    /// with the order of its deliveries, until <see cref="Drop"/> is called once the grain has the leave: a member that
+    /// joins here meanwhile may reach the grain first, and the grain then goes on with the chain it numbers this
+    /// gateway's deliveries on, which a new order would take for a run of lost deliveries. Returns the group when it
+    /// was left without members, null otherwise.
+    /// </summary>
+    public MemberSet? RemoveKeeping(string key, string connectionId)
     {
         if (!_groups.TryGetValue(key, out var members))
+        {
+            return null;
+        }
+
+        lock (members)
+        {
+            return members.Connections.TryRemove(connectionId, out _) && members.Connections.IsEmpty ? members : null;
+        }
+    }
+
+    /// <summary>Takes a group out of the index if it is still without members (see <see cref="RemoveKeeping"/>).</summary>
+    public void Drop(string key, MemberSet? members)
+    {
+        if (members is null)
         {
             return;
         }
 
         lock (members)
         {
-            if (members.Connections.TryRemove(connectionId, out _) && members.Connections.IsEmpty)
+            if (members.Connections.IsEmpty && !members.Dropped)
             {
                 members.Dropped = true;
                 _groups.TryRemove(KeyValuePair.Create(key, members));
@@ -50,7 +78,10 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
     /// </summary>
     public ConcurrentDictionary<string, LocalConnection>? Members(string key) => _groups.TryGetValue(key, out var members) ? members.Connections : null;
 
-    /// <summary>The group of <paramref name="key"/>, or null when it has no local members.</summary>
+    /// <summary>
+    /// The group of <paramref name="key"/>, or null when it has no local members (nor lost its last one moments ago:
+    /// see <see cref="RemoveKeeping"/>).
+    /// </summary>
     public MemberSet? Group(string key) => _groups.GetValueOrDefault(key);
 
     /// <summary>Each group with local members now: its key, how many, and how many messages it delivered here meanwhile.</summary>
@@ -59,14 +90,16 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
         var counts = new List<Contracts.GroupCount>(_groups.Count);
         foreach (var (key, members) in _groups)
         {
+            if (members.Connections.IsEmpty)
+            {
+                continue; // kept until its grain has the leave of its last member
+            }
+
             counts.Add(new Contracts.GroupCount(key, members.Connections.Count, Volatile.Read(ref members.Delivered)));
         }
 
         return counts;
     }
-
-    /// <summary>The keys with local members now.</summary>
-    public IEnumerable<string> Keys => _groups.Keys;
 
     /// <summary>Takes every local member of <paramref name="key"/> out of the index.</summary>
     public ConcurrentDictionary<string, LocalConnection>? RemoveAll(string key)

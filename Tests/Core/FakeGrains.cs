@@ -183,7 +183,14 @@ internal sealed class FakeNamespace(FakeCluster cluster, string key) : FakeGroup
 {
     public Task<GroupPosition> Connect(Member member) => Task.FromResult(Add(member));
 
-    public Task<int> Disconnect(string gatewayId, string connectionId) => Task.FromResult(Remove(connectionId));
+    /// <summary>When set, a disconnect reaches the grain only once the task completes, as a call that is slow on its way.</summary>
+    public Task? DisconnectsWaitFor { get; set; }
+
+    public async Task<int> Disconnect(string gatewayId, string connectionId)
+    {
+        await (DisconnectsWaitFor ?? Task.CompletedTask);
+        return Remove(connectionId);
+    }
 }
 
 internal sealed class FakeUser(FakeCluster cluster, string key) : FakeGroup(cluster, key, DeliveryTarget.User), IUserGrain

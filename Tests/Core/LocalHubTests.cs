@@ -328,6 +328,57 @@ public sealed class LocalHubTests
     }
 
     [Fact]
+    public async Task AConnectionThatComesWhileTheLastOneHereLeaves_GetsTheNamespaceAtOnce_AndIsToldOfNoGap()
+    {
+        // The grain may have the new connection before the old one's disconnect: it then goes on numbering this
+        // gateway's deliveries where it was, and the gateway must not take that for a run of lost deliveries.
+        var cluster = new FakeCluster();
+        var a = await Connected(cluster, "a");
+        await cluster.Hub.SendNamespaceAsync("/", "event", ["m1"], null).Within("a broadcast");
+        var slow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.Namespace("/").DisconnectsWaitFor = slow.Task;
+
+        var disconnect = cluster.Hub.DisconnectAsync("a");
+        var b = await Connected(cluster, "b");
+        await cluster.Hub.SendNamespaceAsync("/", "event", ["m2"], null).Within("a broadcast");
+        Assert.Equal(["m2"], b.Received);
+
+        slow.SetResult();
+        await disconnect.Within("the disconnect");
+        await cluster.Hub.SendNamespaceAsync("/", "event", ["m3"], null).Within("a broadcast");
+        cluster.Time.Advance(DeliveryOrder.GapTimeout);
+        Assert.Equal(["m2", "m3"], b.Received);
+        Assert.Empty(b.MissedRuns);
+        Assert.Equal(["m1"], a.Received);
+    }
+
+    [Fact]
+    public void AGroupLeftWithoutMembers_IsKeptUntilItsGrainHasTheLeave_AndNoLonger()
+    {
+        var orders = 0;
+        var index = new LocalIndex((_, _) =>
+        {
+            orders++;
+            return new DeliveryOrder(_ => { }, (_, _, _) => { }, TimeProvider.System);
+        });
+        var cluster = new FakeCluster();
+        index.Add("room", new TestConnection(cluster, "a", "/"));
+
+        var emptied = index.RemoveKeeping("room", "a");
+        Assert.NotNull(emptied);
+        Assert.Same(emptied, index.Group("room"));
+        Assert.Empty(index.Counts());
+
+        index.Add("room", new TestConnection(cluster, "b", "/"));
+        index.Drop("room", emptied);
+        Assert.Same(emptied, index.Group("room")); // b joined meanwhile: the same order goes on
+        Assert.Equal(1, orders);
+
+        index.Drop("room", index.RemoveKeeping("room", "b"));
+        Assert.Null(index.Group("room"));
+    }
+
+    [Fact]
     public async Task ARegistrationThatMeetsADyingNode_IsMadeAgain_UntilTheClusterAnswers()
     {
         var cluster = new FakeCluster();
