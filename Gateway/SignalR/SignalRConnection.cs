@@ -22,7 +22,7 @@ internal sealed class SignalRConnection(
     GatewayMetrics metrics,
     long maxBufferedBytes,
     ILogger logger)
-    : LocalConnection(context.ConnectionId, @namespace, member, rejection)
+    : LocalConnection(context.ConnectionId, @namespace, member, rejection), IPendingWrites
 {
     /// <summary>The client method a member of a closed room is called with (argument: the room name).</summary>
     public const string RoomClosedMethod = "roomClosed";

@@ -69,14 +69,14 @@ internal sealed partial class EngineSession
                     return;
                 }
 
-                var queue = NewQueue();
+                var writer = NewWriter();
                 foreach (var packet in _buffer)
                 {
-                    queue.Writer.TryWrite(packet);
+                    writer.Enqueue(packet);
                 }
 
                 _buffer.Clear();
-                _webSocketQueue = queue;
+                _webSocketWriter = writer;
                 Transport = EngineTransport.WebSocket;
                 _pollWaiter?.TrySetResult();
                 switched = true;
@@ -107,11 +107,12 @@ internal sealed partial class EngineSession
 
     private async Task CarryAsync(WebSocket socket, BurstWrites? bursts)
     {
-        var writer = WriteLoopAsync(socket, _webSocketQueue!, bursts);
+        var writer = _webSocketWriter!;
+        writer.Start(socket, bursts);
         string reason = "transport close";
         try
         {
-            await ReadUntilClosedAsync(socket, writer);
+            await ReadUntilClosedAsync(socket, writer.Done);
         }
         catch (MessageTooLargeException)
         {
@@ -132,7 +133,7 @@ internal sealed partial class EngineSession
         }
 
         Close(reason);
-        await writer;
+        await writer.Done;
         await AwaitPeerCloseAsync(socket);
         socket.Abort();
     }
@@ -215,39 +216,7 @@ internal sealed partial class EngineSession
         }
     }
 
-    private async Task WriteLoopAsync(WebSocket socket, System.Threading.Channels.Channel<OutgoingPacket> queue, BurstWrites? bursts)
-    {
-        try
-        {
-            var reader = queue.Reader;
-            while (await reader.WaitToReadAsync())
-            {
-                // What is queued now goes out in one flush, up to BurstWrites.MaxBytes.
-                bursts?.BeginBurst();
-                var written = 0;
-                while (written < BurstWrites.MaxBytes && reader.TryRead(out var packet))
-                {
-                    await socket.SendAsync(packet.Data, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None);
-                    Interlocked.Add(ref _bufferedBytes, -packet.Data.Length);
-                    written += packet.Data.Length;
-                }
-
-                if (bursts is not null)
-                {
-                    await bursts.EndBurstAsync();
-                }
-            }
-
-            // The session closed: end the WebSocket politely (the client then reconnects, if it wants to).
-            await TryCloseAsync(socket, WebSocketCloseStatus.NormalClosure, "");
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            Close("transport error");
-        }
-    }
-
-    private static async Task TryCloseAsync(WebSocket socket, WebSocketCloseStatus status, string description)
+    internal static async Task TryCloseAsync(WebSocket socket, WebSocketCloseStatus status, string description)
     {
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Threading.Channels;
 using Realtime.Gateway.Observability;
 using Realtime.Gateway.SocketIO.Protocol;
 
@@ -55,7 +54,7 @@ internal sealed partial class EngineSession
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _closing = new();
     private TaskCompletionSource? _pollWaiter;
-    private Channel<OutgoingPacket>? _webSocketQueue;
+    private WebSocketWriter? _webSocketWriter;
     private TaskCompletionSource? _pong;
     private long _bufferedBytes;
     private bool _polling;
@@ -72,7 +71,7 @@ internal sealed partial class EngineSession
         _logger = logger;
         if (transport == EngineTransport.WebSocket)
         {
-            _webSocketQueue = NewQueue();
+            _webSocketWriter = NewWriter();
         }
     }
 
@@ -136,11 +135,11 @@ internal sealed partial class EngineSession
             {
                 overflow = true;
             }
-            else if (_webSocketQueue is { } queue && Transport == EngineTransport.WebSocket)
+            else if (_webSocketWriter is { } writer && Transport == EngineTransport.WebSocket)
             {
                 foreach (var packet in packets)
                 {
-                    queue.Writer.TryWrite(packet);
+                    writer.Enqueue(packet);
                 }
             }
             else
@@ -235,7 +234,7 @@ internal sealed partial class EngineSession
             }
 
             _pollWaiter?.TrySetResult();
-            _webSocketQueue?.Writer.TryComplete();
+            _webSocketWriter?.Complete();
         }
 
         _closing.Cancel();
@@ -251,6 +250,5 @@ internal sealed partial class EngineSession
         }
     }
 
-    private Channel<OutgoingPacket> NewQueue() =>
-        Channel.CreateUnbounded<OutgoingPacket>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private WebSocketWriter NewWriter() => new(written => Interlocked.Add(ref _bufferedBytes, -written), reason => Close(reason));
 }
