@@ -286,9 +286,13 @@ public sealed partial class LocalHub<THub> : ILocalHub
     internal ClientEventSource? ClientEventSourceOf(string @namespace, string sender, string eventName, JsonElement data) =>
         _streams.StreamsClientEventsOf(@namespace) ? new ClientEventSource(@namespace, sender, eventName, data.Clone()) : null;
 
-    /// <summary>Sends a serialized message to a namespace, optionally only to the connections a room filter selects.</summary>
-    internal Task SendNamespaceAsync(string @namespace, SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms) =>
-        _references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Publish(new Publication(payload, except, rooms));
+    /// <summary>A serialized message for a namespace, optionally only for the connections a room filter selects; not yet sent.</summary>
+    internal (IMemberGroupGrain Target, Publication Publication) NamespacePublication(string @namespace, SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms) =>
+        (_references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)), new Publication(payload, except, rooms));
+
+    /// <summary>A serialized message for a room, by its grain key; not yet sent.</summary>
+    internal (IMemberGroupGrain Target, Publication Publication) RoomPublication(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) =>
+        (Room(roomKey), new Publication(payload, except));
 
     /// <summary>Sends a serialized message to a room.</summary>
     internal Task SendRoomAsync(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) => Room(roomKey).Publish(new Publication(payload, except));

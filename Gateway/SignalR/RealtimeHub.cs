@@ -57,7 +57,7 @@ public sealed class RealtimeHub : Hub
     /// <see cref="Broadcast"/> for a client's <c>send</c>, which does not wait: the gateway queues it and goes on with
     /// the client's next message (see <see cref="GatewayOptions.PipelinedSends"/>).
     /// </summary>
-    [HubMethodName(SendPipeline.MethodPrefix + nameof(Broadcast))]
+    [HubMethodName(HubSendPipeline.MethodPrefix + nameof(Broadcast))]
     [PipelinedSend(EventArgument = 0)]
     [EditorBrowsable(EditorBrowsableState.Never)]
     public async Task BroadcastPipelined(string eventName, JsonElement data)
@@ -90,7 +90,7 @@ public sealed class RealtimeHub : Hub
     }
 
     /// <summary><see cref="SendToRoom"/> for a client's <c>send</c>, which does not wait (see <see cref="BroadcastPipelined"/>).</summary>
-    [HubMethodName(SendPipeline.MethodPrefix + nameof(SendToRoom))]
+    [HubMethodName(HubSendPipeline.MethodPrefix + nameof(SendToRoom))]
     [PipelinedSend(RoomArgument = 0, EventArgument = 1)]
     [EditorBrowsable(EditorBrowsableState.Never)]
     public async Task SendToRoomPipelined(string room, string eventName, JsonElement data)
@@ -160,11 +160,11 @@ public sealed class RealtimeHub : Hub
             return send.Target.Publish(send.Publication);
         }
 
-        return SendPipeline.Of(Context, _realtime).Add(send.Target, send.Publication, what);
+        return HubSendPipeline.Of(Context, _realtime).Add(send.Target, send.Publication, what);
     }
 
     /// <summary>
-    /// Tells a connection that a send it did not wait for failed (<see cref="PipelinedSend.FailedMethod"/>), and counts
+    /// Tells a connection that a send it did not wait for failed (<see cref="HubSendPipeline.FailedMethod"/>), and counts
     /// it: nobody waits for its answer, so without this the client would never learn of it.
     /// </summary>
     internal static void SendFailed(LocalHub<RealtimeHub> realtime, string connectionId, PipelinedSend send, Exception error)
@@ -179,7 +179,7 @@ public sealed class RealtimeHub : Hub
             _ => ("The send failed on the server.", RejectionReason.HubError),
         };
         realtime.Metrics.SendFailed(tag);
-        var notice = realtime.Serialize(PipelinedSend.FailedMethod, [new SendFailure(send.Room, send.Event, reason)]);
+        var notice = realtime.Serialize(HubSendPipeline.FailedMethod, [new SendFailure(send.Room, send.Event, reason)]);
         _ = realtime.SendConnectionAsync(connectionId, notice).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
@@ -240,6 +240,3 @@ public sealed class RealtimeHub : Hub
 
 /// <summary>What a client keeps to resume its session after a reconnect.</summary>
 public sealed record ResumeTicket(string ConnectionId, string Token);
-
-/// <summary>What <see cref="PipelinedSend.FailedMethod"/> tells a client: the room (null for the namespace), the event, and why.</summary>
-internal sealed record SendFailure(string? Room, string Event, string Reason);

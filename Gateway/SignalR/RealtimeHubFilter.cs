@@ -29,7 +29,7 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
-        if (!SendPipeline.IsPipelined(invocationContext.HubMethod))
+        if (!HubSendPipeline.IsPipelined(invocationContext.HubMethod))
         {
             return await InvokeCheckedAsync(invocationContext, next);
         }
@@ -42,7 +42,7 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
         {
             // A send the client did not wait for has no invocation to answer: the connection is told on its own method.
             var realtime = invocationContext.ServiceProvider.GetRequiredService<LocalHub<RealtimeHub>>();
-            RealtimeHub.SendFailed(realtime, invocationContext.Context.ConnectionId, PipelinedSend.Of(invocationContext.HubMethod, invocationContext.HubMethodArguments), ex);
+            RealtimeHub.SendFailed(realtime, invocationContext.Context.ConnectionId, HubSendPipeline.SendOf(invocationContext.HubMethod, invocationContext.HubMethodArguments), ex);
             return null;
         }
     }
@@ -65,10 +65,10 @@ internal sealed class RealtimeHubFilter(GatewayMetrics metrics, ClientRateLimits
             throw new RateLimitedHubException(refusal);
         }
 
-        if (!SendPipeline.IsPipelined(invocationContext.HubMethod))
+        if (!HubSendPipeline.IsPipelined(invocationContext.HubMethod))
         {
             // Anything but another pipelined send happens after the connection's pipelined sends.
-            await SendPipeline.DrainAsync(invocationContext.Context);
+            await HubSendPipeline.DrainAsync(invocationContext.Context);
         }
 
         try

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.Observability;
 
 namespace Realtime.Gateway.SignalR;
@@ -100,7 +101,7 @@ internal sealed partial class ResilientJsonHubProtocol(IOptions<JsonHubProtocolO
     private static string? PipelinedForm(IInvocationBinder binder, string target) =>
         PipelinedForms.GetOrAdd((binder.GetType(), target), static (key, binder) =>
         {
-            var name = SendPipeline.MethodPrefix + key.Target;
+            var name = HubSendPipeline.MethodPrefix + key.Target;
             try
             {
                 binder.GetParameterTypes(name);

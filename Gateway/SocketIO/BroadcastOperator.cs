@@ -55,31 +55,36 @@ public sealed class BroadcastOperator
 
     internal BroadcastOperator From(string socketId) => new(_namespace, _rooms, _exceptRooms, _exceptSockets, _timeout, socketId);
 
-    /// <summary>Sends the event to every selected socket (and SignalR connection), on every gateway.</summary>
+    /// <summary>
+    /// Sends the event to every selected socket (and SignalR connection), on every gateway. Within the handler of a
+    /// client's event that carries no acknowledgement callback, the send is queued behind the socket's earlier ones
+    /// and this completes at once (see <see cref="GatewayOptions.PipelinedSends"/>); a failure is then told to the
+    /// client as the event <c>realtime:sendFailed</c>. Otherwise it completes when the cluster took the message.
+    /// </summary>
     public Task EmitAsync(string eventName, params object?[] args)
     {
         SocketIONamespace.CheckEventName(eventName);
         var payload = Serialize(eventName, args);
         var hub = _namespace.Server.Hub;
-        var name = _namespace.Name;
         IReadOnlyList<string>? except = _exceptSockets.IsEmpty ? null : _exceptSockets;
-        if (_rooms.IsEmpty && _exceptRooms.IsEmpty)
-        {
-            return hub.SendNamespaceAsync(name, payload, except, null);
-        }
-
         if (_rooms.Length == 1 && _exceptRooms.IsEmpty)
         {
-            var room = hub.SendRoomAsync(Key(_rooms[0]), payload, except);
+            var room = _rooms[0];
+            if (SocketIONamespace.CouldBeSocketId(room) && !_exceptSockets.Contains(room))
+            {
+                // A socket's id names a room only it is in, without a room grain: reach it directly.
+                return Task.WhenAll(hub.SendRoomAsync(Key(room), payload, except), hub.SendConnectionAsync(room, payload));
+            }
 
-            // A socket's id names a room only it is in, without a room grain: reach it directly.
-            return SocketIONamespace.CouldBeSocketId(_rooms[0]) && !_exceptSockets.Contains(_rooms[0])
-                ? Task.WhenAll(room, hub.SendConnectionAsync(_rooms[0], payload))
-                : room;
+            return Send(hub.RoomPublication(Key(room), payload, except), new PipelinedSend(room, eventName));
         }
 
-        return hub.SendNamespaceAsync(name, payload, except, new RoomFilter([.. _rooms.Distinct().Select(Key)], [.. _exceptRooms.Select(Key)]));
+        var filter = _rooms.IsEmpty && _exceptRooms.IsEmpty ? null : new RoomFilter([.. _rooms.Distinct().Select(Key)], [.. _exceptRooms.Select(Key)]);
+        return Send(hub.NamespacePublication(_namespace.Name, payload, except, filter), new PipelinedSend(_rooms.Length == 1 ? _rooms[0] : null, eventName));
     }
+
+    private static Task Send((IMemberGroupGrain Target, Publication Publication) send, PipelinedSend what) =>
+        Socket.PipelineOfHandler() is { } pipeline ? pipeline.Add(send.Target, send.Publication, what) : send.Target.Publish(send.Publication);
 
     /// <summary>
     /// Sends the event to every selected socket and waits for each one's acknowledgement (one argument as itself,

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Realtime.Contracts;
+using Realtime.Gateway.Core;
+using Realtime.Gateway.Observability;
 using Realtime.Gateway.SocketIO.Engine;
 using Realtime.Gateway.SocketIO.Internal;
 
@@ -187,12 +189,72 @@ public sealed class Socket
     public ValueTask EnsureAllowedAsync(Authorization.RealtimeOperation operation, string? room = null) =>
         Namespace.Server.Permissions.EnsureAllowedAsync(this, operation, room);
 
-    /// <summary>Joins a room of the socket's namespace, on every gateway.</summary>
-    public Task JoinAsync(string room) => Namespace.Server.Hub.JoinRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
+    /// <summary>Joins a room of the socket's namespace, on every gateway, after the sends the socket queued before.</summary>
+    public async Task JoinAsync(string room)
+    {
+        SocketIONamespace.CheckRoom(room);
+        await DrainSendsAsync();
+        await Namespace.Server.Hub.JoinRoomAsync(Id, Namespace.Name, room);
+    }
 
     public Task JoinAsync(IEnumerable<string> rooms) => Task.WhenAll(rooms.Select(JoinAsync));
 
-    public Task LeaveAsync(string room) => Namespace.Server.Hub.LeaveRoomAsync(Id, Namespace.Name, SocketIONamespace.CheckRoom(room));
+    /// <summary>Leaves a room, after the sends the socket queued before: a message it sent there comes before it leaves.</summary>
+    public async Task LeaveAsync(string room)
+    {
+        SocketIONamespace.CheckRoom(room);
+        await DrainSendsAsync();
+        await Namespace.Server.Hub.LeaveRoomAsync(Id, Namespace.Name, room);
+    }
+
+    // The socket whose event handler runs in this flow of execution, when its emits are pipelined; see HandleAsync.
+    private static readonly AsyncLocal<Socket?> HandlerPipeline = new();
+
+    private SendPipeline? _pipeline;
+
+    /// <summary>
+    /// The send pipeline of the socket whose event handler is running, when that event's emits are pipelined (its
+    /// client passed no callback); null otherwise, and the emit goes straight to its grain.
+    /// </summary>
+    internal static SendPipeline? PipelineOfHandler() => HandlerPipeline.Value?.Pipeline;
+
+    private SendPipeline Pipeline
+    {
+        get
+        {
+            if (Volatile.Read(ref _pipeline) is { } pipeline)
+            {
+                return pipeline;
+            }
+
+            var hub = Namespace.Server.Hub;
+            Interlocked.CompareExchange(ref _pipeline, new SendPipeline(Math.Max(hub.PipelinedSends, 1), Id, hub.Logger, SendFailed), null);
+            return _pipeline;
+        }
+    }
+
+    /// <summary>Completes once every emit the socket's handlers queued has been answered.</summary>
+    internal Task DrainSendsAsync() => Volatile.Read(ref _pipeline)?.DrainAsync() ?? Task.CompletedTask;
+
+    /// <summary>
+    /// An emit queued by one of the socket's handlers failed, and nobody waits for it: the client is told, as the
+    /// event <c>realtime:sendFailed</c> <c>{ room, event, reason }</c>, and it is counted.
+    /// </summary>
+    private void SendFailed(PipelinedSend send, Exception error)
+    {
+        var cluster = Contracts.ClusterFailure.Is(error);
+        Namespace.Server.Hub.Metrics.SendFailed(cluster ? RejectionReason.ClusterUnavailable : RejectionReason.HubError);
+        var reason = cluster
+            ? $"The cluster could not confirm the send right now; it may not have been delivered. ({error.Message})"
+            : "The send failed on the server.";
+        if (Connected)
+        {
+            _client.Send(SocketIOEncoding.EventFrame(SocketIOEncoding.SerializeEvent(SendFailedEvent, [new SendFailure(send.Room, send.Event, reason)]), Namespace.Name));
+        }
+    }
+
+    /// <summary>The event that tells a client that an emit of one of its events' handlers failed.</summary>
+    public const string SendFailedEvent = "realtime:sendFailed";
 
     /// <summary>To the members of a room but this socket (socket.io's <c>socket.to(room)</c>).</summary>
     public BroadcastOperator To(string room) => Broadcast.To(room);
@@ -208,10 +270,12 @@ public sealed class Socket
 
     /// <summary>
     /// Disconnects the socket from its namespace (the client hears <c>io server disconnect</c> and does not
-    /// reconnect); with <paramref name="close"/>, closes the client's whole connection.
+    /// reconnect); with <paramref name="close"/>, closes the client's whole connection. The emits its handlers queued
+    /// go first.
     /// </summary>
-    public Task DisconnectAsync(bool close = false)
+    public async Task DisconnectAsync(bool close = false)
     {
+        await DrainSendsAsync();
         if (close)
         {
             _client.Close("forced close");
@@ -221,8 +285,6 @@ public sealed class Socket
             _client.Send(SocketIOEncoding.ControlFrame('1', Namespace.Name));
             _client.Detach(this, "server namespace disconnect");
         }
-
-        return Task.CompletedTask;
     }
 
     internal void Enqueue(Func<Task> work) => _work.Writer.TryWrite(work);
@@ -315,6 +377,19 @@ public sealed class Socket
         if (handler is null)
         {
             return;
+        }
+
+        if (ack is null && Namespace.Server.Hub.PipelinedSends > 0)
+        {
+            // Its client waits for nothing: the handler's emits to rooms and the namespace queue up behind the socket's
+            // earlier ones, and the socket goes on to its next event. (Set here, the value flows into the handler and
+            // is gone when this method returns.)
+            HandlerPipeline.Value = this;
+        }
+        else if (_pipeline is { } pipeline)
+        {
+            // Its client waits for the answer: what it sends goes once what came before it has.
+            await pipeline.DrainAsync();
         }
 
         var e = new SocketIOEvent(this, name, args, ack);
