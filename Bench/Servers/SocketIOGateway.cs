@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Realtime.Gateway.Hosting;
 using Realtime.Gateway.SocketIO;
 
@@ -29,10 +31,18 @@ public static class SocketIOGateway
         socket.On("room", async e =>
         {
             var room = e.Args.Get<string>(0)!;
-            await ns.To(room).EmitAsync("event", new { @event = e.Args[1], data = e.Args[2], @namespace = ns.Name, room, from = socket.Id });
+            await ns.To(room).EmitAsync("event", new BenchEvent(e.Args[1], e.Args[2], ns.Name, room, socket.Id), BenchJson.Default.BenchEvent);
             await e.AckAsync(true);
         });
         socket.On("broadcast", e =>
-            ns.EmitAsync("event", new { @event = e.Args[0], data = e.Args[1], @namespace = ns.Name, room = (string?)null, from = socket.Id }));
+            ns.EmitAsync("event", new BenchEvent(e.Args[0], e.Args[1], ns.Name, null, socket.Id), BenchJson.Default.BenchEvent));
     }
 }
+
+/// <summary>What the bench's socket.io clients receive on <c>event</c>, as the socket.io comparison server sends it.</summary>
+public sealed record BenchEvent(JsonElement Event, JsonElement Data, string Namespace, string? Room, string From);
+
+/// <summary>The bench gateway's JSON, source-generated, as an application on the fast path would have it.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(BenchEvent))]
+internal sealed partial class BenchJson : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Realtime.Contracts;
 using Realtime.Gateway.Core;
 using Realtime.Gateway.SignalR;
@@ -64,7 +65,24 @@ public sealed class BroadcastOperator
     public Task EmitAsync(string eventName, params object?[] args)
     {
         SocketIONamespace.CheckEventName(eventName);
-        var payload = Serialize(eventName, args);
+        return Emit(eventName, SocketIOEncoding.SerializeEvent(eventName, args));
+    }
+
+    /// <summary>
+    /// Sends the event with one argument, serialized by its JSON metadata (a source-generated
+    /// <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>'s, say) instead of by reflection; otherwise
+    /// as <see cref="EmitAsync(string, object?[])"/>.
+    /// </summary>
+    public Task EmitAsync<T>(string eventName, T data, JsonTypeInfo<T> typeInfo)
+    {
+        SocketIONamespace.CheckEventName(eventName);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return Emit(eventName, SocketIOEncoding.SerializeEvent(eventName, data, typeInfo));
+    }
+
+    private Task Emit(string eventName, ProtocolPayload socketIO)
+    {
+        var payload = Serialize(eventName, socketIO);
         var hub = _namespace.Server.Hub;
         IReadOnlyList<string>? except = _exceptSockets.IsEmpty ? null : _exceptSockets;
         if (_rooms.Length == 1 && _exceptRooms.IsEmpty)
@@ -184,9 +202,8 @@ public sealed class BroadcastOperator
         return [.. members.Select(m => m.ConnectionId).Where(id => !excluded.Contains(id)).Distinct()];
     }
 
-    private SerializedPayload Serialize(string eventName, object?[] args)
+    private SerializedPayload Serialize(string eventName, ProtocolPayload socketIO)
     {
-        var socketIO = SocketIOEncoding.SerializeEvent(eventName, args);
         var (json, attachments) = SocketIOPayload.Read(socketIO.Bytes);
         using var document = JsonDocument.Parse(json);
         var values = document.RootElement.EnumerateArray().Skip(1).ToArray();

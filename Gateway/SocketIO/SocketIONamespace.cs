@@ -75,6 +75,10 @@ public sealed class SocketIONamespace
     /// <summary>Sends an event to every socket of the namespace, on every gateway.</summary>
     public Task EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this).EmitAsync(eventName, args);
 
+    /// <summary>Sends an event with one argument, serialized by its JSON metadata, to every socket of the namespace, on every gateway.</summary>
+    public Task EmitAsync<T>(string eventName, T data, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        new BroadcastOperator(this).EmitAsync(eventName, data, typeInfo);
+
     public Task<IReadOnlyList<JsonElement>> EmitWithAckAsync(string eventName, params object?[] args) => new BroadcastOperator(this).EmitWithAckAsync(eventName, args);
 
     public Task<IReadOnlyList<RemoteSocket>> FetchSocketsAsync() => new BroadcastOperator(this).FetchSocketsAsync();

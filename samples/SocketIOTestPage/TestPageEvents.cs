@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.SocketIO;
 
@@ -11,6 +13,9 @@ public static class TestPageEvents
 {
     public const string Response = "my_response";
 
+    // How the answers are written: source-generated, no reflection.
+    private static readonly JsonTypeInfo<PageResponse> AsJson = TestPageJson.Default.PageResponse;
+
     public static void Configure(SocketIOServer io) => io.Sockets.OnConnection(OnConnected);
 
     private static async Task OnConnected(Socket socket)
@@ -19,18 +24,18 @@ public static class TestPageEvents
         if (!socket.Recovered)
         {
             socket.Data["count"] = 0;
-            await socket.EmitAsync(Response, new { data = "Connected", count = 0 });
+            await socket.EmitAsync(Response, Answer("Connected", 0), AsJson);
         }
 
         // Back to the sender only.
-        On(socket, "my_event", e => socket.EmitAsync(Response, new { data = Data(e), count = Count(socket) }));
+        On(socket, "my_event", e => socket.EmitAsync(Response, Answer(Data(e), Count(socket)), AsJson));
 
         // To every socket of the namespace, on every gateway.
         On(socket, "my_broadcast_event", async e =>
         {
             if (await AllowedAsync(e, RealtimeOperation.Broadcast, null))
             {
-                await socket.Namespace.EmitAsync(Response, new { data = Data(e), count = Count(socket) });
+                await socket.Namespace.EmitAsync(Response, Answer(Data(e), Count(socket)), AsJson);
             }
         });
 
@@ -42,13 +47,13 @@ public static class TestPageEvents
             }
 
             await socket.JoinAsync(Room(e));
-            await socket.EmitAsync(Response, new { data = "In rooms: " + string.Join(", ", socket.Rooms), count = Count(socket) });
+            await socket.EmitAsync(Response, Answer("In rooms: " + string.Join(", ", socket.Rooms), Count(socket)), AsJson);
         });
 
         On(socket, "leave", async e =>
         {
             await socket.LeaveAsync(Room(e));
-            await socket.EmitAsync(Response, new { data = "In rooms: " + string.Join(", ", socket.Rooms), count = Count(socket) });
+            await socket.EmitAsync(Response, Answer("In rooms: " + string.Join(", ", socket.Rooms), Count(socket)), AsJson);
         });
 
         // Every member hears that the room closes, then no one is in it.
@@ -60,7 +65,7 @@ public static class TestPageEvents
                 return;
             }
 
-            await socket.Namespace.To(room).EmitAsync(Response, new { data = $"Room {room} is closing.", count = Count(socket) });
+            await socket.Namespace.To(room).EmitAsync(Response, Answer($"Room {room} is closing.", Count(socket)), AsJson);
             await socket.Namespace.CloseRoomAsync(room);
         });
 
@@ -68,7 +73,7 @@ public static class TestPageEvents
         {
             if (await AllowedAsync(e, RealtimeOperation.Send, Room(e)))
             {
-                await socket.Namespace.To(Room(e)).EmitAsync(Response, new { data = Data(e), count = Count(socket) });
+                await socket.Namespace.To(Room(e)).EmitAsync(Response, Answer(Data(e), Count(socket)), AsJson);
             }
         });
 
@@ -77,7 +82,7 @@ public static class TestPageEvents
         {
             try
             {
-                await socket.EmitWithAckAsync(Response, [new { data = "Disconnected!", count = Count(socket) }], TimeSpan.FromSeconds(5));
+                await socket.EmitWithAckAsync(Response, [Answer("Disconnected!", Count(socket))], TimeSpan.FromSeconds(5));
             }
             catch (TimeoutException)
             {
@@ -116,7 +121,7 @@ public static class TestPageEvents
         catch (RealtimeForbiddenException refused)
         {
             await e.AckAsync(new { error = refused.Message });
-            await e.Socket.EmitAsync(Response, new { data = refused.Message, count = Count(e.Socket) });
+            await e.Socket.EmitAsync(Response, Answer(refused.Message, Count(e.Socket)), AsJson);
             return false;
         }
     }
@@ -130,7 +135,13 @@ public static class TestPageEvents
     }
 
     /// <summary>The event's <c>data</c> as the JSON value it came as (an object stays an object), as flask-socketio echoes it.</summary>
-    private static object Data(SocketIOEvent e) => e.Args.Count > 0 && e.Args[0].TryGetProperty("data", out var data) ? data.Clone() : "";
+    private static JsonElement Data(SocketIOEvent e) => e.Args.Count > 0 && e.Args[0].TryGetProperty("data", out var data) ? data.Clone() : Text("");
+
+    private static PageResponse Answer(JsonElement data, int count) => new(data, count);
+
+    private static PageResponse Answer(string text, int count) => new(Text(text), count);
+
+    private static JsonElement Text(string text) => JsonSerializer.SerializeToElement(text, TestPageJson.Default.String);
 
     private static string Room(SocketIOEvent e) =>
         e.Args.Count > 0 && e.Args[0].TryGetProperty("room", out var room) && room.GetString() is { Length: > 0 } name

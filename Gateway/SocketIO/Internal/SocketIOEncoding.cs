@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Realtime.Contracts;
 using Realtime.Gateway.SignalR;
 using Realtime.Wire;
@@ -47,6 +48,25 @@ internal static class SocketIOEncoding
         }
 
         return SocketIOPayload.Create(buffer.WrittenSpan, attachments);
+    }
+
+    /// <summary>
+    /// Serializes an event with one argument as the JSON array <c>["name", value]</c>, by the value's JSON metadata
+    /// (source-generated, say): no reflection. Binary values in it are written as that metadata writes them (base64
+    /// by default), not as attachments.
+    /// </summary>
+    public static ProtocolPayload SerializeEvent<T>(string eventName, T value, JsonTypeInfo<T> typeInfo)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(eventName);
+            JsonSerializer.Serialize(writer, value, typeInfo);
+            writer.WriteEndArray();
+        }
+
+        return SocketIOPayload.Create(buffer.WrittenSpan, []);
     }
 
     /// <summary>The frames of an acknowledgement: <c>[args...]</c>, binary values taken out as attachments.</summary>
