@@ -9,6 +9,7 @@ public sealed partial class LocalHub<THub>
     void ILocalHub.Deliver(Delivery delivery)
     {
         Metrics.Delivered(delivery.Target);
+        using var activity = GatewayTracing.Source.HasListeners() ? StartDeliverySpan(delivery) : null;
         switch (delivery.Target)
         {
             case DeliveryTarget.Connection:
@@ -33,6 +34,15 @@ public sealed partial class LocalHub<THub>
             // No local members to keep in order: act on the notice now.
             ApplyNotice(delivery);
         }
+    }
+
+    private static System.Diagnostics.Activity? StartDeliverySpan(Delivery delivery)
+    {
+        var activity = GatewayTracing.Source.StartActivity("realtime deliver", System.Diagnostics.ActivityKind.Consumer);
+        activity?.SetTag("realtime.target", delivery.Target.ToString());
+        activity?.SetTag("realtime.key", delivery.Key);
+        activity?.SetTag("realtime.sequence", delivery.Sequence);
+        return activity;
     }
 
     private LocalIndex IndexOf(DeliveryTarget target) => target switch

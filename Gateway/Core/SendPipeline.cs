@@ -20,7 +20,8 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
     /// <summary>The most sends put in one call.</summary>
     public const int MaxBatch = 256;
 
-    private readonly Queue<(IMemberGroupGrain Target, Publication Publication, PipelinedSend What)> _queue = new();
+    // Each send with the span it was made in (a hub invocation, a socket.io event), which its grain call continues.
+    private readonly Queue<(IMemberGroupGrain Target, Publication Publication, PipelinedSend What, System.Diagnostics.Activity? Span)> _queue = new();
     private readonly List<TaskCompletionSource> _drained = [];
     private TaskCompletionSource? _room;
     private bool _sending;
@@ -34,7 +35,7 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
     {
         lock (_queue)
         {
-            _queue.Enqueue((target, publication, what));
+            _queue.Enqueue((target, publication, what, System.Diagnostics.Activity.Current));
             if (!_sending)
             {
                 _sending = true;
@@ -73,6 +74,7 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
         {
             IMemberGroupGrain target;
             List<(Publication Publication, PipelinedSend What)> taken;
+            System.Diagnostics.Activity? span;
             Publication[] batch;
             TaskCompletionSource? room = null;
             lock (_queue)
@@ -89,11 +91,11 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
                     return;
                 }
 
-                target = _queue.Peek().Target;
+                (target, _, _, span) = _queue.Peek();
                 taken = [];
                 while (taken.Count < MaxBatch && _queue.TryPeek(out var next) && next.Target.Equals(target))
                 {
-                    var (_, publication, send) = _queue.Dequeue();
+                    var (_, publication, send, _) = _queue.Dequeue();
                     taken.Add((publication, send));
                 }
 
@@ -107,6 +109,8 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
             room?.TrySetResult();
             try
             {
+                // The call continues the trace of the first send it carries.
+                System.Diagnostics.Activity.Current = span;
                 await (batch.Length == 1 ? target.Publish(batch[0]) : target.PublishAll(batch));
             }
             catch (Exception ex)

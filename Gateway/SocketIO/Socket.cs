@@ -407,6 +407,9 @@ public sealed class Socket
             await pipeline.DrainAsync();
         }
 
+        using var activity = GatewayTracing.Source.StartActivity("socket.io " + name, System.Diagnostics.ActivityKind.Server);
+        activity?.SetTag("socketio.namespace", Namespace.Name);
+        activity?.SetTag("socketio.socket", Id);
         var e = new SocketIOEvent(this, name, args, ack);
         try
         {

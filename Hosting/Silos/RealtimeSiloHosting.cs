@@ -139,6 +139,12 @@ public static class RealtimeSiloHosting
                     .Bind(configuration.GetSection($"{RealtimeClusterOptions.SectionName}:Repartitioner"));
             }
 
+            if (RealtimeTelemetry.TracingOn(configuration))
+            {
+                // Each call carries its caller's trace context, so that a message's spans on every node are one trace.
+                silo.AddActivityPropagation();
+            }
+
             silo.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.Key] = role });
             silo.AddGrainService<RefusalCheck>();
             silo.Services.AddSingleton<RefusalChecks>();

@@ -6,10 +6,11 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Realtime.Hosting;
 
-/// <summary>Settings of metrics on gateways and silos (configuration section <c>Telemetry</c>).</summary>
+/// <summary>Settings of metrics and traces on gateways and silos (configuration section <c>Telemetry</c>).</summary>
 public sealed class TelemetryOptions
 {
     public const string SectionName = "Telemetry";
@@ -31,12 +32,22 @@ public sealed class TelemetryOptions
 
     /// <summary>How often metrics are pushed over OTLP.</summary>
     public TimeSpan OtlpExportInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Record traces: Orleans carries each call's trace context between nodes, and a message's hub invocation or
+    /// socket.io event, its grain calls and each gateway's delivery are spans of one trace, exported over OTLP with
+    /// the metrics. Null (the default): on when an OTLP endpoint is configured.
+    /// </summary>
+    public bool? Tracing { get; set; }
+
+    /// <summary>The share of traces recorded where no caller decided (0 to 1); a trace a caller sampled is always recorded.</summary>
+    public double TraceSampleRatio { get; set; } = 1.0;
 }
 
 /// <summary>
 /// OpenTelemetry metrics for a gateway or a silo: the project's meters, Orleans' own, ASP.NET Core's (HTTP, Kestrel,
 /// SignalR's connections) and the .NET runtime's, exported in Prometheus' text format and, when an endpoint is
-/// configured, over OTLP.
+/// configured, over OTLP; and traces (<see cref="TelemetryOptions.Tracing"/>), over OTLP.
 /// </summary>
 public static class RealtimeTelemetry
 {
@@ -73,21 +84,45 @@ public static class RealtimeTelemetry
             failures.Add($"Telemetry:OtlpExportInterval must be at least 100 ms, not {options.OtlpExportInterval}.");
         }
 
+        if (options.TraceSampleRatio is < 0 or > 1 || double.IsNaN(options.TraceSampleRatio))
+        {
+            failures.Add($"Telemetry:TraceSampleRatio must be from 0 to 1, not {options.TraceSampleRatio}.");
+        }
+
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(TelemetryOptions.SectionName, typeof(TelemetryOptions), failures);
         }
 
         builder.Services.AddSingleton(Options.Create(options));
-        var otlp = !string.IsNullOrEmpty(options.OtlpEndpoint) || !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var otlp = IsOtlpConfigured(builder.Configuration);
+        var tracing = TracingOn(builder.Configuration);
+        if (!options.Prometheus && !otlp && !tracing)
+        {
+            return builder;
+        }
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: Environment.MachineName));
+        if (tracing)
+        {
+            telemetry.WithTracing(traces =>
+            {
+                traces.AddSource(TraceSources);
+                traces.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)));
+                if (otlp)
+                {
+                    traces.AddOtlpExporter(exporter => ConfigureExporter(exporter, options, "traces"));
+                }
+            });
+        }
+
         if (!options.Prometheus && !otlp)
         {
             return builder;
         }
 
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: Environment.MachineName))
-            .WithMetrics(metrics =>
+        telemetry.WithMetrics(metrics =>
             {
                 metrics.AddMeter([.. meters, .. StandardMeters]);
 
@@ -103,17 +138,55 @@ public static class RealtimeTelemetry
                 {
                     metrics.AddOtlpExporter((exporter, reader) =>
                     {
-                        if (!string.IsNullOrEmpty(options.OtlpEndpoint))
-                        {
-                            exporter.Endpoint = new Uri(options.OtlpEndpoint);
-                            exporter.Protocol = options.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
-                        }
-
+                        ConfigureExporter(exporter, options, "metrics");
                         reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.OtlpExportInterval.TotalMilliseconds;
                     });
                 }
             });
         return builder;
+    }
+
+    /// <summary>
+    /// The activity sources traced: this project's gateways, Orleans' calls between nodes and into grains, ASP.NET
+    /// Core's requests and SignalR's hub invocations.
+    /// </summary>
+    public static readonly string[] TraceSources =
+    [
+        "Realtime.Gateway", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.AspNetCore",
+        "Microsoft.AspNetCore.SignalR.Server",
+    ];
+
+    /// <summary>
+    /// Whether traces are recorded (<see cref="TelemetryOptions.Tracing"/>, or an OTLP endpoint when it is not set):
+    /// the silo then carries trace context in its calls (Orleans' activity propagation).
+    /// </summary>
+    public static bool TracingOn(IConfiguration configuration) =>
+        configuration.GetValue<bool?>($"{TelemetryOptions.SectionName}:{nameof(TelemetryOptions.Tracing)}") ?? IsOtlpConfigured(configuration);
+
+    private static bool IsOtlpConfigured(IConfiguration configuration) =>
+        !string.IsNullOrEmpty(configuration[$"{TelemetryOptions.SectionName}:{nameof(TelemetryOptions.OtlpEndpoint)}"])
+        || !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
+    /// <summary>
+    /// Points an OTLP exporter at <see cref="TelemetryOptions.OtlpEndpoint"/>, when set (with http/protobuf, the URL
+    /// of the signal's path: <c>/v1/metrics</c> given, <c>/v1/traces</c> for traces); otherwise the standard
+    /// <c>OTEL_EXPORTER_OTLP_*</c> variables apply.
+    /// </summary>
+    private static void ConfigureExporter(OtlpExporterOptions exporter, TelemetryOptions options, string signal)
+    {
+        if (string.IsNullOrEmpty(options.OtlpEndpoint))
+        {
+            return;
+        }
+
+        var endpoint = new Uri(options.OtlpEndpoint);
+        if (options.OtlpProtocol != "grpc" && signal == "traces" && endpoint.AbsolutePath.EndsWith("/v1/metrics", StringComparison.Ordinal))
+        {
+            endpoint = new Uri(endpoint, endpoint.AbsolutePath[..^"metrics".Length] + "traces");
+        }
+
+        exporter.Endpoint = endpoint;
+        exporter.Protocol = options.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
     }
 
     /// <summary>Maps the Prometheus endpoint, when it is on.</summary>

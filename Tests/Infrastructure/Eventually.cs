@@ -20,6 +20,15 @@ public static class Eventually
         }
     }
 
+    /// <summary>Polls <paramref name="value"/> until it gives something; fails with <paramref name="what"/> at the deadline.</summary>
+    public static async Task<T> Value<T>(Func<T?> value, string what, TimeSpan? timeout = null)
+        where T : class
+    {
+        T? found = null;
+        await True(() => (found = value()) is not null, what, timeout);
+        return found!;
+    }
+
     /// <summary>Polls an asynchronous <paramref name="condition"/> until it holds; each poll has its own deadline too.</summary>
     public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
