@@ -30,14 +30,18 @@ public static class RealtimeClientServiceCollectionExtensions
     public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RealtimeClientOptions>().Bind(configuration.GetSection(RealtimeClientOptions.SectionName));
-        return services.AddRealtimeClusterClient(cluster => configuration.GetSection(RealtimeClusterOptions.SectionName).Bind(cluster), RealtimeStreamsOptions.From(configuration));
+        return services.AddRealtimeClusterClient(
+            cluster => configuration.GetSection(RealtimeClusterOptions.SectionName).Bind(cluster), RealtimeStreamsOptions.From(configuration), RealtimeTracing.IsOn(configuration));
     }
 
     /// <summary>
     /// The same, configured in code; every overload ends here. <paramref name="streams"/> says which stream provider
-    /// to register (memory streams when null). Throws at once when a setting is invalid.
+    /// to register (memory streams when null); with <paramref name="traces"/>, each call carries the caller's trace
+    /// context (Orleans' activity propagation), so that a service's emit and its deliveries are one trace. Throws at
+    /// once when a setting is invalid.
     /// </summary>
-    public static IServiceCollection AddRealtimeClusterClient(this IServiceCollection services, Action<RealtimeClusterOptions> configure, RealtimeStreamsOptions? streams = null)
+    public static IServiceCollection AddRealtimeClusterClient(
+        this IServiceCollection services, Action<RealtimeClusterOptions> configure, RealtimeStreamsOptions? streams = null, bool traces = false)
     {
         streams ??= new RealtimeStreamsOptions();
         var cluster = new RealtimeClusterOptions();
@@ -76,6 +80,11 @@ public static class RealtimeClientServiceCollectionExtensions
             client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = cluster.ResponseTimeout);
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = cluster.SiloListRefreshPeriod);
             client.Services.AddRealtimeSerialization();
+            if (traces)
+            {
+                client.AddActivityPropagation();
+            }
+
             if (streams.Provider == StreamProviderKind.Memory)
             {
                 client.AddMemoryStreams(RealtimeStreams.ProviderName);

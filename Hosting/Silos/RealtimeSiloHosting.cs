@@ -139,7 +139,7 @@ public static class RealtimeSiloHosting
                     .Bind(configuration.GetSection($"{RealtimeClusterOptions.SectionName}:Repartitioner"));
             }
 
-            if (RealtimeTelemetry.TracingOn(configuration))
+            if (RealtimeTracing.IsOn(configuration))
             {
                 // Each call carries its caller's trace context, so that a message's spans on every node are one trace.
                 silo.AddActivityPropagation();

@@ -95,8 +95,8 @@ public static class RealtimeTelemetry
         }
 
         builder.Services.AddSingleton(Options.Create(options));
-        var otlp = IsOtlpConfigured(builder.Configuration);
-        var tracing = TracingOn(builder.Configuration);
+        var otlp = !string.IsNullOrEmpty(options.OtlpEndpoint) || !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var tracing = Contracts.Hosting.RealtimeTracing.IsOn(builder.Configuration);
         if (!options.Prometheus && !otlp && !tracing)
         {
             return builder;
@@ -155,17 +155,6 @@ public static class RealtimeTelemetry
         "Realtime.Gateway", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.AspNetCore",
         "Microsoft.AspNetCore.SignalR.Server",
     ];
-
-    /// <summary>
-    /// Whether traces are recorded (<see cref="TelemetryOptions.Tracing"/>, or an OTLP endpoint when it is not set):
-    /// the silo then carries trace context in its calls (Orleans' activity propagation).
-    /// </summary>
-    public static bool TracingOn(IConfiguration configuration) =>
-        configuration.GetValue<bool?>($"{TelemetryOptions.SectionName}:{nameof(TelemetryOptions.Tracing)}") ?? IsOtlpConfigured(configuration);
-
-    private static bool IsOtlpConfigured(IConfiguration configuration) =>
-        !string.IsNullOrEmpty(configuration[$"{TelemetryOptions.SectionName}:{nameof(TelemetryOptions.OtlpEndpoint)}"])
-        || !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     /// <summary>
     /// Points an OTLP exporter at <see cref="TelemetryOptions.OtlpEndpoint"/>, when set (with http/protobuf, the URL
