@@ -23,7 +23,7 @@ builder.AddRealtimeSilo(SiloRoles.Grains, silo =>
 });
 builder.AddRealtimeTelemetry("realtime-silo");
 var http = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
-var listen = builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>()?.ListenAddress ?? "0.0.0.0";
+var listen = builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>()?.ListenAddress ?? "127.0.0.1";
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(listen), http.HttpPort));
 
 var app = builder.Build();

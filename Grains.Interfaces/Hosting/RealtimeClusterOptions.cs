@@ -33,8 +33,12 @@ public sealed class RealtimeClusterOptions
     /// <summary>For silos: the host name or IP address other nodes reach this silo at; a name is resolved at start.</summary>
     public string AdvertisedHost { get; set; } = "127.0.0.1";
 
-    /// <summary>For silos: the IP address the silo-to-silo and gateway listeners bind to.</summary>
-    public string ListenAddress { get; set; } = "0.0.0.0";
+    /// <summary>
+    /// For silos: the IP address the silo-to-silo and gateway listeners (and a silo's health port) bind to. Loopback by
+    /// default, so that a node started on a laptop is not reachable from the network; the container images set
+    /// <c>0.0.0.0</c>.
+    /// </summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
 
     /// <summary>For silos: the TCP port of silo-to-silo connections.</summary>
     public int SiloPort { get; set; } = 11111;

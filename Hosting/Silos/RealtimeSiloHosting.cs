@@ -100,6 +100,7 @@ public static class RealtimeSiloHosting
             throw new ArgumentException($"A silo's role is {SiloRoles.Gateway} or {SiloRoles.Grains}, not '{role}'.", nameof(role));
         }
 
+        QuietSiloStart.AddTo(builder);
         var configuration = builder.Configuration;
         builder.UseOrleans(silo =>
         {
