@@ -13,14 +13,7 @@ using Realtime.Silo.Hosting;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.SectionName)).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
-var dashboard = builder.Configuration.GetSection(SiloOptions.SectionName).GetValue<bool>(nameof(SiloOptions.Dashboard));
-builder.AddRealtimeSilo(SiloRoles.Grains, silo =>
-{
-    if (dashboard)
-    {
-        silo.AddDashboard();
-    }
-});
+builder.AddRealtimeSilo(SiloRoles.Grains);
 builder.AddRealtimeTelemetry("realtime-silo");
 var http = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
 var listen = builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>()?.ListenAddress ?? "127.0.0.1";
@@ -28,7 +21,8 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(liste
 
 var app = builder.Build();
 app.MapRealtimeMetrics();
-if (http.Dashboard)
+// The dashboard's page, when the cluster runs its services (Cluster:Dashboard, on every node alike).
+if (builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>()?.Dashboard == true)
 {
     app.MapOrleansDashboard(http.DashboardPath);
 }

@@ -54,6 +54,14 @@ public sealed class RealtimeClusterOptions
     /// </summary>
     public bool Kubernetes { get; set; }
 
+    /// <summary>
+    /// Run the Orleans Dashboard's services on this silo (gateway or not): it profiles every grain call, which costs
+    /// some CPU. Set it alike on every node of the cluster: the dashboard asks each silo for its figures, and one
+    /// without the services answers none (a silo that finds one logs an error naming it). Silos without connections
+    /// serve its page at <c>Silo:DashboardPath</c>.
+    /// </summary>
+    public bool Dashboard { get; set; }
+
     /// <summary>For silos: which grain directory finds activations (see <see cref="GrainDirectoryKind"/>).</summary>
     public GrainDirectoryKind GrainDirectory { get; set; } = GrainDirectoryKind.Distributed;
 

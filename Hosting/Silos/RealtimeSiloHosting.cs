@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Hosting.Kubernetes;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
@@ -146,7 +147,13 @@ public static class RealtimeSiloHosting
                 silo.AddActivityPropagation();
             }
 
-            silo.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.Key] = role });
+            silo.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.Key] = role, [DashboardCheck.MetadataKey] = cluster.Dashboard ? "on" : "off" });
+            if (cluster.Dashboard)
+            {
+                silo.AddDashboard();
+            }
+
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DashboardCheck>();
             silo.AddGrainService<RefusalCheck>();
             silo.Services.AddSingleton<RefusalChecks>();
             silo.Services.AddSingleton<RefusedSilos>();

@@ -11,13 +11,12 @@ public sealed class SiloOptions
     public int HttpPort { get; set; } = 8080;
 
     /// <summary>
-    /// Serve the Orleans Dashboard (<c>Microsoft.Orleans.Dashboard</c>) at <see cref="DashboardPath"/> on the HTTP
-    /// port. Turn it on for every silo of the cluster alike: its grains run on all of them. It profiles every grain
-    /// call, which costs some CPU.
+    /// No longer a setting of its own: the dashboard is <c>Cluster:Dashboard</c>, set alike on every silo and gateway.
+    /// Set, it fails the start with that message, rather than being ignored.
     /// </summary>
-    public bool Dashboard { get; set; }
+    public bool? Dashboard { get; set; }
 
-    /// <summary>Where the dashboard is served.</summary>
+    /// <summary>Where the Orleans Dashboard's page is served on the HTTP port, when <c>Cluster:Dashboard</c> is on.</summary>
     public string DashboardPath { get; set; } = "/dashboard";
 }
 
@@ -29,6 +28,11 @@ internal sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         if (options.HttpPort is < 1 or > 65535)
         {
             failures.Add($"Silo:HttpPort must be a TCP port (1-65535), not {options.HttpPort}.");
+        }
+
+        if (options.Dashboard is not null)
+        {
+            failures.Add("Silo:Dashboard is now Cluster:Dashboard, which every silo and gateway of the cluster must set alike (the dashboard needs its services on all of them).");
         }
 
         if (!options.DashboardPath.StartsWith('/') || options.DashboardPath.Length < 2 || options.DashboardPath.EndsWith('/'))

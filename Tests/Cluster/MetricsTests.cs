@@ -17,9 +17,9 @@ public sealed class MetricsTests
     [Fact]
     public async Task Scrape_CountersMoveByTheTrafficSent_OnBothGateways_AndSilosExportOrleansMeters()
     {
-        string[] json = ["--Logging:Console:FormatterName=json", "--Api:Keys:0=a-test-api-key-0123456789"];
+        string[] json = ["--Logging:Console:FormatterName=json", "--Api:Keys:0=a-test-api-key-0123456789", "--Cluster:Dashboard=true"];
         await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 0);
-        var silo = await cluster.StartSiloAsync([.. json, "--Silo:Dashboard=true"]);
+        var silo = await cluster.StartSiloAsync(json);
         var gatewayA = await cluster.StartGatewayAsync(json);
         var gatewayB = await cluster.StartGatewayAsync(json);
         var a = new Uri($"http://127.0.0.1:{gatewayA.Port}");
@@ -89,7 +89,7 @@ public sealed class MetricsTests
         var siloMetrics = await PrometheusText.ScrapeAsync(new Uri($"http://127.0.0.1:{silo.Port}"));
         Assert.True(siloMetrics.Sum("orleans_catalog_activations") > 0, "the silo exports Orleans' activation count");
 
-        // The Orleans Dashboard, turned on by Silo:Dashboard, on the silo's HTTP port.
+        // The Orleans Dashboard, turned on by Cluster:Dashboard on every node, on the silo's HTTP port.
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
         {
             var page = await http.GetAsync($"http://127.0.0.1:{silo.Port}/dashboard").Within("the dashboard page");
