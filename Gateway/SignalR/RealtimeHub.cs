@@ -41,6 +41,12 @@ public sealed class RealtimeHub : Hub
     /// </summary>
     public string ConnectionId() => Context.ConnectionId;
 
+    /// <summary>
+    /// The gateway the caller is connected to: <c>{Gateway:Name}@{its silo address}</c>. Behind a load balancer, two tabs
+    /// on two gateways are told apart by it.
+    /// </summary>
+    public string Gateway() => _realtime.GatewayId;
+
     /// <summary>Sends an event back to the caller only.</summary>
     public Task Echo(string eventName, JsonElement data) =>
         _realtime.SendConnectionAsync(Context.ConnectionId, _realtime.Serialize(EventMethod, [Event(eventName, data, null)]));

@@ -32,9 +32,10 @@
     $("log").prepend(item);
   }
 
-  function setConnected(connected, connectionId) {
+  function setConnected(connected, connectionId, gateway) {
     $("status").value = connected ? "connected" : "disconnected";
     $("connection-id").value = connected && connectionId ? `as ${connectionId}` : "";
+    $("gateway").value = connected && gateway ? `to gateway ${gateway}` : "";
     $("connect").disabled = connected;
     $("disconnect").disabled = !connected;
     for (const button of document.querySelectorAll(".needs-connection button")) button.disabled = !connected;
@@ -82,8 +83,9 @@
     connection.onreconnecting(() => { log("reconnecting…"); setConnected(false); });
     connection.onreconnected(async () => {
       const connectionId = await connection.invoke("ConnectionId");
-      log("reconnected");
-      setConnected(true, connectionId);
+      const gateway = await connection.invoke("Gateway");
+      log(`reconnected, to gateway ${gateway}`);
+      setConnected(true, connectionId, gateway);
       if (ticket) {
         // Take the session back: rooms, data, and what was sent to them meanwhile, in order.
         const result = await call("Resume", ticket.connectionId, ticket.token, [...positions.values()]);
@@ -107,8 +109,10 @@
       await connection.start();
       // Without negotiation the client does not know its connection id: ask the hub.
       const connectionId = await connection.invoke("ConnectionId");
-      log(`connected to namespace ${namespace || "/"} as ${connectionId}`);
-      setConnected(true, connectionId);
+      // Behind a balancer, which gateway this tab reached: two tabs on two gateways are told apart by it.
+      const gateway = await connection.invoke("Gateway");
+      log(`connected to namespace ${namespace || "/"} as ${connectionId}, on gateway ${gateway}`);
+      setConnected(true, connectionId, gateway);
       positions.clear();
       await takeTicket();
     } catch (error) {

@@ -27,7 +27,8 @@ public sealed class AdminPageTests(BrowserFixture browser) : IClassFixture<Brows
         // A wrong key is refused; the right one opens the view.
         await page.FillAsync("#secret", "not-the-key-at-all");
         await page.ClickAsync("#sign-in");
-        await Expect(page.Locator("#status")).ToContainTextAsync("refused", new() { Timeout = 15_000 });
+        await Expect(page.Locator("#login-error")).ToHaveTextAsync("That key or token was not accepted. Check it and try again.", new() { Timeout = 15_000 });
+        await Expect(page.Locator("#login-error")).Not.ToContainTextAsync("negotiat");
         await page.FillAsync("#secret", Key);
         await page.ClickAsync("#sign-in");
         await Expect(page.Locator("#status")).ToHaveTextAsync("live", Wait);
@@ -41,6 +42,25 @@ public sealed class AdminPageTests(BrowserFixture browser) : IClassFixture<Brows
         await bob.InvokeAsync("Join", "night-shift");
         await Expect(room.Locator("td.members")).ToHaveTextAsync("2", Wait);
         await Expect(page.Locator("#namespaces tr[data-namespace='/ops-floor'] td.connections")).ToHaveTextAsync("2", Wait);
+
+        // A burst of 25 messages still shows as a rate afterwards (averaged over Admin:RateWindow, not the last
+        // snapshot only), on the room and on its gateway, and each has its chart of the last minutes.
+        for (var i = 0; i < 25; i++)
+        {
+            await alice.InvokeAsync("SendToRoom", "night-shift", "tick", i);
+        }
+
+        await bob.WaitForAsync("event", e => e.Arguments[0].GetProperty("data").GetInt32() == 24);
+        await Expect(room.Locator("td.rate")).Not.ToHaveTextAsync("0.0", Wait);
+        var gateway = page.Locator("#gateways tr td.rate").First;
+        await Expect(gateway).Not.ToHaveTextAsync("0.0", Wait);
+        var ticksAt = DateTime.UtcNow;
+        await Expect(room.Locator("svg.spark polyline")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+        await Expect(page.Locator("#gateways svg.spark")).ToHaveCountAsync(2, new() { Timeout = 15_000 });
+
+        // Three seconds on (the page refreshes every 0.2 s here), the burst still counts: the property is one of time.
+        await Eventually.True(() => DateTime.UtcNow - ticksAt > TimeSpan.FromSeconds(3), "three seconds to pass", TimeSpan.FromSeconds(10));
+        await Expect(room.Locator("td.rate")).Not.ToHaveTextAsync("0.0", Wait);
 
         // Close the room from the page: both members are told, and the room leaves the list.
         await room.Locator("button.close-room").ClickAsync();

@@ -76,6 +76,9 @@ public sealed class DemoPageTests(BrowserFixture browser) : IClassFixture<Browse
         await page.ClickAsync("#connect");
         await Expect(page.Locator("#status")).ToHaveTextAsync("connected", new() { Timeout = 15_000 });
         await Expect(page.Locator("#connection-id")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^as \\S{10,}$"), new() { Timeout = 15_000 });
+
+        // Which gateway the tab reached, by its name and silo.
+        await Expect(page.Locator("#gateway")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^to gateway \\S+@\\S+$"), new() { Timeout = 15_000 });
         return page;
     }
 }

@@ -22,6 +22,12 @@ public sealed class AdminOptions
     /// <summary>How often open admin pages get fresh numbers.</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Over how long the page's messages per second are averaged: a room that got 25 messages 3 s ago still shows them,
+    /// where the rate between two snapshots alone would read 0.
+    /// </summary>
+    public TimeSpan RateWindow { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The most rooms each gateway reports (its largest).</summary>
     public int MaxRooms { get; set; } = 200;
 
@@ -46,6 +52,11 @@ internal sealed class AdminOptionsValidator : IValidateOptions<AdminOptions>
         if (options.RefreshInterval < TimeSpan.FromMilliseconds(100))
         {
             failures.Add($"Admin:RefreshInterval must be at least 100 ms, not {options.RefreshInterval}.");
+        }
+
+        if (options.RateWindow < options.RefreshInterval || options.RateWindow > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"Admin:RateWindow must be from Admin:RefreshInterval to 10 minutes, not {options.RateWindow}.");
         }
 
         if (options.MaxRooms is < 1 or > 10_000)

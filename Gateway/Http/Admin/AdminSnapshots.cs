@@ -16,8 +16,11 @@ public sealed record AdminSnapshot(
     IReadOnlyList<AdminRoom> Rooms,
     bool RoomsTruncated);
 
-/// <summary>A gateway and its connections; -1 when it did not answer in time.</summary>
-public sealed record AdminGateway(string Id, int Connections);
+/// <summary>
+/// A gateway: its connections (-1 when it did not answer in time), and the messages per second it delivered to its
+/// connections' rooms and namespaces.
+/// </summary>
+public sealed record AdminGateway(string Id, int Connections, double MessagesPerSecond);
 
 /// <summary>A silo, its status in the membership and its grain activations.</summary>
 public sealed record AdminSilo(string Address, string Status, int Activations);
@@ -31,8 +34,9 @@ public sealed record AdminRoom(string Namespace, string Name, int Members, doubl
 /// <summary>
 /// Builds admin snapshots from every gateway's own numbers (through the hub's registry, which asks each gateway) and
 /// the silos' (Orleans' management grain), and pushes one to this gateway's open admin pages every
-/// <see cref="AdminOptions.RefreshInterval"/> while there are any. Message rates come from the change in messages
-/// delivered between two snapshots.
+/// <see cref="AdminOptions.RefreshInterval"/> while there are any. Message rates are the change in messages delivered
+/// over the last <see cref="AdminOptions.RateWindow"/> (the snapshots of that window are kept), so that a burst a few
+/// seconds ago still shows.
 /// </summary>
 internal sealed partial class AdminSnapshots(
     IGrainFactory grains,
@@ -45,8 +49,9 @@ internal sealed partial class AdminSnapshots(
     private static readonly string Hub = nameof(RealtimeHub);
 
     private readonly SemaphoreSlim _building = new(1, 1);
-    private Dictionary<string, long> _previousMessages = new(StringComparer.Ordinal);
-    private DateTimeOffset _previousAt;
+
+    // The messages delivered so far, by group key (and by gateway), at each snapshot of the rate window, oldest first.
+    private readonly Queue<(DateTimeOffset At, Dictionary<string, long> Messages)> _window = new();
     private int _pages;
 
     /// <summary>How many admin pages are open on this gateway.</summary>
@@ -64,12 +69,19 @@ internal sealed partial class AdminSnapshots(
             var stats = await grains.GetGrain<IGatewayRegistryGrain>(Hub).GatewayStats(options.Value.MaxRooms).WaitAsync(cancellationToken);
             var silos = await SilosAsync(cancellationToken);
             var now = time.GetUtcNow();
-            var seconds = _previousAt == default ? 0 : (now - _previousAt).TotalSeconds;
+            while (_window.Count > 1 && now - _window.Peek().At > options.Value.RateWindow)
+            {
+                _window.Dequeue();
+            }
+
+            var (since, before) = _window.Count > 0 ? _window.Peek() : (now, new Dictionary<string, long>());
+            var seconds = (now - since).TotalSeconds;
             var messages = new Dictionary<string, long>(StringComparer.Ordinal);
             double Rate(string key, long count)
             {
                 messages[key] = Math.Max(messages.GetValueOrDefault(key), count);
-                return seconds > 0 && _previousMessages.TryGetValue(key, out var before) ? Math.Max(0, (count - before) / seconds) : 0;
+                // A group that had no local members at the window's start has counted from 0 since it got them.
+                return seconds > 0 ? Math.Max(0, (count - before.GetValueOrDefault(key)) / seconds) : 0;
             }
 
             var namespaces = stats.SelectMany(s => s.Namespaces).GroupBy(n => n.Key)
@@ -81,12 +93,15 @@ internal sealed partial class AdminSnapshots(
                 .OrderByDescending(r => r.Members).ThenBy(r => r.Key, StringComparer.Ordinal)
                 .Select(r => RoomOf(r.Key, r.Members, r.Rate))
                 .ToArray();
-            _previousMessages = messages;
-            _previousAt = now;
+            var gateways = stats
+                .Select(s => new AdminGateway(s.GatewayId, s.Connections, Rate("gateway " + s.GatewayId, s.Namespaces.Sum(n => n.Messages) + s.Rooms.Sum(r => r.Messages))))
+                .OrderBy(g => g.Id, StringComparer.Ordinal)
+                .ToArray();
+            _window.Enqueue((now, messages));
             return new AdminSnapshot(
                 now,
                 gateway.GatewayId,
-                [.. stats.Select(s => new AdminGateway(s.GatewayId, s.Connections)).OrderBy(g => g.Id, StringComparer.Ordinal)],
+                gateways,
                 silos,
                 namespaces,
                 rooms,
