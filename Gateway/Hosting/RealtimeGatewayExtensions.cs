@@ -27,6 +27,7 @@ public static class RealtimeGatewayExtensions
     /// </summary>
     public static IServiceCollection AddRealtimeGateway(this IServiceCollection services, IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.AddSingleton<IConfigureOptions<HubOptions>, ConfigureHubOptions>();
@@ -85,6 +86,18 @@ public static class RealtimeGatewayExtensions
         services.AddRealtimeOperations();
         services.AddOptions<RealtimeClientOptions>().Configure<IOptions<GatewayOptions>>((client, gateway) => client.MaxMessageBytes = gateway.Value.MaxMessageBytes);
         return services;
+    }
+
+    /// <summary>
+    /// Makes an application's SignalR clustered, as <c>AddStackExchangeRedis()</c> would, but through the realtime
+    /// grains: every hub's <c>Clients.All</c>, groups, users and <c>IHubContext</c> reach the connections of every
+    /// gateway (<see cref="AddRealtimeGateway"/>). The application is then a node of the cluster: call
+    /// <see cref="AddRealtimeGatewaySilo"/> on its builder too.
+    /// </summary>
+    public static ISignalRServerBuilder AddRealtime(this ISignalRServerBuilder signalR, IConfiguration configuration)
+    {
+        signalR.Services.AddRealtimeGateway(configuration);
+        return signalR;
     }
 
     /// <summary>

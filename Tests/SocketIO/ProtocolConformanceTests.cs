@@ -33,7 +33,10 @@ public sealed class ProtocolConformanceTests : IClassFixture<ProtocolConformance
         var posted = await _http.PostAsync(Polling("/engine.io/", sid), new StringContent("4hello\u001e4again\u001ebAQIDBA==")).Within("the POST");
         Assert.Equal("ok", await posted.Content.ReadAsStringAsync());
 
-        Assert.Equal("4hello\u001e4again\u001ebAQIDBA==", await _http.GetStringAsync(Polling("/engine.io/", sid)).Within("the echo"));
+        // The server pings every 300 ms (as the official suites want it): on a loaded machine a ping may share the
+        // payload, and a client answers it; the echoes come in order.
+        var echoed = (await _http.GetStringAsync(Polling("/engine.io/", sid)).Within("the echo")).Split('\u001e').Where(packet => packet != "2");
+        Assert.Equal(["4hello", "4again", "bAQIDBA=="], echoed);
     }
 
     [Fact]
