@@ -407,9 +407,7 @@ public sealed class Socket
             await pipeline.DrainAsync();
         }
 
-        using var activity = GatewayTracing.Source.StartActivity("socket.io " + name, System.Diagnostics.ActivityKind.Server);
-        activity?.SetTag("socketio.namespace", Namespace.Name);
-        activity?.SetTag("socketio.socket", Id);
+        using var activity = GatewayTracing.Source.HasListeners() ? StartEventSpan(name) : null;
         var e = new SocketIOEvent(this, name, args, ack);
         try
         {
@@ -423,6 +421,15 @@ public sealed class Socket
         }
 
         await SyncDataAsync();
+    }
+
+    /// <summary>The span of one event's handling; made only while a tracer listens (its name is a string made per event).</summary>
+    private System.Diagnostics.Activity? StartEventSpan(string name)
+    {
+        var activity = GatewayTracing.Source.StartActivity("socket.io " + name, System.Diagnostics.ActivityKind.Server);
+        activity?.SetTag("socketio.namespace", Namespace.Name);
+        activity?.SetTag("socketio.socket", Id);
+        return activity;
     }
 
     /// <summary>What a client's callback is told when the event's handler failed.</summary>
