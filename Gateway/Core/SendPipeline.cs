@@ -129,4 +129,13 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
 internal readonly record struct PipelinedSend(string? Room, string Event);
 
 /// <summary>What a client is told of a send it did not wait for that failed: the room (null for the namespace), the event, and why.</summary>
-internal sealed record SendFailure(string? Room, string Event, string Reason);
+internal sealed record SendFailure(string? Room, string Event, string Reason)
+{
+    /// <summary>
+    /// Why a send failed, as every protocol tells it, with the tag it is counted under: the cluster could not confirm
+    /// it, or the server failed. A protocol with refusals of its own (SignalR's hub exceptions) words those itself.
+    /// </summary>
+    public static (string Reason, string Tag) Of(Exception error) => ClusterFailure.Is(error)
+        ? ($"The cluster could not confirm the send right now; it may not have been delivered. ({error.Message})", RejectionReason.ClusterUnavailable)
+        : ("The send failed on the server.", RejectionReason.HubError);
+}

@@ -177,12 +177,12 @@ public sealed class RealtimeHub : Hub
     {
         var (reason, tag) = error switch
         {
-            _ when ClusterFailure.Is(error) => ($"The cluster could not confirm the send right now; it may not have been delivered. ({error.Message})", RejectionReason.ClusterUnavailable),
+            _ when ClusterFailure.Is(error) => SendFailure.Of(error),
             ClusterUnavailableHubException => (error.Message, RejectionReason.ClusterUnavailable),
             RateLimitedHubException => (error.Message, RejectionReason.RateLimited),
             ForbiddenHubException => (error.Message, RejectionReason.Forbidden),
             HubException hub => (hub.Message, RealtimeHubFilter.Reason(hub) ?? RejectionReason.HubError),
-            _ => ("The send failed on the server.", RejectionReason.HubError),
+            _ => SendFailure.Of(error),
         };
         realtime.Metrics.SendFailed(tag);
         var notice = realtime.Serialize(HubSendPipeline.FailedMethod, [new SendFailure(send.Room, send.Event, reason)]);

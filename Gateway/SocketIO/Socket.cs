@@ -257,11 +257,8 @@ public sealed class Socket
     /// </summary>
     private void SendFailed(PipelinedSend send, Exception error)
     {
-        var cluster = Contracts.ClusterFailure.Is(error);
-        Namespace.Server.Hub.Metrics.SendFailed(cluster ? RejectionReason.ClusterUnavailable : RejectionReason.HubError);
-        var reason = cluster
-            ? $"The cluster could not confirm the send right now; it may not have been delivered. ({error.Message})"
-            : "The send failed on the server.";
+        var (reason, tag) = SendFailure.Of(error);
+        Namespace.Server.Hub.Metrics.SendFailed(tag);
         if (Connected)
         {
             _client.Send(SocketIOEncoding.EventFrame(SocketIOEncoding.SerializeEvent(SendFailedEvent, [new SendFailure(send.Room, send.Event, reason)]), Namespace.Name));
