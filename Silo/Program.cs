@@ -16,13 +16,13 @@ builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidato
 builder.AddRealtimeSilo(SiloRoles.Grains);
 builder.AddRealtimeTelemetry("realtime-silo");
 var http = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
-var listen = builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>()?.ListenAddress ?? "127.0.0.1";
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(listen), http.HttpPort));
+var cluster = builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>() ?? new RealtimeClusterOptions();
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(cluster.ListenAddress), http.HttpPort));
 
 var app = builder.Build();
 app.MapRealtimeMetrics();
 // The dashboard's page, when the cluster runs its services (Cluster:Dashboard, on every node alike).
-if (builder.Configuration.GetSection(RealtimeClusterOptions.SectionName).Get<RealtimeClusterOptions>()?.Dashboard == true)
+if (cluster.Dashboard)
 {
     app.MapOrleansDashboard(http.DashboardPath);
 }

@@ -11,6 +11,9 @@ public static class RealtimeTracing
 {
     /// <summary>Whether <paramref name="configuration"/> turns tracing on.</summary>
     public static bool IsOn(IConfiguration configuration) =>
-        configuration.GetValue<bool?>("Telemetry:Tracing")
-        ?? (!string.IsNullOrEmpty(configuration["Telemetry:OtlpEndpoint"]) || !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]));
+        configuration.GetValue<bool?>("Telemetry:Tracing") ?? IsOtlpConfigured(configuration);
+
+    /// <summary>Whether <paramref name="configuration"/> names an OTLP collector: <c>Telemetry:OtlpEndpoint</c> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.</summary>
+    public static bool IsOtlpConfigured(IConfiguration configuration) =>
+        !string.IsNullOrEmpty(configuration["Telemetry:OtlpEndpoint"]) || !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 }

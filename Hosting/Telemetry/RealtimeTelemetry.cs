@@ -95,7 +95,7 @@ public static class RealtimeTelemetry
         }
 
         builder.Services.AddSingleton(Options.Create(options));
-        var otlp = !string.IsNullOrEmpty(options.OtlpEndpoint) || !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var otlp = Contracts.Hosting.RealtimeTracing.IsOtlpConfigured(builder.Configuration);
         var tracing = Contracts.Hosting.RealtimeTracing.IsOn(builder.Configuration);
         if (!options.Prometheus && !otlp && !tracing)
         {
