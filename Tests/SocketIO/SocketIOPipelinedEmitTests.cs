@@ -56,8 +56,7 @@ public sealed class SocketIOPipelinedEmitTests : IAsyncLifetime
     [Fact]
     public async Task TheSocketGoesOnWhileItsEmitIsOnItsWay_AndItsEmitsArriveInOrder()
     {
-        await _clients.ConnectOrThrowAsync("a", _gateway.BaseUri.ToString());
-        await _clients.EmitWithAckAsync("a", "join", "slow").Within("the join");
+        await ConnectInRoomAsync("slow");
 
         _gate.Hold("slow");
         await _clients.EmitAsync("a", "say", "slow", "first");
@@ -75,8 +74,7 @@ public sealed class SocketIOPipelinedEmitTests : IAsyncLifetime
     [Fact]
     public async Task AnEventWithACallback_IsAnsweredOnlyOnceWhatItSentWasTaken()
     {
-        await _clients.ConnectOrThrowAsync("a", _gateway.BaseUri.ToString());
-        await _clients.EmitWithAckAsync("a", "join", "slow").Within("the join");
+        await ConnectInRoomAsync("slow");
 
         _gate.Hold("slow");
         var answered = _clients.EmitWithAckAsync("a", "say", "slow", "waited");
@@ -91,8 +89,7 @@ public sealed class SocketIOPipelinedEmitTests : IAsyncLifetime
     [Fact]
     public async Task AnEmitTheClusterDoesNotTake_IsToldToTheClient_AndTheSocketGoesOn()
     {
-        await _clients.ConnectOrThrowAsync("a", _gateway.BaseUri.ToString());
-        await _clients.EmitWithAckAsync("a", "join", "fine").Within("the join");
+        await ConnectInRoomAsync("fine");
         _gate.Fail("doomed");
 
         await _clients.EmitAsync("a", "say", "doomed", "lost");
@@ -104,6 +101,13 @@ public sealed class SocketIOPipelinedEmitTests : IAsyncLifetime
         await _clients.EmitAsync("a", "say", "fine", "next");
         await _clients.WaitForAsync("a", "said", args => args[0].GetString() == "next");
         Assert.Single(_clients.Received("a", Socket.SendFailedEvent));
+    }
+
+    /// <summary>Connects the client "a" and has it join <paramref name="room"/>.</summary>
+    private async Task ConnectInRoomAsync(string room)
+    {
+        await _clients.ConnectOrThrowAsync("a", _gateway.BaseUri.ToString());
+        await _clients.EmitWithAckAsync("a", "join", room).Within("the join");
     }
 
     /// <summary>Holds, or fails, the publishing calls to the rooms it is told of.</summary>
