@@ -11,6 +11,7 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
 {
     private readonly HashSet<string> _roomKeys = new(StringComparer.Ordinal);
     private bool _closed;
+    private bool _sessionShared;
 
     public string ConnectionId { get; } = connectionId;
 
@@ -19,7 +20,26 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
     public Member Member { get; } = member;
 
     /// <summary>The application data last set on the connection, kept here to re-assert its session.</summary>
-    public JsonElement? Data { get; set; }
+    public JsonElement? Data
+    {
+        get
+        {
+            lock (_roomKeys)
+            {
+                return _data;
+            }
+        }
+
+        set
+        {
+            lock (_roomKeys)
+            {
+                _data = value;
+            }
+        }
+    }
+
+    private JsonElement? _data;
 
     /// <summary>
     /// The key of the room named by the connection's own id (socket.io sockets are in it without joining); null for
@@ -262,6 +282,41 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
         lock (_roomKeys)
         {
             return [.. _roomKeys];
+        }
+    }
+
+    /// <summary>
+    /// Whether the connection's session grain holds its rooms and data, so that they must be told to it. A session grain
+    /// exists only for a connection that needs one: a recoverable one (opened with it), or one that a service, another
+    /// gateway or a resume token asked about (<see cref="ShareSession"/>). An idle connection costs no activation.
+    /// </summary>
+    public bool SessionShared
+    {
+        get
+        {
+            lock (_roomKeys)
+            {
+                return _sessionShared || RecoveryWindow is not null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Hands the connection's state to its session grain, which asked for it: from now on its rooms and data are told
+    /// to the grain too. Null when the connection has closed. Under the rooms' lock, so that a room joined or left
+    /// meanwhile is either in the answer or told to the grain afterwards.
+    /// </summary>
+    public (string[] Rooms, JsonElement? Data)? ShareSession()
+    {
+        lock (_roomKeys)
+        {
+            if (_closed)
+            {
+                return null;
+            }
+
+            _sessionShared = true;
+            return ([.. _roomKeys], _data);
         }
     }
 

@@ -212,11 +212,11 @@ public sealed partial class LocalHub<THub>
         }
 
         var roomName = GrainKeys.RoomName(roomKey);
-        foreach (var (connectionId, connection) in members)
+        foreach (var (_, connection) in members)
         {
             if (connection.RemoveRoom(roomKey))
             {
-                _ = ForgetRoomAsync(connectionId, roomKey);
+                _ = ForgetRoomAsync(connection, roomKey);
             }
 
             connection.RoomClosed(roomName);

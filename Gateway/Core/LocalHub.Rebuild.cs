@@ -36,8 +36,8 @@ public sealed partial class LocalHub<THub>
     }
 
     SessionInfo? ILocalHub.Session(string connectionId) =>
-        _connections.TryGetValue(connectionId, out var local) && local.Rejection is null && !local.IsClosed
-            ? new SessionInfo(HubName, local.Namespace, local.Member, local.RoomKeys(), local.Data)
+        _connections.TryGetValue(connectionId, out var local) && local.Rejection is null && local.ShareSession() is { } shared
+            ? new SessionInfo(HubName, local.Namespace, local.Member, shared.Rooms, shared.Data)
             : null;
 
     /// <summary>

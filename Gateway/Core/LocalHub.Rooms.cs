@@ -81,7 +81,7 @@ public sealed partial class LocalHub<THub>
         {
             if (local.RecoveryWindow is null)
             {
-                await Task.WhenAll(Room(roomKey).Join(local.Member), Session(connectionId).AddRoom(roomKey, null));
+                await Task.WhenAll(Room(roomKey).Join(local.Member), local.SessionShared ? Session(connectionId).AddRoom(roomKey, null) : Task.CompletedTask);
             }
             else
             {
@@ -128,7 +128,7 @@ public sealed partial class LocalHub<THub>
         _leaving[(roomKey, connectionId)] = notice;
         try
         {
-            await Task.WhenAll(Room(roomKey).Leave(local.Member), Session(connectionId).RemoveRoom(roomKey));
+            await Task.WhenAll(Room(roomKey).Leave(local.Member), ForgetRoomInSession(local, roomKey));
             await notice.Task.WaitAsync(LeaveNoticeTimeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
@@ -154,24 +154,28 @@ public sealed partial class LocalHub<THub>
         }
     }
 
-    private async Task ForgetRoomAsync(string connectionId, string roomKey)
+    private async Task ForgetRoomAsync(LocalConnection local, string roomKey)
     {
         try
         {
-            await Session(connectionId).RemoveRoom(roomKey);
+            await ForgetRoomInSession(local, roomKey);
         }
         catch (Exception ex)
         {
-            GatewayLog.CleanupFailed(Logger, connectionId, ex);
+            GatewayLog.CleanupFailed(Logger, local.ConnectionId, ex);
         }
     }
+
+    /// <summary>Tells the connection's session grain, if it has one, that it left a room it had left here already.</summary>
+    private Task ForgetRoomInSession(LocalConnection local, string roomKey) =>
+        local.SessionShared ? Session(local.ConnectionId).RemoveRoom(roomKey) : Task.CompletedTask;
 
     private async Task ForgetFailedJoinAsync(string roomKey, LocalConnection local)
     {
         var connectionId = local.ConnectionId;
         try
         {
-            await LeaveGroupAsync(_rooms, roomKey, connectionId, () => Task.WhenAll(Room(roomKey).Leave(local.Member), Session(connectionId).RemoveRoom(roomKey)));
+            await LeaveGroupAsync(_rooms, roomKey, connectionId, () => Task.WhenAll(Room(roomKey).Leave(local.Member), ForgetRoomInSession(local, roomKey)));
         }
         catch (Exception ex)
         {

@@ -123,9 +123,9 @@ public sealed partial class LocalHub<THub> : ILocalHub
             try
             {
                 var connected = _references.Get<INamespaceGrain>(namespaceKey).Connect(member);
-                var opened = local.RecoveryWindow is { } window
-                    ? OpenRecoverableAsync(local, session, window)
-                    : Session(connectionId).Open(session);
+                // A recoverable connection's session keeps what is sent to it from the start; any other connection's
+                // session grain is made only when something asks for it (LocalConnection.ShareSession).
+                var opened = local.RecoveryWindow is { } window ? OpenRecoverableAsync(local, session, window) : Task.CompletedTask;
                 await Task.WhenAll(
                     opened,
                     connected,
@@ -183,7 +183,11 @@ public sealed partial class LocalHub<THub> : ILocalHub
             cleanup.Add(LeaveGroupAsync(_users, userKey, connectionId, () => _references.Get<IUserGrain>(userKey).Disconnect(GatewayId, connectionId)));
         }
 
-        cleanup.Add(Session(connectionId).Close(GatewayId, keepForResume));
+        if (local.SessionShared)
+        {
+            cleanup.Add(Session(connectionId).Close(GatewayId, keepForResume));
+        }
+
         try
         {
             await Task.WhenAll(cleanup);
@@ -325,6 +329,10 @@ public sealed partial class LocalHub<THub> : ILocalHub
         if (_connections.TryGetValue(connectionId, out var local))
         {
             local.Data = data;
+            if (!local.SessionShared)
+            {
+                return Task.CompletedTask;
+            }
         }
 
         return Session(connectionId).SetData(data);

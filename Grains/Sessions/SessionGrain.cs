@@ -72,20 +72,28 @@ internal sealed class SessionGrain(
         return Task.FromResult(_token ??= NewToken());
     }
 
-    public Task Close(string gatewayId, bool keepForResume)
+    public async Task Close(string gatewayId, bool keepForResume)
+    {
+        // A session that asked its gateway for the connection closes only once it has the answer: an answer given just
+        // before the connection closed would open it again after the close.
+        await RecoverAsync();
+        CloseFrom(gatewayId, keepForResume);
+    }
+
+    private void CloseFrom(string gatewayId, bool keepForResume)
     {
         if (_info is null && _recoveringGateway == gatewayId && !keepForResume)
         {
             // The gateway that was recovering the session gave it up.
             Forget();
             DeactivateOnIdle();
-            return Task.CompletedTask;
+            return;
         }
 
         if (_info is null || _info.Member.GatewayId != gatewayId)
         {
             // Closed already, or taken over by another gateway: the close of an older connection changes nothing.
-            return Task.CompletedTask;
+            return;
         }
 
         var window = _recoverable ? _window : history.Value.ResumeWindow;
@@ -96,14 +104,13 @@ internal sealed class SessionGrain(
             SetClosed();
             _recovery = Task.CompletedTask;
             DelayDeactivation(window);
-            return Task.CompletedTask;
+            return;
         }
 
         SetClosed();
         Forget();
         _recovery = Task.CompletedTask;
         DeactivateOnIdle();
-        return Task.CompletedTask;
     }
 
     public async Task<string> Resumable()
@@ -169,7 +176,12 @@ internal sealed class SessionGrain(
             }
         }
 
-        return _info is not null && gatewayIds.Contains(_info.Member.GatewayId) ? Close(_info.Member.GatewayId, keepForResume: true) : Task.CompletedTask;
+        if (_info is not null && gatewayIds.Contains(_info.Member.GatewayId))
+        {
+            CloseFrom(_info.Member.GatewayId, keepForResume: true);
+        }
+
+        return Task.CompletedTask;
     }
 
     public async Task<SessionInfo?> Get()

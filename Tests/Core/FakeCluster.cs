@@ -59,6 +59,12 @@ internal sealed class FakeCluster : IGrainFactory
 
     public FakeSession Session(string connectionId) => (FakeSession)GetGrain<ISessionGrain>(GrainKeys.Session(nameof(CoreTestHub), connectionId));
 
+    /// <summary>Whether anything has called the connection's session grain.</summary>
+    public bool HasSession(string connectionId) => _grains.ContainsKey((typeof(ISessionGrain), GrainKeys.Session(nameof(CoreTestHub), connectionId)));
+
+    /// <summary>What the gateway answers the connection's session grain, when the grain asks for the connection.</summary>
+    public SessionInfo? AskForSession(string connectionId) => ((Realtime.Grains.Gateways.ILocalGateway)Receiver).Session(nameof(CoreTestHub), connectionId);
+
     public FakeUser User(string userId) => (FakeUser)GetGrain<IUserGrain>(GrainKeys.User(nameof(CoreTestHub), userId));
 
     /// <summary>The deliveries held since the last call (with <see cref="HoldDeliveries"/>), in the order they were sent.</summary>

@@ -325,7 +325,14 @@ internal sealed class FakeSession : ISessionGrain
 
     public Task<SessionInfo?> Get() => Task.FromResult(Opened);
 
-    public Task SetData(JsonElement? data) => Task.CompletedTask;
+    /// <summary>The data last set on the session, as its text; null when never set.</summary>
+    public string? Data { get; private set; }
+
+    public Task SetData(JsonElement? data)
+    {
+        Data = data?.GetRawText();
+        return Task.CompletedTask;
+    }
 
     public Task<bool> JoinRoom(string roomKey) => Task.FromResult(false);
 

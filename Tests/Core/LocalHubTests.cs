@@ -3,6 +3,7 @@ using Realtime.Contracts;
 using Realtime.Gateway.Core;
 using Realtime.Gateway.Observability;
 using Realtime.Tests.Infrastructure;
+using Realtime.Wire;
 
 namespace Realtime.Tests.Core;
 
@@ -15,7 +16,7 @@ namespace Realtime.Tests.Core;
 public sealed class LocalHubTests
 {
     [Fact]
-    public async Task Connect_RegistersWithItsNamespaceSessionAndUser_AndTheGatewayWithTheHub()
+    public async Task Connect_RegistersWithItsNamespaceAndUser_AndTheGatewayWithTheHub()
     {
         var cluster = new FakeCluster();
         var a = new TestConnection(cluster, "a", "/chat", userId: "ann");
@@ -24,8 +25,41 @@ public sealed class LocalHubTests
 
         Assert.Equal(["a"], cluster.Namespace("/chat").MemberList.Select(m => m.ConnectionId));
         Assert.Equal(["a"], cluster.User("ann").MemberList.Select(m => m.ConnectionId));
-        Assert.Equal("/chat", cluster.Session("a").Opened?.Namespace);
         Assert.Equal(cluster.GatewayId, cluster.Namespace("/chat").MemberList[0].GatewayId);
+    }
+
+    [Fact]
+    public async Task AConnectionNothingAsksAbout_CostsNoSessionGrain_ThroughJoinsDataAndItsClose()
+    {
+        var cluster = new FakeCluster();
+        await Connected(cluster, "a", "/chat");
+
+        await cluster.Hub.JoinRoomAsync("a", "/chat", "lobby").Within("join");
+        await cluster.Hub.LeaveRoomAsync("a", "/chat", "lobby").Within("leave");
+        await cluster.Hub.SetDataAsync("a", JsonData.ToElement(new { seat = 1 })).Within("set data");
+        await cluster.Hub.DisconnectAsync("a").Within("disconnect");
+
+        Assert.False(cluster.HasSession("a"), "an idle connection cost a session grain");
+    }
+
+    [Fact]
+    public async Task ASessionGrainThatAskedForItsConnection_IsToldOfEveryRoomAndDataChangeAfter_AndOfItsClose()
+    {
+        var cluster = new FakeCluster();
+        await Connected(cluster, "a", "/");
+        await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join");
+
+        var answer = cluster.AskForSession("a");
+        await cluster.Hub.JoinRoomAsync("a", "/", "kitchen").Within("join");
+        await cluster.Hub.LeaveRoomAsync("a", "/", "lobby").Within("leave");
+        await cluster.Hub.SetDataAsync("a", JsonData.ToElement(new { seat = 2 })).Within("set data");
+        await cluster.Hub.DisconnectAsync("a").Within("disconnect");
+
+        Assert.Equal([LocalHub<CoreTestHub>.RoomKeyOf("/", "lobby")], answer?.Rooms);
+        Assert.Equal([LocalHub<CoreTestHub>.RoomKeyOf("/", "kitchen")], cluster.Session("a").Rooms);
+        Assert.Equal("""{"seat":2}""", cluster.Session("a").Data);
+        Assert.Equal((cluster.GatewayId, true), cluster.Session("a").Closed);
+        Assert.Null(cluster.AskForSession("a"));
     }
 
     [Fact]
@@ -42,7 +76,7 @@ public sealed class LocalHubTests
     }
 
     [Fact]
-    public async Task RoomSend_ReachesItsMembersOnly_AndTheSessionRecordsTheRoom()
+    public async Task RoomSend_ReachesItsMembersOnly()
     {
         var cluster = new FakeCluster();
         var a = await Connected(cluster, "a");
@@ -54,7 +88,6 @@ public sealed class LocalHubTests
         Assert.Equal(["m1"], a.Received);
         Assert.Empty(b.Received);
         Assert.Equal(["lobby"], cluster.Hub.RoomsOf("a"));
-        Assert.Equal([LocalHub<CoreTestHub>.RoomKeyOf("/", "lobby")], cluster.Session("a").Rooms);
     }
 
     [Fact]
@@ -193,6 +226,7 @@ public sealed class LocalHubTests
         var cluster = new FakeCluster();
         await Connected(cluster, "a", "/", userId: "ann");
         await cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join");
+        Assert.NotNull(cluster.AskForSession("a")); // a session grain exists (a resume token was asked for, say)
 
         await cluster.Hub.DisconnectAsync("a").Within("disconnect");
 
