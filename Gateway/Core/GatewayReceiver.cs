@@ -37,6 +37,7 @@ internal sealed class GatewayReceiver : ILocalGateway
         _grains = grains;
         _logger = logger;
         _stopping = lifetime.ApplicationStopping;
+        lifetime.ApplicationStarted.Register(RegisterHubs);
         _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         _url = new Lazy<string?>(() => InternalUrl.Resolve(options.Value.InternalUrl, services.GetService<IServer>()));
         GatewayId = identity.GatewayId;
@@ -61,6 +62,42 @@ internal sealed class GatewayReceiver : ILocalGateway
     {
         _hubs[hub] = localHub;
         GatewayLog.HubRegistered(_logger, GatewayId, hub);
+        if (Volatile.Read(ref _started))
+        {
+            _ = EnsureRegisteredAsync(hub);
+        }
+    }
+
+    private bool _started;
+
+    /// <summary>
+    /// Once the host has started (the silo is in the cluster), every hub registers with its grain at once, rather than
+    /// on its first connection: that connection would otherwise wait for the hub's grain to come up.
+    /// </summary>
+    private void RegisterHubs()
+    {
+        Volatile.Write(ref _started, true);
+        foreach (var hub in _hubs.Keys)
+        {
+            _ = EnsureRegisteredAsync(hub);
+        }
+    }
+
+    /// <summary>Whether every hub this gateway serves is registered with its grain (the readiness probe waits for it).</summary>
+    public bool HubsRegistered
+    {
+        get
+        {
+            foreach (var hub in _hubs.Keys)
+            {
+                if (!_registrations.TryGetValue(hub, out var registration) || !registration.IsCompletedSuccessfully)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 
     /// <summary>

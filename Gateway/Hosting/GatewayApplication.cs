@@ -1,5 +1,6 @@
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using Realtime.Gateway.Core;
 using Realtime.Gateway.Http;
 using Realtime.Gateway.Http.Admin;
 using Realtime.Gateway.Http.Api;
@@ -62,11 +63,13 @@ public static class GatewayApplication
         app.MapRealtimeAdmin();
         app.MapGet("/healthz", () => "ok");
 
-        // Ready once the cluster's membership lists this gateway's silo as active, and until it starts to stop.
-        app.MapGet("/healthz/ready", (IClusterMembershipService membership, ILocalSiloDetails silo, IHostApplicationLifetime lifetime) =>
-            membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress) == SiloStatus.Active && !lifetime.ApplicationStopping.IsCancellationRequested
-                ? Results.Text("ready")
-                : Results.Text("not active in the cluster", statusCode: 503));
+        // Ready once the cluster's membership lists this gateway's silo as active and its hubs' grains know it serves
+        // them (a hub-wide send reaches it), and until it starts to stop.
+        app.MapGet("/healthz/ready", (IClusterMembershipService membership, ILocalSiloDetails silo, GatewayReceiver receiver, IHostApplicationLifetime lifetime) =>
+            lifetime.ApplicationStopping.IsCancellationRequested ? Results.Text("stopping", statusCode: 503)
+            : membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress) != SiloStatus.Active ? Results.Text("not active in the cluster", statusCode: 503)
+            : !receiver.HubsRegistered ? Results.Text("registering with the hubs' grains", statusCode: 503)
+            : Results.Text("ready"));
         map?.Invoke(app);
         return app;
     }
