@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Drives a gateway's HTTP API with curl, as a service in any language would. Start a gateway with a key first:
-#   dotnet run --project Gateway -- --Api:Keys:0=dev-key-0123456789ab
+#   dotnet run --project Gateway.Host -- --Api:Keys:0=dev-key-0123456789ab
 # then run: samples/http-api.sh [http://127.0.0.1:5000] [dev-key-0123456789ab]
 set -euo pipefail
 base=${1:-http://127.0.0.1:5000}

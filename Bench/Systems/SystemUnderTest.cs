@@ -290,7 +290,7 @@ public sealed record BuildOutput(string RepositoryRoot, string Bench, string Gat
         var found = new BuildOutput(
             root.FullName,
             Path.Combine(benchDir, "Realtime.Bench.dll"),
-            Output("Gateway", "Realtime.Gateway.dll"),
+            Output("Gateway.Host", "Realtime.Gateway.Host.dll"),
             Output("Silo", "Realtime.Silo.dll"),
             Path.Combine(root.FullName, "Bench", "socketio", "server.cjs"));
         foreach (var file in new[] { found.Gateway, found.Silo, found.SocketIOServer })

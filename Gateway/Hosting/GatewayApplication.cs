@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Core;
@@ -16,10 +17,24 @@ public static class GatewayApplication
     /// <summary>What <c>UseAuthentication</c> writes into the application's properties; not public in ASP.NET Core.</summary>
     private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
+    private static readonly Dictionary<string, string?> DefaultLogLevels = new()
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Orleans"] = "Warning",
+        ["Logging:LogLevel:Polly"] = "Warning",
+        ["Logging:LogLevel:Realtime.Hosting.Silos.RefusalCheck"] = "Warning",
+        ["Logging:LogLevel:Realtime.Grains.Gateways.GatewayService"] = "Warning",
+    };
+
     /// <summary>Builds the gateway; <paramref name="configure"/> adds services, <paramref name="map"/> adds endpoints.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+        // The log levels an operator needs, beneath every other source (appsettings.json, the environment, the command
+        // line), so that an application built on this host starts as quietly as the gateway does.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = DefaultLogLevels });
         builder.AddRealtimeGatewaySilo();
         builder.Services.AddRealtimeGateway(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
@@ -29,9 +44,12 @@ public static class GatewayApplication
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.DemoPage)
+        // The demo page is the host's (Gateway.Host's wwwroot), with the browser clients the library serves.
+        var demoPage = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        var serveDemoPage = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.DemoPage && Directory.Exists(demoPage);
+        if (serveDemoPage)
         {
-            var webRoot = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
+            var webRoot = new PhysicalFileProvider(demoPage);
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webRoot });
             app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot });
         }
@@ -61,6 +79,11 @@ public static class GatewayApplication
         app.MapOpenApi();
         app.MapRealtimeMetrics();
         app.MapRealtimeAdmin();
+        if (serveDemoPage)
+        {
+            app.MapRealtimeBrowserClients();
+        }
+
         app.MapGet("/healthz", () => "ok");
 
         // Ready once the cluster's membership lists this gateway's silo as active and its hubs' grains know it serves

@@ -5,6 +5,7 @@ using Realtime.Gateway.Authentication;
 using Realtime.Gateway.Authorization;
 using Realtime.Gateway.Cluster;
 using Realtime.Gateway.Core;
+using Realtime.Gateway.Http;
 using Realtime.Gateway.SignalR;
 using Realtime.Gateway.SocketIO.Engine;
 using Realtime.Gateway.SocketIO.Internal;
@@ -72,13 +73,7 @@ public static class SocketIOExtensions
         endpoints.MapEngineIOServer(path, engine);
         if (options.ServeClient)
         {
-            var client = Path.Combine(AppContext.BaseDirectory, "wwwroot", "lib", "socket.io", "socket.io.min.js");
-            RequestDelegate serve = context =>
-            {
-                context.Response.ContentType = "application/javascript; charset=utf-8";
-                context.Response.Headers.CacheControl = "public, max-age=3600";
-                return context.Response.SendFileAsync(client);
-            };
+            var serve = BrowserAssets.Script(BrowserAssets.SocketIOClient);
             endpoints.MapGet(path + "/socket.io.js", serve);
             endpoints.MapGet(path + "/socket.io.min.js", serve);
         }

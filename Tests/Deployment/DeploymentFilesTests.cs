@@ -22,7 +22,7 @@ public sealed partial class DeploymentFilesTests
     public static TheoryData<string, string> Dockerfiles => new()
     {
         { "Silo/Dockerfile", "Silo/Silo.csproj" },
-        { "Gateway/Dockerfile", "Gateway/Gateway.csproj" },
+        { "Gateway.Host/Dockerfile", "Gateway.Host/Gateway.Host.csproj" },
     };
 
     [Fact]
@@ -30,7 +30,7 @@ public sealed partial class DeploymentFilesTests
     {
         var dockerfiles = DockerfileReference().Matches(Compose).Select(m => m.Groups[1].Value).Distinct().ToArray();
 
-        Assert.Equal(["Gateway/Dockerfile", "Silo/Dockerfile"], dockerfiles);
+        Assert.Equal(["Gateway.Host/Dockerfile", "Silo/Dockerfile"], dockerfiles);
         Assert.All(dockerfiles, f => Assert.True(File.Exists(Path.Combine(Root, f)), $"{f} is missing"));
     }
 
@@ -89,7 +89,7 @@ public sealed partial class DeploymentFilesTests
         Assert.All(SettingValues("Silo__HttpPort"), v => Assert.Equal("8080", v));
         Assert.Contains("EXPOSE 11111 30000 8080", Read("Silo/Dockerfile"));
         Assert.Contains("{ name: gateway, containerPort: 30000 }", Kubernetes);
-        Assert.Contains("EXPOSE 8080", Read("Gateway/Dockerfile"));
+        Assert.Contains("EXPOSE 8080", Read("Gateway.Host/Dockerfile"));
         Assert.Contains("{ name: cluster, containerPort: 11111 }", Kubernetes);
         Assert.Equal(["gateway1:8080", "gateway2:8080"], NginxUpstream().Matches(Nginx).Select(m => m.Groups[1].Value));
         Assert.Equal(["gateway1", "gateway2"], ComposeService().Matches(Compose).Select(m => m.Groups[1].Value).Where(s => s.StartsWith("gateway", StringComparison.Ordinal)));

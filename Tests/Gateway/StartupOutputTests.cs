@@ -15,7 +15,7 @@ public sealed class StartupOutputTests
     public async Task TheEmbeddedGateway_StartsWithoutWarningsOrNoise()
     {
         var port = NodeProcess.FreePort();
-        await using var gateway = NodeProcess.Start("gateway", "dotnet", [Build.Output("Gateway", "Realtime.Gateway.dll"), $"--Urls=http://127.0.0.1:{port}"], port);
+        await using var gateway = NodeProcess.Start("gateway", "dotnet", [Build.Output("Gateway.Host", "Realtime.Gateway.Host.dll"), $"--Urls=http://127.0.0.1:{port}"], port);
 
         await AssertQuietStartAsync(gateway);
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Gateway.Hosting;
+using Realtime.Gateway.Http;
 using Realtime.Gateway.SocketIO;
 using Realtime.Samples.ExistingApp;
 
@@ -22,6 +23,7 @@ app.UseStaticFiles();
 app.MapGet("/", () => Results.File(Path.Combine(AppContext.BaseDirectory, "wwwroot", "chat.html"), "text/html"));
 app.MapHub<ChatHub>("/chat");
 app.MapSocketIO();
+app.MapRealtimeBrowserClients(); // the SignalR browser client for the page, at /lib/signalr/signalr.min.js
 
 // A controller-style endpoint: IHubContext reaches the hub's clients on every node.
 app.MapPost("/announce", async (string text, IHubContext<ChatHub> hub) =>

@@ -33,14 +33,12 @@ internal static class AdminEndpoints
             return endpoints;
         }
 
-        var root = AppContext.BaseDirectory;
-        var folder = Path.Combine(root, "AdminPage");
         endpoints.MapHub<AdminHub>(options.Path + "/hub").RequireAuthorization(AdminAccess.PolicyName);
-        var page = File.ReadAllText(Path.Combine(folder, "index.html")).Replace("{{base}}", options.Path, StringComparison.Ordinal);
+        var page = System.Text.Encoding.UTF8.GetString(BrowserAssets.Get("index.html")).Replace("{{base}}", options.Path, StringComparison.Ordinal);
         endpoints.MapGet(options.Path, () => Results.Content(page, "text/html; charset=utf-8"));
-        endpoints.MapGet(options.Path + "/admin.js", () => Results.File(Path.Combine(folder, "admin.js"), "text/javascript; charset=utf-8"));
-        endpoints.MapGet(options.Path + "/admin.css", () => Results.File(Path.Combine(folder, "admin.css"), "text/css; charset=utf-8"));
-        endpoints.MapGet(options.Path + "/signalr.min.js", () => Results.File(Path.Combine(root, "wwwroot", "lib", "signalr", "signalr.min.js"), "text/javascript; charset=utf-8"));
+        endpoints.MapGet(options.Path + "/admin.js", BrowserAssets.Script("admin.js"));
+        endpoints.MapGet(options.Path + "/admin.css", BrowserAssets.File("admin.css", "text/css; charset=utf-8"));
+        endpoints.MapGet(options.Path + "/signalr.min.js", BrowserAssets.Script(BrowserAssets.SignalRClient));
         return endpoints;
     }
 }

@@ -34,7 +34,7 @@ public sealed class TestCluster : IAsyncDisposable
     private (string Project, string Assembly) _gatewayProgram = StockGateway;
 
     /// <summary>The stock gateway.</summary>
-    public static readonly (string Project, string Assembly) StockGateway = ("Gateway", "Realtime.Gateway.dll");
+    public static readonly (string Project, string Assembly) StockGateway = ("Gateway.Host", "Realtime.Gateway.Host.dll");
 
     /// <summary>The gateway of the socket.io sample: the flask-socketio test page's events and the page.</summary>
     public static readonly (string Project, string Assembly) SocketIOTestPage = (Path.Combine("samples", "SocketIOTestPage"), "Realtime.Samples.SocketIOTestPage.dll");
