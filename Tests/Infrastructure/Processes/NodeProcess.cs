@@ -63,7 +63,7 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    public static NodeProcess Start(string name, string fileName, IEnumerable<string> arguments, int port, IDictionary<string, string>? environment = null)
+    public static NodeProcess Start(string name, string fileName, IEnumerable<string> arguments, int port, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -77,7 +77,11 @@ public sealed class NodeProcess : IAsyncDisposable
         }
 
         // A .NET host reads appsettings.json from its content root; run it in its own folder, not the tests'.
-        if (info.ArgumentList.FirstOrDefault(a => a.EndsWith(".dll", StringComparison.Ordinal)) is { } assembly)
+        if (workingDirectory is not null)
+        {
+            info.WorkingDirectory = workingDirectory;
+        }
+        else if (info.ArgumentList.FirstOrDefault(a => a.EndsWith(".dll", StringComparison.Ordinal)) is { } assembly)
         {
             info.WorkingDirectory = Path.GetDirectoryName(assembly)!;
         }
