@@ -7,7 +7,8 @@ internal static class RealtimeNodes
     /// <summary>
     /// Makes a project a node of the realtime cluster: its Cluster settings (Redis, its Orleans ports on loopback), its
     /// HTTP endpoint with the readiness probe as its health check, and it starts once Redis is healthy. Aspire gives it
-    /// the dashboard's OTLP endpoint, which turns on its metrics' and traces' export.
+    /// the dashboard's OTLP endpoint and its name there, which turn on its metrics' and traces' export; metrics go
+    /// every 5 s rather than every minute.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AsRealtimeNode(
         this IResourceBuilder<ProjectResource> node, IResourceBuilder<IResourceWithConnectionString> redis, int httpPort, int siloPort, int clientGatewayPort) =>
@@ -16,6 +17,7 @@ internal static class RealtimeNodes
             .WithEnvironment("Cluster__GatewayPort", clientGatewayPort.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Cluster__ListenAddress", "127.0.0.1")
             .WithEnvironment("Cluster__AdvertisedHost", "127.0.0.1")
+            .WithEnvironment("Telemetry__OtlpExportInterval", "00:00:05") // metrics in the dashboard within seconds
             .WithHttpEndpoint(port: httpPort, name: "http", isProxied: false)
             .WithHttpHealthCheck("/healthz/ready", endpointName: "http")
             .WaitFor(redis);

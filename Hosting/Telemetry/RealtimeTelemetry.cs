@@ -102,8 +102,18 @@ public static class RealtimeTelemetry
             return builder;
         }
 
+        // Telemetry:OtlpExportInterval, unless only the standard OTEL_METRIC_EXPORT_INTERVAL is set, which the exporter
+        // then reads itself.
+        int? exportInterval = builder.Configuration[$"{TelemetryOptions.SectionName}:{nameof(TelemetryOptions.OtlpExportInterval)}"] is null
+            && builder.Configuration["OTEL_METRIC_EXPORT_INTERVAL"] is not null
+            ? null
+            : (int)options.OtlpExportInterval.TotalMilliseconds;
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: Environment.MachineName));
+            // One instance per process, not per machine: several nodes often share one (a laptop, an Aspire app
+            // host). OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, where set (Aspire sets both), name it instead.
+            .ConfigureResource(resource => resource
+                .AddService(serviceName, serviceInstanceId: $"{Environment.MachineName}/{Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)}")
+                .AddEnvironmentVariableDetector());
         if (tracing)
         {
             telemetry.WithTracing(traces =>
@@ -139,7 +149,10 @@ public static class RealtimeTelemetry
                     metrics.AddOtlpExporter((exporter, reader) =>
                     {
                         ConfigureExporter(exporter, options, "metrics");
-                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.OtlpExportInterval.TotalMilliseconds;
+                        if (exportInterval is not null)
+                        {
+                            reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = exportInterval;
+                        }
                     });
                 }
             });

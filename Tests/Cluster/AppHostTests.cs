@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text.Json;
 using Realtime.Tests.Infrastructure;
 using Realtime.Tests.Infrastructure.Processes;
 
@@ -25,6 +26,7 @@ public sealed class AppHostTests
             ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{NodeProcess.FreePort()}",
             ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{NodeProcess.FreePort()}",
             ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
+            ["ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"] = "true", // the dashboard's telemetry API without a login
         };
         int[] gateways = [first + 1, first + 2];
         int[] silos = [first + 81, first + 82];
@@ -57,8 +59,26 @@ public sealed class AppHostTests
                 (await a.InvokeAsync("Gateway")).GetString(),
                 (await b.InvokeAsync("Gateway")).GetString());
 
-            // The dashboard, where each node's logs, metrics and traces go.
+            // The dashboard, where each node's logs, metrics and traces go: every node sends traces and metrics under its
+            // own resource name, and the room message's delivery on the receiving gateway is among the traces.
             Assert.True((await http.GetAsync($"http://127.0.0.1:{dashboard}/").Within("the dashboard")).IsSuccessStatusCode);
+            string[] nodes = ["gateway1", "gateway2", "silo1", "silo2"];
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    using var resources = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{dashboard}/api/telemetry/resources"));
+                    var reporting = resources.RootElement.EnumerateArray()
+                        .Where(r => r.GetProperty("hasTraces").GetBoolean() && r.GetProperty("hasMetrics").GetBoolean())
+                        .Select(r => r.GetProperty("name").GetString())
+                        .ToHashSet();
+                    return nodes.All(reporting.Contains);
+                },
+                "every node's traces and metrics in the dashboard, under its own name",
+                TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(
+                async () => (await http.GetStringAsync($"http://127.0.0.1:{dashboard}/api/telemetry/traces?resource=gateway2")).Contains("realtime deliver", StringComparison.Ordinal),
+                "the delivery on the receiving gateway in the dashboard's traces",
+                TimeSpan.FromSeconds(30));
         }
         finally
         {
