@@ -1,5 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Realtime.Client.Emitting;
+using Realtime.Client.Hosting;
 using Realtime.Tests.Infrastructure;
 using Realtime.Tests.Infrastructure.Processes;
 
@@ -7,7 +12,8 @@ namespace Realtime.Tests.Cluster;
 
 /// <summary>
 /// With <c>Telemetry:Tracing</c> on, one message is one trace across the cluster: the hub invocation on the sender's
-/// gateway, the room grain call, and the delivery on the other gateway, linked parent to child. Both gateways (which
+/// gateway (or a service's own span around its emit), the room grain call, and the delivery on each gateway, linked
+/// parent to child. Both gateways (which
 /// are the cluster's silos) run in this process, so that one listener sees every span.
 /// </summary>
 [Collection(ClusterCollection.Name)]
@@ -52,6 +58,57 @@ public sealed class TracingTests
             Assert.True(IsBelow(delivery, publish, trace), $"a delivery ({Describe(delivery)}) is under the room grain call; the trace: {string.Join(" | ", trace.Select(Describe))}");
             Assert.Equal("Room", delivery.GetTagItem("realtime.target"));
         }
+    }
+
+    [Fact]
+    public async Task AServicesEmit_AndEachGatewaysDelivery_AreOneTrace_UnderTheServicesOwnSpan()
+    {
+        using var service = new ActivitySource("Realtime.Tests.Service");
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Realtime.Gateway" or "Realtime.Tests.Service" || source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 0);
+        await using var gatewayA = await TestGateway.StartAsync([.. cluster.GatewayArguments("emitA"), "--Telemetry:Tracing=true"]);
+        await using var gatewayB = await TestGateway.StartAsync([.. cluster.GatewayArguments("emitB"), "--Telemetry:Tracing=true"]);
+        await using var onA = await gatewayA.ConnectAsync("on-a");
+        await using var onB = await gatewayB.ConnectAsync("on-b");
+        await onA.InvokeAsync("Join", "orders");
+        await onB.InvokeAsync("Join", "orders");
+
+        // A service: the client library in this process, with tracing on as its configuration says.
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddCommandLine([.. cluster.ClusterArguments(), "--Telemetry:Tracing=true", "--Logging:LogLevel:Default=Warning"]);
+        builder.Services.AddRealtimeClusterClient(builder.Configuration);
+        using var client = builder.Build();
+        await client.StartAsync().Within("the service's cluster client to connect", TimeSpan.FromSeconds(30));
+        var emitter = client.Services.GetRequiredService<IRealtimeEmitter>();
+
+        ActivityTraceId traceId;
+        using (var order = service.StartActivity("ship order"))
+        {
+            traceId = order!.TraceId;
+            await emitter.Room("/", "orders").EmitAsync("shipped", new { order = 42 }).Within("the service's emit");
+        }
+
+        await onA.WaitForEventAsync("shipped");
+        await onB.WaitForEventAsync("shipped");
+        var deliveries = await Eventually.Value(
+            () => spans.Where(s => s.TraceId == traceId && s.Source.Name == "Realtime.Gateway" && s.DisplayName == "realtime deliver").ToList() is { Count: 2 } both ? both : null,
+            "both gateways' delivery spans in the service's trace");
+        var trace = spans.Where(s => s.TraceId == traceId).ToList();
+        var root = Assert.Single(trace, s => s.Source.Name == "Realtime.Tests.Service");
+        foreach (var delivery in deliveries)
+        {
+            Assert.True(IsBelow(delivery, root, trace), $"a delivery ({Describe(delivery)}) is under the service's span; the trace: {string.Join(" | ", trace.Select(Describe))}");
+        }
+
+        await client.StopAsync();
     }
 
     /// <summary>Whether <paramref name="span"/> descends from <paramref name="ancestor"/> through spans of <paramref name="trace"/>.</summary>
