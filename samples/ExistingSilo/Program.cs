@@ -1,7 +1,9 @@
 using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Storage;
 using Realtime.Client.Hosting;
 using Realtime.Grains;
+using Realtime.Grains.Gateways;
 using Realtime.Samples.ExistingSilo;
 using StackExchange.Redis;
 
@@ -30,6 +32,10 @@ builder.UseOrleans(silo =>
     // are read from the configuration.
     silo.AddRedisGrainStorage(RealtimeStorage.PubSubStore, storage => storage.ConfigurationOptions = redis);
     silo.AddRealtimeGrains(builder.Configuration);
+
+    // Optional: say in the silo's metadata that it holds grains and no connections, so that with
+    // Cluster:GrainPlacement=GrainSilos the rooms and namespaces live here rather than on the gateways.
+    silo.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.Key] = SiloRoles.Grains });
 });
 
 // The emitter and the cluster-wide operations, on this silo's own grain factory.
