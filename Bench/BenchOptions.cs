@@ -12,7 +12,7 @@ public sealed record BenchOptions
 
           --quick                 small sizes and short windows: every system and scenario in under two minutes
           --systems a,b,...       systems to run (default: all): cluster, cluster-silos, cluster-socketio, embedded,
-                                  signalr, socketio
+                                  embedded-socketio, signalr, socketio
           --scenarios a,b,...     scenarios to run (default: all): storm, fanout, broadcast, rooms, fanout-small,
                                   fanout-small-js (the same with the npm client in Node), cold (the same at its fixed
                                   load from a new system's first message), soak (the same saturated for

@@ -97,7 +97,8 @@ public sealed class SystemUnderTest : IAsyncDisposable
                 SystemKind.ClusterName => system.StartClusterAsync(build, socketIO: false, silos: 0),
                 SystemKind.ClusterSilosName => system.StartClusterAsync(build, socketIO: false, silos: 2),
                 SystemKind.ClusterSocketIOName => system.StartClusterAsync(build, socketIO: true, silos: 0),
-                SystemKind.EmbeddedName => system.StartEmbeddedAsync(build),
+                SystemKind.EmbeddedName => system.StartEmbeddedAsync(build, socketIO: false),
+                SystemKind.EmbeddedSocketIOName => system.StartEmbeddedAsync(build, socketIO: true),
                 SystemKind.SignalRName => system.StartPlainSignalRAsync(build),
                 SystemKind.SocketIOName => system.StartSocketIOAsync(build),
                 _ => throw new ArgumentException("Unknown system " + kind.Name),
@@ -189,10 +190,14 @@ public sealed class SystemUnderTest : IAsyncDisposable
         return Add(ServerProcess.Start(name, "dotnet", [_build.Silo, .. _clusterSettings, $"--Cluster:SiloPort={ServerProcess.FreePort()}", $"--Cluster:GatewayPort={ServerProcess.FreePort()}", $"--Silo:HttpPort={http}"], http, Path.GetDirectoryName(_build.Silo), ShippedImage));
     }
 
-    private async Task StartEmbeddedAsync(BuildOutput build)
+    /// <summary>One gateway with its own cluster in the process: the stock one, or (socket.io) the harness's with the bench's events.</summary>
+    private async Task StartEmbeddedAsync(BuildOutput build, bool socketIO)
     {
         var http = ServerProcess.FreePort();
-        await AddEdge(ServerProcess.Start("gateway", "dotnet", [build.Gateway, .. QuietLogging, .. _shape.GatewaySettings, $"--Urls=http://127.0.0.1:{http}"], http, Path.GetDirectoryName(build.Gateway), ShippedImage)).WaitReadyAsync();
+        string[] settings = [.. QuietLogging, .. _shape.GatewaySettings, $"--Urls=http://127.0.0.1:{http}"];
+        await AddEdge(socketIO
+            ? ServerProcess.Start("gateway", "dotnet", [build.Bench, "serve-gateway", .. settings], http, Path.GetDirectoryName(build.Bench), ShippedGatewayRuntime)
+            : ServerProcess.Start("gateway", "dotnet", [build.Gateway, .. settings], http, Path.GetDirectoryName(build.Gateway), ShippedImage)).WaitReadyAsync();
     }
 
     private async Task StartPlainSignalRAsync(BuildOutput build)
@@ -241,6 +246,7 @@ public sealed record SystemKind(string Name, string Title, Protocol Protocol, bo
     public const string ClusterSocketIOName = "cluster-socketio";
     public const string ClusterSilosName = "cluster-silos";
     public const string EmbeddedName = "embedded";
+    public const string EmbeddedSocketIOName = "embedded-socketio";
     public const string SignalRName = "signalr";
     public const string SocketIOName = "socketio";
 
@@ -250,6 +256,7 @@ public sealed record SystemKind(string Name, string Title, Protocol Protocol, bo
         new(ClusterSilosName, "Orleans.Realtime cluster (2 gateways and 2 silos without connections, which hold the grains; SignalR clients)", Protocol.SignalR, true),
         new(ClusterSocketIOName, "Orleans.Realtime cluster (2 gateways, which are silos and hold the grains; socket.io clients)", Protocol.SocketIO, true),
         new(EmbeddedName, "Orleans.Realtime embedded (1 process, SignalR clients)", Protocol.SignalR, true),
+        new(EmbeddedSocketIOName, "Orleans.Realtime embedded (1 process, socket.io clients)", Protocol.SocketIO, true),
         new(SignalRName, "plain ASP.NET Core SignalR (1 process, default lifetime manager)", Protocol.SignalR, false),
         new(SocketIOName, "socket.io 4.8 (2 Node processes, Redis adapter)", Protocol.SocketIO, false),
     ];
@@ -290,7 +297,10 @@ public sealed record BuildOutput(string RepositoryRoot, string Bench, string Gat
         var found = new BuildOutput(
             root.FullName,
             Path.Combine(benchDir, "Realtime.Bench.dll"),
-            Output("Gateway.Host", "Realtime.Gateway.Host.dll"),
+            // A checkout from before the gateway became a library ran Gateway/Realtime.Gateway.dll.
+            File.Exists(Output("Gateway.Host", "Realtime.Gateway.Host.dll")) || !File.Exists(Output("Gateway", "Realtime.Gateway.dll"))
+                ? Output("Gateway.Host", "Realtime.Gateway.Host.dll")
+                : Output("Gateway", "Realtime.Gateway.dll"),
             Output("Silo", "Realtime.Silo.dll"),
             Path.Combine(root.FullName, "Bench", "socketio", "server.cjs"));
         foreach (var file in new[] { found.Gateway, found.Silo, found.SocketIOServer })
