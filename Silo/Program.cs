@@ -13,6 +13,7 @@ using Realtime.Silo.Hosting;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.SectionName)).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
+builder.AddRealtimeLogLevels();
 builder.AddRealtimeSilo(SiloRoles.Grains);
 builder.AddRealtimeTelemetry("realtime-silo");
 var http = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();

@@ -25,6 +25,7 @@ internal sealed class GatewayReceiver : ILocalGateway
     private readonly ILogger<GatewayReceiver> _logger;
     private readonly Lazy<string?> _url;
     private readonly CancellationToken _stopping;
+    private bool _started; // the host has started: hubs register with their grains as soon as they are added
 
     public GatewayReceiver(
         IGrainFactory grains,
@@ -67,8 +68,6 @@ internal sealed class GatewayReceiver : ILocalGateway
             _ = EnsureRegisteredAsync(hub);
         }
     }
-
-    private bool _started;
 
     /// <summary>
     /// Once the host has started (the silo is in the cluster), every hub registers with its grain at once, rather than

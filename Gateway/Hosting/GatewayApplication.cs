@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Realtime.Gateway.Core;
@@ -17,24 +16,13 @@ public static class GatewayApplication
     /// <summary>What <c>UseAuthentication</c> writes into the application's properties; not public in ASP.NET Core.</summary>
     private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
-    private static readonly Dictionary<string, string?> DefaultLogLevels = new()
-    {
-        ["Logging:LogLevel:Default"] = "Information",
-        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-        ["Logging:LogLevel:Orleans"] = "Warning",
-        ["Logging:LogLevel:Polly"] = "Warning",
-        ["Logging:LogLevel:Realtime.Hosting.Silos.RefusalCheck"] = "Warning",
-        ["Logging:LogLevel:Realtime.Grains.Gateways.GatewayService"] = "Warning",
-    };
-
     /// <summary>Builds the gateway; <paramref name="configure"/> adds services, <paramref name="map"/> adds endpoints.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
-        // The log levels an operator needs, beneath every other source (appsettings.json, the environment, the command
-        // line), so that an application built on this host starts as quietly as the gateway does.
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = DefaultLogLevels });
+        // An application built on this host starts as quietly as the gateway does.
+        builder.AddRealtimeLogLevels();
         builder.AddRealtimeGatewaySilo();
         builder.Services.AddRealtimeGateway(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
