@@ -23,17 +23,10 @@ public sealed class TracingTests
     public async Task AMessagesSpans_FromTheHubInvocationThroughTheRoomGrainToTheOtherGatewaysDelivery_AreOneTrace()
     {
         var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name is "Realtime.Gateway" or "Microsoft.AspNetCore.SignalR.Server" || source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal),
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
-
+        using var listener = Record(spans, "Microsoft.AspNetCore.SignalR.Server");
         await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 0);
-        await using var gatewayA = await TestGateway.StartAsync([.. cluster.GatewayArguments("traceA"), "--Telemetry:Tracing=true"]);
-        await using var gatewayB = await TestGateway.StartAsync([.. cluster.GatewayArguments("traceB"), "--Telemetry:Tracing=true"]);
+        await using var gatewayA = await TracedGatewayAsync(cluster, "traceA");
+        await using var gatewayB = await TracedGatewayAsync(cluster, "traceB");
         await using var sender = await gatewayA.ConnectAsync("sender");
         await using var receiver = await gatewayB.ConnectAsync("receiver");
         await sender.InvokeAsync("Join", "traced");
@@ -65,17 +58,10 @@ public sealed class TracingTests
     {
         using var service = new ActivitySource("Realtime.Tests.Service");
         var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name is "Realtime.Gateway" or "Realtime.Tests.Service" || source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal),
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
-
+        using var listener = Record(spans, service.Name);
         await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 0);
-        await using var gatewayA = await TestGateway.StartAsync([.. cluster.GatewayArguments("emitA"), "--Telemetry:Tracing=true"]);
-        await using var gatewayB = await TestGateway.StartAsync([.. cluster.GatewayArguments("emitB"), "--Telemetry:Tracing=true"]);
+        await using var gatewayA = await TracedGatewayAsync(cluster, "emitA");
+        await using var gatewayB = await TracedGatewayAsync(cluster, "emitB");
         await using var onA = await gatewayA.ConnectAsync("on-a");
         await using var onB = await gatewayB.ConnectAsync("on-b");
         await onA.InvokeAsync("Join", "orders");
@@ -110,6 +96,26 @@ public sealed class TracingTests
 
         await client.StopAsync();
     }
+
+    /// <summary>
+    /// Records every span of this process's gateways and Orleans' calls, and of <paramref name="source"/>, as it stops;
+    /// the caller disposes the listener.
+    /// </summary>
+    private static ActivityListener Record(ConcurrentQueue<Activity> spans, string source)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "Realtime.Gateway" || s.Name == source || s.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    /// <summary>A gateway of the cluster in this process, with tracing on.</summary>
+    private static Task<TestGateway> TracedGatewayAsync(TestCluster cluster, string name) =>
+        TestGateway.StartAsync([.. cluster.GatewayArguments(name), "--Telemetry:Tracing=true"]);
 
     /// <summary>Whether <paramref name="span"/> descends from <paramref name="ancestor"/> through spans of <paramref name="trace"/>.</summary>
     private static bool IsBelow(Activity span, Activity ancestor, IReadOnlyList<Activity> trace)
