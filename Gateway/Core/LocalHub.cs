@@ -200,18 +200,19 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
     /// <summary>
     /// Takes a connection out of a group here, then tells the group's grain (<paramref name="leave"/>); a group left
-    /// without local members keeps its delivery order until the grain has answered (see <see cref="LocalIndex.RemoveKeeping"/>).
+    /// without local members keeps its delivery order until the grain has answered this and every other leave on its
+    /// way (see <see cref="LocalIndex.RemoveKeeping"/>).
     /// </summary>
     private static async Task LeaveGroupAsync(LocalIndex index, string key, string connectionId, Func<Task> leave)
     {
-        var emptied = index.RemoveKeeping(key, connectionId);
+        var leaving = index.RemoveKeeping(key, connectionId);
         try
         {
             await leave();
         }
         finally
         {
-            index.Drop(key, emptied);
+            index.Drop(key, leaving);
         }
     }
 

@@ -30,16 +30,18 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
 
     /// <summary>
     /// Takes a connection out of a group whose grain already knows it left (its notice came): a group left without
-    /// members goes out of the index at once.
+    /// members goes out of the index at once, unless another leave is still on its way (see <see cref="RemoveKeeping"/>).
     /// </summary>
     public void Remove(string key, string connectionId) => Drop(key, RemoveKeeping(key, connectionId));
 
     /// <summary>
-    /// Takes a connection out of a group before its grain is told. A group left without members stays in the index,
-    /// with the order of its deliveries, until <see cref="Drop"/> is called once the grain has the leave: a member that
-    /// joins here meanwhile may reach the grain first, and the grain then goes on with the chain it numbers this
-    /// gateway's deliveries on, which a new order would take for a run of lost deliveries. Returns the group when it
-    /// was left without members, null otherwise.
+    /// Takes a connection out of a group before its grain is told. Until <see cref="Drop"/> is called for it (once the
+    /// grain has the leave), the group stays in the index with the order of its deliveries even when it has no members
+    /// left: a member that joins here meanwhile may reach the grain while the grain still counts this one, and the
+    /// grain then goes on with the chain it numbers this gateway's deliveries on, which a new order would take for a run
+    /// of lost deliveries. Every leave on its way counts, not only the one that emptied the group: the one that answers
+    /// first may not be the last the grain is still to have. Returns the group to pass to <see cref="Drop"/>, or null
+    /// when the connection was not in it.
     /// </summary>
     public MemberSet? RemoveKeeping(string key, string connectionId)
     {
@@ -50,11 +52,20 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
 
         lock (members)
         {
-            return members.Connections.TryRemove(connectionId, out _) && members.Connections.IsEmpty ? members : null;
+            if (!members.Connections.TryRemove(connectionId, out _))
+            {
+                return null;
+            }
+
+            members.Leaving++;
+            return members;
         }
     }
 
-    /// <summary>Takes a group out of the index if it is still without members (see <see cref="RemoveKeeping"/>).</summary>
+    /// <summary>
+    /// Ends a leave of <see cref="RemoveKeeping"/>: the group goes out of the index when it has no members and no other
+    /// leave is on its way.
+    /// </summary>
     public void Drop(string key, MemberSet? members)
     {
         if (members is null)
@@ -64,7 +75,8 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
 
         lock (members)
         {
-            if (members.Connections.IsEmpty && !members.Dropped)
+            members.Leaving--;
+            if (members.Leaving == 0 && members.Connections.IsEmpty && !members.Dropped)
             {
                 members.Dropped = true;
                 _groups.TryRemove(KeyValuePair.Create(key, members));
@@ -129,5 +141,8 @@ internal sealed class LocalIndex(Func<string, LocalIndex.MemberSet, DeliveryOrde
         public DeliveryOrder Order { get; }
 
         public bool Dropped { get; set; }
+
+        /// <summary>How many leaves taken out here are still on their way to the grain (see <see cref="RemoveKeeping"/>); under the set's lock.</summary>
+        public int Leaving { get; set; }
     }
 }
