@@ -9,10 +9,13 @@ namespace Realtime.Client.Operations;
 /// </summary>
 public interface IRealtimeCluster
 {
-    /// <summary>The members of a room, on every gateway; with their data when <paramref name="withData"/> is set.</summary>
+    /// <summary>
+    /// The members of a room, on every gateway; with their data when <paramref name="withData"/> is set (one call to each
+    /// gateway holding members, which leaves out a member that closed meanwhile).
+    /// </summary>
     Task<IReadOnlyList<PresenceEntry>> RoomPresenceAsync(string @namespace, string room, bool withData = false, CancellationToken cancellationToken = default);
 
-    /// <summary>The connections of a namespace, on every gateway.</summary>
+    /// <summary>The connections of a namespace, on every gateway; with their data as <see cref="RoomPresenceAsync"/>.</summary>
     Task<IReadOnlyList<PresenceEntry>> NamespacePresenceAsync(string @namespace, bool withData = false, CancellationToken cancellationToken = default);
 
     /// <summary>How many connections a namespace has, or one of its rooms when <paramref name="room"/> is given.</summary>

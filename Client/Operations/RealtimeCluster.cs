@@ -11,18 +11,11 @@ internal sealed class RealtimeCluster(IClusterClient client, IOptions<RealtimeCl
 {
     private readonly string _hub = options.Value.Hub;
 
-    public async Task<IReadOnlyList<PresenceEntry>> RoomPresenceAsync(string @namespace, string room, bool withData = false, CancellationToken cancellationToken = default)
-    {
-        var members = await Room(@namespace, room).Members().WaitAsync(cancellationToken);
-        return await PresenceAsync(members, withData, cancellationToken);
-    }
+    public Task<IReadOnlyList<PresenceEntry>> RoomPresenceAsync(string @namespace, string room, bool withData = false, CancellationToken cancellationToken = default) =>
+        PresenceAsync(Room(@namespace, room), withData, cancellationToken);
 
-    public async Task<IReadOnlyList<PresenceEntry>> NamespacePresenceAsync(string @namespace, bool withData = false, CancellationToken cancellationToken = default)
-    {
-        var key = GrainKeys.Namespace(_hub, Checked.Namespace(@namespace));
-        var members = await client.GetGrain<INamespaceGrain>(key).Members().WaitAsync(cancellationToken);
-        return await PresenceAsync(members, withData, cancellationToken);
-    }
+    public Task<IReadOnlyList<PresenceEntry>> NamespacePresenceAsync(string @namespace, bool withData = false, CancellationToken cancellationToken = default) =>
+        PresenceAsync(client.GetGrain<INamespaceGrain>(GrainKeys.Namespace(_hub, Checked.Namespace(@namespace))), withData, cancellationToken);
 
     public Task<int> CountAsync(string @namespace, string? room = null, CancellationToken cancellationToken = default) =>
         (room is null
@@ -92,15 +85,17 @@ internal sealed class RealtimeCluster(IClusterClient client, IOptions<RealtimeCl
         return closed.Count(c => c);
     }
 
-    private async Task<IReadOnlyList<PresenceEntry>> PresenceAsync(IReadOnlyList<Member> members, bool withData, CancellationToken cancellationToken)
+    /// <summary>A group's members; with data, each read from the gateway that holds it (<see cref="IMemberGroupGrain.Sessions"/>).</summary>
+    private static async Task<IReadOnlyList<PresenceEntry>> PresenceAsync(IMemberGroupGrain group, bool withData, CancellationToken cancellationToken)
     {
         if (!withData)
         {
-            return members.Select(m => new PresenceEntry(m.ConnectionId, m.UserId, m.GatewayId)).ToArray();
+            var members = await group.Members().WaitAsync(cancellationToken);
+            return [.. members.Select(m => new PresenceEntry(m.ConnectionId, m.UserId, m.GatewayId))];
         }
 
-        var sessions = await Task.WhenAll(members.Select(m => Session(m.ConnectionId).Get())).WaitAsync(cancellationToken);
-        return members.Select((m, i) => new PresenceEntry(m.ConnectionId, m.UserId, m.GatewayId, sessions[i]?.Data)).ToArray();
+        var sessions = await group.Sessions().WaitAsync(cancellationToken);
+        return [.. sessions.Select(s => new PresenceEntry(s.Member.ConnectionId, s.Member.UserId, s.Member.GatewayId, s.Data))];
     }
 
     private IRoomGrain Room(string @namespace, string room) =>

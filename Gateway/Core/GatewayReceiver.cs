@@ -140,6 +140,9 @@ internal sealed class GatewayReceiver : ILocalGateway
     public SessionInfo? Session(string hub, string connectionId) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.Session(connectionId) : null;
 
+    public IReadOnlyList<SessionInfo> Sessions(string hub, IReadOnlyList<string> connectionIds) =>
+        _hubs.TryGetValue(hub, out var localHub) ? localHub.Sessions(connectionIds) : [];
+
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.JoinLocalAsync(connectionId, roomKey) : Task.FromResult(false);
 

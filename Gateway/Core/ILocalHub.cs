@@ -14,6 +14,9 @@ internal interface ILocalHub
     /// <summary>A local connection's session, or null when it is not on this gateway.</summary>
     SessionInfo? Session(string connectionId);
 
+    /// <summary>The sessions of those of the connections that are open here, read as they are now, without sharing them.</summary>
+    IReadOnlyList<SessionInfo> Sessions(IReadOnlyList<string> connectionIds);
+
     Task<bool> JoinLocalAsync(string connectionId, string roomKey);
 
     Task<bool> LeaveLocalAsync(string connectionId, string roomKey);

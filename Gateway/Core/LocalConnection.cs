@@ -310,13 +310,21 @@ internal abstract class LocalConnection(string connectionId, string @namespace, 
     {
         lock (_roomKeys)
         {
-            if (_closed)
+            if (!_closed)
             {
-                return null;
+                _sessionShared = true;
             }
 
-            _sessionShared = true;
-            return ([.. _roomKeys], _data);
+            return State();
+        }
+    }
+
+    /// <summary>The connection's rooms and data as they are now, or null when it has closed; its session grain is not told.</summary>
+    public (string[] Rooms, JsonElement? Data)? State()
+    {
+        lock (_roomKeys)
+        {
+            return _closed ? null : ([.. _roomKeys], _data);
         }
     }
 

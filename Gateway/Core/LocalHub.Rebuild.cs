@@ -40,6 +40,20 @@ public sealed partial class LocalHub<THub>
             ? new SessionInfo(HubName, local.Namespace, local.Member, shared.Rooms, shared.Data)
             : null;
 
+    IReadOnlyList<SessionInfo> ILocalHub.Sessions(IReadOnlyList<string> connectionIds)
+    {
+        var sessions = new List<SessionInfo>(connectionIds.Count);
+        foreach (var connectionId in connectionIds)
+        {
+            if (_connections.TryGetValue(connectionId, out var local) && local.Rejection is null && local.State() is { } state)
+            {
+                sessions.Add(new SessionInfo(HubName, local.Namespace, local.Member, state.Rooms, state.Data));
+            }
+        }
+
+        return sessions;
+    }
+
     /// <summary>
     /// Tells every client to reconnect (to another gateway) before this one stops. It runs while the host is
     /// stopping and waits, briefly, for the close messages to be written: SignalR closes connections on stopping

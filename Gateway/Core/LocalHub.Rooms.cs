@@ -54,6 +54,9 @@ public sealed partial class LocalHub<THub>
 
     internal Task<IReadOnlyList<Member>> RoomMembersAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Members();
 
+    /// <summary>A room's members with their sessions, each read from its gateway.</summary>
+    internal Task<IReadOnlyList<SessionInfo>> RoomSessionsAsync(string @namespace, string room) => Room(RoomKey(@namespace, room)).Sessions();
+
     Task<bool> ILocalHub.JoinLocalAsync(string connectionId, string roomKey) =>
         _connections.TryGetValue(connectionId, out var local) ? JoinLocalAsync(local, roomKey) : Task.FromResult(false);
 

@@ -325,6 +325,10 @@ public sealed partial class LocalHub<THub> : ILocalHub
     internal Task<IReadOnlyList<Member>> NamespaceMembersAsync(string @namespace) =>
         _references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Members();
 
+    /// <summary>A namespace's members with their sessions, each read from its gateway.</summary>
+    internal Task<IReadOnlyList<SessionInfo>> NamespaceSessionsAsync(string @namespace) =>
+        _references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Sessions();
+
     internal Task SetDataAsync(string connectionId, JsonElement? data)
     {
         if (_connections.TryGetValue(connectionId, out var local))

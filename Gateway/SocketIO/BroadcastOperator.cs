@@ -133,20 +133,38 @@ public sealed class BroadcastOperator
     }
 
     /// <summary>The selected sockets, on every gateway, with their data and rooms.</summary>
+    /// <remarks>
+    /// The sessions of a namespace's or room's members are read from the gateways that hold them, one call to each
+    /// (<see cref="IMemberGroupGrain.Sessions"/>); a socket named by its id, from its session.
+    /// </remarks>
     public async Task<IReadOnlyList<RemoteSocket>> FetchSocketsAsync()
     {
-        var targets = await TargetsAsync();
-        var sessions = await Task.WhenAll(targets.Select(id => _namespace.Server.Cluster.GetConnectionAsync(id)));
-        var sockets = new List<RemoteSocket>(sessions.Length);
-        foreach (var session in sessions)
+        var hub = _namespace.Server.Hub;
+        var name = _namespace.Name;
+        var excluded = ExcludedAsync();
+        IEnumerable<SessionInfo?> found;
+        if (_rooms.IsEmpty)
         {
-            if (session is not null)
+            found = await hub.NamespaceSessionsAsync(name);
+        }
+        else
+        {
+            var rooms = Task.WhenAll(_rooms.Where(r => !SocketIONamespace.CouldBeSocketId(r)).Select(r => hub.RoomSessionsAsync(name, r)));
+            var sockets = Task.WhenAll(_rooms.Where(SocketIONamespace.CouldBeSocketId).Select(id => _namespace.Server.Cluster.GetConnectionAsync(id)));
+            found = (await rooms).SelectMany(static s => s).Concat(await sockets);
+        }
+
+        var leftOut = await excluded;
+        var sessions = new List<RemoteSocket>();
+        foreach (var session in found)
+        {
+            if (session is not null && leftOut.Add(session.Member.ConnectionId))
             {
-                sockets.Add(new RemoteSocket(_namespace, session));
+                sessions.Add(new RemoteSocket(_namespace, session)); // added to those left out: a socket in two rooms is found once
             }
         }
 
-        return sockets;
+        return sessions;
     }
 
     /// <summary>Makes every selected socket join a room.</summary>
@@ -189,17 +207,24 @@ public sealed class BroadcastOperator
             members = rooms.SelectMany(m => m).Concat(sockets);
         }
 
+        var excluded = await ExcludedAsync();
+        return [.. members.Select(m => m.ConnectionId).Where(id => !excluded.Contains(id)).Distinct()];
+    }
+
+    /// <summary>The ids of the sockets left out: those given, and the members of the rooms left out (a socket's id is its own room).</summary>
+    private async Task<HashSet<string>> ExcludedAsync()
+    {
         var excluded = new HashSet<string>(_exceptSockets, StringComparer.Ordinal);
         foreach (var room in _exceptRooms)
         {
             excluded.Add(room);
-            foreach (var member in await hub.RoomMembersAsync(name, room))
+            foreach (var member in await _namespace.Server.Hub.RoomMembersAsync(_namespace.Name, room))
             {
                 excluded.Add(member.ConnectionId);
             }
         }
 
-        return [.. members.Select(m => m.ConnectionId).Where(id => !excluded.Contains(id)).Distinct()];
+        return excluded;
     }
 
     private SerializedPayload Serialize(string eventName, ProtocolPayload socketIO)

@@ -36,6 +36,14 @@ public interface IGatewayService : IGrainService
     [AlwaysInterleave, Alias("session")]
     Task<SessionInfo?> Session(string hub, string connectionId);
 
+    /// <summary>
+    /// The sessions of those of <paramref name="connectionIds"/> that are open on this gateway (namespace, user, rooms,
+    /// data), read as they are now: how presence with data and socket.io's <c>fetchSockets</c> learn a group's members
+    /// with one call per gateway, without a session grain for each.
+    /// </summary>
+    [AlwaysInterleave, Alias("sessions")]
+    Task<IReadOnlyList<SessionInfo>> Sessions(string hub, IReadOnlyList<string> connectionIds);
+
     /// <summary>Makes a local connection join a room (by room key); false when the connection is not on this gateway.</summary>
     [AlwaysInterleave, Alias("join-room")]
     Task<bool> JoinRoom(string hub, string connectionId, string roomKey);

@@ -22,6 +22,14 @@ public interface IMemberGroupGrain : IGatewayDependentGrain
     Task<IReadOnlyList<Member>> Members();
 
     /// <summary>
+    /// The members with their sessions (namespace, user, rooms, data), on every gateway, each read from the gateway that
+    /// holds it: one call per gateway, no session grain woken. A member whose connection closed meanwhile is left out.
+    /// The members of a gateway that does not answer are read from their session grains instead, which ask every gateway.
+    /// </summary>
+    [AlwaysInterleave, Alias("sessions")]
+    Task<IReadOnlyList<SessionInfo>> Sessions();
+
+    /// <summary>
     /// Sends the publication to every member but its exceptions: one delivery to each gateway that holds members,
     /// stamped with the group's next sequence number, which it returns.
     /// </summary>

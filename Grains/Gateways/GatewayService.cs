@@ -50,6 +50,9 @@ internal sealed partial class GatewayService(GrainId id, Silo silo, ILoggerFacto
 
     public Task<SessionInfo?> Session(string hub, string connectionId) => Task.FromResult(Local?.Session(hub, connectionId));
 
+    public Task<IReadOnlyList<SessionInfo>> Sessions(string hub, IReadOnlyList<string> connectionIds) =>
+        Task.FromResult(Local?.Sessions(hub, connectionIds) ?? []);
+
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) =>
         Local?.JoinRoom(hub, connectionId, roomKey) ?? Task.FromResult(false);
 

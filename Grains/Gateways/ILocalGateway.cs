@@ -19,6 +19,9 @@ public interface ILocalGateway
 
     SessionInfo? Session(string hub, string connectionId);
 
+    /// <summary>The sessions of those of the connections that are open here, read without sharing them with session grains.</summary>
+    IReadOnlyList<SessionInfo> Sessions(string hub, IReadOnlyList<string> connectionIds);
+
     Task<bool> JoinRoom(string hub, string connectionId, string roomKey);
 
     Task<bool> LeaveRoom(string hub, string connectionId, string roomKey);

@@ -214,6 +214,29 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
 
     public Task<IReadOnlyList<Member>> Members() => Task.FromResult(_members.Members());
 
+    public async Task<IReadOnlyList<SessionInfo>> Sessions()
+    {
+        // Who is where is read before the first await: joins and leaves interleave with the gateways' answers.
+        var byGateway = _members.ByGateway();
+        var found = await Task.WhenAll(byGateway.Select(g => SessionsOnAsync(g.Gateway, g.GatewayId, g.ConnectionIds)));
+        return [.. found.SelectMany(static sessions => sessions)];
+    }
+
+    /// <summary>Sessions of one gateway's members, from the gateway; from their session grains when the gateway does not answer.</summary>
+    private async Task<IReadOnlyList<SessionInfo>> SessionsOnAsync(IGatewayService gateway, string gatewayId, string[] connectionIds)
+    {
+        try
+        {
+            return await gateway.Sessions(_hub, connectionIds);
+        }
+        catch (Exception ex)
+        {
+            SessionsFromGrains(_logger, _key, gatewayId, connectionIds.Length, ex);
+            var sessions = await Task.WhenAll(connectionIds.Select(id => GrainFactory.GetGrain<ISessionGrain>(GrainKeys.Session(_hub, id)).Get()));
+            return [.. sessions.OfType<SessionInfo>()];
+        }
+    }
+
     public Task<Replay> Since(string? epoch, long sequence) =>
         Task.FromResult(_history?.Since(epoch, sequence, _epoch, _sequence) ?? new Replay(false, _epoch, _sequence, []));
 
@@ -249,6 +272,9 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
 
     [LoggerMessage(122, LogLevel.Warning, "Putting message {Sequence} of {Key} on its namespace's client-event stream failed; its members got it.")]
     private static partial void StreamFailed(ILogger logger, string key, long sequence, Exception exception);
+
+    [LoggerMessage(124, LogLevel.Warning, "Gateway {GatewayId} did not give the sessions of its {Count} member(s) of {Key}; they are read from their session grains.")]
+    private static partial void SessionsFromGrains(ILogger logger, string key, string gatewayId, int count, Exception exception);
 
     [LoggerMessage(123, LogLevel.Debug, "{Target} {Key} migrated here with {Members} member(s), at message {Sequence}.")]
     private static partial void Migrated(ILogger logger, DeliveryTarget target, string key, int members, long sequence);

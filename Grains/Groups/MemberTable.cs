@@ -88,6 +88,18 @@ internal sealed class MemberTable
         }
     }
 
+    /// <summary>Each gateway with members: its id, its service, and the ids of its members now.</summary>
+    public List<(string GatewayId, IGatewayService Gateway, string[] ConnectionIds)> ByGateway()
+    {
+        var all = new List<(string, IGatewayService, string[])>(_gateways.Count);
+        foreach (var (gatewayId, members) in _gateways)
+        {
+            all.Add((gatewayId, members.Chain.Gateway, [.. members.Connections.Keys]));
+        }
+
+        return all;
+    }
+
     public IReadOnlyList<Member> Members()
     {
         var all = new List<Member>(Count);

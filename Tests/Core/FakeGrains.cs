@@ -41,6 +41,10 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
 
     protected FakeCluster Cluster => cluster;
 
+    /// <summary>Asks the one gateway there is for its members' sessions, as the grain asks each gateway.</summary>
+    public Task<IReadOnlyList<SessionInfo>> Sessions() =>
+        Task.FromResult(((Realtime.Grains.Gateways.ILocalGateway)cluster.Receiver).Sessions(nameof(CoreTestHub), [.. MemberList.Select(m => m.ConnectionId)]));
+
     protected GroupPosition Add(Member member)
     {
         ThrowIfFailing();

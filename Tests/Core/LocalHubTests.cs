@@ -43,6 +43,32 @@ public sealed class LocalHubTests
     }
 
     [Fact]
+    public async Task ReadingTheSessionsOfGroupMembers_GivesRoomsAndData_AndWakesNoSessionGrain()
+    {
+        // Presence with data and fetchSockets read the members' sessions from their gateway; that is a read, and the
+        // connection stays one without a session grain.
+        var cluster = new FakeCluster();
+        await Connected(cluster, "a", "/chat");
+        await Connected(cluster, "b", "/chat");
+        await cluster.Hub.JoinRoomAsync("a", "/chat", "lobby").Within("join");
+        await cluster.Hub.SetDataAsync("a", JsonData.ToElement(new { seat = 1 })).Within("set data");
+        await cluster.Hub.DisconnectAsync("b").Within("b's disconnect");
+
+        var sessions = await cluster.Room("/chat", "lobby").Sessions().Within("the sessions");
+        var local = ((Realtime.Grains.Gateways.ILocalGateway)cluster.Receiver).Sessions(nameof(CoreTestHub), ["a", "b", "nobody"]);
+        await cluster.Hub.JoinRoomAsync("a", "/chat", "kitchen").Within("join");
+        await cluster.Hub.SetDataAsync("a", JsonData.ToElement(new { seat = 2 })).Within("set data");
+        await cluster.Hub.DisconnectAsync("a").Within("disconnect");
+
+        var a = Assert.Single(sessions);
+        Assert.Equal(("a", "/chat", cluster.GatewayId), (a.Member.ConnectionId, a.Namespace, a.Member.GatewayId));
+        Assert.Equal([LocalHub<CoreTestHub>.RoomKeyOf("/chat", "lobby")], a.Rooms);
+        Assert.Equal(1, a.Data?.GetProperty("seat").GetInt32());
+        Assert.Equal(["a"], local.Select(s => s.Member.ConnectionId));
+        Assert.False(cluster.HasSession("a"), "reading the session made the connection tell a session grain of its changes");
+    }
+
+    [Fact]
     public async Task ASessionGrainThatAskedForItsConnection_IsToldOfEveryRoomAndDataChangeAfter_AndOfItsClose()
     {
         var cluster = new FakeCluster();

@@ -139,6 +139,8 @@ public sealed class SendPipelineTests
 
         public Task<IReadOnlyList<Member>> Members() => throw new NotSupportedException();
 
+        public Task<IReadOnlyList<SessionInfo>> Sessions() => throw new NotSupportedException();
+
         public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) => throw new NotSupportedException();
     }
 

@@ -19,6 +19,8 @@ public sealed class FakeGateway
     private readonly ConcurrentDictionary<(DeliveryTarget, string), ConcurrentDictionary<string, Member>> _members = new();
     private readonly ConcurrentQueue<Delivery> _deliveries = new();
     private readonly ConcurrentQueue<(DeliveryTarget Target, string Key)> _queries = new();
+    private readonly ConcurrentDictionary<string, JsonElement> _data = new(StringComparer.Ordinal);
+    private int _sessionQuestions;
     private readonly IGrainFactory _grains;
 
     public FakeGateway(IGrainFactory grains, InProcessSiloHandle silo, string hub, string name)
@@ -63,6 +65,26 @@ public sealed class FakeGateway
 
     public void ClearQueries() => _queries.Clear();
 
+    /// <summary>Gives a connection of this gateway data, which its session then carries.</summary>
+    public void SetData(string connectionId, JsonElement data) => _data[connectionId] = data;
+
+    /// <summary>How many times a grain asked this gateway for several sessions at once.</summary>
+    public int SessionQuestions => Volatile.Read(ref _sessionQuestions);
+
+    /// <summary>When set, a question for several sessions at once fails, as a gateway that does not answer.</summary>
+    public bool FailSessionQuestions { get; set; }
+
+    internal SessionInfo? Session(string connectionId) =>
+        _data.TryGetValue(connectionId, out var data) ? new SessionInfo(Hub, "/", new Member(connectionId, GatewayId, null), [], data) : null;
+
+    internal IReadOnlyList<SessionInfo> Sessions(IReadOnlyList<string> connectionIds)
+    {
+        Interlocked.Increment(ref _sessionQuestions);
+        return FailSessionQuestions
+            ? throw new InvalidOperationException("The gateway does not answer.")
+            : [.. connectionIds.Select(Session).OfType<SessionInfo>()];
+    }
+
     internal void Deliver(Delivery delivery) => _deliveries.Enqueue(delivery);
 
     internal IReadOnlyList<Member> Members(DeliveryTarget target, string key)
@@ -100,7 +122,10 @@ public sealed class FakeGatewayHost : ILocalGateway
     public IReadOnlyList<Member> Members(string hub, DeliveryTarget target, string key) =>
         _gateways.TryGetValue(hub, out var gateway) ? gateway.Members(target, key) : [];
 
-    public SessionInfo? Session(string hub, string connectionId) => null;
+    public SessionInfo? Session(string hub, string connectionId) => _gateways.TryGetValue(hub, out var gateway) ? gateway.Session(connectionId) : null;
+
+    public IReadOnlyList<SessionInfo> Sessions(string hub, IReadOnlyList<string> connectionIds) =>
+        _gateways.TryGetValue(hub, out var gateway) ? gateway.Sessions(connectionIds) : [];
 
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) => Task.FromResult(false);
 

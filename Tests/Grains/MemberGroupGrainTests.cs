@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Realtime.Contracts;
 using Realtime.Tests.Infrastructure;
 
@@ -48,6 +49,40 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
             Assert.Equal(2, await grain.Leave(leaver).Within("the leave"));
             Assert.Equal(["a1", "a2"], (await grain.Members().Within("the members")).Select(m => m.ConnectionId).Order());
             await Eventually.True(() => b.Deliveries.Any(d => d.Kind == DeliveryKind.MemberLeft && d.Connection == "b1"), "b hears that b1 left");
+        });
+
+    [Fact]
+    public Task PresenceWithData_AsksEachGatewayOnce_AndNoSessionGrain() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            await a.JoinAsync(room, "a2");
+            foreach (var (gateway, id) in new[] { (a, "a1"), (a, "a2"), (b, "b1") })
+            {
+                gateway.SetData(id, JsonSerializer.SerializeToElement(new { name = id }));
+            }
+
+            var sessions = await grain.Sessions().Within("the sessions");
+
+            Assert.Equal(["a1", "a2", "b1"], sessions.Select(s => s.Data!.Value.GetProperty("name").GetString()).Order());
+            Assert.Equal(b.GatewayId, sessions.Single(s => s.Member.ConnectionId == "b1").Member.GatewayId);
+            Assert.Equal((1, 1), (a.SessionQuestions, b.SessionQuestions));
+            foreach (var id in new[] { "a1", "a2", "b1" })
+            {
+                Assert.False(fixture.Cluster.TryGetGrainContext(fixture.Client.GetGrain<ISessionGrain>(GrainKeys.Session(a.Hub, id)).GetGrainId(), out _), $"{id}'s session grain was not woken");
+            }
+        });
+
+    [Fact]
+    public Task PresenceWithData_AGatewayThatDoesNotAnswer_ItsMembersAreReadFromTheirSessions() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            a.SetData("a1", JsonSerializer.SerializeToElement("from a"));
+            b.SetData("b1", JsonSerializer.SerializeToElement("from b"));
+            b.FailSessionQuestions = true;
+
+            var sessions = await grain.Sessions().Within("the sessions");
+
+            Assert.Equal(["from a", "from b"], sessions.Select(s => s.Data!.Value.GetString()).Order());
         });
 
     [Fact]
