@@ -79,11 +79,9 @@ internal sealed class RealtimeCluster(IClusterClient client, IOptions<RealtimeCl
         return await DisconnectAllAsync(members, cancellationToken);
     }
 
-    private async Task<int> DisconnectAllAsync(IReadOnlyList<Member> members, CancellationToken cancellationToken)
-    {
-        var closed = await Task.WhenAll(members.Select(m => Session(m.ConnectionId).Disconnect())).WaitAsync(cancellationToken);
-        return closed.Count(c => c);
-    }
+    /// <summary>Closes the members' connections through their gateways, one call to each (<see cref="IConnectionsGrain"/>).</summary>
+    private Task<int> DisconnectAllAsync(IReadOnlyList<Member> members, CancellationToken cancellationToken) =>
+        client.GetGrain<IConnectionsGrain>(_hub).Act(members, ConnectionAction.Disconnect).WaitAsync(cancellationToken);
 
     /// <summary>A group's members; with data, each read from the gateway that holds it (<see cref="IMemberGroupGrain.Sessions"/>).</summary>
     private static async Task<IReadOnlyList<PresenceEntry>> PresenceAsync(IMemberGroupGrain group, bool withData, CancellationToken cancellationToken)

@@ -143,6 +143,9 @@ internal sealed class GatewayReceiver : ILocalGateway
     public IReadOnlyList<SessionInfo> Sessions(string hub, IReadOnlyList<string> connectionIds) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.Sessions(connectionIds) : [];
 
+    public Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action) =>
+        _hubs.TryGetValue(hub, out var localHub) ? localHub.ActLocalAsync(connectionIds, action) : Task.FromResult(0);
+
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.JoinLocalAsync(connectionId, roomKey) : Task.FromResult(false);
 

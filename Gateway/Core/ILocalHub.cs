@@ -23,6 +23,9 @@ internal interface ILocalHub
 
     bool DisconnectLocal(string connectionId);
 
+    /// <summary>Does the action to those of the connections that are here; returns for how many it was done.</summary>
+    Task<int> ActLocalAsync(IReadOnlyList<string> connectionIds, ConnectionAction action);
+
     /// <summary>Closes a local connection telling its client why; false when it is not on this gateway.</summary>
     bool CloseLocal(string connectionId, string reason);
 

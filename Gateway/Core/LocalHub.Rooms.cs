@@ -64,6 +64,42 @@ public sealed partial class LocalHub<THub>
         _connections.TryGetValue(connectionId, out var local) ? LeaveLocalAsync(local, roomKey) : Task.FromResult(false);
 
     /// <summary>
+    /// Does <paramref name="action"/> to many connections, wherever they are: those here directly, the others through
+    /// their gateways, one call to each (<see cref="IConnectionsGrain"/>); returns for how many it was done.
+    /// </summary>
+    internal async Task<int> ActAsync(IEnumerable<Member> members, ConnectionAction action)
+    {
+        var local = new List<string>();
+        var remote = new List<Member>();
+        foreach (var member in members)
+        {
+            if (_connections.ContainsKey(member.ConnectionId))
+            {
+                local.Add(member.ConnectionId);
+            }
+            else
+            {
+                remote.Add(member);
+            }
+        }
+
+        var here = ((ILocalHub)this).ActLocalAsync(local, action);
+        var elsewhere = remote.Count > 0 ? _references.Get<IConnectionsGrain>(HubName).Act(remote, action) : Task.FromResult(0);
+        return await here + await elsewhere;
+    }
+
+    async Task<int> ILocalHub.ActLocalAsync(IReadOnlyList<string> connectionIds, ConnectionAction action)
+    {
+        var done = await Task.WhenAll(connectionIds.Select(id => action.Kind switch
+        {
+            ConnectionActionKind.JoinRoom => ((ILocalHub)this).JoinLocalAsync(id, action.RoomKey!),
+            ConnectionActionKind.LeaveRoom => ((ILocalHub)this).LeaveLocalAsync(id, action.RoomKey!),
+            _ => Task.FromResult(((ILocalHub)this).DisconnectLocal(id)),
+        }));
+        return done.Count(static d => d);
+    }
+
+    /// <summary>
     /// Makes a local connection join a room. A recoverable connection records where the room stood when it joined
     /// (<paramref name="recordAs"/> instead, when a recovery rejoins it where the client was).
     /// </summary>

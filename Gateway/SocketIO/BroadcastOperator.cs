@@ -115,7 +115,7 @@ public sealed class BroadcastOperator
         var timeout = _timeout ?? _namespace.Server.Options.AckTimeout;
         var targets = await TargetsAsync();
         var elements = JsonData.ToElements(args); // binary as base64, as JSON carries it to other gateways
-        var calls = targets.Select(id => _namespace.Server.InvokeAsync(id, eventName, args, elements, timeout)).ToArray();
+        var calls = targets.Select(m => _namespace.Server.InvokeAsync(m.ConnectionId, eventName, args, elements, timeout)).ToArray();
         var responses = new List<JsonElement>(calls.Length);
         foreach (var call in calls)
         {
@@ -167,31 +167,19 @@ public sealed class BroadcastOperator
         return sessions;
     }
 
-    /// <summary>Makes every selected socket join a room.</summary>
-    public async Task SocketsJoinAsync(string room)
-    {
-        SocketIONamespace.CheckRoom(room);
-        var targets = await TargetsAsync();
-        await Task.WhenAll(targets.Select(id => _namespace.Server.Hub.JoinRoomAsync(id, _namespace.Name, room)));
-    }
+    /// <summary>Makes every selected socket join a room: each gateway is asked once for its sockets.</summary>
+    public async Task SocketsJoinAsync(string room) => await ActAsync(ConnectionAction.JoinRoom(Key(SocketIONamespace.CheckRoom(room))));
 
-    /// <summary>Makes every selected socket leave a room.</summary>
-    public async Task SocketsLeaveAsync(string room)
-    {
-        SocketIONamespace.CheckRoom(room);
-        var targets = await TargetsAsync();
-        await Task.WhenAll(targets.Select(id => _namespace.Server.Hub.LeaveRoomAsync(id, _namespace.Name, room)));
-    }
+    /// <summary>Makes every selected socket leave a room: each gateway is asked once for its sockets.</summary>
+    public async Task SocketsLeaveAsync(string room) => await ActAsync(ConnectionAction.LeaveRoom(Key(SocketIONamespace.CheckRoom(room))));
 
-    /// <summary>Disconnects every selected socket from the namespace (<c>io server disconnect</c>).</summary>
-    public async Task DisconnectSocketsAsync()
-    {
-        var targets = await TargetsAsync();
-        await Task.WhenAll(targets.Select(id => _namespace.Server.Cluster.DisconnectAsync(id)));
-    }
+    /// <summary>Disconnects every selected socket from the namespace (<c>io server disconnect</c>): each gateway is asked once for its sockets.</summary>
+    public Task DisconnectSocketsAsync() => ActAsync(ConnectionAction.Disconnect);
 
-    /// <summary>The ids of the selected connections, from the grains.</summary>
-    private async Task<List<string>> TargetsAsync()
+    private async Task ActAsync(ConnectionAction action) => await _namespace.Server.Hub.ActAsync(await TargetsAsync(), action);
+
+    /// <summary>The selected connections, from the grains, each once; a socket named by its id has no gateway (an empty id).</summary>
+    private async Task<List<Member>> TargetsAsync()
     {
         var hub = _namespace.Server.Hub;
         var name = _namespace.Name;
@@ -208,7 +196,7 @@ public sealed class BroadcastOperator
         }
 
         var excluded = await ExcludedAsync();
-        return [.. members.Select(m => m.ConnectionId).Where(id => !excluded.Contains(id)).Distinct()];
+        return [.. members.Where(m => excluded.Add(m.ConnectionId))]; // added to those left out: a socket in two rooms is selected once
     }
 
     /// <summary>The ids of the sockets left out: those given, and the members of the rooms left out (a socket's id is its own room).</summary>

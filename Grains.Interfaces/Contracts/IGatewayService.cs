@@ -44,6 +44,14 @@ public interface IGatewayService : IGrainService
     [AlwaysInterleave, Alias("sessions")]
     Task<IReadOnlyList<SessionInfo>> Sessions(string hub, IReadOnlyList<string> connectionIds);
 
+    /// <summary>
+    /// Does <paramref name="action"/> to those of <paramref name="connectionIds"/> that are open on this gateway, as
+    /// <see cref="JoinRoom"/>, <see cref="LeaveRoom"/> or <see cref="Disconnect"/> would to each; returns for how many it
+    /// was done.
+    /// </summary>
+    [AlwaysInterleave, Alias("act")]
+    Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action);
+
     /// <summary>Makes a local connection join a room (by room key); false when the connection is not on this gateway.</summary>
     [AlwaysInterleave, Alias("join-room")]
     Task<bool> JoinRoom(string hub, string connectionId, string roomKey);

@@ -53,6 +53,9 @@ internal sealed partial class GatewayService(GrainId id, Silo silo, ILoggerFacto
     public Task<IReadOnlyList<SessionInfo>> Sessions(string hub, IReadOnlyList<string> connectionIds) =>
         Task.FromResult(Local?.Sessions(hub, connectionIds) ?? []);
 
+    public Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action) =>
+        Local?.Act(hub, connectionIds, action) ?? Task.FromResult(0);
+
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) =>
         Local?.JoinRoom(hub, connectionId, roomKey) ?? Task.FromResult(false);
 

@@ -24,6 +24,9 @@ public interface ILocalGateway
 
     Task<bool> JoinRoom(string hub, string connectionId, string roomKey);
 
+    /// <summary>Does the action to those of the connections that are open here; returns for how many it was done.</summary>
+    Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action);
+
     Task<bool> LeaveRoom(string hub, string connectionId, string roomKey);
 
     Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout);

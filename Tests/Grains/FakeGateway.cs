@@ -21,6 +21,7 @@ public sealed class FakeGateway
     private readonly ConcurrentQueue<(DeliveryTarget Target, string Key)> _queries = new();
     private readonly ConcurrentDictionary<string, JsonElement> _data = new(StringComparer.Ordinal);
     private int _sessionQuestions;
+    private int _actQuestions;
     private readonly IGrainFactory _grains;
 
     public FakeGateway(IGrainFactory grains, InProcessSiloHandle silo, string hub, string name)
@@ -73,6 +74,33 @@ public sealed class FakeGateway
 
     /// <summary>When set, a question for several sessions at once fails, as a gateway that does not answer.</summary>
     public bool FailSessionQuestions { get; set; }
+
+    /// <summary>How many times a grain asked this gateway to act on several connections at once.</summary>
+    public int ActQuestions => Volatile.Read(ref _actQuestions);
+
+    /// <summary>When set, a question to act on several connections at once fails, as a gateway that does not answer.</summary>
+    public bool FailActQuestions { get; set; }
+
+    /// <summary>Each action done to a connection of this gateway, however it was asked for.</summary>
+    public ConcurrentQueue<(string ConnectionId, ConnectionActionKind Kind)> Acted { get; } = new();
+
+    internal int Act(IReadOnlyList<string> connectionIds, ConnectionAction action)
+    {
+        Interlocked.Increment(ref _actQuestions);
+        return FailActQuestions ? throw new InvalidOperationException("The gateway does not answer.") : connectionIds.Count(id => Do(id, action.Kind));
+    }
+
+    /// <summary>Does an action to one connection: true when it is a member of something here.</summary>
+    internal bool Do(string connectionId, ConnectionActionKind kind)
+    {
+        if (!_members.Values.Any(members => members.ContainsKey(connectionId)))
+        {
+            return false;
+        }
+
+        Acted.Enqueue((connectionId, kind));
+        return true;
+    }
 
     internal SessionInfo? Session(string connectionId) =>
         _data.TryGetValue(connectionId, out var data) ? new SessionInfo(Hub, "/", new Member(connectionId, GatewayId, null), [], data) : null;
@@ -129,12 +157,15 @@ public sealed class FakeGatewayHost : ILocalGateway
 
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) => Task.FromResult(false);
 
+    public Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action) =>
+        Task.FromResult(_gateways.TryGetValue(hub, out var gateway) ? gateway.Act(connectionIds, action) : 0);
+
     public Task<bool> LeaveRoom(string hub, string connectionId, string roomKey) => Task.FromResult(false);
 
     public Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout) =>
         throw new InvalidOperationException("No clients here.");
 
-    public bool Disconnect(string hub, string connectionId) => false;
+    public bool Disconnect(string hub, string connectionId) => _gateways.TryGetValue(hub, out var gateway) && gateway.Do(connectionId, ConnectionActionKind.Disconnect);
 
     public string? Serving(string hub) => _gateways.TryGetValue(hub, out var gateway) ? gateway.GatewayId : null;
 

@@ -86,6 +86,36 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         });
 
     [Fact]
+    public Task ActingOnMembers_AsksEachGatewayOnce_AndNoSessionGrain() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            await a.JoinAsync(room, "a2");
+            var members = await grain.Members().Within("the members");
+
+            var done = await fixture.Client.GetGrain<IConnectionsGrain>(a.Hub).Act([.. members, new Member("gone", b.GatewayId, null)], ConnectionAction.Disconnect).Within("the disconnect");
+
+            Assert.Equal(3, done);
+            Assert.Equal((1, 1), (a.ActQuestions, b.ActQuestions));
+            Assert.Equal(["a1", "a2", "b1"], a.Acted.Concat(b.Acted).Select(d => d.ConnectionId).Order());
+            Assert.All(a.Acted.Concat(b.Acted), d => Assert.Equal(ConnectionActionKind.Disconnect, d.Kind));
+            Assert.False(fixture.Cluster.TryGetGrainContext(fixture.Client.GetGrain<ISessionGrain>(GrainKeys.Session(a.Hub, "b1")).GetGrainId(), out _), "b1's session grain was not woken");
+        });
+
+    [Fact]
+    public Task ActingOnMembers_AGatewayThatDoesNotAnswer_ItsMembersAreReachedThroughTheirSessions() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            b.SetData("b1", JsonSerializer.SerializeToElement("b1's"));
+            b.FailActQuestions = true;
+            var members = await grain.Members().Within("the members");
+
+            var done = await fixture.Client.GetGrain<IConnectionsGrain>(a.Hub).Act(members, ConnectionAction.Disconnect).Within("the disconnect");
+
+            Assert.Equal(2, done);
+            Assert.Equal([("b1", ConnectionActionKind.Disconnect)], b.Acted);
+        });
+
+    [Fact]
     public Task CloseRoom_WithMembersOnTwoGateways_TellsBothAfterTheLastMessageAndEmptiesTheRoom() =>
         InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
         {
