@@ -4,24 +4,27 @@ namespace Realtime.Bench.Measure;
 
 /// <summary>
 /// What a system's processes did during a window besides burning CPU: the Orleans messages they sent (to other nodes,
-/// and within a process) and how often their threads were switched in (context switches, voluntary or not: each
-/// voluntary one is a thread that went to sleep and was woken again). Read before and after a window; the difference
-/// divided by the window's room messages is the cost of one.
+/// and within a process), how often their threads were switched in (context switches, voluntary or not: each
+/// voluntary one is a thread that went to sleep and was woken again), and the bytes the .NET ones allocated on their
+/// heaps. Read before and after a window; the difference divided by the window's room messages (or deliveries) is the
+/// cost of one.
 /// </summary>
-public sealed record WorkCounters(long OrleansRemote, long OrleansLocal, long ContextSwitches)
+public sealed record WorkCounters(long OrleansRemote, long OrleansLocal, long ContextSwitches, long AllocatedBytes = 0)
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     public static WorkCounters operator -(WorkCounters after, WorkCounters before) =>
-        new(after.OrleansRemote - before.OrleansRemote, after.OrleansLocal - before.OrleansLocal, after.ContextSwitches - before.ContextSwitches);
+        new(after.OrleansRemote - before.OrleansRemote, after.OrleansLocal - before.OrleansLocal, after.ContextSwitches - before.ContextSwitches,
+            after.AllocatedBytes - before.AllocatedBytes);
 
     /// <summary>
     /// Reads the counters of every process: context switches from <c>/proc</c>, and the Orleans messages from the
-    /// Prometheus text of those that serve one (gateways and silos, at <paramref name="metricsPorts"/>).
+    /// Prometheus text of those that serve one (gateways and silos, at <paramref name="metricsPorts"/>), with the bytes
+    /// their runtime allocated (the <c>System.Runtime</c> meter's <c>dotnet.gc.heap.total_allocated</c>).
     /// </summary>
     public static async Task<WorkCounters> ReadAsync(IEnumerable<int> pids, IEnumerable<int> metricsPorts)
     {
-        long remote = 0, local = 0;
+        long remote = 0, local = 0, allocated = 0;
         foreach (var port in metricsPorts)
         {
             string text;
@@ -45,10 +48,14 @@ public sealed record WorkCounters(long OrleansRemote, long OrleansLocal, long Co
                 {
                     local += Value(line);
                 }
+                else if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal))
+                {
+                    allocated += Value(line);
+                }
             }
         }
 
-        return new WorkCounters(remote, local, pids.Sum(ContextSwitchesOf));
+        return new WorkCounters(remote, local, pids.Sum(ContextSwitchesOf), allocated);
     }
 
     /// <summary>The context switches of every thread of a process so far; 0 once it is gone.</summary>

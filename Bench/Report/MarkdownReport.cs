@@ -271,21 +271,21 @@ public static class MarkdownReport
         }
 
         md.AppendLine();
-        md.AppendLine("Per message a client sent: Orleans messages between nodes and within a process (from the nodes' own metrics), and context switches of all the server processes (from `/proc`; each voluntary one is a thread put to sleep and woken again):");
+        md.AppendLine("Per message a client sent: Orleans messages between nodes and within a process (from the nodes' own metrics), and context switches of all the server processes (from `/proc`; each voluntary one is a thread put to sleep and woken again); per delivery, the bytes the .NET server processes allocated (their `dotnet.gc.heap.total_allocated`):");
         md.AppendLine();
-        md.AppendLine("| system | phase | Orleans messages, between nodes | Orleans messages, in-process | context switches |");
-        md.AppendLine("|---|---|---:|---:|---:|");
+        md.AppendLine("| system | phase | Orleans messages, between nodes | Orleans messages, in-process | context switches | bytes allocated per delivery |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|");
         foreach (var result in results)
         {
             foreach (var phase in result.Phases)
             {
                 if (phase.OrleansMessagesPerSend is { } orleans)
                 {
-                    md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {phase.Name} | {orleans.Remote:0.00} | {orleans.Local:0.00} | {phase.ContextSwitchesPerSend:0.0} |");
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {phase.Name} | {orleans.Remote:0.00} | {orleans.Local:0.00} | {phase.ContextSwitchesPerSend:0.0} | {phase.AllocatedBytesPerDelivery:0} |");
                 }
                 else if (phase.ContextSwitchesPerSend is { } switches)
                 {
-                    md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {phase.Name} | | | {switches:0.0} |");
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| `{result.System}` | {phase.Name} | | | {switches:0.0} | {phase.AllocatedBytesPerDelivery:0} |");
                 }
             }
         }

@@ -25,6 +25,9 @@ public sealed record PhaseResult(
     /// <summary>Context switches of the server processes per message a client sent, when counted.</summary>
     public double? ContextSwitchesPerSend => Work is { } work && Delivered > 0 && !double.IsNaN(Fanout) ? work.ContextSwitches * Fanout / Delivered : null;
 
+    /// <summary>Bytes the .NET server processes that serve metrics allocated per delivered message, when counted.</summary>
+    public double? AllocatedBytesPerDelivery => Work is { AllocatedBytes: > 0 } work && Delivered > 0 ? (double)work.AllocatedBytes / Delivered : null;
+
     public double DeliveredPerSecond => Delivered / Seconds;
 
     /// <summary>CPU time of all the server processes per delivered message, in microseconds.</summary>

@@ -1,5 +1,8 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Realtime.Bench.Clients;
 using Realtime.Bench.Measure;
+using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Bench;
 
@@ -23,6 +26,44 @@ public sealed class MeasureTests
         var single = new Histogram();
         single.Record(100);
         Assert.Equal(100, single.Percentile(0.5));
+    }
+
+    [Fact]
+    public async Task WorkCounters_SumEveryNodesOrleansMessagesAndAllocatedBytes_FromItsPrometheusText()
+    {
+        // Two nodes' /metrics, as the OpenTelemetry Prometheus exporter writes them.
+        var texts = new[]
+        {
+            "# TYPE dotnet_gc_heap_total_allocated_bytes_total counter\ndotnet_gc_heap_total_allocated_bytes_total 1000 1733500000000\n"
+                + "orleans_messaging_sent_messages_size_bytes_count{otel_scope_name=\"Microsoft.Orleans\"} 7\norleans_messaging_sent_local_total 3\n",
+            "dotnet_gc_heap_total_allocated_bytes_total{otel_scope_name=\"System.Runtime\"} 2.5e3\norleans_messaging_sent_local_total 4\n",
+        };
+        var nodes = new List<WebApplication>();
+        try
+        {
+            foreach (var text in texts)
+            {
+                var node = WebApplication.CreateSlimBuilder();
+                node.WebHost.UseUrls("http://127.0.0.1:0");
+                var app = node.Build();
+                app.MapGet("/metrics", () => text);
+                await app.StartAsync().Within("a node to serve its metrics");
+                nodes.Add(app);
+            }
+
+            var ports = nodes.Select(n => new Uri(n.Urls.Single()).Port).ToArray();
+            var counters = await WorkCounters.ReadAsync([], ports).Within("the counters");
+
+            Assert.Equal(new WorkCounters(7, 7, 0, 3500), counters);
+            Assert.Equal(new WorkCounters(0, 0, 0, 500), new WorkCounters(7, 7, 0, 4000) - counters);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
     }
 
     [Fact]
