@@ -219,7 +219,19 @@ public sealed class BroadcastOperator
     {
         var (json, attachments) = SocketIOPayload.Read(socketIO.Bytes);
         using var document = JsonDocument.Parse(json);
-        var values = document.RootElement.EnumerateArray().Skip(1).ToArray();
+        var root = document.RootElement;
+        var values = new JsonElement[root.GetArrayLength() - 1]; // the event's arguments, after its name
+        var i = -1;
+        foreach (var value in root.EnumerateArray())
+        {
+            if (i >= 0)
+            {
+                values[i] = value;
+            }
+
+            i++;
+        }
+
         var data = SocketIOEncoding.SignalRData(values, attachments);
         var room = _rooms.Length == 1 ? _rooms[0] : null;
         var signalR = _namespace.Server.Hub.Serialize(RealtimeHub.EventMethod, [new RealtimeEvent(eventName, data, _namespace.Name, room, _from ?? "server")]);

@@ -22,6 +22,25 @@ public sealed class EngineIOCodecTests
     }
 
     [Theory]
+    [InlineData("4hello")]
+    [InlineData("2")]
+    [InlineData("42[\"caf\u00e9\",\"\ud83d\ude00\"]")]
+    [InlineData("")]
+    [InlineData("7")]
+    public void Decode_TheUtf8OfAWebSocketFrame_GivesWhatTheTextGives(string text)
+    {
+        var fromText = Record.Exception(() => EngineIOCodec.Decode(text)) is { } refused ? (object)refused.Message : EngineIOCodec.Decode(text);
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+        var fromUtf8 = Record.Exception(() => EngineIOCodec.Decode(utf8.AsSpan())) is { } refusedToo ? (object)refusedToo.Message : EngineIOCodec.Decode(utf8.AsSpan());
+
+        Assert.Equal(fromText, fromUtf8);
+    }
+
+    [Fact]
+    public void Decode_Utf8ThatIsNotValid_IsReadWithReplacementCharacters_AsText() =>
+        Assert.Equal("a\uFFFDb", EngineIOCodec.Decode([(byte)'4', (byte)'a', 0xC3, (byte)'b']).Text);
+
+    [Theory]
     [InlineData("", "cannot be empty")]
     [InlineData("7", "not an Engine.IO packet type")]
     [InlineData("x4", "not an Engine.IO packet type")]

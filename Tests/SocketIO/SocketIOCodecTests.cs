@@ -65,6 +65,36 @@ public sealed class SocketIOCodecTests
     public void Decode_Malformed_SaysWhy(string text, string expected) =>
         Assert.Contains(expected, Assert.Throws<ProtocolException>(() => SocketIOCodec.Decode(text)).Message);
 
+    [Theory]
+    [InlineData("/", 0, null, "42[\"e\",1]")]
+    [InlineData("/chat", 0, 7L, "42/chat,7[\"e\",1]")]
+    [InlineData("/caf\u00e9", 2, null, "452-/caf\u00e9,[\"e\",1]")]
+    [InlineData("/chat", 12, 1234567890123L, "4512-/chat,1234567890123[\"e\",1]")]
+    public void EventFrame_PutsTheTypeNamespaceAndAckBeforeTheEvent(string @namespace, int attachments, long? ackId, string expected)
+    {
+        var form = Realtime.Wire.SocketIOPayload.Create("[\"e\",1]"u8, [.. Enumerable.Range(0, attachments).Select(i => (ReadOnlyMemory<byte>)new[] { (byte)i })]);
+
+        var frame = Realtime.Gateway.SocketIO.Internal.SocketIOEncoding.EventFrame(form, @namespace, ackId);
+
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(frame.Text.Span));
+        Assert.Equal(Enumerable.Range(0, attachments).Select(i => (byte)i), frame.Attachments.Select(a => a.Span[0]));
+    }
+
+    [Fact]
+    public void AMessageForSocketsOfTwoNamespaces_HasEachNamespacesFrame_MadeOnce()
+    {
+        var message = new Realtime.Gateway.Core.OutgoingMessage(new Realtime.Contracts.SerializedPayload([Realtime.Wire.SocketIOPayload.Create("[\"e\"]"u8, [])]));
+
+        var main = Realtime.Gateway.SocketIO.Internal.SocketIOFrames.Of(message, "/");
+        var chat = Realtime.Gateway.SocketIO.Internal.SocketIOFrames.Of(message, "/chat");
+        var admin = Realtime.Gateway.SocketIO.Internal.SocketIOFrames.Of(message, "/admin");
+
+        Assert.Equal(["42[\"e\"]", "42/chat,[\"e\"]", "42/admin,[\"e\"]"], new[] { main, chat, admin }.Select(f => System.Text.Encoding.UTF8.GetString(f.Text.Span)));
+        Assert.Same(main, Realtime.Gateway.SocketIO.Internal.SocketIOFrames.Of(message, "/"));
+        Assert.Same(chat, Realtime.Gateway.SocketIO.Internal.SocketIOFrames.Of(message, "/chat"));
+        Assert.Same(admin, Realtime.Gateway.SocketIO.Internal.SocketIOFrames.Of(message, "/admin"));
+    }
+
     [Fact]
     public void Encode_EventWithAckOnDefaultNamespace_OmitsTheNamespace()
     {

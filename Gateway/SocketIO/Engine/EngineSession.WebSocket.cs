@@ -198,23 +198,26 @@ internal sealed partial class EngineSession
                 await busy; // the handlers are behind: the client's next messages wait in its connection
             }
 
-            var (bytes, type) = await ReceiveAsync(socket, CancellationToken.None);
+            // Decoded from the receive buffer: a text frame's UTF-8 becomes the packet's text without another copy.
+            var (packet, type) = await ReceiveAsync(socket, _decodeFrame ??= DecodeFrame, CancellationToken.None);
             if (type == WebSocketMessageType.Close)
             {
                 return;
             }
 
-            if (IsClosed)
+            if (packet is not { } received)
             {
                 // Sent before the client saw the close frame: the session is gone.
                 continue;
             }
 
-            Receive(type == WebSocketMessageType.Binary
-                ? EngineIOPacket.BinaryMessage(bytes)
-                : EngineIOCodec.Decode(Encoding.UTF8.GetString(bytes)));
+            Receive(received);
         }
     }
+
+    /// <summary>A frame's packet, or null once the session is closed (a frame sent before the client saw the close).</summary>
+    private EngineIOPacket? DecodeFrame(ReadOnlyMemory<byte> bytes, WebSocketMessageType type) =>
+        IsClosed ? null : type == WebSocketMessageType.Binary ? EngineIOPacket.BinaryMessage(bytes.ToArray()) : EngineIOCodec.Decode(bytes.Span);
 
     internal static async Task TryCloseAsync(WebSocket socket, WebSocketCloseStatus status, string description)
     {
@@ -232,14 +235,15 @@ internal sealed partial class EngineSession
         }
     }
 
-    private async Task<string?> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
-    {
-        var (bytes, type) = await ReceiveAsync(socket, cancellationToken);
-        return type == WebSocketMessageType.Text ? Encoding.UTF8.GetString(bytes) : null;
-    }
+    private async Task<string?> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken) =>
+        (await ReceiveAsync(socket, static (bytes, type) => type == WebSocketMessageType.Text ? Encoding.UTF8.GetString(bytes.Span) : null, cancellationToken)).Value;
 
-    /// <summary>Reads one whole message, refusing one above <see cref="EngineIOOptions.MaxPayload"/>.</summary>
-    private async Task<(byte[] Bytes, WebSocketMessageType Type)> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one whole message, refusing one above <see cref="EngineIOOptions.MaxPayload"/>, and decodes it with
+    /// <paramref name="decode"/> while it is in the pooled buffer (which it must not keep); a close gives the default.
+    /// </summary>
+    private async Task<(T? Value, WebSocketMessageType Type)> ReceiveAsync<T>(
+        WebSocket socket, Func<ReadOnlyMemory<byte>, WebSocketMessageType, T> decode, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
@@ -263,7 +267,7 @@ internal sealed partial class EngineSession
                 var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    return ([], WebSocketMessageType.Close);
+                    return (default, WebSocketMessageType.Close);
                 }
 
                 length += result.Count;
@@ -274,7 +278,7 @@ internal sealed partial class EngineSession
 
                 if (result.EndOfMessage)
                 {
-                    return (buffer.AsSpan(0, length).ToArray(), result.MessageType);
+                    return (decode(buffer.AsMemory(0, length), result.MessageType), result.MessageType);
                 }
             }
         }

@@ -56,6 +56,7 @@ internal sealed partial class EngineSession
     private TaskCompletionSource? _pollWaiter;
     private WebSocketWriter? _webSocketWriter;
     private TaskCompletionSource? _pong;
+    private Func<ReadOnlyMemory<byte>, System.Net.WebSockets.WebSocketMessageType, EngineIOPacket?>? _decodeFrame;
     private long _bufferedBytes;
     private bool _polling;
     private bool _posting;

@@ -31,23 +31,27 @@ internal static class SocketIOEncoding
     [ThreadStatic]
     private static IReadOnlyList<ReadOnlyMemory<byte>>? _reading;
 
+    // This thread's spare writer for JSON that is copied out before the call that wrote it returns (an emit's event,
+    // an acknowledgement): a buffer and a JSON writer for every emit were the larger part of what an emit allocated.
+    [ThreadStatic]
+    private static ScratchJson? _scratch;
+
     /// <summary>
     /// Serializes an event's arguments as the JSON array <c>["name", ...args]</c>, taking every <c>byte[]</c> and
     /// <c>ReadOnlyMemory&lt;byte&gt;</c> out as an attachment.
     /// </summary>
     public static ProtocolPayload SerializeEvent(string eventName, IReadOnlyList<object?> args)
     {
-        var buffer = new ArrayBufferWriter<byte>();
         var attachments = new List<ReadOnlyMemory<byte>>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            writer.WriteStringValue(eventName);
-            WriteArguments(writer, args, attachments);
-            writer.WriteEndArray();
-        }
-
-        return SocketIOPayload.Create(buffer.WrittenSpan, attachments);
+        var scratch = ScratchJson.Rent();
+        var writer = scratch.Writer;
+        writer.WriteStartArray();
+        writer.WriteStringValue(eventName);
+        WriteArguments(writer, args, attachments);
+        writer.WriteEndArray();
+        var payload = SocketIOPayload.Create(scratch.Written(), attachments);
+        scratch.Return();
+        return payload;
     }
 
     /// <summary>
@@ -57,16 +61,15 @@ internal static class SocketIOEncoding
     /// </summary>
     public static ProtocolPayload SerializeEvent<T>(string eventName, T value, JsonTypeInfo<T> typeInfo)
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            writer.WriteStringValue(eventName);
-            JsonSerializer.Serialize(writer, value, typeInfo);
-            writer.WriteEndArray();
-        }
-
-        return SocketIOPayload.Create(buffer.WrittenSpan, []);
+        var scratch = ScratchJson.Rent();
+        var writer = scratch.Writer;
+        writer.WriteStartArray();
+        writer.WriteStringValue(eventName);
+        JsonSerializer.Serialize(writer, value, typeInfo);
+        writer.WriteEndArray();
+        var payload = SocketIOPayload.Create(scratch.Written(), []);
+        scratch.Return();
+        return payload;
     }
 
     /// <summary>The frames of an acknowledgement: <c>[args...]</c>, binary values taken out as attachments.</summary>
@@ -155,30 +158,41 @@ internal static class SocketIOEncoding
     public static SocketIOFrame EventFrame(ProtocolPayload socketIOForm, string @namespace, long? ackId = null)
     {
         var (json, attachments) = SocketIOPayload.Read(socketIOForm.Bytes);
-        var header = new StringBuilder("4");
-        if (attachments.Length == 0)
+
+        // 42 or 5<attachments>-, then the namespace unless it is the main one, then the acknowledgement id: laid out
+        // straight into the frame, which is made for every message a gateway delivers.
+        Span<byte> type = stackalloc byte[16];
+        var typeLength = 2;
+        type[0] = (byte)'4';
+        type[1] = attachments.Length == 0 ? (byte)'2' : (byte)'5';
+        if (attachments.Length > 0)
         {
-            header.Append('2');
-        }
-        else
-        {
-            header.Append('5').Append(attachments.Length.ToString(CultureInfo.InvariantCulture)).Append('-');
+            attachments.Length.TryFormat(type[2..], out var digits, provider: CultureInfo.InvariantCulture);
+            type[2 + digits] = (byte)'-';
+            typeLength += digits + 1;
         }
 
-        if (@namespace != "/")
-        {
-            header.Append(@namespace).Append(',');
-        }
-
+        Span<byte> ack = stackalloc byte[20];
+        var ackLength = 0;
         if (ackId is { } id)
         {
-            header.Append(id.ToString(CultureInfo.InvariantCulture));
+            id.TryFormat(ack, out ackLength, provider: CultureInfo.InvariantCulture);
         }
 
-        var headerBytes = Encoding.UTF8.GetBytes(header.ToString());
-        var text = new byte[headerBytes.Length + json.Length];
-        headerBytes.CopyTo(text, 0);
-        json.Span.CopyTo(text.AsSpan(headerBytes.Length));
+        var namespaceLength = @namespace == "/" ? 0 : Encoding.UTF8.GetByteCount(@namespace) + 1;
+        var text = new byte[typeLength + namespaceLength + ackLength + json.Length];
+        var at = text.AsSpan();
+        type[..typeLength].CopyTo(at);
+        at = at[typeLength..];
+        if (namespaceLength > 0)
+        {
+            Encoding.UTF8.GetBytes(@namespace, at);
+            at[namespaceLength - 1] = (byte)',';
+            at = at[namespaceLength..];
+        }
+
+        ack[..ackLength].CopyTo(at);
+        json.Span.CopyTo(at[ackLength..]);
         return new SocketIOFrame(text, attachments);
     }
 
@@ -384,5 +398,49 @@ internal static class SocketIOEncoding
         public override ReadOnlyMemory<byte> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadBinary(ref reader);
 
         public override void Write(Utf8JsonWriter writer, ReadOnlyMemory<byte> value, JsonSerializerOptions options) => WriteBinary(writer, value);
+    }
+
+    /// <summary>
+    /// A buffer and a JSON writer over it, reused by one thread: what is written must be copied out before
+    /// <see cref="Return"/>. A call that fails midway does not return it (the next one makes another), nor does one made
+    /// while this thread's is in use (a serializer that emits).
+    /// </summary>
+    private sealed class ScratchJson
+    {
+        private const int LargestKept = 64 * 1024;
+
+        private readonly ArrayBufferWriter<byte> _buffer = new(512);
+
+        private ScratchJson() => Writer = new Utf8JsonWriter(_buffer);
+
+        public Utf8JsonWriter Writer { get; }
+
+        public static ScratchJson Rent()
+        {
+            if (_scratch is not { } scratch)
+            {
+                return new ScratchJson();
+            }
+
+            _scratch = null;
+            scratch._buffer.ResetWrittenCount();
+            scratch.Writer.Reset(scratch._buffer);
+            return scratch;
+        }
+
+        /// <summary>What was written, flushed: valid until <see cref="Return"/>.</summary>
+        public ReadOnlySpan<byte> Written()
+        {
+            Writer.Flush();
+            return _buffer.WrittenSpan;
+        }
+
+        public void Return()
+        {
+            if (_buffer.Capacity <= LargestKept)
+            {
+                _scratch = this;
+            }
+        }
     }
 }

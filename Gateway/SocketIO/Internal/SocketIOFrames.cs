@@ -14,7 +14,11 @@ internal sealed class SocketIOFrames
     private static readonly object Key = new();
 
     private readonly ProtocolPayload _form;
-    private readonly List<(string Namespace, SocketIOFrame Frame)> _frames = [];
+
+    // Almost every message goes to one namespace: its frame is kept on its own, those of any others in the list.
+    private string? _firstNamespace;
+    private SocketIOFrame? _first;
+    private List<(string Namespace, SocketIOFrame Frame)>? _others;
 
     private SocketIOFrames(OutgoingMessage message) =>
         _form = SocketIOPayload.Find(message.Payload) ?? SocketIOEncoding.FromHubJson(message.Payload);
@@ -25,7 +29,12 @@ internal sealed class SocketIOFrames
 
     private SocketIOFrame For(string @namespace)
     {
-        foreach (var (name, frame) in _frames)
+        if (Volatile.Read(ref _firstNamespace) == @namespace)
+        {
+            return _first!;
+        }
+
+        foreach (var (name, frame) in _others ?? [])
         {
             if (name == @namespace)
             {
@@ -34,7 +43,16 @@ internal sealed class SocketIOFrames
         }
 
         var created = SocketIOEncoding.EventFrame(_form, @namespace);
-        _frames.Add((@namespace, created));
+        if (_firstNamespace is null)
+        {
+            _first = created;
+            Volatile.Write(ref _firstNamespace, @namespace);
+        }
+        else
+        {
+            (_others ??= []).Add((@namespace, created));
+        }
+
         return created;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Text;
 
 namespace Realtime.Gateway.SocketIO.Protocol;
 
@@ -41,21 +42,25 @@ public static class EngineIOCodec
             ? throw new ArgumentException("A binary message has no text form; send it as a binary WebSocket frame or in a polling payload.", nameof(packet))
             : (char)('0' + (byte)packet.Type) + packet.Text;
 
-    /// <summary>Decodes one text packet, as received in a WebSocket text frame.</summary>
-    public static EngineIOPacket Decode(ReadOnlySpan<char> text)
+    /// <summary>Decodes one text packet, as received in a long-polling payload.</summary>
+    public static EngineIOPacket Decode(ReadOnlySpan<char> text) =>
+        new(TypeOf(text.IsEmpty ? null : text[0]), text[1..].ToString());
+
+    /// <summary>Decodes one text packet from the UTF-8 of a WebSocket text frame: its text is decoded once, after the type.</summary>
+    public static EngineIOPacket Decode(ReadOnlySpan<byte> utf8) =>
+        new(TypeOf(utf8.IsEmpty ? null : (char)utf8[0]), Encoding.UTF8.GetString(utf8[1..]));
+
+    private static EngineIOPacketType TypeOf(char? first)
     {
-        if (text.IsEmpty)
+        if (first is not { } c)
         {
             throw new ProtocolException("An Engine.IO packet cannot be empty.");
         }
 
-        var type = text[0] - '0';
-        if (type is < 0 or > (int)EngineIOPacketType.Noop)
-        {
-            throw new ProtocolException($"'{text[0]}' is not an Engine.IO packet type (0 to 6).");
-        }
-
-        return new EngineIOPacket((EngineIOPacketType)type, text[1..].ToString());
+        var type = c - '0';
+        return type is < 0 or > (int)EngineIOPacketType.Noop
+            ? throw new ProtocolException($"'{c}' is not an Engine.IO packet type (0 to 6).")
+            : (EngineIOPacketType)type;
     }
 
     /// <summary>Encodes packets as one HTTP long-polling payload.</summary>
