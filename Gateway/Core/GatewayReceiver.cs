@@ -146,6 +146,9 @@ internal sealed class GatewayReceiver : ILocalGateway
     public Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.ActLocalAsync(connectionIds, action) : Task.FromResult(0);
 
+    public Task<IReadOnlyList<JsonElement>> InvokeClients(string hub, IReadOnlyList<string> connectionIds, string method, JsonElement[] args, TimeSpan timeout) =>
+        _hubs.TryGetValue(hub, out var localHub) ? localHub.InvokeClientsLocalAsync(connectionIds, method, args, timeout) : Task.FromResult<IReadOnlyList<JsonElement>>([]);
+
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.JoinLocalAsync(connectionId, roomKey) : Task.FromResult(false);
 

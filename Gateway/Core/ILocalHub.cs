@@ -33,4 +33,7 @@ internal interface ILocalHub
     GatewayStats Stats(int maxRooms);
 
     Task<JsonElement> InvokeClientLocalAsync(string connectionId, string method, JsonElement[] args, TimeSpan timeout);
+
+    /// <summary>Calls a method on the clients of those of the connections that are here; the answers that came in time.</summary>
+    Task<IReadOnlyList<JsonElement>> InvokeClientsLocalAsync(IReadOnlyList<string> connectionIds, string method, JsonElement[] args, TimeSpan timeout);
 }

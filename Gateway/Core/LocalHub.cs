@@ -256,6 +256,37 @@ public sealed partial class LocalHub<THub> : ILocalHub
         }
     }
 
+    async Task<IReadOnlyList<JsonElement>> ILocalHub.InvokeClientsLocalAsync(IReadOnlyList<string> connectionIds, string method, JsonElement[] args, TimeSpan timeout)
+    {
+        var calls = new List<Task<JsonElement>>(connectionIds.Count);
+        foreach (var connectionId in connectionIds)
+        {
+            if (_connections.ContainsKey(connectionId))
+            {
+                calls.Add(((ILocalHub)this).InvokeClientLocalAsync(connectionId, method, args, timeout));
+            }
+        }
+
+        var answers = new List<JsonElement>(calls.Count);
+        foreach (var call in calls)
+        {
+            try
+            {
+                answers.Add(await call);
+            }
+            catch (Exception)
+            {
+                // Closed meanwhile, did not answer in time, or its client failed: no answer.
+            }
+        }
+
+        return answers;
+    }
+
+    /// <summary>Calls a method on many connections' clients on other gateways, one call to each gateway; the answers that came in time.</summary>
+    internal Task<IReadOnlyList<JsonElement>> InvokeClientsAsync(IReadOnlyList<Member> members, string method, JsonElement[] args, TimeSpan timeout) =>
+        _references.Get<IConnectionsGrain>(HubName).InvokeClients(members, method, args, timeout);
+
     /// <summary>The namespace of a local connection, or null when it is not on this gateway.</summary>
     internal string? NamespaceOf(string connectionId) => _connections.TryGetValue(connectionId, out var local) ? local.Namespace : null;
 

@@ -114,23 +114,52 @@ public sealed class BroadcastOperator
         SocketIONamespace.CheckEventName(eventName);
         var timeout = _timeout ?? _namespace.Server.Options.AckTimeout;
         var targets = await TargetsAsync();
-        var elements = JsonData.ToElements(args); // binary as base64, as JSON carries it to other gateways
-        var calls = targets.Select(m => _namespace.Server.InvokeAsync(m.ConnectionId, eventName, args, elements, timeout)).ToArray();
-        var responses = new List<JsonElement>(calls.Length);
+        var server = _namespace.Server;
+
+        // This gateway's sockets directly (binary as attachments); every other connection through its gateway, one call
+        // to each gateway (binary in base64, as JSON carries it).
+        var calls = new List<Task<JsonElement>>(targets.Count);
+        var others = new List<Member>();
+        foreach (var target in targets)
+        {
+            if (server.LocalSocket(target.ConnectionId) is { } local)
+            {
+                calls.Add(AnswerOfAsync(local, eventName, args, timeout));
+            }
+            else
+            {
+                others.Add(target);
+            }
+        }
+
+        var fromOthers = others.Count > 0 ? server.Hub.InvokeClientsAsync(others, eventName, JsonData.ToElements(args), timeout) : null;
+        var responses = new List<JsonElement>(targets.Count);
         foreach (var call in calls)
         {
             try
             {
                 responses.Add(await call);
             }
-            catch (Exception ex) when (ex is InvalidOperationException || Contracts.ClusterFailure.Is(ex))
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
             {
-                // Counted as missing below.
+                // Disconnected, or did not answer in time: counted as missing below.
             }
         }
 
-        return responses.Count == calls.Length ? responses : throw new SocketIOAckTimeoutException(responses, calls.Length);
+        try
+        {
+            responses.AddRange(await (fromOthers ?? Task.FromResult<IReadOnlyList<JsonElement>>([])));
+        }
+        catch (Exception ex) when (Contracts.ClusterFailure.Is(ex))
+        {
+            // Counted as missing below.
+        }
+
+        return responses.Count == targets.Count ? responses : throw new SocketIOAckTimeoutException(responses, targets.Count);
     }
+
+    private static async Task<JsonElement> AnswerOfAsync(Socket socket, string eventName, object?[] args, TimeSpan timeout) =>
+        (await socket.EmitWithAckAsync(eventName, args, timeout)).ToJson();
 
     /// <summary>The selected sockets, on every gateway, with their data and rooms.</summary>
     /// <remarks>

@@ -137,17 +137,6 @@ public sealed class SocketIOServer
 
     internal void Untrack(Socket socket) => _sockets.TryRemove(KeyValuePair.Create(socket.Id, socket));
 
-    /// <summary>Emits to one socket, here or on another gateway, and returns its acknowledgement as JSON.</summary>
-    internal async Task<JsonElement> InvokeAsync(string socketId, string eventName, object?[] args, JsonElement[] jsonArgs, TimeSpan timeout)
-    {
-        if (_sockets.TryGetValue(socketId, out var local))
-        {
-            return (await local.EmitWithAckAsync(eventName, args, timeout)).ToJson();
-        }
-
-        return await Cluster.InvokeClientAsync(socketId, eventName, [.. jsonArgs.Cast<object?>()], timeout);
-    }
-
     private static void CheckNamespace(string name)
     {
         if (name == "/")

@@ -52,6 +52,14 @@ public interface IGatewayService : IGrainService
     [AlwaysInterleave, Alias("act")]
     Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action);
 
+    /// <summary>
+    /// Calls a method on the clients of those of <paramref name="connectionIds"/> that are open on this gateway, as
+    /// <see cref="InvokeClient"/> does for one, and returns the answers of those that gave one within
+    /// <paramref name="timeout"/> (in no particular order): a client that did not answer, or failed, gives none.
+    /// </summary>
+    [AlwaysInterleave, ResponseTimeout("00:05:00"), Alias("invoke-clients")]
+    Task<IReadOnlyList<JsonElement>> InvokeClients(string hub, IReadOnlyList<string> connectionIds, string method, JsonElement[] args, TimeSpan timeout);
+
     /// <summary>Makes a local connection join a room (by room key); false when the connection is not on this gateway.</summary>
     [AlwaysInterleave, Alias("join-room")]
     Task<bool> JoinRoom(string hub, string connectionId, string roomKey);

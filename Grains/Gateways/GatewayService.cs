@@ -56,6 +56,9 @@ internal sealed partial class GatewayService(GrainId id, Silo silo, ILoggerFacto
     public Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action) =>
         Local?.Act(hub, connectionIds, action) ?? Task.FromResult(0);
 
+    public Task<IReadOnlyList<JsonElement>> InvokeClients(string hub, IReadOnlyList<string> connectionIds, string method, JsonElement[] args, TimeSpan timeout) =>
+        Local?.InvokeClients(hub, connectionIds, method, args, timeout) ?? Task.FromResult<IReadOnlyList<JsonElement>>([]);
+
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) =>
         Local?.JoinRoom(hub, connectionId, roomKey) ?? Task.FromResult(false);
 

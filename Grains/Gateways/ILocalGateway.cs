@@ -27,6 +27,9 @@ public interface ILocalGateway
     /// <summary>Does the action to those of the connections that are open here; returns for how many it was done.</summary>
     Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action);
 
+    /// <summary>Calls a method on the clients of those of the connections that are open here; the answers that came in time.</summary>
+    Task<IReadOnlyList<JsonElement>> InvokeClients(string hub, IReadOnlyList<string> connectionIds, string method, JsonElement[] args, TimeSpan timeout);
+
     Task<bool> LeaveRoom(string hub, string connectionId, string roomKey);
 
     Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout);

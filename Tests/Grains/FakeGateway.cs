@@ -22,6 +22,7 @@ public sealed class FakeGateway
     private readonly ConcurrentDictionary<string, JsonElement> _data = new(StringComparer.Ordinal);
     private int _sessionQuestions;
     private int _actQuestions;
+    private int _invokeQuestions;
     private readonly IGrainFactory _grains;
 
     public FakeGateway(IGrainFactory grains, InProcessSiloHandle silo, string hub, string name)
@@ -83,6 +84,24 @@ public sealed class FakeGateway
 
     /// <summary>Each action done to a connection of this gateway, however it was asked for.</summary>
     public ConcurrentQueue<(string ConnectionId, ConnectionActionKind Kind)> Acted { get; } = new();
+
+    /// <summary>How many times a grain asked this gateway to call several clients at once.</summary>
+    public int InvokeQuestions => Volatile.Read(ref _invokeQuestions);
+
+    /// <summary>When set, a question to call several clients at once fails, as a gateway that does not answer.</summary>
+    public bool FailInvokeQuestions { get; set; }
+
+    internal IReadOnlyList<JsonElement> InvokeClients(IReadOnlyList<string> connectionIds, string method)
+    {
+        Interlocked.Increment(ref _invokeQuestions);
+        return FailInvokeQuestions
+            ? throw new InvalidOperationException("The gateway does not answer.")
+            : [.. connectionIds.Select(id => AnswerOf(id, method)).OfType<JsonElement>()];
+    }
+
+    /// <summary>What a client of this gateway answers a call, however it was asked: null when it is not here.</summary>
+    internal JsonElement? AnswerOf(string connectionId, string method) =>
+        _members.Values.Any(members => members.ContainsKey(connectionId)) ? JsonSerializer.SerializeToElement($"{connectionId} answers {method}") : null;
 
     internal int Act(IReadOnlyList<string> connectionIds, ConnectionAction action)
     {
@@ -157,13 +176,18 @@ public sealed class FakeGatewayHost : ILocalGateway
 
     public Task<bool> JoinRoom(string hub, string connectionId, string roomKey) => Task.FromResult(false);
 
+    public Task<IReadOnlyList<JsonElement>> InvokeClients(string hub, IReadOnlyList<string> connectionIds, string method, JsonElement[] args, TimeSpan timeout) =>
+        Task.FromResult(_gateways.TryGetValue(hub, out var gateway) ? gateway.InvokeClients(connectionIds, method) : []);
+
     public Task<int> Act(string hub, IReadOnlyList<string> connectionIds, ConnectionAction action) =>
         Task.FromResult(_gateways.TryGetValue(hub, out var gateway) ? gateway.Act(connectionIds, action) : 0);
 
     public Task<bool> LeaveRoom(string hub, string connectionId, string roomKey) => Task.FromResult(false);
 
     public Task<JsonElement> InvokeClient(string hub, string connectionId, string method, JsonElement[] args, TimeSpan timeout) =>
-        throw new InvalidOperationException("No clients here.");
+        _gateways.TryGetValue(hub, out var gateway) && gateway.AnswerOf(connectionId, method) is { } answer
+            ? Task.FromResult(answer)
+            : throw new InvalidOperationException($"No client {connectionId} here.");
 
     public bool Disconnect(string hub, string connectionId) => _gateways.TryGetValue(hub, out var gateway) && gateway.Do(connectionId, ConnectionActionKind.Disconnect);
 

@@ -116,6 +116,28 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         });
 
     [Fact]
+    public Task InvokingMembers_AsksEachGatewayOnce_AndAFailedGatewaysMembersGiveNoAnswer() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            await a.JoinAsync(room, "a2");
+            var members = await grain.Members().Within("the members");
+            var connections = fixture.Client.GetGrain<IConnectionsGrain>(a.Hub);
+
+            var answers = await connections.InvokeClients(members, "ping", [], TimeSpan.FromSeconds(5)).Within("the answers");
+
+            Assert.Equal(["a1 answers ping", "a2 answers ping", "b1 answers ping"], answers.Select(x => x.GetString()).Order());
+            Assert.Equal((1, 1), (a.InvokeQuestions, b.InvokeQuestions));
+            Assert.False(fixture.Cluster.TryGetGrainContext(fixture.Client.GetGrain<ISessionGrain>(GrainKeys.Session(a.Hub, "b1")).GetGrainId(), out _), "b1's session grain was not woken");
+
+            // b1's session could find it (its gateway says it has it): a failed gateway's clients are still not called again.
+            b.SetData("b1", JsonSerializer.SerializeToElement("b1's"));
+            b.FailInvokeQuestions = true;
+            answers = await connections.InvokeClients(members, "ping", [], TimeSpan.FromSeconds(5)).Within("the answers");
+
+            Assert.Equal(["a1 answers ping", "a2 answers ping"], answers.Select(x => x.GetString()).Order());
+        });
+
+    [Fact]
     public Task CloseRoom_WithMembersOnTwoGateways_TellsBothAfterTheLastMessageAndEmptiesTheRoom() =>
         InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
         {

@@ -90,4 +90,34 @@ public sealed class SocketIOServerApiTests
         await clients.WaitForAsync("b1", "$disconnect", a => a[0].GetString() == "io server disconnect");
         await Eventually.TrueAsync(async () => (await api.FetchSocketsAsync()).Count == 2, "b1 is gone from the namespace");
     }
+
+    [Fact]
+    public async Task ABroadcastWithAcknowledgements_GathersTheAnswersOfSocketsOnBothGateways_AndCountsThoseThatGaveNone()
+    {
+        await using var cluster = await TestCluster.StartAsync(silos: 1, gateways: 0);
+        await using var gatewayA = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwA")]);
+        await using var gatewayB = await TestGateway.StartAsync([.. cluster.GatewayArguments("gwB")]);
+        foreach (var gateway in new[] { gatewayA, gatewayB })
+        {
+            gateway.Services.GetRequiredService<SocketIOServer>().Of("/acks").OnConnection(_ => { });
+        }
+
+        await using var clients = await SocketIOClients.StartAsync();
+        await clients.ConnectOrThrowAsync("a1", gatewayA.BaseUri + "acks");
+        await clients.ConnectOrThrowAsync("b1", gatewayB.BaseUri + "acks");
+        await clients.ConnectOrThrowAsync("b2", gatewayB.BaseUri + "acks");
+        await clients.AnswerAsync("a1", "ping", "a1").Within("a1's answer to be set");
+        await clients.AnswerAsync("b1", "ping", "b1").Within("b1's answer to be set");
+        var acks = gatewayA.Services.GetRequiredService<SocketIOServer>().Of("/acks");
+        await Eventually.TrueAsync(async () => (await acks.FetchSocketsAsync()).Count == 3, "the three sockets to be in the namespace");
+
+        // b2 has no answer: the answers that came are kept, and the one missing is counted.
+        var missing = await Assert.ThrowsAsync<SocketIOAckTimeoutException>(() => acks.Timeout(TimeSpan.FromSeconds(1)).EmitWithAckAsync("ping").Within("the broadcast"));
+        Assert.Equal(3, missing.Expected);
+        Assert.Equal(["a1", "b1"], missing.Responses.Select(r => r.GetString()!).Order(StringComparer.Ordinal));
+
+        await clients.AnswerAsync("b2", "ping", "b2").Within("b2's answer to be set");
+        var answers = await acks.Timeout(TimeSpan.FromSeconds(10)).EmitWithAckAsync("ping").Within("the broadcast");
+        Assert.Equal(["a1", "b1", "b2"], answers.Select(r => r.GetString()!).Order(StringComparer.Ordinal));
+    }
 }
