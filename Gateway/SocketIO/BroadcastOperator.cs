@@ -146,13 +146,16 @@ public sealed class BroadcastOperator
             }
         }
 
-        try
+        if (fromOthers is not null)
         {
-            responses.AddRange(await (fromOthers ?? Task.FromResult<IReadOnlyList<JsonElement>>([])));
-        }
-        catch (Exception ex) when (Contracts.ClusterFailure.Is(ex))
-        {
-            // Counted as missing below.
+            try
+            {
+                responses.AddRange(await fromOthers);
+            }
+            catch (Exception ex) when (Contracts.ClusterFailure.Is(ex))
+            {
+                // Counted as missing below.
+            }
         }
 
         return responses.Count == targets.Count ? responses : throw new SocketIOAckTimeoutException(responses, targets.Count);

@@ -18,7 +18,7 @@ internal sealed partial class ConnectionsGrain(GatewayDirectory gateways, ILogge
     public async Task<int> Act(IReadOnlyList<Member> members, ConnectionAction action)
     {
         var hub = this.GetPrimaryKeyString();
-        var done = await Task.WhenAll(members.GroupBy(static m => m.GatewayId, StringComparer.Ordinal).Select(g => ActOnAsync(hub, g.Key, [.. g.Select(static m => m.ConnectionId)], action)));
+        var done = await Task.WhenAll(ByGateway(members).Select(g => ActOnAsync(hub, g.GatewayId, g.ConnectionIds, action)));
         return done.Sum();
     }
 
@@ -43,9 +43,13 @@ internal sealed partial class ConnectionsGrain(GatewayDirectory gateways, ILogge
     public async Task<IReadOnlyList<JsonElement>> InvokeClients(IReadOnlyList<Member> members, string method, JsonElement[] args, TimeSpan timeout)
     {
         var hub = this.GetPrimaryKeyString();
-        var answers = await Task.WhenAll(members.GroupBy(static m => m.GatewayId, StringComparer.Ordinal).Select(g => InvokeOnAsync(hub, g.Key, [.. g.Select(static m => m.ConnectionId)], method, args, timeout)));
+        var answers = await Task.WhenAll(ByGateway(members).Select(g => InvokeOnAsync(hub, g.GatewayId, g.ConnectionIds, method, args, timeout)));
         return [.. answers.SelectMany(static a => a)];
     }
+
+    /// <summary>The members' connection ids by the gateway that holds them.</summary>
+    private static IEnumerable<(string GatewayId, string[] ConnectionIds)> ByGateway(IReadOnlyList<Member> members) =>
+        members.GroupBy(static m => m.GatewayId, StringComparer.Ordinal).Select(static g => (g.Key, g.Select(static m => m.ConnectionId).ToArray()));
 
     private async Task<IReadOnlyList<JsonElement>> InvokeOnAsync(string hub, string gatewayId, string[] connectionIds, string method, JsonElement[] args, TimeSpan timeout)
     {

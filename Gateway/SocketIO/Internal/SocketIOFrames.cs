@@ -34,11 +34,14 @@ internal sealed class SocketIOFrames
             return _first!;
         }
 
-        foreach (var (name, frame) in _others ?? [])
+        if (_others is { } others)
         {
-            if (name == @namespace)
+            foreach (var (name, frame) in others)
             {
-                return frame;
+                if (name == @namespace)
+                {
+                    return frame;
+                }
             }
         }
 
