@@ -27,6 +27,7 @@ public sealed class SocketIOAckTests : IAsyncLifetime
                 return null;
             });
             socket.On("manual", e => e.AckAsync("by hand"));
+            socket.On("echo", e => Task.FromResult<object?>(e.Args[0]));
             socket.On("fails", e => throw new InvalidOperationException("a bug of the application's"));
             socket.On("bad room", e => socket.JoinAsync(""));
         })));
@@ -46,6 +47,19 @@ public sealed class SocketIOAckTests : IAsyncLifetime
         var answer = await _clients.EmitWithAckAsync("io", "double", 21);
 
         Assert.Equal(42, answer[0].GetInt32());
+    }
+
+    [Fact]
+    public async Task AnEventsText_ReachesTheHandlerAsTheClientSentIt_WhateverItsCharacters()
+    {
+        // Read from the WebSocket frame's UTF-8: characters of two to four bytes, escapes, and a JSON object.
+        const string text = "caf\u00e9 \u20ac \ud83d\ude00 \"quoted\" back\\slash \u2028 line";
+        var sent = new { text, nested = new[] { "\u00fc", "\u4e2d" } };
+
+        var answer = await _clients.EmitWithAckAsync("io", "echo", sent);
+
+        Assert.Equal(text, answer[0].GetProperty("text").GetString());
+        Assert.Equal("\u4e2d", answer[0].GetProperty("nested")[1].GetString());
     }
 
     [Fact]

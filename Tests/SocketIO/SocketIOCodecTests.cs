@@ -60,6 +60,28 @@ public sealed class SocketIOCodecTests
     public void Decode_EscapesThatAreValidUtf16_Parse(string data) =>
         Assert.Equal(System.Text.Json.JsonValueKind.Array, SocketIOCodec.Decode("2" + data).Data!.Value.ValueKind);
 
+    [Fact]
+    public void Decode_TheUtf8OfAFrame_ReadsItsNamespaceAckAndData_WithTheirCharacters()
+    {
+        // As a WebSocket text frame holds it, after the Engine.IO type: the packet is a slice of the buffer.
+        var frame = System.Text.Encoding.UTF8.GetBytes("42/caf\u00e9,12[\"\u00e9v\u00e9nement\",\"\ud83d\ude00\",{\"a\":\"\u4e2d\"}]");
+
+        var packet = SocketIOCodec.Decode(frame.AsSpan(1));
+
+        Assert.Equal(SocketIOPacketType.Event, packet.Type);
+        Assert.Equal("/caf\u00e9", packet.Namespace);
+        Assert.Equal(12, packet.AckId);
+        Assert.Equal("\u00e9v\u00e9nement", packet.Data!.Value[0].GetString());
+        Assert.Equal("\ud83d\ude00", packet.Data!.Value[1].GetString());
+        Assert.Equal("\u4e2d", packet.Data!.Value[2].GetProperty("a").GetString());
+    }
+
+    [Theory]
+    [InlineData("2[\"\\udc00\"]", 3)]
+    [InlineData("2/caf\u00e9,[1,\"\\ud800\"]", 12)]
+    public void Decode_ALoneSurrogateEscape_IsNamedAtItsByte(string text, int at) =>
+        Assert.Contains($"the escape at byte {at} is a lone surrogate", Assert.Throws<ProtocolException>(() => SocketIOCodec.Decode(System.Text.Encoding.UTF8.GetBytes(text))).Message);
+
     [Theory]
     [MemberData(nameof(Malformed))]
     public void Decode_Malformed_SaysWhy(string text, string expected) =>

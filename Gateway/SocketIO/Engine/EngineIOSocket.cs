@@ -90,9 +90,13 @@ public sealed class EngineIOSocket : IEngineHandler
 
     Task IEngineHandler.ReadyForMoreAsync() => Task.CompletedTask; // its handlers run as the messages are read
 
-    void IEngineHandler.OnMessage(EngineIOPacket packet)
+    void IEngineHandler.OnMessage(EngineIOPacket packet) =>
+        Handle(packet.IsBinary ? EngineIOMessage.FromBinary(packet.Binary!.Value) : EngineIOMessage.FromText(packet.Text));
+
+    void IEngineHandler.OnMessage(ReadOnlySpan<byte> utf8) => Handle(EngineIOMessage.FromText(Encoding.UTF8.GetString(utf8)));
+
+    private void Handle(EngineIOMessage message)
     {
-        var message = packet.IsBinary ? EngineIOMessage.FromBinary(packet.Binary!.Value) : EngineIOMessage.FromText(packet.Text);
         Action<EngineIOMessage>[] handlers;
         lock (_messageHandlers)
         {

@@ -198,8 +198,8 @@ internal sealed partial class EngineSession
                 await busy; // the handlers are behind: the client's next messages wait in its connection
             }
 
-            // Decoded from the receive buffer: a text frame's UTF-8 becomes the packet's text without another copy.
-            var (packet, type) = await ReceiveAsync(socket, _decodeFrame ??= DecodeFrame, CancellationToken.None);
+            // Read in the receive buffer: a text message is handed to the handler as its UTF-8, another packet decoded.
+            var (packet, type) = await ReceiveAsync(socket, _readFrame ??= ReadFrame, CancellationToken.None);
             if (type == WebSocketMessageType.Close)
             {
                 return;
@@ -207,7 +207,8 @@ internal sealed partial class EngineSession
 
             if (packet is not { } received)
             {
-                // Sent before the client saw the close frame: the session is gone.
+                // A text message, handled in the buffer; or sent before the client saw the close frame, when the
+                // session is gone.
                 continue;
             }
 
@@ -215,9 +216,31 @@ internal sealed partial class EngineSession
         }
     }
 
-    /// <summary>A frame's packet, or null once the session is closed (a frame sent before the client saw the close).</summary>
-    private EngineIOPacket? DecodeFrame(ReadOnlyMemory<byte> bytes, WebSocketMessageType type) =>
-        IsClosed ? null : type == WebSocketMessageType.Binary ? EngineIOPacket.BinaryMessage(bytes.ToArray()) : EngineIOCodec.Decode(bytes.Span);
+    /// <summary>
+    /// A frame's packet; null once the session is closed (a frame sent before the client saw the close), and for a
+    /// text message, which the handler is given here as its UTF-8, while it is in the receive buffer.
+    /// </summary>
+    private EngineIOPacket? ReadFrame(ReadOnlyMemory<byte> bytes, WebSocketMessageType type)
+    {
+        if (IsClosed)
+        {
+            return null;
+        }
+
+        if (type == WebSocketMessageType.Binary)
+        {
+            return EngineIOPacket.BinaryMessage(bytes.ToArray());
+        }
+
+        var utf8 = bytes.Span;
+        if (utf8 is [(byte)'0' + (byte)EngineIOPacketType.Message, ..])
+        {
+            Handler?.OnMessage(utf8[1..]);
+            return null;
+        }
+
+        return EngineIOCodec.Decode(utf8);
+    }
 
     internal static async Task TryCloseAsync(WebSocket socket, WebSocketCloseStatus status, string description)
     {

@@ -29,6 +29,12 @@ internal interface IEngineHandler
     /// </summary>
     void OnMessage(EngineIOPacket packet);
 
+    /// <summary>
+    /// A text message packet arrived over WebSocket: <paramref name="utf8"/> is its data (after the type), in the
+    /// receive buffer, which is reused once the call returns. As <see cref="OnMessage(EngineIOPacket)"/> otherwise.
+    /// </summary>
+    void OnMessage(ReadOnlySpan<byte> utf8);
+
     /// <summary>The session closed (once), with the reason socket.io reports: <c>ping timeout</c>, <c>transport close</c>...</summary>
     void OnClose(string reason);
 
@@ -56,7 +62,7 @@ internal sealed partial class EngineSession
     private TaskCompletionSource? _pollWaiter;
     private WebSocketWriter? _webSocketWriter;
     private TaskCompletionSource? _pong;
-    private Func<ReadOnlyMemory<byte>, System.Net.WebSockets.WebSocketMessageType, EngineIOPacket?>? _decodeFrame;
+    private Func<ReadOnlyMemory<byte>, System.Net.WebSockets.WebSocketMessageType, EngineIOPacket?>? _readFrame;
     private long _bufferedBytes;
     private bool _polling;
     private bool _posting;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
+using System.Text;
 using System.Text.Json;
 using Realtime.Contracts;
 using Realtime.Gateway.Authentication;
@@ -74,34 +75,45 @@ internal sealed partial class SocketIOClient : IEngineHandler
     /// <summary>Handles a message packet; a <see cref="ProtocolException"/> tells the engine to close the session.</summary>
     public void OnMessage(EngineIOPacket packet)
     {
-        // A packet counts as a message; its binary attachments add their bytes.
-        _server.Hub.Metrics.Received(GatewayMetrics.SocketIOProtocol, packet.IsBinary ? packet.Binary!.Value.Length : packet.Text.Length, packet.IsBinary ? 0 : 1);
-        if (packet.IsBinary)
+        if (!packet.IsBinary)
         {
-            if (_partial is null)
-            {
-                throw new ProtocolException("A binary message arrived that no packet announced.");
-            }
-
-            _partialAttachments!.Add(packet.Binary!.Value);
-            if (_partialAttachments.Count == _partial.Attachments)
-            {
-                var complete = _partial;
-                var attachments = _partialAttachments;
-                _partial = null;
-                _partialAttachments = null;
-                Dispatch(complete, attachments);
-            }
-
+            _server.Hub.Metrics.Received(GatewayMetrics.SocketIOProtocol, Encoding.UTF8.GetByteCount(packet.Text), 1);
+            OnText(SocketIOCodec.Decode(packet.Text));
             return;
         }
 
+        // A binary attachment adds its bytes to its packet's message.
+        _server.Hub.Metrics.Received(GatewayMetrics.SocketIOProtocol, packet.Binary!.Value.Length, 0);
+        if (_partial is null)
+        {
+            throw new ProtocolException("A binary message arrived that no packet announced.");
+        }
+
+        _partialAttachments!.Add(packet.Binary!.Value);
+        if (_partialAttachments.Count == _partial.Attachments)
+        {
+            var complete = _partial;
+            var attachments = _partialAttachments;
+            _partial = null;
+            _partialAttachments = null;
+            Dispatch(complete, attachments);
+        }
+    }
+
+    /// <summary>A text packet over WebSocket, decoded from its UTF-8 in the receive buffer (no string made of it).</summary>
+    public void OnMessage(ReadOnlySpan<byte> utf8)
+    {
+        _server.Hub.Metrics.Received(GatewayMetrics.SocketIOProtocol, utf8.Length, 1);
+        OnText(SocketIOCodec.Decode(utf8));
+    }
+
+    private void OnText(SocketIOPacket decoded)
+    {
         if (_partial is not null)
         {
             throw new ProtocolException($"Expected {_partial.Attachments - _partialAttachments!.Count} more binary attachment(s), got a text packet.");
         }
 
-        var decoded = SocketIOCodec.Decode(packet.Text);
         if (decoded.Type is SocketIOPacketType.BinaryEvent or SocketIOPacketType.BinaryAck && decoded.Attachments > 0)
         {
             if (decoded.Attachments > MaxAttachments)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -64,17 +65,35 @@ public static class SocketIOCodec
         return text.ToString();
     }
 
+    /// <summary>Decodes a packet from its text, as a long-polling payload carries it.</summary>
     public static SocketIOPacket Decode(string text)
     {
-        if (text.Length == 0)
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            return Decode(bytes.AsSpan(0, Encoding.UTF8.GetBytes(text, bytes)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <summary>
+    /// Decodes a packet from its UTF-8, as a WebSocket text frame carries it after the Engine.IO type: the JSON data is
+    /// parsed from these bytes, with no string made of them (the namespace alone becomes one, when it is not <c>/</c>).
+    /// </summary>
+    public static SocketIOPacket Decode(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty)
         {
             throw new ProtocolException("A Socket.IO packet cannot be empty.");
         }
 
-        var type = text[0] - '0';
+        var type = utf8[0] - '0';
         if (type is < 0 or > (int)SocketIOPacketType.BinaryAck)
         {
-            throw new ProtocolException($"'{text[0]}' is not a Socket.IO packet type (0 to 6).");
+            throw new ProtocolException($"'{Encoding.UTF8.GetString(utf8[..Math.Min(utf8.Length, LeadingByteCount(utf8[0]))])}' is not a Socket.IO packet type (0 to 6).");
         }
 
         var packetType = (SocketIOPacketType)type;
@@ -82,34 +101,34 @@ public static class SocketIOCodec
         var attachments = 0;
         if (packetType is SocketIOPacketType.BinaryEvent or SocketIOPacketType.BinaryAck)
         {
-            var dash = text.IndexOf('-', i);
-            if (dash < 0 || !int.TryParse(text.AsSpan(i, dash - i), NumberStyles.None, CultureInfo.InvariantCulture, out attachments))
+            var dash = utf8[i..].IndexOf((byte)'-');
+            if (dash < 0 || !int.TryParse(utf8.Slice(i, dash), NumberStyles.None, CultureInfo.InvariantCulture, out attachments))
             {
                 throw new ProtocolException("A binary packet must give its attachment count followed by '-'.");
             }
 
-            i = dash + 1;
+            i += dash + 1;
         }
 
         var @namespace = "/";
-        if (i < text.Length && text[i] == '/')
+        if (i < utf8.Length && utf8[i] == '/')
         {
-            var comma = text.IndexOf(',', i);
-            var end = comma < 0 ? text.Length : comma;
-            @namespace = text[i..end];
-            i = comma < 0 ? text.Length : comma + 1;
+            var comma = utf8[i..].IndexOf((byte)',');
+            var end = comma < 0 ? utf8.Length : i + comma;
+            @namespace = Encoding.UTF8.GetString(utf8[i..end]);
+            i = comma < 0 ? utf8.Length : end + 1;
         }
 
         long? ackId = null;
         var digits = i;
-        while (digits < text.Length && char.IsAsciiDigit(text[digits]))
+        while (digits < utf8.Length && char.IsAsciiDigit((char)utf8[digits]))
         {
             digits++;
         }
 
         if (digits > i)
         {
-            if (!long.TryParse(text.AsSpan(i, digits - i), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            if (!long.TryParse(utf8[i..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             {
                 throw new ProtocolException("The acknowledgement id is too large.");
             }
@@ -119,17 +138,17 @@ public static class SocketIOCodec
         }
 
         JsonElement? data = null;
-        if (i < text.Length)
+        if (i < utf8.Length)
         {
-            if (LoneSurrogateEscape(text.AsSpan(i)) is { } at)
+            if (LoneSurrogateEscape(utf8[i..]) is { } at)
             {
                 // System.Text.Json would parse it and refuse the string only when it is read, in whatever reads it.
-                throw new ProtocolException($"The packet's data is not valid UTF-16: the escape at character {i + at} is a lone surrogate.");
+                throw new ProtocolException($"The packet's data is not valid UTF-16: the escape at byte {i + at} is a lone surrogate.");
             }
 
             try
             {
-                data = JsonSerializer.Deserialize<JsonElement>(text.AsSpan(i));
+                data = JsonSerializer.Deserialize<JsonElement>(utf8[i..]);
             }
             catch (JsonException ex)
             {
@@ -141,14 +160,17 @@ public static class SocketIOCodec
         return new SocketIOPacket(packetType, @namespace, data, ackId, attachments);
     }
 
+    // The bytes of the UTF-8 sequence a leading byte starts, so that a message names a whole character.
+    private static int LeadingByteCount(byte first) => first < 0xC0 ? 1 : first < 0xE0 ? 2 : first < 0xF0 ? 3 : 4;
+
     /// <summary>
-    /// Where <paramref name="json"/> has a <c>\uXXXX</c> escape of a surrogate that is not part of a pair (a high one
-    /// followed by an escaped low one); null when it has none. JSON's grammar allows them, UTF-16 does not.
+    /// Where the UTF-8 JSON <paramref name="json"/> has a <c>\uXXXX</c> escape of a surrogate that is not part of a pair
+    /// (a high one followed by an escaped low one); null when it has none. JSON's grammar allows them, UTF-16 does not.
     /// </summary>
-    internal static int? LoneSurrogateEscape(ReadOnlySpan<char> json)
+    internal static int? LoneSurrogateEscape(ReadOnlySpan<byte> json)
     {
         var i = 0;
-        while (i < json.Length && json[i..].IndexOf('\\') is var next and >= 0)
+        while (i < json.Length && json[i..].IndexOf((byte)'\\') is var next and >= 0)
         {
             i += next;
             if (i + 1 >= json.Length || json[i + 1] != 'u')
@@ -174,8 +196,8 @@ public static class SocketIOCodec
 
         return null;
 
-        static char? Escaped(ReadOnlySpan<char> json, int at) =>
-            at + 6 <= json.Length && ushort.TryParse(json.Slice(at + 2, 4), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var code)
+        static char? Escaped(ReadOnlySpan<byte> json, int at) =>
+            at + 6 <= json.Length && ushort.TryParse(json.Slice(at + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code)
                 ? (char)code
                 : null;
     }
