@@ -5,8 +5,9 @@ using Realtime.Contracts;
 namespace Realtime.Wire;
 
 /// <summary>
-/// The SignalR JSON form of a payload (SignalR's JSON hub protocol), which every payload carries: the form the
-/// gateways make every other form from.
+/// The SignalR JSON form of a payload (SignalR's JSON hub protocol), which every payload carries but a socket.io emit's
+/// that leaves it to the receiving gateways (<c>SerializedPayload.Event</c>): the form the gateways make every other
+/// form from.
 /// </summary>
 public static class HubJson
 {

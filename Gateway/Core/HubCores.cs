@@ -16,7 +16,8 @@ internal sealed record HubCoreServices(
     IOptions<RealtimeStreamsOptions> Streams,
     GatewayMetrics Metrics,
     TimeProvider Time,
-    ILoggerFactory Loggers);
+    ILoggerFactory Loggers,
+    Realtime.Grains.Gateways.PayloadForms? Forms = null);
 
 /// <summary>
 /// Makes each hub's delivery core once, for whichever adapter asks first (SignalR's lifetime manager, the socket.io

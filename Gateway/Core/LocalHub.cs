@@ -38,6 +38,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
     private readonly GrainReferences _references;
     private readonly GatewayReceiver _receiver;
     private readonly PayloadSerializer _serializer;
+    private readonly Realtime.Grains.Gateways.PayloadForms? _forms;
 
     // Leaves waiting for their room's notice (see LeaveLocalAsync), by room key and connection id.
     private readonly ConcurrentDictionary<(string RoomKey, string ConnectionId), TaskCompletionSource> _leaving = new();
@@ -59,7 +60,9 @@ public sealed partial class LocalHub<THub> : ILocalHub
         _users = new LocalIndex(CreateOrder);
         _hubOrder = CreateHubOrder();
         // Messages travel in the JSON form only; a gateway makes the other protocols' forms for its own connections.
-        _serializer = new PayloadSerializer([.. services.Protocols.AllProtocols.Where(static p => p.Name == HubJson.ProtocolName)], options.MaxMessageBytes);
+        JsonProtocol = services.Protocols.AllProtocols.First(static p => p.Name == HubJson.ProtocolName);
+        _serializer = new PayloadSerializer([JsonProtocol], options.MaxMessageBytes);
+        _forms = services.Forms;
         Logger = services.Loggers.CreateLogger<LocalHub<THub>>();
         _clientResultTimeout = options.ClientResultTimeout;
         PipelinedSends = options.PipelinedSends;
@@ -68,6 +71,15 @@ public sealed partial class LocalHub<THub> : ILocalHub
     }
 
     internal string GatewayId => _receiver.GatewayId;
+
+    /// <summary>SignalR's JSON hub protocol, in which payloads carry their SignalR form.</summary>
+    internal Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol JsonProtocol { get; }
+
+    /// <summary>
+    /// True when this gateway may leave a socket.io emit's SignalR form to the gateways that deliver it: every gateway
+    /// of the cluster says it makes that form itself (<see cref="Realtime.Grains.Gateways.PayloadForms"/>).
+    /// </summary>
+    internal bool SignalRFormsOnReceipt => _forms?.EveryGatewayMakesSignalRForms == true;
 
     internal GatewayMetrics Metrics { get; }
 

@@ -7,8 +7,9 @@ namespace Realtime.Gateway.SignalR;
 
 /// <summary>
 /// An <see cref="OutgoingMessage"/> as SignalR connections receive it. A payload comes in SignalR's JSON form (and may
-/// carry a socket.io form, left out here); the form of another hub protocol (MessagePack) is made from the JSON form
-/// when a connection of that protocol receives it. A message of a room or namespace carries the group's position: its
+/// carry a socket.io form, left out here), or, for a socket.io emit (<see cref="Contracts.SerializedPayload.Event"/>),
+/// in its socket.io form alone, from which the JSON form is made here, once, when a SignalR connection receives it; the
+/// form of another hub protocol (MessagePack) is made from the JSON form when a connection of that protocol receives it. A message of a room or namespace carries the group's position: its
 /// <c>event</c> argument gets <c>seq</c> and <c>epoch</c>, which a client presents to resume after a reconnect.
 /// </summary>
 internal sealed class HubMessageForms
@@ -31,12 +32,20 @@ internal sealed class HubMessageForms
         }
     }
 
-    /// <summary>The message for SignalR connections of <paramref name="protocol"/>, made once per message.</summary>
-    public static SerializedHubMessage Of(OutgoingMessage message, IHubProtocol protocol) =>
-        ((HubMessageForms)message.Form(Key, static m => new HubMessageForms(m))).For(protocol);
+    /// <summary>
+    /// The message for SignalR connections of <paramref name="protocol"/>, made once per message; <paramref name="json"/>
+    /// is the hub's JSON protocol, for a payload that leaves that form to this gateway.
+    /// </summary>
+    public static SerializedHubMessage Of(OutgoingMessage message, IHubProtocol protocol, IHubProtocol json) =>
+        ((HubMessageForms)message.Form(Key, static m => new HubMessageForms(m))).For(protocol, json, message);
 
-    private SerializedHubMessage For(IHubProtocol protocol)
+    private SerializedHubMessage For(IHubProtocol protocol, IHubProtocol json, OutgoingMessage message)
     {
+        if (_forms.Count == 0 && message.Payload is { Event: { } origin } payload && SocketIOPayload.Find(payload) is { } socketIO)
+        {
+            _forms.Add(new SerializedMessage(HubJson.ProtocolName, Stamped(SocketIO.Internal.SocketIOEncoding.SignalRForm(socketIO, origin, json), message.Position)));
+        }
+
         foreach (var form in _forms)
         {
             if (form.ProtocolName == protocol.Name)
@@ -46,8 +55,8 @@ internal sealed class HubMessageForms
         }
 
         // A SerializedHubMessage cannot take a form once made; one that a connection already holds keeps the forms it has.
-        var json = _forms.First(f => f.ProtocolName == HubJson.ProtocolName).Serialized;
-        _forms.Add(new SerializedMessage(protocol.Name, protocol.GetMessageBytes(HubJson.ToInvocation(json))));
+        var jsonForm = _forms.First(f => f.ProtocolName == HubJson.ProtocolName).Serialized;
+        _forms.Add(new SerializedMessage(protocol.Name, protocol.GetMessageBytes(HubJson.ToInvocation(jsonForm))));
         return _message = new SerializedHubMessage([.. _forms]);
     }
 

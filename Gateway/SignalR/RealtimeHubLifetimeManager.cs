@@ -44,7 +44,7 @@ internal sealed partial class RealtimeHubLifetimeManager<THub>(
         var (@namespace, rejection) = ResolveNamespace(connection);
         rejection ??= Authenticate(connection, @namespace);
         var member = new Member(connection.ConnectionId, _hub.GatewayId, connection.UserIdentifier);
-        var local = new SignalRConnection(connection, @namespace, member, rejection, this, _hub.Metrics, _maxBufferedBytes, logger);
+        var local = new SignalRConnection(connection, @namespace, member, rejection, this, _hub.Metrics, _maxBufferedBytes, _hub.JsonProtocol, logger);
         if (rejection is not null)
         {
             _hub.Metrics.Rejected(RejectionReason.ConnectionRefused);

@@ -21,6 +21,7 @@ internal sealed class SignalRConnection(
     SignalRConnection.IClientResults clientResults,
     GatewayMetrics metrics,
     long maxBufferedBytes,
+    IHubProtocol jsonProtocol,
     ILogger logger)
     : LocalConnection(context.ConnectionId, @namespace, member, rejection), IPendingWrites
 {
@@ -81,7 +82,7 @@ internal sealed class SignalRConnection(
         _ => "other",
     };
 
-    public override void Write(OutgoingMessage message) => Write(HubMessageForms.Of(message, Context.Protocol));
+    public override void Write(OutgoingMessage message) => Write(HubMessageForms.Of(message, Context.Protocol, jsonProtocol));
 
     public override void Abort() => Context.Abort();
 

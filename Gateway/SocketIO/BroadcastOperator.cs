@@ -82,7 +82,7 @@ public sealed class BroadcastOperator
 
     private Task Emit(string eventName, ProtocolPayload socketIO)
     {
-        var payload = Serialize(eventName, socketIO);
+        var payload = Serialize(socketIO);
         var hub = _namespace.Server.Hub;
         IReadOnlyList<string>? except = _exceptSockets.IsEmpty ? null : _exceptSockets;
         if (_rooms.Length == 1 && _exceptRooms.IsEmpty)
@@ -247,32 +247,29 @@ public sealed class BroadcastOperator
         return excluded;
     }
 
-    private SerializedPayload Serialize(string eventName, ProtocolPayload socketIO)
+    private SerializedPayload Serialize(ProtocolPayload socketIO)
     {
-        var (json, attachments) = SocketIOPayload.Read(socketIO.Bytes);
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var values = new JsonElement[root.GetArrayLength() - 1]; // the event's arguments, after its name
-        var i = -1;
-        foreach (var value in root.EnumerateArray())
+        var hub = _namespace.Server.Hub;
+        CheckSize(socketIO.Bytes.Length);
+        var origin = new EventOrigin(_namespace.Name, _rooms.Length == 1 ? _rooms[0] : null, _from ?? "server");
+        if (hub.SignalRFormsOnReceipt)
         {
-            if (i >= 0)
-            {
-                values[i] = value;
-            }
-
-            i++;
+            // Every gateway makes the SignalR form for its own SignalR recipients, if it has any: the payload carries
+            // the socket.io form alone, and a room of socket.io clients never pays for the other.
+            return new SerializedPayload([socketIO], DateTime.UtcNow.Ticks) { Event = origin };
         }
 
-        var data = SocketIOEncoding.SignalRData(values, attachments);
-        var room = _rooms.Length == 1 ? _rooms[0] : null;
-        var signalR = _namespace.Server.Hub.Serialize(RealtimeHub.EventMethod, [new RealtimeEvent(eventName, data, _namespace.Name, room, _from ?? "server")]);
-        if (socketIO.Bytes.Length > _namespace.Server.MaxMessageBytes)
-        {
-            throw new ArgumentException($"The message is {socketIO.Bytes.Length} bytes, more than the limit of {_namespace.Server.MaxMessageBytes} bytes (Gateway:MaxMessageBytes).");
-        }
+        var signalR = SocketIOEncoding.SignalRForm(socketIO, origin, hub.JsonProtocol);
+        CheckSize(signalR.Length);
+        return new SerializedPayload([new ProtocolPayload(HubJson.ProtocolName, signalR), socketIO], DateTime.UtcNow.Ticks);
+    }
 
-        return new SerializedPayload([.. signalR.Protocols, socketIO], signalR.SentAtTicks);
+    private void CheckSize(int bytes)
+    {
+        if (bytes > _namespace.Server.MaxMessageBytes)
+        {
+            throw new ArgumentException($"The message is {bytes} bytes, more than the limit of {_namespace.Server.MaxMessageBytes} bytes (Gateway:MaxMessageBytes).");
+        }
     }
 
     private string Key(string room) => LocalHub<RealtimeHub>.RoomKeyOf(_namespace.Name, room);

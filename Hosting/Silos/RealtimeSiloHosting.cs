@@ -147,7 +147,13 @@ public static class RealtimeSiloHosting
                 silo.AddActivityPropagation();
             }
 
-            silo.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.Key] = role, [DashboardCheck.MetadataKey] = cluster.Dashboard ? "on" : "off" });
+            silo.UseSiloMetadata(new Dictionary<string, string>
+            {
+                [SiloRoles.Key] = role,
+                [DashboardCheck.MetadataKey] = cluster.Dashboard ? "on" : "off",
+                [PayloadForms.Key] = PayloadForms.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            silo.Services.AddSingleton<PayloadForms>();
             if (cluster.Dashboard)
             {
                 silo.AddDashboard();

@@ -22,8 +22,8 @@ public sealed class OutgoingMessageTests
         var message = new OutgoingMessage(new SerializedPayload([new ProtocolPayload("json", json)]));
         var messagePack = new CountingProtocol(new MessagePackHubProtocol(Options.Create(new MessagePackHubProtocolOptions { SerializerOptions = RealtimeMessagePack.SerializerOptions })));
 
-        var forMembers = Enumerable.Range(0, 3).Select(_ => HubMessageForms.Of(message, messagePack).GetSerializedMessage(messagePack)).ToArray();
-        var forJsonMember = HubMessageForms.Of(message, new JsonHubProtocol()).GetSerializedMessage(new JsonHubProtocol());
+        var forMembers = Enumerable.Range(0, 3).Select(_ => HubMessageForms.Of(message, messagePack, new JsonHubProtocol()).GetSerializedMessage(messagePack)).ToArray();
+        var forJsonMember = HubMessageForms.Of(message, new JsonHubProtocol(), new JsonHubProtocol()).GetSerializedMessage(new JsonHubProtocol());
 
         Assert.Equal(1, messagePack.Serialized);
         Assert.All(forMembers, bytes => Assert.True(bytes.Span.SequenceEqual(forMembers[0].Span)));
@@ -36,6 +36,32 @@ public sealed class OutgoingMessageTests
         Assert.Equal("event", invocation.Target);
         var received = Assert.IsType<JsonElement>(Assert.Single(invocation.Arguments));
         Assert.Equal("""{"event":"chat","data":{"text":"hi","n":3,"list":[1.5,null]},"room":"r"}""", received.GetRawText());
+    }
+
+    [Fact]
+    public void ASocketIOEmitLeftWithoutItsSignalRForm_GetsIt_OnceForEveryMember_WithItsOriginAndPosition()
+    {
+        var socketIO = Realtime.Gateway.SocketIO.Internal.SocketIOEncoding.SerializeEvent("chat", [new { text = "hi" }, new byte[] { 1, 2 }]);
+        var origin = new EventOrigin("/chat", "lobby", "socket-1");
+        var message = new OutgoingMessage(new SerializedPayload([socketIO]) { Event = origin }, new StreamPosition("room:/chat|lobby", "e1", 7));
+        var json = new CountingProtocol(new JsonHubProtocol());
+        var messagePack = new MessagePackHubProtocol(Options.Create(new MessagePackHubProtocolOptions { SerializerOptions = RealtimeMessagePack.SerializerOptions }));
+
+        var forMembers = Enumerable.Range(0, 3).Select(_ => HubMessageForms.Of(message, json, json).GetSerializedMessage(json)).ToArray();
+        var forMessagePackMember = HubMessageForms.Of(message, messagePack, json).GetSerializedMessage(messagePack);
+
+        Assert.Equal(1, json.Serialized);
+        Assert.All(forMembers, bytes => Assert.True(bytes.Span.SequenceEqual(forMembers[0].Span)));
+        var expected = """{"seq":7,"epoch":"e1","event":"chat","data":[{"text":"hi"},"AQI="],"namespace":"/chat","room":"lobby","from":"socket-1"}""";
+        using (var frame = JsonDocument.Parse(forMembers[0][..^1]))
+        {
+            Assert.Equal("event", frame.RootElement.GetProperty("target").GetString());
+            Assert.Equal(expected, frame.RootElement.GetProperty("arguments")[0].GetRawText());
+        }
+
+        var input = new ReadOnlySequence<byte>(forMessagePackMember);
+        Assert.True(messagePack.TryParseMessage(ref input, new ObjectBinder(), out var parsed));
+        Assert.Equal(expected, Assert.IsType<JsonElement>(Assert.Single(Assert.IsType<InvocationMessage>(parsed).Arguments)).GetRawText());
     }
 
     [Fact]

@@ -29,6 +29,11 @@ public sealed class SerializedPayloadTests
             var copy = serializer.Deserialize<SerializedPayload>(serializer.SerializeToArray(payload))!;
             Assert.Equal(42, copy.SentAtTicks);
             Assert.Equal(forms.Select(f => (f.Protocol, Encoding.UTF8.GetString(f.Bytes.Span))), copy.Protocols.Select(f => (f.Protocol, Encoding.UTF8.GetString(f.Bytes.Span))));
+            Assert.Null(copy.Event);
         }
+
+        // A socket.io emit that leaves its SignalR form to the receiving gateways carries where it came from.
+        var socketIO = new SerializedPayload([two[1]], 42) { Event = new EventOrigin("/chat", null, "socket-1") };
+        Assert.Equal(new EventOrigin("/chat", null, "socket-1"), serializer.Deserialize<SerializedPayload>(serializer.SerializeToArray(socketIO))!.Event);
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Realtime.Contracts;
 using Realtime.Gateway.SignalR;
 using Realtime.Wire;
@@ -153,6 +154,39 @@ internal static class SocketIOEncoding
         1 => InlineAttachments(args[0], attachments),
         _ => InlineAttachments(JsonSerializer.SerializeToElement(args, Options), attachments),
     };
+
+    /// <summary>
+    /// The SignalR form of a socket.io event, in <paramref name="protocol"/>: an invocation of <c>event</c> with a
+    /// <see cref="RealtimeEvent"/> of the event's name and data (as <see cref="SignalRData"/> gives it) from the
+    /// socket.io form, and its namespace, room and sender from <paramref name="origin"/>. Made by the emitting gateway
+    /// while some gateway of the cluster needs it in the payload, otherwise by each gateway that has SignalR recipients.
+    /// </summary>
+    public static ReadOnlyMemory<byte> SignalRForm(ProtocolPayload socketIOForm, EventOrigin origin, IHubProtocol protocol)
+    {
+        var (json, attachments) = SocketIOPayload.Read(socketIOForm.Bytes);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var values = new JsonElement[root.GetArrayLength() - 1]; // the event's arguments, after its name
+        var eventName = "";
+        var i = -1;
+        foreach (var value in root.EnumerateArray())
+        {
+            if (i >= 0)
+            {
+                values[i] = value;
+            }
+            else
+            {
+                eventName = value.GetString()!;
+            }
+
+            i++;
+        }
+
+        // Serialized while the document lives: the data may be one of its elements.
+        var realtimeEvent = new RealtimeEvent(eventName, SignalRData(values, attachments), origin.Namespace, origin.Room, origin.From);
+        return protocol.GetMessageBytes(new InvocationMessage(RealtimeHub.EventMethod, [realtimeEvent]));
+    }
 
     /// <summary>The socket.io frames of an event for sockets of <paramref name="namespace"/>.</summary>
     public static SocketIOFrame EventFrame(ProtocolPayload socketIOForm, string @namespace, long? ackId = null)
