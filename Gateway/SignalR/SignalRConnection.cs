@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections.Abstractions;
 using Microsoft.AspNetCore.SignalR;
@@ -40,10 +41,16 @@ internal sealed class SignalRConnection(
     /// <summary>The most bytes put in one write; more are written in several, a large message alone.</summary>
     internal const int MaxWriteBytes = 32 * 1024;
 
-    // Messages waiting for the write scheduler; locked on itself. While the connection is scheduled or being written
-    // (_writing), nobody else writes, so messages leave in the order they were written. A connection with stateful
-    // reconnect numbers every write for its acknowledgements, so it writes one message at a time, at once.
-    private readonly List<SerializedHubMessage> _pending = [];
+    // Messages waiting for the write scheduler, under _lock. While the connection is scheduled or being written
+    // (_writing), nobody else writes, so messages leave in the order they were written. The writer takes the waiting
+    // list and leaves the spare one in its place (no array per write). A connection with stateful reconnect numbers
+    // every write for its acknowledgements, so it writes one message at a time, at once.
+    private readonly Lock _lock = new();
+    private List<SerializedHubMessage> _pending = [];
+    private List<SerializedHubMessage> _spare = [];
+
+    // The bytes of the messages being written, in this protocol; used by the writer alone, and cleared after each write.
+    private ReadOnlyMemory<byte>[] _serialized = new ReadOnlyMemory<byte>[8];
     private long _buffered;
     private int _tooSlow;
     private List<TaskCompletionSource>? _whenWritten;
@@ -103,33 +110,37 @@ internal sealed class SignalRConnection(
     {
         while (true)
         {
-            SerializedHubMessage[] messages;
+            List<SerializedHubMessage> messages;
             List<TaskCompletionSource>? written = null;
-            lock (_pending)
+            lock (_lock)
             {
                 if (_pending.Count == 0)
                 {
                     _writing = false;
                     (written, _whenWritten) = (_whenWritten, null);
+                    messages = _pending;
                 }
-
-                messages = [.. _pending];
-                _pending.Clear();
+                else
+                {
+                    messages = _pending;
+                    (_pending, _spare) = (_spare, messages);
+                }
             }
 
-            if (written is not null || messages.Length == 0)
+            if (messages.Count == 0)
             {
                 written?.ForEach(static w => w.TrySetResult());
                 return;
             }
 
             WriteAll(messages);
+            messages.Clear();
         }
     }
 
     public override Task WhenWrittenAsync()
     {
-        lock (_pending)
+        lock (_lock)
         {
             if (!_writing)
             {
@@ -142,33 +153,35 @@ internal sealed class SignalRConnection(
         }
     }
 
-    private void WriteAll(SerializedHubMessage[] messages)
+    private void WriteAll(List<SerializedHubMessage> messages)
     {
         var protocol = Context.Protocol;
-        var serialized = new ReadOnlyMemory<byte>[messages.Length];
+        if (_serialized.Length < messages.Count)
+        {
+            _serialized = new ReadOnlyMemory<byte>[Math.Max(messages.Count, _serialized.Length * 2)];
+        }
+
         var start = 0;
         var bytes = 0;
-        for (var i = 0; i < messages.Length; i++)
+        var total = 0L;
+        for (var i = 0; i < messages.Count; i++)
         {
-            serialized[i] = messages[i].GetSerializedMessage(protocol);
-            if (i > start && bytes + serialized[i].Length > MaxWriteBytes)
+            // Asked once per message: a message's forms are shared by the members written on other threads, under its lock.
+            var size = (_serialized[i] = messages[i].GetSerializedMessage(protocol)).Length;
+            if (i > start && bytes + size > MaxWriteBytes)
             {
-                WriteTogether(messages, serialized, start, i);
+                WriteTogether(messages, start, i, bytes);
                 start = i;
                 bytes = 0;
             }
 
-            bytes += serialized[i].Length;
+            bytes += size;
+            total += size;
         }
 
-        WriteTogether(messages, serialized, start, messages.Length);
-        var total = 0L;
-        foreach (var form in serialized)
-        {
-            total += form.Length;
-        }
-
-        metrics.Sent(protocol.Name, messages.Length, total);
+        WriteTogether(messages, start, messages.Count, bytes);
+        Array.Clear(_serialized, 0, messages.Count); // holds no message's bytes after its write
+        metrics.Sent(protocol.Name, messages.Count, total);
     }
 
     private void Write(SerializedHubMessage message)
@@ -177,11 +190,11 @@ internal sealed class SignalRConnection(
         {
             var size = message.GetSerializedMessage(Context.Protocol).Length;
             metrics.Sent(Context.Protocol.Name, 1, size);
-            WriteNow(message, size);
+            WriteNow(message, size, null);
             return;
         }
 
-        lock (_pending)
+        lock (_lock)
         {
             _pending.Add(message);
             if (_writing)
@@ -196,64 +209,73 @@ internal sealed class SignalRConnection(
     }
 
     /// <summary>
-    /// Writes messages <paramref name="start"/> to <paramref name="end"/> (exclusive) back to back, in one write: the
-    /// protocol's framing keeps them apart for the client.
+    /// Writes messages <paramref name="start"/> to <paramref name="end"/> (exclusive), <paramref name="length"/> bytes,
+    /// back to back in one write: the protocol's framing keeps them apart for the client. Several are copied into a
+    /// pooled buffer, given back once SignalR has taken the bytes (its write completed).
     /// </summary>
-    private void WriteTogether(SerializedHubMessage[] messages, ReadOnlyMemory<byte>[] serialized, int start, int end)
+    private void WriteTogether(List<SerializedHubMessage> messages, int start, int end, int length)
     {
         if (end - start == 1)
         {
-            WriteNow(messages[start], serialized[start].Length);
+            WriteNow(messages[start], length, null);
             return;
         }
 
-        var length = 0;
-        for (var i = start; i < end; i++)
-        {
-            length += serialized[i].Length;
-        }
-
-        var bytes = new byte[length];
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
         var offset = 0;
         for (var i = start; i < end; i++)
         {
-            serialized[i].Span.CopyTo(bytes.AsSpan(offset));
-            offset += serialized[i].Length;
+            _serialized[i].Span.CopyTo(buffer.AsSpan(offset));
+            offset += _serialized[i].Length;
         }
 
-        WriteNow(new SerializedHubMessage([new SerializedMessage(Context.Protocol.Name, bytes)]), length);
+        WriteNow(new SerializedHubMessage([new SerializedMessage(Context.Protocol.Name, buffer.AsMemory(0, length))]), length, buffer);
     }
 
     /// <summary>
     /// Hands a message to SignalR, which writes one message at a time. While the client does not read, the writes
     /// wait, and their bytes count against <see cref="GatewayOptions.MaxBufferedBytes"/>; past it, the
     /// connection is closed: a client that stopped reading holds neither the gateway's memory nor anyone else.
+    /// <paramref name="pooled"/>, the buffer the message's bytes are in if rented, is given back when the write is done.
     /// </summary>
-    private void WriteNow(SerializedHubMessage message, int size)
+    private void WriteNow(SerializedHubMessage message, int size, byte[]? pooled)
     {
         if (Volatile.Read(ref _tooSlow) == 1)
         {
+            Return(pooled);
             return;
         }
 
         if (Interlocked.Add(ref _buffered, size) > maxBufferedBytes)
         {
+            Return(pooled);
             TooSlow();
             return;
         }
 
+        // SignalR copies the bytes into the connection's pipe before the write completes (at once, or once the write
+        // before it is done); until then they must stay as they are.
         var write = Context.WriteAsync(message);
         if (write.IsCompletedSuccessfully)
         {
             Interlocked.Add(ref _buffered, -size);
+            Return(pooled);
         }
         else
         {
-            _ = ObserveAsync(write, size);
+            _ = ObserveAsync(write, size, pooled);
         }
     }
 
-    private async Task ObserveAsync(ValueTask write, int size)
+    private static void Return(byte[]? pooled)
+    {
+        if (pooled is not null)
+        {
+            ArrayPool<byte>.Shared.Return(pooled);
+        }
+    }
+
+    private async Task ObserveAsync(ValueTask write, int size, byte[]? pooled)
     {
         try
         {
@@ -270,6 +292,7 @@ internal sealed class SignalRConnection(
         finally
         {
             Interlocked.Add(ref _buffered, -size);
+            Return(pooled);
         }
     }
 
