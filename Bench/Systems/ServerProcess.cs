@@ -94,13 +94,8 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A free TCP port on the loopback interface.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A free TCP port on the loopback interface, outside the ephemeral range (see <see cref="LoopbackPorts"/>).</summary>
+    public static int FreePort() => LoopbackPorts.Next();
 
     /// <summary>kill -9.</summary>
     public void Kill()

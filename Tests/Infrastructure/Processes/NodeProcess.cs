@@ -166,28 +166,8 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// A loopback port free now, and never handed out before in this test run: the system may give a port it just
-    /// released again, and two nodes started together would then both be told to bind it.
-    /// </summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            lock (HandedOut)
-            {
-                if (HandedOut.Add(port))
-                {
-                    return port;
-                }
-            }
-        }
-    }
-
-    private static readonly HashSet<int> HandedOut = [];
+    /// <summary>A loopback port for a server of the tests (see <see cref="Realtime.Bench.Systems.LoopbackPorts"/>).</summary>
+    public static int FreePort() => Realtime.Bench.Systems.LoopbackPorts.Next();
 
     public async ValueTask DisposeAsync()
     {
