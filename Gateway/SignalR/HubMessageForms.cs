@@ -9,8 +9,9 @@ namespace Realtime.Gateway.SignalR;
 /// An <see cref="OutgoingMessage"/> as SignalR connections receive it. A payload comes in SignalR's JSON form (and may
 /// carry a socket.io form, left out here), or, for a socket.io emit (<see cref="Contracts.SerializedPayload.Event"/>),
 /// in its socket.io form alone, from which the JSON form is made here, once, when a SignalR connection receives it; the
-/// form of another hub protocol (MessagePack) is made from the JSON form when a connection of that protocol receives it. A message of a room or namespace carries the group's position: its
-/// <c>event</c> argument gets <c>seq</c> and <c>epoch</c>, which a client presents to resume after a reconnect.
+/// form of another hub protocol (MessagePack) is made from the JSON form when a connection of that protocol receives
+/// it. A message of a room or namespace carries the group's position: its <c>event</c> argument gets <c>seq</c> and
+/// <c>epoch</c>, which a client presents to resume after a reconnect.
 /// </summary>
 internal sealed class HubMessageForms
 {
