@@ -110,15 +110,15 @@ internal sealed class SignalRConnection(
     {
         while (true)
         {
-            List<SerializedHubMessage> messages;
+            List<SerializedHubMessage>? messages = null;
             List<TaskCompletionSource>? written = null;
             lock (_lock)
             {
                 if (_pending.Count == 0)
                 {
+                    // Decided here: once _writing is down, a message written next schedules another writer.
                     _writing = false;
                     (written, _whenWritten) = (_whenWritten, null);
-                    messages = _pending;
                 }
                 else
                 {
@@ -127,7 +127,7 @@ internal sealed class SignalRConnection(
                 }
             }
 
-            if (messages.Count == 0)
+            if (messages is null)
             {
                 written?.ForEach(static w => w.TrySetResult());
                 return;
