@@ -39,6 +39,21 @@ public static class LoopbackPorts
         throw new InvalidOperationException($"No loopback port is left between {Floor} and {Ceiling}.");
     }
 
+    /// <summary>True when something accepts TCP connections on the loopback port.</summary>
+    public static bool Accepts(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     private static bool IsFree(int port)
     {
         try

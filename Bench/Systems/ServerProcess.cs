@@ -80,7 +80,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 throw new InvalidOperationException($"{Name} exited during start-up:{Environment.NewLine}{Output}");
             }
 
-            if (tcpOnly ? CanConnect(Port) : await AnswersAsync(Port))
+            if (tcpOnly ? LoopbackPorts.Accepts(Port) : await AnswersAsync(Port))
             {
                 return;
             }
@@ -123,20 +123,6 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    private static bool CanConnect(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private static async Task<bool> AnswersAsync(int port)

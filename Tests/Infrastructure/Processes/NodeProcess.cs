@@ -152,19 +152,7 @@ public sealed class NodeProcess : IAsyncDisposable
         ], port);
 
     /// <summary>True when something accepts TCP connections on the loopback port.</summary>
-    public static bool CanConnect(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    public static bool CanConnect(int port) => Realtime.Bench.Systems.LoopbackPorts.Accepts(port);
 
     /// <summary>A loopback port for a server of the tests (see <see cref="Realtime.Bench.Systems.LoopbackPorts"/>).</summary>
     public static int FreePort() => Realtime.Bench.Systems.LoopbackPorts.Next();
