@@ -13,14 +13,21 @@ public sealed class SiloFailureGrainTests
         // Gateways on the first two silos; the victim is one of the other two, which hold only grains here.
         await using var fixture = await GrainClusterFixture.StartAsync(silos: 4);
         var (a, b) = await fixture.TwoGatewaysAsync();
-        var rooms = Enumerable.Range(0, 30).Select(i => GrainKeys.Room(a.Hub, "/", $"room{i}")).ToArray();
-        foreach (var room in rooms)
+        // Orleans places each room where it likes (the gateways' silos too): rooms are opened until a few live on the
+        // silos of grains only, so that the kill below always takes rooms with it (30 rooms all on the gateways'
+        // silos made a CI run fail here, before anything was killed).
+        var rooms = new List<string>();
+        var before = new Dictionary<string, InProcessSiloHandle>();
+        while (rooms.Count < 30 || before.Values.Count(silo => silo != a.Silo && silo != b.Silo) < 3)
         {
+            Assert.True(rooms.Count < 300, "Orleans placed none of 300 rooms on the two silos of grains only.");
+            var room = GrainKeys.Room(a.Hub, "/", $"room{rooms.Count}");
             await a.JoinAsync(room, "a1");
             await b.JoinAsync(room, "b1");
+            rooms.Add(room);
+            before[room] = fixture.SiloOf(GrainId.Create("room", room));
         }
 
-        var before = rooms.ToDictionary(room => room, room => fixture.SiloOf(GrainId.Create("room", room)));
         var victim = before.Values.First(silo => silo != a.Silo && silo != b.Silo);
         var onVictim = rooms.Where(room => before[room] == victim).ToArray();
         a.ClearQueries();
