@@ -16,7 +16,7 @@ public static class LoopbackPorts
     private const int Floor = 10_000;
     private static readonly Lock Gate = new();
     private static readonly int Ceiling = EphemeralLow();
-    private static int _next = Floor + (Environment.ProcessId * 7_919 % (Ceiling - Floor));
+    private static int _next = Floor + (int)((long)Environment.ProcessId * 7_919 % (Ceiling - Floor));
     private static int _handedOut;
 
     /// <summary>A loopback port that is free now and that this process has not handed out before.</summary>
