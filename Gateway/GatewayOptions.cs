@@ -54,6 +54,20 @@ public sealed class GatewayOptions
     public int PipelinedSends { get; set; } = 16;
 
     /// <summary>
+    /// How many of its sends to rooms, namespaces and users the gateway keeps, all groups together, after their grain
+    /// took them: a grain whose silo dies right after answering a send may not have delivered it to every other
+    /// gateway, and its next activation sends it again to those that miss it. 0 keeps none (and a send then goes as in
+    /// version 2). Each kept send holds its payload: about 300 bytes of memory for a small message.
+    /// </summary>
+    public int KeepSent { get; set; } = 65_536;
+
+    /// <summary>
+    /// How long a kept send (<see cref="KeepSent"/>) is kept: long enough for the cluster to declare a silo dead and
+    /// its groups to come back (probes take about 5 s for a frozen silo). 0 keeps none.
+    /// </summary>
+    public TimeSpan KeepSentFor { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Origins (<c>https://app.example.com</c>, <c>https://*.example.com</c>) whose pages may connect to the hubs and
     /// to socket.io, over every transport. A browser request with another <c>Origin</c> is refused with 403; the
     /// gateway's own origin is always allowed, and clients that send no <c>Origin</c> (servers, native apps) are not
@@ -147,6 +161,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.PipelinedSends is < 0 or > 1024)
         {
             failures.Add($"Gateway:PipelinedSends must be from 0 to 1024, not {options.PipelinedSends}.");
+        }
+
+        if (options.KeepSent < 0 || options.KeepSentFor < TimeSpan.Zero)
+        {
+            failures.Add($"Gateway:KeepSent and Gateway:KeepSentFor cannot be negative, not {options.KeepSent} and {options.KeepSentFor}.");
         }
 
         if (options.InternalUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))

@@ -47,6 +47,40 @@ internal sealed class DeliveryOrder(
     private long _lastSequence = -1;
     private bool _filling;
 
+    // The last message applied, by the numbering of its epoch (across chains), or where the group stood when the
+    // first member here joined; and the last one sent again (a Resent), so that its late original is known as a duplicate.
+    private string? _appliedEpoch;
+    private long _appliedSequence;
+    private string? _resentEpoch;
+    private long _resentUpTo;
+
+    /// <summary>
+    /// The last message applied (its epoch and sequence number), or the position given to <see cref="Seed"/>; null
+    /// before either. How a group's new activation learns what this gateway still misses of its previous one.
+    /// </summary>
+    public GroupPosition? Applied
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _appliedEpoch is null ? null : new GroupPosition(_appliedEpoch, _appliedSequence);
+            }
+        }
+    }
+
+    /// <summary>Where the group stood when a member here joined it; taken only before any message was applied.</summary>
+    public void Seed(GroupPosition position)
+    {
+        lock (_lock)
+        {
+            if (_appliedEpoch is null)
+            {
+                (_appliedEpoch, _appliedSequence) = (position.Epoch, position.Sequence);
+            }
+        }
+    }
+
     /// <summary>Applies the delivery when its turn has come, and every waiting one whose turn it brings.</summary>
     public void Accept(Delivery delivery)
     {
@@ -54,7 +88,13 @@ internal sealed class DeliveryOrder(
         {
             if (delivery.Chain == 0 || IsRetired(delivery.Chain))
             {
-                apply(delivery); // not ordered: no chain
+                // Not ordered: no chain, or one that ended. A message sent again by the group's next activation came
+                // first, and this is its late original.
+                if (!(delivery.Epoch is { } epoch && epoch == _resentEpoch && delivery.Sequence <= _resentUpTo))
+                {
+                    apply(delivery);
+                }
+
                 return;
             }
 
@@ -96,7 +136,7 @@ internal sealed class DeliveryOrder(
         {
             foreach (var (_, waiting) in early)
             {
-                apply(waiting); // the old chain's: its own numbers no longer count
+                Apply(waiting); // the old chain's: its own numbers no longer count
             }
 
             early.Clear();
@@ -115,8 +155,48 @@ internal sealed class DeliveryOrder(
 
     private void Apply(Delivery delivery)
     {
+        if (delivery.Kind == DeliveryKind.Resent)
+        {
+            ApplyResent(delivery);
+            return;
+        }
+
         apply(delivery);
         _lastSequence = Math.Max(_lastSequence, delivery.Sequence);
+        if (delivery is { Kind: DeliveryKind.Message, Epoch: { } epoch })
+        {
+            if (epoch == _appliedEpoch)
+            {
+                _appliedSequence = Math.Max(_appliedSequence, delivery.Sequence);
+            }
+            else
+            {
+                (_appliedEpoch, _appliedSequence) = (epoch, delivery.Sequence);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A message of the group's previous activation, sent again by its new one: applied when it comes after the last
+    /// message of that epoch applied here, dropped when this gateway has it (or follows another epoch now). Messages
+    /// numbered between that nobody kept count as lost.
+    /// </summary>
+    private void ApplyResent(Delivery delivery)
+    {
+        if (delivery.Epoch is not { } epoch || epoch != _appliedEpoch || delivery.Sequence <= _appliedSequence)
+        {
+            return;
+        }
+
+        var message = delivery with { Kind = DeliveryKind.Message };
+        if (delivery.Sequence > _appliedSequence + 1)
+        {
+            lost(message, delivery.Sequence - _appliedSequence - 1, _appliedSequence);
+        }
+
+        apply(message);
+        _appliedSequence = delivery.Sequence;
+        (_resentEpoch, _resentUpTo) = (epoch, delivery.Sequence);
     }
 
     /// <summary>Whether the position was given up as lost (and is no longer): a late delivery rather than a duplicate.</summary>

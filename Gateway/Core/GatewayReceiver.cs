@@ -137,6 +137,9 @@ internal sealed class GatewayReceiver : ILocalGateway
     public IReadOnlyList<Member> Members(string hub, DeliveryTarget target, string key) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.Members(target, key) : [];
 
+    public GatewayGroupState GroupState(string hub, DeliveryTarget target, string key) =>
+        _hubs.TryGetValue(hub, out var localHub) ? localHub.GroupState(target, key) : new GatewayGroupState([], null, []);
+
     public SessionInfo? Session(string hub, string connectionId) =>
         _hubs.TryGetValue(hub, out var localHub) ? localHub.Session(connectionId) : null;
 

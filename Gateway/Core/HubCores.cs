@@ -17,7 +17,8 @@ internal sealed record HubCoreServices(
     GatewayMetrics Metrics,
     TimeProvider Time,
     ILoggerFactory Loggers,
-    Realtime.Grains.Gateways.PayloadForms? Forms = null);
+    Realtime.Grains.Gateways.PayloadForms? Forms = null,
+    SentLog? Sent = null);
 
 /// <summary>
 /// Makes each hub's delivery core once, for whichever adapter asks first (SignalR's lifetime manager, the socket.io

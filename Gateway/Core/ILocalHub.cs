@@ -11,6 +11,9 @@ internal interface ILocalHub
     /// <summary>This gateway's connections in a group (room, namespace or user, by grain key).</summary>
     IReadOnlyList<Member> Members(DeliveryTarget target, string key);
 
+    /// <summary>This gateway's members of a group, the last of its messages applied here, and what this gateway sent it lately.</summary>
+    GatewayGroupState GroupState(DeliveryTarget target, string key);
+
     /// <summary>A local connection's session, or null when it is not on this gateway.</summary>
     SessionInfo? Session(string connectionId);
 

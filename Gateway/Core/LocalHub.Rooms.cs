@@ -120,12 +120,15 @@ public sealed partial class LocalHub<THub>
         {
             if (local.RecoveryWindow is null)
             {
-                await Task.WhenAll(Room(roomKey).Join(local.Member), local.SessionShared ? Session(connectionId).AddRoom(roomKey, null) : Task.CompletedTask);
+                var joining = Room(roomKey).Join(local.Member);
+                await Task.WhenAll(joining, local.SessionShared ? Session(connectionId).AddRoom(roomKey, null) : Task.CompletedTask);
+                Seed(_rooms, roomKey, joining.Result);
             }
             else
             {
                 var joined = await Room(roomKey).Join(local.Member);
                 local.Joined(roomKey, joined);
+                Seed(_rooms, roomKey, joined);
                 await Session(connectionId).AddRoom(roomKey, recordAs ?? joined);
             }
         }

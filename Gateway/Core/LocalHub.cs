@@ -39,6 +39,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
     private readonly GatewayReceiver _receiver;
     private readonly PayloadSerializer _serializer;
     private readonly Realtime.Grains.Gateways.PayloadForms? _forms;
+    private readonly SentLog? _sent;
 
     // Leaves waiting for their room's notice (see LeaveLocalAsync), by room key and connection id.
     private readonly ConcurrentDictionary<(string RoomKey, string ConnectionId), TaskCompletionSource> _leaving = new();
@@ -63,6 +64,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
         JsonProtocol = services.Protocols.AllProtocols.First(static p => p.Name == HubJson.ProtocolName);
         _serializer = new PayloadSerializer([JsonProtocol], options.MaxMessageBytes);
         _forms = services.Forms;
+        _sent = services.Sent;
         Logger = services.Loggers.CreateLogger<LocalHub<THub>>();
         _clientResultTimeout = options.ClientResultTimeout;
         PipelinedSends = options.PipelinedSends;
@@ -143,6 +145,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
                     connected,
                     member.UserId is { } user ? _references.Get<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member) : Task.CompletedTask);
                 local.Joined(namespaceKey, connected.Result);
+                Seed(_namespaces, namespaceKey, connected.Result);
                 break;
             }
             catch (Exception ex) when (ex is OrleansException && _time.GetUtcNow() < deadline && _connections.ContainsKey(connectionId))
@@ -234,7 +237,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
     /// <summary>Sends a serialized message to every connection of a user, on every gateway.</summary>
     internal Task SendUserAsync(string userId, SerializedPayload payload) =>
-        _references.Get<IUserGrain>(GrainKeys.User(HubName, userId)).Publish(new Publication(payload));
+        Publish(_references.Get<IUserGrain>(GrainKeys.User(HubName, userId)), new Publication(payload));
 
     /// <summary>
     /// Calls a method on one connection's client and returns its answer: a local connection is asked directly, one on
@@ -305,13 +308,13 @@ public sealed partial class LocalHub<THub> : ILocalHub
     internal Task SendNamespaceAsync(string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except)
     {
         var (grain, publication) = NamespacePublication(@namespace, methodName, args, except);
-        return grain.Publish(publication);
+        return Publish(grain, publication);
     }
 
     internal Task SendRoomAsync(string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except)
     {
         var (grain, publication) = RoomPublication(@namespace, room, methodName, args, except);
-        return grain.Publish(publication);
+        return Publish(grain, publication);
     }
 
     /// <summary>
@@ -343,7 +346,7 @@ public sealed partial class LocalHub<THub> : ILocalHub
         (Room(roomKey), new Publication(payload, except));
 
     /// <summary>Sends a serialized message to a room.</summary>
-    internal Task SendRoomAsync(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) => Room(roomKey).Publish(new Publication(payload, except));
+    internal Task SendRoomAsync(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) => Publish(Room(roomKey), new Publication(payload, except));
 
     /// <summary>Sends a serialized message to one connection, here or on another gateway; false when it is not open.</summary>
     internal Task<bool> SendConnectionAsync(string connectionId, SerializedPayload payload)

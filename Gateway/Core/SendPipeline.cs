@@ -9,13 +9,14 @@ namespace Realtime.Gateway.Core;
 /// the client's next message at once, up to <see cref="GatewayOptions.PipelinedSends"/> queued, after which the
 /// client waits for room in the queue. The queue goes to the grains one call at a time, in order; the sends that
 /// queued up for one group while a call was on its way go together in the next call
-/// (<see cref="IMemberGroupGrain.PublishAll"/>). One call at a time is what keeps a sender's messages in order:
+/// (<see cref="LocalHub{THub}.PublishAll"/>). One call at a time is what keeps a sender's messages in order:
 /// Orleans does not promise that calls made without waiting arrive in the order they were made. Anything else the
 /// connection does first waits for the queue to empty (<see cref="DrainAsync"/>), so a send followed by a leave is
 /// still seen before the leave. A send the grain does not take is reported to <paramref name="failed"/>, which tells
 /// the client in its protocol: nobody waits for its answer.
 /// </summary>
-internal sealed class SendPipeline(int depth, string connectionId, ILogger logger, Action<PipelinedSend, Exception> failed)
+internal sealed class SendPipeline(
+    int depth, string connectionId, ILogger logger, Func<IMemberGroupGrain, Publication[], Task> publish, Action<PipelinedSend, Exception> failed)
 {
     /// <summary>The most sends put in one call.</summary>
     public const int MaxBatch = 256;
@@ -111,7 +112,7 @@ internal sealed class SendPipeline(int depth, string connectionId, ILogger logge
             {
                 // The call continues the trace of the first send it carries.
                 System.Diagnostics.Activity.Current = span;
-                await (batch.Length == 1 ? target.Publish(batch[0]) : target.PublishAll(batch));
+                await publish(target, batch);
             }
             catch (Exception ex)
             {

@@ -62,6 +62,7 @@ public static class RealtimeGatewayExtensions
         services.AddHostedService(static sp => sp.GetRequiredService<ServerEvents>());
         services.AddOptions<RealtimeStreamsOptions>().Bind(configuration.GetSection(RealtimeStreamsOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RealtimeStreamsOptions>, RealtimeStreamsOptionsValidator>());
+        services.AddSingleton<SentLog>();
         services.AddSingleton<HubCoreServices>();
         services.AddSingleton<HubCores>();
         services.AddSingleton(static sp => sp.GetRequiredService<HubCores>().For<RealtimeHub>());

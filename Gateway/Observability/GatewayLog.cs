@@ -48,4 +48,13 @@ internal static partial class GatewayLog
 
     [LoggerMessage(14, LogLevel.Warning, "Refused a new connection: the gateway holds {Connections} of at most {MaxConnections} (Gateway:MaxConnections).")]
     public static partial void TooManyConnections(ILogger logger, int connections, int maxConnections);
+
+    [LoggerMessage(37, LogLevel.Information, "A silo was declared dead: calling the {Count} group(s) this gateway sent messages to lately, so that those whose grain lived there come back and send again what did not reach every gateway.")]
+    public static partial void WakingSentGroups(ILogger logger, int count);
+
+    [LoggerMessage(38, LogLevel.Warning, "Calling group {Group} after a silo died failed; it comes back at its next call.")]
+    public static partial void WakingSentGroupFailed(ILogger logger, string group, Exception exception);
+
+    [LoggerMessage(39, LogLevel.Debug, "Calling group {Group} after a silo died failed (attempt {Attempt}); trying again.")]
+    public static partial void WakingSentGroupRetried(ILogger logger, string group, int attempt, Exception exception);
 }

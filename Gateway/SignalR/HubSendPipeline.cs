@@ -37,7 +37,7 @@ internal static class HubSendPipeline
 
         var connectionId = context.ConnectionId;
         pipeline = new SendPipeline(
-            Math.Max(realtime.PipelinedSends, 1), connectionId, realtime.Logger, (send, error) => RealtimeHub.SendFailed(realtime, connectionId, send, error));
+            Math.Max(realtime.PipelinedSends, 1), connectionId, realtime.Logger, realtime.PublishAll, (send, error) => RealtimeHub.SendFailed(realtime, connectionId, send, error));
         context.Features.Set(pipeline);
         return pipeline;
     }

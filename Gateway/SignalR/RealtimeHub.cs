@@ -56,7 +56,7 @@ public sealed class RealtimeHub : Hub
     {
         await AuthorizeAsync(RealtimeOperation.Broadcast, null);
         var (grain, publication) = BroadcastPublication(eventName, data);
-        await grain.Publish(publication);
+        await _realtime.Publish(grain, publication);
     }
 
     /// <summary>
@@ -92,7 +92,7 @@ public sealed class RealtimeHub : Hub
     {
         await AuthorizeAsync(RealtimeOperation.Send, room);
         var (grain, publication) = RoomPublication(room, eventName, data);
-        await grain.Publish(publication);
+        await _realtime.Publish(grain, publication);
     }
 
     /// <summary><see cref="SendToRoom"/> for a client's <c>send</c>, which does not wait (see <see cref="BroadcastPipelined"/>).</summary>
@@ -163,7 +163,7 @@ public sealed class RealtimeHub : Hub
     {
         if (_realtime.PipelinedSends == 0)
         {
-            return send.Target.Publish(send.Publication);
+            return _realtime.Publish(send.Target, send.Publication);
         }
 
         return HubSendPipeline.Of(Context, _realtime).Add(send.Target, send.Publication, what);

@@ -101,8 +101,8 @@ public sealed class BroadcastOperator
         return Send(hub.NamespacePublication(_namespace.Name, payload, except, filter), new PipelinedSend(_rooms.Length == 1 ? _rooms[0] : null, eventName));
     }
 
-    private static Task Send((IMemberGroupGrain Target, Publication Publication) send, PipelinedSend what) =>
-        Socket.PipelineOfHandler() is { } pipeline ? pipeline.Add(send.Target, send.Publication, what) : send.Target.Publish(send.Publication);
+    private Task Send((IMemberGroupGrain Target, Publication Publication) send, PipelinedSend what) =>
+        Socket.PipelineOfHandler() is { } pipeline ? pipeline.Add(send.Target, send.Publication, what) : _namespace.Server.Hub.Publish(send.Target, send.Publication);
 
     /// <summary>
     /// Sends the event to every selected socket and waits for each one's acknowledgement (one argument as itself,

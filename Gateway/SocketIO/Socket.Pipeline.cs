@@ -31,7 +31,7 @@ public sealed partial class Socket
             }
 
             var hub = Namespace.Server.Hub;
-            Interlocked.CompareExchange(ref _pipeline, new SendPipeline(Math.Max(hub.PipelinedSends, 1), Id, hub.Logger, SendFailed), null);
+            Interlocked.CompareExchange(ref _pipeline, new SendPipeline(Math.Max(hub.PipelinedSends, 1), Id, hub.Logger, hub.PublishAll, SendFailed), null);
             return _pipeline;
         }
     }

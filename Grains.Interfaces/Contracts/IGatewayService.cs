@@ -32,6 +32,14 @@ public interface IGatewayService : IGrainService
     [AlwaysInterleave, Alias("members")]
     Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key);
 
+    /// <summary>
+    /// <see cref="Members"/>, with the last of the group's messages the gateway applied and those it sent the group
+    /// lately: how a group's new activation finds the messages that its previous one was answered for but that did
+    /// not reach every gateway before its silo died, and sends them again (<see cref="DeliveryKind.Resent"/>).
+    /// </summary>
+    [AlwaysInterleave, Alias("group-state")]
+    Task<GatewayGroupState> GroupState(string hub, DeliveryTarget target, string key);
+
     /// <summary>A local connection's session, or null when the connection is not on this gateway.</summary>
     [AlwaysInterleave, Alias("session")]
     Task<SessionInfo?> Session(string hub, string connectionId);

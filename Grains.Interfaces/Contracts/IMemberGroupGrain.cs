@@ -44,6 +44,20 @@ public interface IMemberGroupGrain : IGatewayDependentGrain
     Task<long> PublishAll(IReadOnlyList<Publication> publications);
 
     /// <summary>
+    /// <see cref="Publish"/>, answered with the group's epoch beside the sequence number: how a gateway learns where
+    /// its message stands, to keep it for a while (see <see cref="IGatewayService.GroupState"/>).
+    /// </summary>
+    [Alias("send")]
+    Task<GroupPosition> Send(Publication publication);
+
+    /// <summary>
+    /// <see cref="PublishAll"/>, answered with the position of the last: the publications are numbered one after the
+    /// other, with nothing in between.
+    /// </summary>
+    [Alias("send-all")]
+    Task<GroupPosition> SendAll(IReadOnlyList<Publication> publications);
+
+    /// <summary>
     /// Moves the group, whole (members, numbering, history), to <paramref name="silo"/> once it is idle: how a silo that
     /// stops hands its groups over, so that their clients notice nothing.
     /// </summary>

@@ -29,6 +29,14 @@ public enum DeliveryKind : byte
     MemberLeft,
     /// <summary>The room was closed: its local members leave it and are told.</summary>
     Closed,
+
+    /// <summary>
+    /// A message of the group's previous activation, sent again by the new one (its silo died), to a gateway that did
+    /// not say it had it: <see cref="Delivery.Epoch"/> and <see cref="Delivery.Sequence"/> are where the previous
+    /// activation numbered it. The gateway applies it unless it has it already, after the last message of that epoch
+    /// it applied; only gateways that read it are sent one (see <see cref="IGatewayService.GroupState"/>).
+    /// </summary>
+    Resent,
 }
 
 /// <summary>

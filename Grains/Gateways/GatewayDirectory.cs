@@ -65,6 +65,9 @@ public sealed class GatewayDirectory : GrainServiceClient<IGatewayService>
     public bool IsActive(SiloAddress silo) =>
         _membership.CurrentSnapshot.Members.TryGetValue(silo, out var member) && member.Status == SiloStatus.Active;
 
+    /// <summary>True when the silo's metadata, as far as this silo has seen it, says it reads <paramref name="version"/> or later (see <see cref="PayloadForms"/>).</summary>
+    public bool Reads(SiloAddress silo, int version) => _metadata is not null && PayloadForms.Reads(_metadata.GetSiloMetadata(silo).Metadata, version);
+
     /// <summary>
     /// The active silos that may hold connections: those whose metadata says they are gateways, and those whose metadata
     /// is not known yet (or not kept, on a silo without <c>UseSiloMetadata</c>). Silos known to hold only grains are left

@@ -20,7 +20,11 @@ internal static class GatewayQuery
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>The answers of every gateway that answered, in no particular order.</summary>
-    public static async Task<List<T>> AskAllAsync<T>(GatewayDirectory gateways, Func<IGatewayService, Task<T>> ask, TimeSpan timeout, string asker)
+    public static Task<List<T>> AskAllAsync<T>(GatewayDirectory gateways, Func<IGatewayService, Task<T>> ask, TimeSpan timeout, string asker) =>
+        AskAllAsync(gateways, (gateway, _) => ask(gateway), timeout, asker);
+
+    /// <summary>The answers of every gateway that answered, in no particular order; <paramref name="ask"/> is given each gateway's silo too.</summary>
+    public static async Task<List<T>> AskAllAsync<T>(GatewayDirectory gateways, Func<IGatewayService, SiloAddress, Task<T>> ask, TimeSpan timeout, string asker)
     {
         var silos = gateways.Candidates();
         var deadline = gateways.Time.GetUtcNow() + timeout;
@@ -44,7 +48,7 @@ internal static class GatewayQuery
     }
 
     private static async Task<(bool Answered, T Answer)> AskAsync<T>(
-        GatewayDirectory gateways, SiloAddress silo, Func<IGatewayService, Task<T>> ask, DateTimeOffset deadline, string asker)
+        GatewayDirectory gateways, SiloAddress silo, Func<IGatewayService, SiloAddress, Task<T>> ask, DateTimeOffset deadline, string asker)
     {
         var gateway = gateways.OfSilo(silo);
         var time = gateways.Time;
@@ -55,7 +59,7 @@ internal static class GatewayQuery
             left = left < TimeSpan.Zero ? TimeSpan.Zero : left;
             try
             {
-                return (true, await ask(gateway).WaitAsync(left < AttemptTimeout ? left : AttemptTimeout, time));
+                return (true, await ask(gateway, silo).WaitAsync(left < AttemptTimeout ? left : AttemptTimeout, time));
             }
             catch (Exception) when (!gateways.IsActive(silo))
             {

@@ -48,6 +48,9 @@ internal sealed partial class GatewayService(GrainId id, Silo silo, ILoggerFacto
     public Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key) =>
         Task.FromResult(Local?.Members(hub, target, key) ?? []);
 
+    public Task<GatewayGroupState> GroupState(string hub, DeliveryTarget target, string key) =>
+        Task.FromResult(Local?.GroupState(hub, target, key) ?? new GatewayGroupState([], null, []));
+
     public Task<SessionInfo?> Session(string hub, string connectionId) => Task.FromResult(Local?.Session(hub, connectionId));
 
     public Task<IReadOnlyList<SessionInfo>> Sessions(string hub, IReadOnlyList<string> connectionIds) =>

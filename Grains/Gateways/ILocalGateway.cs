@@ -17,6 +17,12 @@ public interface ILocalGateway
 
     IReadOnlyList<Member> Members(string hub, DeliveryTarget target, string key);
 
+    /// <summary>
+    /// The gateway's members of a group, the last of the group's messages it applied, and what it sent the group lately
+    /// (see <see cref="IGatewayService.GroupState"/>). A gateway that keeps neither answers with its members alone.
+    /// </summary>
+    GatewayGroupState GroupState(string hub, DeliveryTarget target, string key) => new(Members(hub, target, key), null, []);
+
     SessionInfo? Session(string hub, string connectionId);
 
     /// <summary>The sessions of those of the connections that are open here, read without sharing them with session grains.</summary>

@@ -1,58 +1,71 @@
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using Realtime.Contracts;
 
 namespace Realtime.Grains.Gateways;
 
 /// <summary>
-/// Which payloads the cluster's gateways can deliver, as their silo metadata says under <see cref="Key"/>. A gateway
-/// of this version (<see cref="Version"/> 2) makes the SignalR form of a socket.io emit that arrives without one
-/// (<c>SerializedPayload.Event</c>); one of an earlier version has no such key and needs the SignalR form in every
-/// payload. A gateway leaves that form out of its socket.io emits only while <see cref="EveryGatewayMakesSignalRForms"/>,
-/// so that during a rolling upgrade from an earlier version nothing reaches a gateway that could not deliver it.
+/// What the cluster's silos can do, as their silo metadata says under <see cref="Key"/> (a version number), so that
+/// during a rolling upgrade nothing reaches a silo that could not read it:
+/// <list type="bullet">
+/// <item>2: a gateway makes the SignalR form of a socket.io emit that arrives without one (<c>SerializedPayload.Event</c>);
+/// one of an earlier version has no such key and needs the SignalR form in every payload. A gateway leaves that form
+/// out of its socket.io emits only while <see cref="EveryGatewayMakesSignalRForms"/>.</item>
+/// <item>3: a group's grain answers <see cref="IMemberGroupGrain.Send"/> and asks gateways for their
+/// <see cref="IGatewayService.GroupState"/>, and a gateway answers that and applies <see cref="DeliveryKind.Resent"/>.
+/// A gateway sends with <see cref="IMemberGroupGrain.Send"/> only while <see cref="EverySiloSendsPositions"/>, and a
+/// grain asks a gateway for its group state only when that gateway's silo says 3 (<see cref="Reads(SiloAddress, int)"/>).</item>
+/// </list>
 /// </summary>
 public sealed class PayloadForms(IClusterMembershipService membership, ILocalSiloDetails self, ISiloMetadataCache? metadata = null)
 {
-    /// <summary>The silo metadata key: the payload version the silo reads, a number.</summary>
+    /// <summary>The silo metadata key: the version the silo reads, a number.</summary>
     public const string Key = "realtime.payloads";
 
-    /// <summary>The version this build reads: 2, payloads whose SignalR form the receiving gateway makes.</summary>
-    public const int Version = 2;
+    /// <summary>The version this build reads: 3, group states and messages sent again.</summary>
+    public const int Version = 3;
+
+    /// <summary>The first version whose gateways make the SignalR form of a socket.io emit.</summary>
+    public const int SignalRFormsVersion = 2;
+
+    /// <summary>The first version whose silos answer sends with positions, and whose gateways keep what they sent.</summary>
+    public const int PositionsVersion = 3;
 
     /// <summary>How long an answer is kept before the membership and metadata are looked at again.</summary>
     internal static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
 
-    private long _nextCheck = long.MinValue;
-    private volatile bool _every;
+    private readonly Check _forms = new(() => metadata is not null && EveryOtherReads(membership.CurrentSnapshot.Members, self.SiloAddress, silo => metadata.GetSiloMetadata(silo).Metadata));
+    private readonly Check _positions = new(() => metadata is not null
+        && membership.CurrentSnapshot.Members.Any(m => m.Value.Status != SiloStatus.Dead && !m.Key.Equals(self.SiloAddress))
+        && EveryOtherReads(membership.CurrentSnapshot.Members, self.SiloAddress, silo => metadata.GetSiloMetadata(silo).Metadata, PositionsVersion, grainSilosToo: true));
 
     /// <summary>
     /// True when every other silo that may hold connections, among all the membership lists as not dead (joining ones
     /// included), says it reads version 2 or later. A silo whose metadata this silo has not seen yet counts against it,
     /// as does one without metadata that does not say it holds grains only. Looked at again at most once a second.
     /// </summary>
-    public bool EveryGatewayMakesSignalRForms
-    {
-        get
-        {
-            var now = Environment.TickCount64;
-            if (now >= Volatile.Read(ref _nextCheck))
-            {
-                _every = Check();
-                Volatile.Write(ref _nextCheck, now + (long)Recheck.TotalMilliseconds);
-            }
-
-            return _every;
-        }
-    }
-
-    /// <summary>Looks at the membership and the metadata now.</summary>
-    internal bool Check() =>
-        metadata is not null && EveryOtherReads(membership.CurrentSnapshot.Members, self.SiloAddress, silo => metadata.GetSiloMetadata(silo).Metadata);
+    public bool EveryGatewayMakesSignalRForms => _forms.Value;
 
     /// <summary>
-    /// True when every silo of <paramref name="members"/> but <paramref name="self"/> and the dead either holds grains
-    /// only or reads <see cref="Version"/>, as <paramref name="metadataOf"/> says (empty: not known yet).
+    /// True when the cluster has other silos than this one, and every other silo the membership lists as not dead,
+    /// those of grains only included (they hold groups), says it reads version 3 or later. Alone (the embedded mode),
+    /// there is no other silo whose death could take a group's deliveries with it. Looked at again at most once a second.
+    /// </summary>
+    public bool EverySiloSendsPositions => _positions.Value;
+
+    /// <summary>True when a silo's metadata says it reads <paramref name="version"/> or later.</summary>
+    public bool Reads(SiloAddress silo, int version) => metadata is not null && Reads(metadata.GetSiloMetadata(silo).Metadata, version);
+
+    /// <summary>
+    /// True when every silo of <paramref name="members"/> but <paramref name="self"/> and the dead reads
+    /// <paramref name="version"/>, as <paramref name="metadataOf"/> says (empty: not known yet); one that holds grains
+    /// only is left out unless <paramref name="grainSilosToo"/>.
     /// </summary>
     internal static bool EveryOtherReads(
-        IEnumerable<KeyValuePair<SiloAddress, ClusterMember>> members, SiloAddress self, Func<SiloAddress, IReadOnlyDictionary<string, string>> metadataOf)
+        IEnumerable<KeyValuePair<SiloAddress, ClusterMember>> members,
+        SiloAddress self,
+        Func<SiloAddress, IReadOnlyDictionary<string, string>> metadataOf,
+        int version = SignalRFormsVersion,
+        bool grainSilosToo = false)
     {
         foreach (var (silo, member) in members)
         {
@@ -62,17 +75,43 @@ public sealed class PayloadForms(IClusterMembershipService membership, ILocalSil
             }
 
             var values = metadataOf(silo);
-            if (values.TryGetValue(SiloRoles.Key, out var role) && role == SiloRoles.Grains)
+            if (!grainSilosToo && values.TryGetValue(SiloRoles.Key, out var role) && role == SiloRoles.Grains)
             {
                 continue;
             }
 
-            if (!values.TryGetValue(Key, out var version) || !int.TryParse(version, System.Globalization.CultureInfo.InvariantCulture, out var reads) || reads < Version)
+            if (!Reads(values, version))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    /// <summary>True when silo metadata says the silo reads <paramref name="version"/> or later.</summary>
+    internal static bool Reads(IReadOnlyDictionary<string, string> values, int version) =>
+        values.TryGetValue(Key, out var value) && int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var reads) && reads >= version;
+
+    /// <summary>A yes or no about the cluster, worked out again at most once every <see cref="Recheck"/>.</summary>
+    private sealed class Check(Func<bool> check)
+    {
+        private long _nextCheck = long.MinValue;
+        private volatile bool _value;
+
+        public bool Value
+        {
+            get
+            {
+                var now = Environment.TickCount64;
+                if (now >= Volatile.Read(ref _nextCheck))
+                {
+                    _value = check();
+                    Volatile.Write(ref _nextCheck, now + (long)Recheck.TotalMilliseconds);
+                }
+
+                return _value;
+            }
+        }
     }
 }

@@ -89,16 +89,73 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
             return;
         }
 
-        var answers = await GatewayQuery.AskAllAsync(_gateways, gateway => gateway.Members(_hub, _target, _key), _rebuildTimeout, $"{_target} {_key}");
-        foreach (var members in answers)
+        // A gateway of an earlier version (see PayloadForms) is asked for its members alone.
+        var answers = await GatewayQuery.AskAllAsync(
+            _gateways,
+            (gateway, silo) => _gateways.Reads(silo, PayloadForms.PositionsVersion) ? gateway.GroupState(_hub, _target, _key) : MembersOfAsync(gateway),
+            _rebuildTimeout,
+            $"{_target} {_key}");
+        foreach (var answer in answers)
         {
-            foreach (var member in members)
+            foreach (var member in answer.Members)
             {
                 _ = AddMember(member);
             }
         }
 
+        SendMissedAgain(answers);
         Activated(_logger, _target, _key, _members.Count, answers.Count);
+    }
+
+    private async Task<GatewayGroupState> MembersOfAsync(IGatewayService gateway) => new(await gateway.Members(_hub, _target, _key), null, []);
+
+    /// <summary>
+    /// Sends again, before anything else, what the group's previous activation was answered for but a gateway did not
+    /// get: that activation sent each gateway its delivery without waiting, and its answer to the sender could leave
+    /// its silo before a delivery to another gateway did, when the silo died in between. The senders' gateways keep
+    /// what the group took from them for a while (<see cref="IMemberGroupGrain.Send"/>); each gateway with members
+    /// gets those numbered after the last one it applied, of the same epoch, in order. A message that no gateway kept
+    /// (a service's, or older than they keep) is not here: the gateway tells its members of the gap it leaves.
+    /// </summary>
+    private void SendMissedAgain(List<GatewayGroupState> answers)
+    {
+        List<SentMessage>? sent = null;
+        foreach (var answer in answers)
+        {
+            if (answer.Sent.Count > 0)
+            {
+                (sent ??= []).AddRange(answer.Sent);
+            }
+        }
+
+        if (sent is null)
+        {
+            return;
+        }
+
+        foreach (var answer in answers)
+        {
+            if (answer is not { Applied: { } applied, Members: [{ GatewayId: var gatewayId }, ..] })
+            {
+                continue;
+            }
+
+            var missed = sent.Where(s => s.At.Epoch == applied.Epoch && s.At.Sequence > applied.Sequence)
+                .DistinctBy(s => s.At.Sequence)
+                .OrderBy(s => s.At.Sequence)
+                .ToList();
+            foreach (var message in missed)
+            {
+                var publication = message.Publication;
+                _members.SendTo(gatewayId, new Delivery(
+                    _hub, _target, _key, message.At.Sequence, publication.Payload, publication.Except, publication.Rooms, Kind: DeliveryKind.Resent, Epoch: applied.Epoch));
+            }
+
+            if (missed.Count > 0)
+            {
+                SentAgain(_logger, _target, _key, missed.Count, applied.Epoch, gatewayId);
+            }
+        }
     }
 
     public void OnDehydrate(IDehydrationContext dehydrationContext)
@@ -174,6 +231,16 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
 
         return publication.Source is null ? Task.FromResult(sequence) : StreamAsync(publication.Source, sequence, time);
     }
+
+    public Task<GroupPosition> Send(Publication publication)
+    {
+        var published = Publish(publication);
+        return published.IsCompletedSuccessfully ? Task.FromResult(new GroupPosition(_epoch, published.Result)) : PositionAsync(published);
+    }
+
+    public Task<GroupPosition> SendAll(IReadOnlyList<Publication> publications) => PositionAsync(PublishAll(publications));
+
+    private async Task<GroupPosition> PositionAsync(Task<long> published) => new(_epoch, await published);
 
     public async Task<long> PublishAll(IReadOnlyList<Publication> publications)
     {
@@ -275,6 +342,9 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
 
     [LoggerMessage(124, LogLevel.Warning, "Gateway {GatewayId} did not give the sessions of its {Count} member(s) of {Key}; they are read from their session grains.")]
     private static partial void SessionsFromGrains(ILogger logger, string key, string gatewayId, int count, Exception exception);
+
+    [LoggerMessage(127, LogLevel.Information, "{Target} {Key} came back and sent {Count} message(s) of its previous activation ({Epoch}) again to gateway {GatewayId}, which had not had them.")]
+    private static partial void SentAgain(ILogger logger, DeliveryTarget target, string key, int count, string epoch, string gatewayId);
 
     [LoggerMessage(123, LogLevel.Debug, "{Target} {Key} migrated here with {Members} member(s), at message {Sequence}.")]
     private static partial void Migrated(ILogger logger, DeliveryTarget target, string key, int members, long sequence);

@@ -88,6 +88,18 @@ internal sealed class MemberTable
         }
     }
 
+    /// <summary>Sends the delivery to one gateway, as the next of its chain; false when the gateway has no members here.</summary>
+    public bool SendTo(string gatewayId, Delivery delivery)
+    {
+        if (!_gateways.TryGetValue(gatewayId, out var members))
+        {
+            return false;
+        }
+
+        members.Chain.Send(delivery);
+        return true;
+    }
+
     /// <summary>Each gateway with members: its id, its service, and the ids of its members now.</summary>
     public List<(string GatewayId, IGatewayService Gateway, string[] ConnectionIds)> ByGateway()
     {

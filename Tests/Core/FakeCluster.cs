@@ -30,7 +30,8 @@ internal sealed class FakeCluster : IGrainFactory
     private readonly ConcurrentDictionary<(Type Interface, string Key), object> _grains = new();
     private readonly List<Delivery> _held = [];
 
-    public FakeCluster()
+    /// <param name="keepSends">Whether the gateway keeps its sends (<see cref="SentLog"/>), as in a cluster of several silos of this version.</param>
+    public FakeCluster(bool keepSends = false)
     {
         Time = new ManualTimeProvider();
         var lifetime = new Lifetime();
@@ -39,7 +40,8 @@ internal sealed class FakeCluster : IGrainFactory
         var identity = new GatewayIdentity(options, new SiloDetails());
         Receiver = new GatewayReceiver(this, identity, options, new ServiceCollection().BuildServiceProvider(), lifetime, NullLogger<GatewayReceiver>.Instance);
         Hub = new HubCores(new HubCoreServices(
-            this, Receiver, new JsonOnly(), options, lifetime, Options.Create(new RealtimeStreamsOptions()), metrics, Time, NullLoggerFactory.Instance)).For<CoreTestHub>();
+            this, Receiver, new JsonOnly(), options, lifetime, Options.Create(new RealtimeStreamsOptions()), metrics, Time, NullLoggerFactory.Instance,
+            Sent: keepSends ? new SentLog(options, Time, NullLogger<SentLog>.Instance, static () => true) : null)).For<CoreTestHub>();
     }
 
     public LocalHub<CoreTestHub> Hub { get; }

@@ -121,6 +121,10 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
         return last;
     }
 
+    public async Task<GroupPosition> Send(Publication publication) => new(Epoch, await Publish(publication));
+
+    public async Task<GroupPosition> SendAll(IReadOnlyList<Publication> publications) => new(Epoch, await PublishAll(publications));
+
     public Task<int> MemberCount() => Task.FromResult(MemberList.Count);
 
     public Task<IReadOnlyList<Member>> Members() => Task.FromResult(MemberList);

@@ -217,6 +217,75 @@ public sealed class DeliveryOrderTests
         Assert.Equal(2, order.Applied.Count);
     }
 
+    [Fact]
+    public void Resent_AfterTheLastOfItsEpochAppliedHere_IsAppliedAsAMessage_AndItsLateOriginalIsADuplicate()
+    {
+        var order = new Recorder();
+        order.Accept(Message(Chain, 1, "old", 1));
+        order.Accept(Message(Chain, 2, "old", 2));
+        order.Accept(Message(Chain, 3, "old", 3));
+        Assert.Equal(new GroupPosition("old", 3), order.Order.Applied);
+
+        // The group came back on a new chain: message 4 of the old epoch sent again, then the new epoch's first.
+        order.Accept(Message(8, 1, "old", 4) with { Kind = DeliveryKind.Resent });
+        order.Accept(Message(8, 2, "new", 1));
+        Assert.Equal([1, 2, 3, 4, 1], order.AppliedSequences);
+        Assert.All(order.AppliedKinds, kind => Assert.Equal(DeliveryKind.Message, kind));
+
+        // The original of 4, on the dead activation's chain, comes after all: a duplicate.
+        order.Accept(Message(Chain, 4, "old", 4));
+        Assert.Equal([1, 2, 3, 4, 1], order.AppliedSequences);
+        Assert.Equal(new GroupPosition("new", 1), order.Order.Applied);
+        Assert.Empty(order.Lost);
+    }
+
+    [Fact]
+    public void Resent_ThatThisGatewayHasAlready_OrOfAnotherEpoch_IsDropped()
+    {
+        var order = new Recorder();
+        order.Accept(Message(Chain, 1, "old", 1));
+        order.Accept(Message(Chain, 2, "old", 2));
+
+        order.Accept(Message(8, 1, "old", 2) with { Kind = DeliveryKind.Resent });
+        order.Accept(Message(8, 2, "older", 3) with { Kind = DeliveryKind.Resent });
+        order.Accept(Message(8, 3, "new", 1));
+
+        Assert.Equal([1, 2, 1], order.AppliedSequences);
+        Assert.Empty(order.Lost);
+    }
+
+    [Fact]
+    public void Resent_WithMessagesBeforeItThatNobodyKept_ThoseCountAsLost_AndItIsApplied()
+    {
+        var order = new Recorder();
+        order.Accept(Message(Chain, 1, "old", 1));
+
+        order.Accept(Message(8, 1, "old", 4) with { Kind = DeliveryKind.Resent });
+
+        Assert.Equal([1, 4], order.AppliedSequences);
+        Assert.Equal([(After: 1L, Count: 2L)], order.LostAfter);
+    }
+
+    [Fact]
+    public void Applied_IsWhereTheGroupStoodAtTheJoin_UntilAMessageIsApplied()
+    {
+        var order = new Recorder();
+        Assert.Null(order.Order.Applied);
+
+        order.Order.Seed(new GroupPosition("e", 5));
+        order.Order.Seed(new GroupPosition("e", 9));
+        Assert.Equal(new GroupPosition("e", 5), order.Order.Applied);
+
+        // Joined at 5: a message 6 sent again is the next one, and nothing is lost before it.
+        order.Accept(Message(Chain, 1, "e", 6) with { Kind = DeliveryKind.Resent });
+        Assert.Equal([6], order.AppliedSequences);
+        Assert.Equal(new GroupPosition("e", 6), order.Order.Applied);
+        Assert.Empty(order.Lost);
+    }
+
+    private static Delivery Message(long chain, long position, string epoch, long sequence) =>
+        new("RealtimeHub", DeliveryTarget.Room, "room", sequence, null, null, Chain: chain, Position: position, Epoch: epoch);
+
     private static Delivery Delivery(long chain, long position) =>
         new("RealtimeHub", DeliveryTarget.Room, "room", position, null, null, Chain: chain, Position: position);
 
@@ -230,10 +299,22 @@ public sealed class DeliveryOrderTests
             {
                 AppliedWithChain.Add((delivery.Chain, delivery.Position));
                 AppliedSequences.Add(delivery.Sequence);
+                AppliedKinds.Add(delivery.Kind);
             },
-            (next, count, _) => Lost.Add((next.Position, count)),
+            (next, count, after) =>
+            {
+                Lost.Add((next.Position, count));
+                LostAfter.Add((after, count));
+            },
             Clock,
             fill);
+
+        public DeliveryOrder Order => _order;
+
+        public List<DeliveryKind> AppliedKinds { get; } = [];
+
+        /// <summary>Each give-up: the sequence number of the last message applied before it, and how many positions were given up.</summary>
+        public List<(long After, long Count)> LostAfter { get; } = [];
 
         /// <summary>The sequence numbers applied, in order (a delivery filled from history has no position of its own).</summary>
         public List<long> AppliedSequences { get; } = [];

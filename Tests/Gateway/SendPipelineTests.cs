@@ -16,7 +16,7 @@ public sealed class SendPipelineTests
     public async Task Add_SendsOneCallAtATime_AndWhatQueuedForOneGroupGoesTogetherInOrder()
     {
         var room = new FakeGroup();
-        var pipeline = new SendPipeline(depth: 16, "c1", new ListLogger(), Failed);
+        var pipeline = new SendPipeline(depth: 16, "c1", new ListLogger(), Publish, Failed);
 
         for (var n = 0; n < 5; n++)
         {
@@ -36,7 +36,7 @@ public sealed class SendPipelineTests
     public async Task Add_AtTheDepth_TheClientWaitsUntilTheQueueGoesDown()
     {
         var room = new FakeGroup();
-        var pipeline = new SendPipeline(depth: 3, "c1", new ListLogger(), Failed);
+        var pipeline = new SendPipeline(depth: 3, "c1", new ListLogger(), Publish, Failed);
         Assert.True(pipeline.Add(room, Text("0"), What("0")).IsCompleted);
         await Eventually.True(() => room.Calls.Count == 1, "the first send is on its way");
         Assert.True(pipeline.Add(room, Text("1"), What("1")).IsCompleted);
@@ -58,7 +58,7 @@ public sealed class SendPipelineTests
         var logger = new ListLogger();
         var room = new FakeGroup();
         var other = new FakeGroup();
-        var pipeline = new SendPipeline(depth: 8, "c1", logger, Failed);
+        var pipeline = new SendPipeline(depth: 8, "c1", logger, Publish, Failed);
         Assert.True(pipeline.Add(room, Text("a"), What("a")).IsCompleted);
         Assert.True(pipeline.Add(other, Text("b"), What("b")).IsCompleted);
 
@@ -78,6 +78,8 @@ public sealed class SendPipelineTests
     }
 
     private void Failed(PipelinedSend send, Exception error) => _failed.Enqueue((send, error));
+
+    private static Task Publish(IMemberGroupGrain target, Publication[] batch) => batch.Length == 1 ? target.Publish(batch[0]) : target.PublishAll(batch);
 
     private static PipelinedSend What(string text) => new($"room-{text}", $"event-{text}");
 
@@ -118,6 +120,10 @@ public sealed class SendPipelineTests
         }
 
         public Task<long> Publish(Publication publication) => PublishAll([publication]);
+
+        public Task<GroupPosition> Send(Publication publication) => throw new NotSupportedException();
+
+        public Task<GroupPosition> SendAll(IReadOnlyList<Publication> publications) => throw new NotSupportedException();
 
         public Task MoveTo(SiloAddress silo) => throw new NotSupportedException();
 

@@ -18,6 +18,7 @@ public sealed class FakeGateway
 {
     private readonly ConcurrentDictionary<(DeliveryTarget, string), ConcurrentDictionary<string, Member>> _members = new();
     private readonly ConcurrentQueue<Delivery> _deliveries = new();
+    private readonly ConcurrentDictionary<(DeliveryTarget, string), (GroupPosition? Applied, SentMessage[] Sent)> _known = new();
     private readonly ConcurrentQueue<(DeliveryTarget Target, string Key)> _queries = new();
     private readonly ConcurrentDictionary<string, JsonElement> _data = new(StringComparer.Ordinal);
     private int _sessionQuestions;
@@ -50,6 +51,15 @@ public sealed class FakeGateway
         await _grains.GetGrain<IRoomGrain>(roomKey).Join(member).Within($"{connectionId} to join");
         return member;
     }
+
+    /// <summary>
+    /// A member of a group that only this gateway knows of, as after the group's grain died: the grain learns of it when
+    /// it comes back and asks.
+    /// </summary>
+    public void Holds(DeliveryTarget target, string key, string connectionId) => Local(target, key)[connectionId] = new Member(connectionId, GatewayId, null);
+
+    /// <summary>What this gateway says of a group when a new activation asks: the last message it applied, and what it sent the group lately.</summary>
+    public void Knows(DeliveryTarget target, string key, GroupPosition? applied, params SentMessage[] sent) => _known[(target, key)] = (applied, sent);
 
     /// <summary>Registers with the hub's grain, as a gateway does when it makes the hub's lifetime manager.</summary>
     public Task RegisterAsync() => _grains.GetGrain<IGatewayRegistryGrain>(Hub).Register(GatewayId).Within($"{GatewayId} to register");
@@ -140,6 +150,9 @@ public sealed class FakeGateway
         return _members.TryGetValue((target, key), out var members) ? [.. members.Values] : [];
     }
 
+    internal GatewayGroupState GroupState(DeliveryTarget target, string key) =>
+        _known.TryGetValue((target, key), out var known) ? new(Members(target, key), known.Applied, known.Sent) : new(Members(target, key), null, []);
+
     private ConcurrentDictionary<string, Member> Local(DeliveryTarget target, string key) =>
         _members.GetOrAdd((target, key), static _ => new(StringComparer.Ordinal));
 }
@@ -168,6 +181,9 @@ public sealed class FakeGatewayHost : ILocalGateway
 
     public IReadOnlyList<Member> Members(string hub, DeliveryTarget target, string key) =>
         _gateways.TryGetValue(hub, out var gateway) ? gateway.Members(target, key) : [];
+
+    public GatewayGroupState GroupState(string hub, DeliveryTarget target, string key) =>
+        _gateways.TryGetValue(hub, out var gateway) ? gateway.GroupState(target, key) : new([], null, []);
 
     public SessionInfo? Session(string hub, string connectionId) => _gateways.TryGetValue(hub, out var gateway) ? gateway.Session(connectionId) : null;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.TestingHost;
 using Realtime.Contracts;
 using Realtime.Contracts.Hosting;
@@ -47,6 +48,9 @@ public sealed class GrainClusterFixture : IAsyncLifetime, IAsyncDisposable
             silo.AddMemoryGrainStorage(RealtimeStorage.PubSubStore);
             silo.AddRealtimeGrains(configuration);
             silo.Services.AddSingleton<ILocalGateway, FakeGatewayHost>();
+
+            // Every silo says it reads this version, as the realtime hosting has it say.
+            silo.UseSiloMetadata(new Dictionary<string, string> { [PayloadForms.Key] = PayloadForms.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         });
         builder.ConfigureClient(client => client.Services.AddRealtimeSerialization());
         Cluster = builder.Build();

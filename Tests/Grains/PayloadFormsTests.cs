@@ -41,6 +41,24 @@ public sealed class PayloadFormsTests
         Assert.True(Decide((1, SiloStatus.Active, Unknown)));
     }
 
+    [Fact]
+    public void SendsWithPositions_OnlyWhenEveryOtherSilo_GrainSilosToo_ReadsVersion3()
+    {
+        Dictionary<string, string> Of(string role, string version) => new() { [SiloRoles.Key] = role, [PayloadForms.Key] = version };
+        Assert.True(DecidePositions((2, SiloStatus.Active, Of(SiloRoles.Gateway, "3")), (3, SiloStatus.Active, Of(SiloRoles.Grains, "3")), (4, SiloStatus.Dead, Earlier)));
+        Assert.False(DecidePositions((2, SiloStatus.Active, Of(SiloRoles.Gateway, "3")), (3, SiloStatus.Active, Of(SiloRoles.Grains, "2"))));
+        Assert.False(DecidePositions((2, SiloStatus.Active, Of(SiloRoles.Gateway, "2"))));
+        Assert.False(DecidePositions((2, SiloStatus.Joining, Unknown)));
+    }
+
+    private static bool DecidePositions(params (int Port, SiloStatus Status, Dictionary<string, string> Metadata)[] silos) =>
+        PayloadForms.EveryOtherReads(
+            silos.Select(s => KeyValuePair.Create(Silo(s.Port), new ClusterMember(Silo(s.Port), s.Status, $"silo-{s.Port}"))),
+            Self,
+            address => silos.Single(s => Silo(s.Port).Equals(address)).Metadata,
+            PayloadForms.PositionsVersion,
+            grainSilosToo: true);
+
     private static bool Decide(params (int Port, SiloStatus Status, Dictionary<string, string> Metadata)[] silos) =>
         PayloadForms.EveryOtherReads(
             silos.Select(s => KeyValuePair.Create(Silo(s.Port), new ClusterMember(Silo(s.Port), s.Status, $"silo-{s.Port}"))),
