@@ -57,7 +57,7 @@ public sealed class GatewayOptions
     /// How many of its sends to rooms, namespaces and users the gateway keeps, all groups together, after their grain
     /// took them: a grain whose silo dies right after answering a send may not have delivered it to every other
     /// gateway, and its next activation sends it again to those that miss it. 0 keeps none (and a send then goes as in
-    /// version 2). Each kept send holds its payload: about 300 bytes of memory for a small message.
+    /// version 2). Each kept send holds its payload and an entry of about 100 bytes.
     /// </summary>
     public int KeepSent { get; set; } = 65_536;
 
