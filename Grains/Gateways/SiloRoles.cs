@@ -17,6 +17,18 @@ public static class SiloRoles
     /// <summary>A silo without connections, that scales grain capacity on its own.</summary>
     public const string Grains = "grains";
 
+    /// <summary>
+    /// What a silo of the realtime cluster says in its metadata (<c>silo.UseSiloMetadata(SiloRoles.Metadata(...))</c>):
+    /// its <paramref name="role"/>, and the version of the realtime contracts it reads (<see cref="PayloadForms"/>). A silo
+    /// of an application's own that hosts the realtime grains says it too: the gateways keep their sends, and leave a
+    /// socket.io emit's SignalR form out, only while every silo says it reads the version that allows it.
+    /// </summary>
+    public static Dictionary<string, string> Metadata(string role) => new()
+    {
+        [Key] = role,
+        [PayloadForms.Key] = PayloadForms.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     /// <summary>False only for a silo whose metadata says it holds grains only.</summary>
     public static bool MayHoldConnections(SiloMetadata? metadata) =>
         metadata is null || !metadata.Metadata.TryGetValue(Key, out var role) || role != Grains;

@@ -147,12 +147,9 @@ public static class RealtimeSiloHosting
                 silo.AddActivityPropagation();
             }
 
-            silo.UseSiloMetadata(new Dictionary<string, string>
-            {
-                [SiloRoles.Key] = role,
-                [DashboardCheck.MetadataKey] = cluster.Dashboard ? "on" : "off",
-                [PayloadForms.Key] = PayloadForms.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+            var metadata = SiloRoles.Metadata(role);
+            metadata[DashboardCheck.MetadataKey] = cluster.Dashboard ? "on" : "off";
+            silo.UseSiloMetadata(metadata);
             silo.Services.AddSingleton<PayloadForms>();
             if (cluster.Dashboard)
             {

@@ -39,7 +39,7 @@ public sealed class TracingTests
             () => spans.FirstOrDefault(s => s.Source.Name == "Microsoft.AspNetCore.SignalR.Server" && s.DisplayName.EndsWith("SendToRoom", StringComparison.Ordinal)),
             "the hub invocation's span");
         var trace = spans.Where(s => s.TraceId == invocation.TraceId).ToList();
-        var publish = Assert.Single(trace, s => s.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) && s.Kind == ActivityKind.Client && s.DisplayName.Contains("Publish", StringComparison.Ordinal));
+        var publish = Assert.Single(trace, s => s.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) && s.Kind == ActivityKind.Client && s.DisplayName.StartsWith("IMemberGroupGrain/", StringComparison.Ordinal));
         Assert.True(IsBelow(publish, invocation, trace), $"the room grain call ({publish.DisplayName}) is under the hub invocation");
 
         var deliveries = await Eventually.Value(

@@ -33,9 +33,10 @@ builder.UseOrleans(silo =>
     silo.AddRedisGrainStorage(RealtimeStorage.PubSubStore, storage => storage.ConfigurationOptions = redis);
     silo.AddRealtimeGrains(builder.Configuration);
 
-    // Optional: say in the silo's metadata that it holds grains and no connections, so that with
-    // Cluster:GrainPlacement=GrainSilos the rooms and namespaces live here rather than on the gateways.
-    silo.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.Key] = SiloRoles.Grains });
+    // Say in the silo's metadata that it holds grains and no connections, so that with Cluster:GrainPlacement=GrainSilos
+    // the rooms and namespaces live here rather than on the gateways; and which version of the realtime contracts it
+    // reads, without which the gateways keep to what every version reads.
+    silo.UseSiloMetadata(SiloRoles.Metadata(SiloRoles.Grains));
 });
 
 // The emitter and the cluster-wide operations, on this silo's own grain factory.
