@@ -9,6 +9,10 @@ public sealed partial class LocalHub<THub>
     void ILocalHub.Deliver(Delivery delivery)
     {
         Metrics.Delivered(delivery.Target);
+        if (delivery.Kind == DeliveryKind.Resent)
+        {
+            Metrics.Resent(delivery.Target);
+        }
         using var activity = GatewayTracing.Source.HasListeners() ? StartDeliverySpan(delivery) : null;
         switch (delivery.Target)
         {

@@ -45,9 +45,15 @@ internal sealed class SentLog : IDisposable
     private readonly Func<bool> _clusterSendsPositions;
 
     public SentLog(
-        IOptions<GatewayOptions> options, TimeProvider time, ILogger<SentLog> logger, PayloadForms? forms = null, IClusterMembershipService? membership = null)
+        IOptions<GatewayOptions> options,
+        TimeProvider time,
+        ILogger<SentLog> logger,
+        PayloadForms? forms = null,
+        IClusterMembershipService? membership = null,
+        GatewayMetrics? metrics = null)
         : this(options, time, logger, forms is null ? static () => false : () => forms.EverySiloSendsPositions, membership)
     {
+        metrics?.ObserveKeptSends(() => Count);
     }
 
     /// <summary>A log that asks <paramref name="clusterSendsPositions"/> whether to keep (see <see cref="PayloadForms.EverySiloSendsPositions"/>).</summary>

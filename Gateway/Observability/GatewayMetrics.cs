@@ -24,11 +24,13 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _sendsFailed;
     private readonly Counter<long> _forwarded;
+    private readonly Counter<long> _resent;
+    private readonly Meter _meter;
     private readonly Histogram<double> _sendToWrite;
 
     public GatewayMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(MeterName);
+        var meter = _meter = meters.Create(MeterName);
         _connections = meter.CreateUpDownCounter<long>("realtime.gateway.connections", "{connection}", "Open client connections, by namespace, protocol and transport (the transport they connected with).");
         _messagesReceived = meter.CreateCounter<long>("realtime.gateway.messages.received", "{message}", "Messages read from clients: hub invocations and socket.io packets.");
         _bytesReceived = meter.CreateCounter<long>("realtime.gateway.io.received", "By", "Bytes of the messages read from clients.");
@@ -37,6 +39,7 @@ internal sealed class GatewayMetrics
         _deliveries = meter.CreateCounter<long>("realtime.gateway.deliveries", "{delivery}", "Deliveries the grains pushed to this gateway, by target (room, namespace, user, connection, hub).");
         _rejected = meter.CreateCounter<long>("realtime.gateway.rejected", "{input}", "Client input refused, by reason.");
         _sendsFailed = meter.CreateCounter<long>("realtime.gateway.sends.failed", "{send}", "Sends a client did not wait for (a SignalR send) that were refused or failed, by reason; the client is told on sendFailed.");
+        _resent = meter.CreateCounter<long>("realtime.gateway.resent", "{message}", "Messages that a group's new activation sent this gateway again (the group's node died before they reached it), by target, as they arrived; one the gateway had already is dropped.");
         _forwarded = meter.CreateCounter<long>("realtime.socketio.polling.forwarded", "{request}", "socket.io long-polling requests forwarded to the gateway that owns the session.");
         _sendToWrite = meter.CreateHistogram(
             "realtime.gateway.send_to_write.duration",
@@ -73,6 +76,12 @@ internal sealed class GatewayMetrics
     public void SendFailed(string reason) => _sendsFailed.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Forwarded() => _forwarded.Add(1);
+
+    public void Resent(Contracts.DeliveryTarget target) => _resent.Add(1, new KeyValuePair<string, object?>("target", TargetName(target)));
+
+    /// <summary>Reports how many sends the gateway keeps for a dead node's groups to send again (<see cref="Core.SentLog"/>).</summary>
+    public void ObserveKeptSends(Func<int> count) =>
+        _meter.CreateObservableGauge("realtime.gateway.sends.kept", count, "{send}", "Sends this gateway keeps, once their group took them, for a group whose node dies to send again (Gateway:KeepSent).");
 
     /// <summary>Records the time since <paramref name="sentAtTicks"/> (UTC ticks; 0 when the sender did not stamp it).</summary>
     public void HandedToWriters(long sentAtTicks)

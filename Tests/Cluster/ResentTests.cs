@@ -71,6 +71,12 @@ public sealed class ResentTests(ITestOutputHelper output)
             Assert.Equal(sent, Numbers(near));
             Assert.False(far.Closed.IsCompleted, $"{far.Name} was disconnected");
             Assert.Empty(far.ReceivedOn("missed"));
+
+            // The far gateway counts what it was sent again; the sender's gateway still keeps what it sent (for 10 s).
+            var farMetrics = await PrometheusText.ScrapeAsync(new Uri($"http://{cutOff.Host}:{cutOff.Port}"));
+            Assert.True(farMetrics.Sum("realtime_gateway_resent_total", "target=room") >= 17, $"{cutOff.Name} counted {farMetrics.Sum("realtime_gateway_resent_total", "target=room")} sent again");
+            var senderMetrics = await PrometheusText.ScrapeAsync(new Uri($"http://{senderAt.Host}:{senderAt.Port}"));
+            Assert.True(senderMetrics.Sum("realtime_gateway_sends_kept") > 0, $"{senderAt.Name} keeps {senderMetrics.Sum("realtime_gateway_sends_kept")} sends");
         }
         finally
         {
