@@ -41,6 +41,7 @@ internal sealed class SentLog : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource? _membershipWatch;
+    private int _droppedPlaces; // places in the order of messages dropped with an old epoch (see Add)
 
     private readonly Func<bool> _clusterSendsPositions;
 
@@ -93,7 +94,8 @@ internal sealed class SentLog : IDisposable
         {
             lock (_lock)
             {
-                return _order.Count;
+                Trim(_time.GetTimestamp());
+                return _order.Count - _droppedPlaces;
             }
         }
     }
@@ -117,6 +119,7 @@ internal sealed class SentLog : IDisposable
             {
                 // Their places in the order stay until they come out at its head, and then take nothing.
                 kept.Dropped += kept.Messages.Count;
+                _droppedPlaces += kept.Messages.Count;
                 kept.Messages.Clear();
             }
 
@@ -161,6 +164,7 @@ internal sealed class SentLog : IDisposable
             if (kept.Dropped > 0)
             {
                 kept.Dropped--;
+                _droppedPlaces--;
             }
             else
             {

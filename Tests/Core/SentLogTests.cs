@@ -60,6 +60,7 @@ public sealed class SentLogTests
 
         Assert.Equal([("e1", 2L, "new")], Kept(log, room));
         clock.Advance(TimeSpan.FromSeconds(6));
+        Assert.Equal(0, log.Count);
         Assert.Empty(log.Of(room));
         Assert.Empty(log.Groups());
     }
@@ -74,6 +75,7 @@ public sealed class SentLogTests
 
         log.Add(lobby, new GroupPosition("new", 1), [Text("n1")]);
         Assert.Equal([("new", 1L, "n1")], Kept(log, lobby));
+        Assert.Equal(1, log.Count);
 
         // The old epoch's two places in the log come out first, and take nothing of the new one's with them.
         log.Add(kitchen, new GroupPosition("k", 2), [Text("k1"), Text("k2")]);
