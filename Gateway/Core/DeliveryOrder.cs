@@ -161,6 +161,17 @@ internal sealed class DeliveryOrder(
             return;
         }
 
+        if (delivery.Kind == DeliveryKind.Started)
+        {
+            // A new activation's epoch, before its first message: nothing to apply, only where the group stands.
+            if (delivery.Epoch is { } started && started != _appliedEpoch)
+            {
+                (_appliedEpoch, _appliedSequence) = (started, delivery.Sequence);
+            }
+
+            return;
+        }
+
         apply(delivery);
         _lastSequence = Math.Max(_lastSequence, delivery.Sequence);
         if (delivery is { Kind: DeliveryKind.Message, Epoch: { } epoch })

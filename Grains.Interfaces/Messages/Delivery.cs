@@ -37,6 +37,14 @@ public enum DeliveryKind : byte
     /// it applied; only gateways that read it are sent one (see <see cref="IGatewayService.GroupState"/>).
     /// </summary>
     Resent,
+
+    /// <summary>
+    /// The group's new activation numbers its messages in <see cref="Delivery.Epoch"/> from now: the gateway takes it for
+    /// where the group stands (before its first message) unless it applied a message of that epoch already, so that
+    /// it can say so if this activation dies too (see <see cref="IGatewayService.GroupState"/>). Sent after any
+    /// <see cref="Resent"/>; a gateway of an earlier version ignores it, as any notice it does not know.
+    /// </summary>
+    Started,
 }
 
 /// <summary>

@@ -104,6 +104,10 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
         }
 
         SendMissedAgain(answers);
+
+        // Each gateway learns the new epoch before any message of it, so that it can tell a next activation what it
+        // missed of this one even if that is every message.
+        _members.Publish(Notice(DeliveryKind.Started));
         Activated(_logger, _target, _key, _members.Count, answers.Count);
     }
 

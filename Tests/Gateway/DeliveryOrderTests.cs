@@ -283,6 +283,28 @@ public sealed class DeliveryOrderTests
         Assert.Empty(order.Lost);
     }
 
+    [Fact]
+    public void Started_IsWhereTheGroupStands_SoThatAMessageOfItsEpochSentAgainLaterIsApplied()
+    {
+        var order = new Recorder();
+        order.Accept(Message(Chain, 1, "old", 57));
+
+        // The group came back (epoch "mid") and told this gateway; none of its messages reached it before it died too.
+        order.Accept(Message(8, 1, "mid", 0) with { Kind = DeliveryKind.Started });
+        Assert.Equal(new GroupPosition("mid", 0), order.Order.Applied);
+        Assert.Equal([57], order.AppliedSequences);
+
+        // Its next activation sends mid's messages again: this gateway has none of them.
+        order.Accept(Message(9, 1, "mid", 1) with { Kind = DeliveryKind.Resent });
+        order.Accept(Message(9, 2, "mid", 2) with { Kind = DeliveryKind.Resent });
+        Assert.Equal([57, 1, 2], order.AppliedSequences);
+
+        // A Started of the epoch it follows already changes nothing.
+        order.Accept(Message(9, 3, "mid", 0) with { Kind = DeliveryKind.Started });
+        Assert.Equal(new GroupPosition("mid", 2), order.Order.Applied);
+        Assert.Empty(order.Lost);
+    }
+
     private static Delivery Message(long chain, long position, string epoch, long sequence) =>
         new("RealtimeHub", DeliveryTarget.Room, "room", sequence, null, null, Chain: chain, Position: position, Epoch: epoch);
 

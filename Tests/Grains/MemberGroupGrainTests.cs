@@ -149,7 +149,8 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
             foreach (var gateway in new[] { a, b })
             {
                 await Eventually.True(() => gateway.Deliveries.Any(d => d.Kind == DeliveryKind.Closed), $"{gateway.GatewayId} hears of the close");
-                var chain = gateway.Deliveries.Where(d => d.Key == room).OrderBy(d => d.Position).Select(d => d.Kind).ToArray();
+                // (A gateway that had a member when the room activated was told its epoch first: DeliveryKind.Started.)
+                var chain = gateway.Deliveries.Where(d => d.Key == room && d.Kind != DeliveryKind.Started).OrderBy(d => d.Position).Select(d => d.Kind).ToArray();
                 Assert.Equal([DeliveryKind.Message, DeliveryKind.Closed], chain);
             }
         });

@@ -37,6 +37,14 @@ public sealed class ResentGrainTests(GrainClusterFixture fixture) : IClassFixtur
         await Eventually.True(() => InChainOrder(b, room).Length == 1, "b to get the new message");
         Assert.Equal([(DeliveryKind.Message, NewEpoch(b, room), 1L, "new")], InChainOrder(b, room));
         Assert.NotEqual(DeadEpoch, NewEpoch(a, room));
+
+        // Each gateway is told the new epoch after what was sent again and before the new epoch's first message, so
+        // that it can say where it stands if this activation dies too.
+        foreach (var gateway in new[] { a, b })
+        {
+            var chain = gateway.Deliveries.Where(d => d.Key == room).OrderBy(d => d.Position).Select(d => d.Kind).ToArray();
+            Assert.Equal(gateway == a ? [DeliveryKind.Resent, DeliveryKind.Resent, DeliveryKind.Started, DeliveryKind.Message] : [DeliveryKind.Started, DeliveryKind.Message], chain);
+        }
     }
 
     [Fact]
