@@ -13,7 +13,7 @@ namespace Realtime.Grains.Gateways;
 /// <item>3: a group's grain answers <see cref="IMemberGroupGrain.Send"/> and asks gateways for their
 /// <see cref="IGatewayService.GroupState"/>, and a gateway answers that and applies <see cref="DeliveryKind.Resent"/>.
 /// A gateway sends with <see cref="IMemberGroupGrain.Send"/> only while <see cref="EverySiloSendsPositions"/>, and a
-/// grain asks a gateway for its group state only when that gateway's silo says 3 (<see cref="Reads(SiloAddress, int)"/>).</item>
+/// grain asks a gateway for its group state only when that gateway's silo says 3 (<see cref="GatewayDirectory.Reads"/>).</item>
 /// </list>
 /// </summary>
 public sealed class PayloadForms(IClusterMembershipService membership, ILocalSiloDetails self, ISiloMetadataCache? metadata = null)
@@ -33,10 +33,8 @@ public sealed class PayloadForms(IClusterMembershipService membership, ILocalSil
     /// <summary>How long an answer is kept before the membership and metadata are looked at again.</summary>
     internal static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
 
-    private readonly Check _forms = new(() => metadata is not null && EveryOtherReads(membership.CurrentSnapshot.Members, self.SiloAddress, silo => metadata.GetSiloMetadata(silo).Metadata));
-    private readonly Check _positions = new(() => metadata is not null
-        && membership.CurrentSnapshot.Members.Any(m => m.Value.Status != SiloStatus.Dead && !m.Key.Equals(self.SiloAddress))
-        && EveryOtherReads(membership.CurrentSnapshot.Members, self.SiloAddress, silo => metadata.GetSiloMetadata(silo).Metadata, PositionsVersion, grainSilosToo: true));
+    private readonly Check _forms = new(() => ClusterReads(membership, self, metadata, SignalRFormsVersion, grainSilosToo: false, othersRequired: false));
+    private readonly Check _positions = new(() => ClusterReads(membership, self, metadata, PositionsVersion, grainSilosToo: true, othersRequired: true));
 
     /// <summary>
     /// True when every other silo that may hold connections, among all the membership lists as not dead (joining ones
@@ -52,8 +50,22 @@ public sealed class PayloadForms(IClusterMembershipService membership, ILocalSil
     /// </summary>
     public bool EverySiloSendsPositions => _positions.Value;
 
-    /// <summary>True when a silo's metadata says it reads <paramref name="version"/> or later.</summary>
-    public bool Reads(SiloAddress silo, int version) => metadata is not null && Reads(metadata.GetSiloMetadata(silo).Metadata, version);
+    /// <summary>
+    /// <see cref="EveryOtherReads"/> on one membership snapshot, with the metadata this silo has seen; false without
+    /// metadata, and false when <paramref name="othersRequired"/> and no other silo is listed as not dead.
+    /// </summary>
+    private static bool ClusterReads(
+        IClusterMembershipService membership, ILocalSiloDetails self, ISiloMetadataCache? metadata, int version, bool grainSilosToo, bool othersRequired)
+    {
+        if (metadata is null)
+        {
+            return false;
+        }
+
+        var members = membership.CurrentSnapshot.Members;
+        return (!othersRequired || members.Any(m => m.Value.Status != SiloStatus.Dead && !m.Key.Equals(self.SiloAddress)))
+            && EveryOtherReads(members, self.SiloAddress, silo => metadata.GetSiloMetadata(silo).Metadata, version, grainSilosToo);
+    }
 
     /// <summary>
     /// True when every silo of <paramref name="members"/> but <paramref name="self"/> and the dead reads

@@ -51,19 +51,19 @@ public sealed class PayloadFormsTests
         Assert.False(DecidePositions((2, SiloStatus.Joining, Unknown)));
     }
 
+    private static bool Decide(params (int Port, SiloStatus Status, Dictionary<string, string> Metadata)[] silos) =>
+        Decide(PayloadForms.SignalRFormsVersion, grainSilosToo: false, silos);
+
     private static bool DecidePositions(params (int Port, SiloStatus Status, Dictionary<string, string> Metadata)[] silos) =>
+        Decide(PayloadForms.PositionsVersion, grainSilosToo: true, silos);
+
+    private static bool Decide(int version, bool grainSilosToo, (int Port, SiloStatus Status, Dictionary<string, string> Metadata)[] silos) =>
         PayloadForms.EveryOtherReads(
             silos.Select(s => KeyValuePair.Create(Silo(s.Port), new ClusterMember(Silo(s.Port), s.Status, $"silo-{s.Port}"))),
             Self,
             address => silos.Single(s => Silo(s.Port).Equals(address)).Metadata,
-            PayloadForms.PositionsVersion,
-            grainSilosToo: true);
-
-    private static bool Decide(params (int Port, SiloStatus Status, Dictionary<string, string> Metadata)[] silos) =>
-        PayloadForms.EveryOtherReads(
-            silos.Select(s => KeyValuePair.Create(Silo(s.Port), new ClusterMember(Silo(s.Port), s.Status, $"silo-{s.Port}"))),
-            Self,
-            address => silos.Single(s => Silo(s.Port).Equals(address)).Metadata);
+            version,
+            grainSilosToo);
 
     private static SiloAddress Silo(int port) => SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11110 + port), 1);
 }
