@@ -22,6 +22,7 @@ public sealed record BenchOptions
           --seconds N             length of each measurement window (default 10; quick 2)
           --warmup N              unmeasured traffic before a scenario's first window (default 40; quick 1)
           --soak-minutes N        how long the soak saturates the small fan-out (default 10; quick 0.25)
+          --cold-seconds N        how long the cold scenario samples its fixed load (default 60; quick 10)
           --servers-from DIR      start the gateways and silos built in another checkout (to measure the version
                                   before a change in the same run)
           --out DIR               where results.md, results.json and results.svg go (default: Bench/results; a
@@ -106,6 +107,9 @@ public sealed record BenchOptions
     /// <summary>How long the soak saturates the small fan-out.</summary>
     public double SoakMinutes { get; init; } = 10;
 
+    /// <summary>How long the cold scenario samples its fixed load from a new system's first message.</summary>
+    public double ColdSeconds { get; init; } = 60;
+
     public int ChurnRooms => Quick ? 4 : 20;
 
     public int ChurnResidents => Quick ? 5 : 10;
@@ -138,7 +142,7 @@ public sealed record BenchOptions
     {
         var options = new BenchOptions();
         var quick = args.Contains("--quick");
-        options = options with { Quick = quick, Seconds = quick ? 2 : 10, WarmupSeconds = quick ? 1 : 40, ScaleConnections = quick ? 2_000 : 100_000, SoakMinutes = quick ? 0.25 : 10 };
+        options = options with { Quick = quick, Seconds = quick ? 2 : 10, WarmupSeconds = quick ? 1 : 40, ScaleConnections = quick ? 2_000 : 100_000, SoakMinutes = quick ? 0.25 : 10, ColdSeconds = quick ? 10 : 60 };
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -150,6 +154,7 @@ public sealed record BenchOptions
                 "--seconds" => options with { Seconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--warmup" => options with { WarmupSeconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--soak-minutes" => options with { SoakMinutes = double.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--cold-seconds" => options with { ColdSeconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--servers-from" => options with { ServersFrom = Path.GetFullPath(Value()) },
                 "--out" => options with { OutputDirectory = Value() },
                 "--scale-connections" => options with { ScaleConnections = int.Parse(Value(), CultureInfo.InvariantCulture) },

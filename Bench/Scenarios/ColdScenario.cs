@@ -6,7 +6,7 @@ namespace Realtime.Bench.Scenarios;
 
 /// <summary>
 /// A newly started system's cost from its first message: the small fan-out at its fixed load (40,000 deliveries/s),
-/// with the npm clients, sampled in 2-second slices for a minute on a system started for this scenario alone. The .NET
+/// with the npm clients, sampled in 2-second slices for a minute (<c>--cold-seconds</c>) on a system started for this scenario alone. The .NET
 /// processes compile their hot methods again and again while the JIT tiers them up, so the first seconds cost more;
 /// the curve says how much, and for how long.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed class ColdScenario(BenchOptions options, SystemKind kind, BuildOut
         await using var system = await SystemUnderTest.StartAsync(kind, build);
         var named = rooms.Select((r, i) => ($"room-{i}", r.Members, r.Senders)).ToList();
         await using var client = await JsLoadClient.StartAsync(build.JsClient, kind.Protocol, system.Endpoints, named, options.Window, options.MessageSize);
-        var seconds = options.Quick ? 10 : 60;
+        var seconds = options.ColdSeconds;
         var slices = new List<double>();
         var cpu = 0.0;
         long delivered = 0;
