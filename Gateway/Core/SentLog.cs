@@ -194,9 +194,11 @@ internal sealed class SentLog : IDisposable
 
                 if (died)
                 {
+                    // Not waited for: a call retried while the cluster settles one death must not hold up the groups
+                    // of the next (each call logs its own failure, and gives up after a few tries).
                     var groups = Groups();
                     GatewayLog.WakingSentGroups(_logger, groups.Count);
-                    await Task.WhenAll(groups.Select(WakeAsync));
+                    _ = Task.WhenAll(groups.Select(WakeAsync));
                 }
             }
         }

@@ -125,7 +125,10 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
 
     public async Task<GroupPosition> SendAll(IReadOnlyList<Publication> publications) => new(Epoch, await PublishAll(publications));
 
-    public Task<int> MemberCount() => Task.FromResult(MemberList.Count);
+    /// <summary>When set, answers <see cref="MemberCount"/> in its place (a call that fails, or that a test watches).</summary>
+    public Func<Task<int>>? OnMemberCount { get; set; }
+
+    public Task<int> MemberCount() => OnMemberCount?.Invoke() ?? Task.FromResult(MemberList.Count);
 
     public Task<IReadOnlyList<Member>> Members() => Task.FromResult(MemberList);
 

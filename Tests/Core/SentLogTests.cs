@@ -1,6 +1,10 @@
+using System.Collections.Immutable;
+using System.Net;
 using System.Text;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 using Realtime.Contracts;
 using Realtime.Gateway;
 using Realtime.Gateway.Core;
@@ -122,6 +126,38 @@ public sealed class SentLogTests
         Assert.Equal(room.Published, state.Sent.Select(s => s.Publication));
     }
 
+    [Fact]
+    public async Task ANodeDeclaredDeadWhileTheGroupsOfAnEarlierDeathAreStillRetried_HasItsGroupsCalledAtOnce()
+    {
+        var clock = new ManualTimeProvider();
+        var membership = new FakeMembership();
+        using var log = new SentLog(Options.Create(new GatewayOptions()), clock, NullLogger<SentLog>.Instance, static () => true, membership);
+
+        // The first death's group fails its call, and waits on the clock (never moved here) to call again.
+        var first = _cluster.Room("/", "first");
+        var firstCalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        first.OnMemberCount = () =>
+        {
+            firstCalled.TrySetResult();
+            return Task.FromException<int>(new SiloUnavailableException("still settling"));
+        };
+        log.Add(first, new GroupPosition("e1", 1), [Text("one")]);
+        membership.Declare(SiloStatus.Dead, 1);
+        await firstCalled.Task.Within("the first death's group called");
+
+        // A second node dies meanwhile: its group, which took a send since, is called without waiting for the first.
+        var second = _cluster.Room("/", "second");
+        var secondCalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        second.OnMemberCount = () =>
+        {
+            secondCalled.TrySetResult();
+            return Task.FromResult(0);
+        };
+        log.Add(second, new GroupPosition("e2", 1), [Text("two")]);
+        membership.Declare(SiloStatus.Dead, 1, 2);
+        await secondCalled.Task.Within("the second death's group called while the first is still retried");
+    }
+
     private (SentLog Log, ManualTimeProvider Clock) Log(int keep)
     {
         var clock = new ManualTimeProvider();
@@ -133,4 +169,28 @@ public sealed class SentLogTests
         [.. log.Of(group).Select(s => (s.At.Epoch, s.At.Sequence, Encoding.UTF8.GetString(s.Publication.Payload.Protocols[0].Bytes.Span)))];
 
     private static Publication Text(string text) => new(new SerializedPayload([new ProtocolPayload("json", Encoding.UTF8.GetBytes(text))]));
+
+    /// <summary>A membership whose updates the test announces: the silos numbered, each with the status given.</summary>
+    private sealed class FakeMembership : IClusterMembershipService
+    {
+        private readonly Channel<ClusterMembershipSnapshot> _updates = Channel.CreateUnbounded<ClusterMembershipSnapshot>();
+        private long _version;
+
+        public ClusterMembershipSnapshot CurrentSnapshot { get; private set; } =
+            new(ImmutableDictionary<SiloAddress, ClusterMember>.Empty, new MembershipVersion(0));
+
+        public IAsyncEnumerable<ClusterMembershipSnapshot> MembershipUpdates => _updates.Reader.ReadAllAsync();
+
+        public void Declare(SiloStatus status, params int[] silos)
+        {
+            var members = silos.Select(n => SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11110 + n), n))
+                .ToImmutableDictionary(s => s, s => new ClusterMember(s, status, $"silo{s.Generation}"));
+            CurrentSnapshot = new ClusterMembershipSnapshot(members, new MembershipVersion(++_version));
+            _updates.Writer.TryWrite(CurrentSnapshot);
+        }
+
+        public ValueTask Refresh(MembershipVersion minimumVersion = default, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public Task<bool> TryKill(SiloAddress siloAddress) => Task.FromResult(false);
+    }
 }
