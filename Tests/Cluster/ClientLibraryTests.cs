@@ -60,6 +60,10 @@ public sealed class ClientLibraryTests(SharedCluster shared)
         await using var phone = await cluster.ConnectAsync(cluster.Gateways[0], "phone", user: "alice");
         await using var laptop = await cluster.ConnectAsync(cluster.Gateways[1], "laptop", user: "alice");
         await using var stranger = await cluster.ConnectAsync(cluster.Gateways[1], "stranger", user: "mallory");
+        foreach (var client in new[] { phone, laptop, stranger })
+        {
+            await client.BarrierAsync(); // registered with its user (docs/architecture.md, "Connect")
+        }
 
         await AssertSucceedsAsync(cluster, "emit-user", "alice", "order_shipped", """{"order":42}""");
 

@@ -38,6 +38,10 @@ public sealed class JwtAuthenticationTests : IAsyncLifetime
     {
         await using var phone = await ConnectAsync("secure", Token("bob"));
         await using var laptop = await ConnectAsync(null, Token("bob"));
+        // SignalR completes the handshake before the gateway registers the connection with its user; a call is
+        // dispatched only after that (docs/architecture.md, "Connect"), so a round trip says both are registered.
+        await phone.BarrierAsync();
+        await laptop.BarrierAsync();
 
         await _gateway.Services.GetRequiredService<IRealtimeEmitter>().User("bob").EmitAsync("for_bob", "hi").Within("emit");
 
