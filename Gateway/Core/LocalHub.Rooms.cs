@@ -118,18 +118,22 @@ public sealed partial class LocalHub<THub>
         var connectionId = local.ConnectionId;
         try
         {
-            if (local.RecoveryWindow is null)
+            // Joining is idempotent: a room whose node died under the call is asked again once the cluster has declared
+            // that node dead (a fraction of a second), as a registration is, rather than the join failing for it: a
+            // client that joins its rooms again as it reconnects, after its gateway died, meets exactly that.
+            var deadline = _time.GetUtcNow() + RegistrationRetryTime;
+            for (var attempt = 1; ; attempt++)
             {
-                var joining = Room(roomKey).Join(local.Member);
-                await Task.WhenAll(joining, local.SessionShared ? Session(connectionId).AddRoom(roomKey, null) : Task.CompletedTask);
-                Seed(_rooms, roomKey, joining.Result);
-            }
-            else
-            {
-                var joined = await Room(roomKey).Join(local.Member);
-                local.Joined(roomKey, joined);
-                Seed(_rooms, roomKey, joined);
-                await Session(connectionId).AddRoom(roomKey, recordAs ?? joined);
+                try
+                {
+                    await JoinGrainsAsync(local, roomKey, recordAs);
+                    break;
+                }
+                catch (Exception ex) when (ex is OrleansException && _time.GetUtcNow() < deadline && !local.IsClosed)
+                {
+                    GatewayLog.JoinRetried(Logger, connectionId, roomKey, attempt, ex);
+                    await Task.Delay(RegistrationRetryDelay, _time);
+                }
             }
         }
         catch
@@ -150,6 +154,24 @@ public sealed partial class LocalHub<THub>
         }
 
         return true;
+    }
+
+    /// <summary>The room's grain, and the connection's session grain when it has one, take the join.</summary>
+    private async Task JoinGrainsAsync(LocalConnection local, string roomKey, GroupPosition? recordAs)
+    {
+        if (local.RecoveryWindow is null)
+        {
+            var joining = Room(roomKey).Join(local.Member);
+            await Task.WhenAll(joining, local.SessionShared ? Session(local.ConnectionId).AddRoom(roomKey, null) : Task.CompletedTask);
+            Seed(_rooms, roomKey, joining.Result);
+        }
+        else
+        {
+            var joined = await Room(roomKey).Join(local.Member);
+            local.Joined(roomKey, joined);
+            Seed(_rooms, roomKey, joined);
+            await Session(local.ConnectionId).AddRoom(roomKey, recordAs ?? joined);
+        }
     }
 
     /// <summary>

@@ -25,6 +25,9 @@ internal static partial class GatewayLog
     [LoggerMessage(8, LogLevel.Information, "Registering connection {ConnectionId} with the cluster failed (attempt {Attempt}); trying again.")]
     public static partial void RegistrationRetried(ILogger logger, string connectionId, int attempt, Exception exception);
 
+    [LoggerMessage(40, LogLevel.Information, "Connection {ConnectionId} joining {Room} failed (attempt {Attempt}); trying again.")]
+    public static partial void JoinRetried(ILogger logger, string connectionId, string room, int attempt, Exception exception);
+
     [LoggerMessage(7, LogLevel.Warning, "Telling hub {Hub} that this gateway serves it failed; trying again.")]
     public static partial void HubRegistrationFailed(ILogger logger, string hub, Exception exception);
 

@@ -236,9 +236,13 @@ public sealed class LocalHubTests
         var cluster = new FakeCluster();
         var a = await Connected(cluster, "a");
         var room = cluster.Room("/", "lobby");
-        room.Fail = 1;
+        room.Fail = int.MaxValue;
 
-        await Assert.ThrowsAsync<SiloUnavailableException>(() => cluster.Hub.JoinRoomAsync("a", "/", "lobby").Within("join"));
+        // Its node dying, the join is made again for five seconds, then fails.
+        var join = cluster.Hub.JoinRoomAsync("a", "/", "lobby");
+        await RetriedUntilItEndsAsync(cluster, join, "the join");
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => join.Within("join"));
+        room.Fail = 0;
         await cluster.Hub.SendRoomAsync("/", "lobby", "event", ["m1"], null).Within("send");
 
         Assert.Empty(cluster.Hub.RoomsOf("a"));
@@ -308,10 +312,13 @@ public sealed class LocalHubTests
         var back = await Connected(cluster, "new");
         ResumePosition[] at = [new ResumePosition("lobby", cluster.Room("/", "lobby").Epoch, 1)];
 
-        // The room's silo is dying: the join fails, and the client hears of it.
-        cluster.Room("/", "lobby").Fail = 1;
-        await Assert.ThrowsAnyAsync<Exception>(() => cluster.Hub.ResumeAsync("new", "old", "secret", at).Within("a resume that fails"));
+        // The room's silo is dying, for longer than a join is made again: the join fails, and the client hears of it.
+        cluster.Room("/", "lobby").Fail = int.MaxValue;
+        var resume = cluster.Hub.ResumeAsync("new", "old", "secret", at);
+        await RetriedUntilItEndsAsync(cluster, resume, "the resume's join");
+        await Assert.ThrowsAnyAsync<Exception>(() => resume.Within("a resume that fails"));
         Assert.Null(old.ClaimedBy);
+        cluster.Room("/", "lobby").Fail = 0;
 
         // Its retry finds the session and gets what it missed.
         var result = await cluster.Hub.ResumeAsync("new", "old", "secret", at).Within("the retry");
@@ -488,20 +495,50 @@ public sealed class LocalHubTests
     }
 
     [Fact]
+    public async Task AJoinThatMeetsADyingNode_IsMadeAgain_UntilTheRoomAnswers()
+    {
+        var cluster = new FakeCluster();
+        var a = new TestConnection(cluster, "a", "/");
+        await cluster.Hub.ConnectAsync(a).Within("connect");
+        var room = cluster.Room("/", "lobby");
+        room.Fail = 2;
+
+        var join = cluster.Hub.JoinRoomAsync("a", "/", "lobby");
+        for (var retry = 0; retry < 2; retry++)
+        {
+            await Eventually.True(() => cluster.Time.PendingTimers > 0, "the join waits to try again");
+            cluster.Time.Advance(TimeSpan.FromMilliseconds(200));
+        }
+
+        Assert.True(await join.Within("join"));
+        Assert.Equal(["a"], room.MemberList.Select(m => m.ConnectionId));
+        Assert.Equal(["lobby"], cluster.Hub.RoomsOf("a"));
+    }
+
+    [Fact]
     public async Task ARegistrationTheClusterNeverAnswers_FailsAfterFiveSeconds()
     {
         var cluster = new FakeCluster();
         cluster.Namespace("/").Fail = int.MaxValue;
 
         var connect = cluster.Hub.ConnectAsync(new TestConnection(cluster, "a", "/"));
-        for (var step = 0; step < 100 && !connect.IsCompleted; step++)
-        {
-            await Eventually.True(() => connect.IsCompleted || cluster.Time.PendingTimers > 0, "the registration waits to try again");
-            cluster.Time.Advance(TimeSpan.FromMilliseconds(200));
-        }
+        await RetriedUntilItEndsAsync(cluster, connect, "the registration");
 
         await Assert.ThrowsAsync<SiloUnavailableException>(() => connect.Within("connect"));
         Assert.True(cluster.Time.GetUtcNow() >= new DateTimeOffset(2026, 1, 1, 0, 0, 5, TimeSpan.Zero), "it gave up before five seconds");
+    }
+
+    /// <summary>
+    /// Moves the gateway's clock on, 200 ms at a time, while <paramref name="call"/> waits to try again (a call that
+    /// meets a dying node is made again for up to five seconds), until it ends.
+    /// </summary>
+    private static async Task RetriedUntilItEndsAsync(FakeCluster cluster, Task call, string what)
+    {
+        for (var step = 0; step < 100 && !call.IsCompleted; step++)
+        {
+            await Eventually.True(() => call.IsCompleted || cluster.Time.PendingTimers > 0, $"{what} to wait to try again");
+            cluster.Time.Advance(TimeSpan.FromMilliseconds(200));
+        }
     }
 
     /// <summary>
