@@ -121,20 +121,10 @@ public sealed partial class LocalHub<THub>
             // Joining is idempotent: a room whose node died under the call is asked again once the cluster has declared
             // that node dead (a fraction of a second), as a registration is, rather than the join failing for it: a
             // client that joins its rooms again as it reconnects, after its gateway died, meets exactly that.
-            var deadline = _time.GetUtcNow() + RegistrationRetryTime;
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await JoinGrainsAsync(local, roomKey, recordAs);
-                    break;
-                }
-                catch (Exception ex) when (ex is OrleansException && _time.GetUtcNow() < deadline && !local.IsClosed)
-                {
-                    GatewayLog.JoinRetried(Logger, connectionId, roomKey, attempt, ex);
-                    await Task.Delay(RegistrationRetryDelay, _time);
-                }
-            }
+            await RetriedWhileANodeDiesAsync(
+                () => JoinGrainsAsync(local, roomKey, recordAs),
+                () => !local.IsClosed,
+                (attempt, ex) => GatewayLog.JoinRetried(Logger, connectionId, roomKey, attempt, ex));
         }
         catch
         {

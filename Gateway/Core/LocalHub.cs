@@ -131,10 +131,8 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
         // Registering is idempotent: a grain whose node died under the call is asked again once the cluster has
         // declared that node dead (a fraction of a second), rather than the connection failing for it.
-        var deadline = _time.GetUtcNow() + RegistrationRetryTime;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+        await RetriedWhileANodeDiesAsync(
+            async () =>
             {
                 var connected = _references.Get<INamespaceGrain>(namespaceKey).Connect(member);
                 // A recoverable connection's session keeps what is sent to it from the start; any other connection's
@@ -146,16 +144,35 @@ public sealed partial class LocalHub<THub> : ILocalHub
                     member.UserId is { } user ? _references.Get<IUserGrain>(GrainKeys.User(HubName, user)).Connect(member) : Task.CompletedTask);
                 local.Joined(namespaceKey, connected.Result);
                 Seed(_namespaces, namespaceKey, connected.Result);
-                break;
-            }
-            catch (Exception ex) when (ex is OrleansException && _time.GetUtcNow() < deadline && _connections.ContainsKey(connectionId))
+            },
+            () => _connections.ContainsKey(connectionId),
+            (attempt, ex) => GatewayLog.RegistrationRetried(Logger, connectionId, attempt, ex));
+
+        GatewayLog.Connected(Logger, connectionId, HubName, local.Namespace);
+    }
+
+    /// <summary>
+    /// Makes an idempotent call to the grains, again while it meets a node dying (an <see cref="OrleansException"/>)
+    /// and <paramref name="wanted"/> holds, every <see cref="RegistrationRetryDelay"/> for up to
+    /// <see cref="RegistrationRetryTime"/>: time for the cluster to declare the node dead and the grain to come back
+    /// elsewhere. <paramref name="retried"/> logs each failed attempt; the last failure is thrown.
+    /// </summary>
+    private async Task RetriedWhileANodeDiesAsync(Func<Task> call, Func<bool> wanted, Action<int, Exception> retried)
+    {
+        var deadline = _time.GetUtcNow() + RegistrationRetryTime;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
             {
-                GatewayLog.RegistrationRetried(Logger, connectionId, attempt, ex);
+                await call();
+                return;
+            }
+            catch (Exception ex) when (ex is OrleansException && _time.GetUtcNow() < deadline && wanted())
+            {
+                retried(attempt, ex);
                 await Task.Delay(RegistrationRetryDelay, _time);
             }
         }
-
-        GatewayLog.Connected(Logger, connectionId, HubName, local.Namespace);
     }
 
     private async Task OpenRecoverableAsync(LocalConnection local, SessionInfo session, TimeSpan window) =>
