@@ -6,9 +6,9 @@ namespace Realtime.Bench.Scenarios;
 
 /// <summary>
 /// A newly started system's cost from its first message: the small fan-out at its fixed load (40,000 deliveries/s),
-/// with the npm clients, sampled in 2-second slices for a minute (<c>--cold-seconds</c>) on a system started for this scenario alone. The .NET
-/// processes compile their hot methods again and again while the JIT tiers them up, so the first seconds cost more;
-/// the curve says how much, and for how long.
+/// with the npm clients, sampled in 2-second slices for a minute (<c>--cold-seconds</c>) on a system started for this
+/// scenario alone. The .NET processes compile their hot methods again and again while the JIT tiers them up, so the
+/// first seconds cost more; the curve says how much, and for how long.
 /// </summary>
 public sealed class ColdScenario(BenchOptions options, SystemKind kind, BuildOutput build, Action<string> log)
 {
