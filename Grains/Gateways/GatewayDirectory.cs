@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Services;
 using Realtime.Contracts;
@@ -11,20 +12,29 @@ namespace Realtime.Grains.Gateways;
 /// (<see cref="GatewayIds"/>), and Orleans' membership says whether it is alive. There is no registry of gateways of
 /// our own and nothing stored: this reads the membership snapshot and the silos' metadata (<see cref="SiloRoles"/>).
 /// </summary>
-public sealed class GatewayDirectory : GrainServiceClient<IGatewayService>
+public sealed partial class GatewayDirectory : GrainServiceClient<IGatewayService>
 {
     /// <summary>A silo the membership does not list (yet) is taken as alive for this long after its id was first seen.</summary>
     public static readonly TimeSpan UnlistedGrace = TimeSpan.FromMinutes(1);
 
+    private readonly IServiceProvider _services;
     private readonly IClusterMembershipService _membership;
     private readonly ISiloMetadataCache? _metadata;
+    private readonly SiloAddress _here;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Entry> _gateways = new(StringComparer.Ordinal);
+    private readonly Func<Delivery, bool> _deliverHere;
+    private ILocalGateway? _local;
 
     public GatewayDirectory(IServiceProvider services)
         : base(services)
     {
+        _services = services;
         _membership = services.GetRequiredService<IClusterMembershipService>();
         _metadata = services.GetService<ISiloMetadataCache>();
+        _here = services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        _logger = services.GetRequiredService<ILogger<GatewayDirectory>>();
+        _deliverHere = DeliverHere;
         Time = services.GetService<TimeProvider>() ?? TimeProvider.System;
     }
 
@@ -33,6 +43,37 @@ public sealed class GatewayDirectory : GrainServiceClient<IGatewayService>
 
     /// <summary>The gateway service of a gateway, by its id (<see cref="GatewayIds"/>); an id that names no silo is refused.</summary>
     public IGatewayService Of(string gatewayId) => EntryOf(gatewayId).Service ?? throw new ArgumentException($"'{gatewayId}' is not a gateway id.", nameof(gatewayId));
+
+    /// <summary>
+    /// When <paramref name="gatewayId"/> names this silo: what hands a delivery to this silo's gateway in the caller's
+    /// own turn, instead of a call to its gateway service, false when there is none here (the caller then makes the
+    /// call). Null for a gateway of another silo. Deliveries handed so do not wait for anything: what the gateway starts
+    /// from them would run on the caller's scheduler (see <see cref="Realtime.Grains.Groups.DeliveryChain"/>).
+    /// </summary>
+    internal Func<Delivery, bool>? HereOf(string gatewayId) => EntryOf(gatewayId).Silo is { } silo && silo.Equals(_here) ? _deliverHere : null;
+
+    private bool DeliverHere(Delivery delivery)
+    {
+        // The gateway is resolved on first use, as the gateway service does: it depends on the host's web server, built after the silo.
+        if ((_local ??= _services.GetService<ILocalGateway>()) is not { } local)
+        {
+            return false;
+        }
+
+        try
+        {
+            local.Deliver(delivery);
+        }
+        catch (Exception ex)
+        {
+            DeliveryFailed(_logger, delivery.Target, delivery.Key, delivery.Sequence, ex);
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(142, LogLevel.Error, "This silo's gateway failed to take message {Sequence} of {Target} {Key}; its local members miss it.")]
+    private static partial void DeliveryFailed(ILogger logger, DeliveryTarget target, string key, long sequence, Exception exception);
 
     /// <summary>The gateway service of a silo.</summary>
     public IGatewayService OfSilo(SiloAddress silo) => GetGrainService(silo);

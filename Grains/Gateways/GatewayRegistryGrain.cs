@@ -111,7 +111,7 @@ internal sealed partial class GatewayRegistryGrain(
             return false;
         }
 
-        _gateways.Add(gatewayId, new DeliveryChain(gateways.Of(gatewayId)));
+        _gateways.Add(gatewayId, new DeliveryChain(gateways, gatewayId));
         dependents.Add(_hub, gatewayId, GrainContext.GrainId);
         return true;
     }

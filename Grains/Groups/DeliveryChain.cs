@@ -1,23 +1,36 @@
 using Realtime.Contracts;
+using Realtime.Grains.Gateways;
 
 namespace Realtime.Grains.Groups;
 
 /// <summary>
 /// What one activation sends one gateway: a random chain id and the next position in it (see
-/// <see cref="Delivery.Chain"/>), so that the gateway can put the one-way deliveries back in order.
+/// <see cref="Delivery.Chain"/>), so that the gateway can put the one-way deliveries back in order. A message to the
+/// gateway of the group's own silo is handed to it in the group's turn (<see cref="GatewayDirectory.HereOf"/>), not
+/// sent as a call to the silo's gateway service: that call would be one more message and one more thread to wake for
+/// every message the group sends. Notices still go as calls, since what they start on the gateway (a closed room's
+/// forgetting, a leave's answer) must not run on the group's scheduler; the chain's positions keep them in order.
 /// </summary>
-internal sealed class DeliveryChain(IGatewayService gateway, ChainState? carried = null)
+internal sealed class DeliveryChain(GatewayDirectory gateways, string gatewayId, ChainState? carried = null)
 {
     private readonly long _id = carried?.Id ?? NewId();
+    private readonly Func<Delivery, bool>? _here = gateways.HereOf(gatewayId);
     private long _position = carried?.Position ?? 0;
 
     /// <summary>Where the chain stands, to carry it to another activation of the group (a migration), which goes on with it.</summary>
     public ChainState State => new(_id, _position);
 
-    public IGatewayService Gateway { get; } = gateway;
+    public IGatewayService Gateway { get; } = gateways.Of(gatewayId);
 
     /// <summary>Sends <paramref name="delivery"/> to the gateway as the chain's next one.</summary>
-    public void Send(Delivery delivery) => _ = Gateway.Deliver(delivery with { Chain = _id, Position = ++_position });
+    public void Send(Delivery delivery)
+    {
+        var next = delivery with { Chain = _id, Position = ++_position };
+        if (next.Kind != DeliveryKind.Message || _here?.Invoke(next) != true)
+        {
+            _ = Gateway.Deliver(next);
+        }
+    }
 
     private static long NewId()
     {

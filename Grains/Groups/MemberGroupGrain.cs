@@ -199,7 +199,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
 
     private protected Task<int> AddMember(Member member)
     {
-        if (_members.Add(member, _gateways.Of(member.GatewayId)))
+        if (_members.Add(member, _gateways))
         {
             _dependents.Add(_hub, member.GatewayId, GrainContext.GrainId);
         }

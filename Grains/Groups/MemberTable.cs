@@ -1,4 +1,5 @@
 using Realtime.Contracts;
+using Realtime.Grains.Gateways;
 
 namespace Realtime.Grains.Groups;
 
@@ -19,14 +20,14 @@ internal sealed class MemberTable
     public Dictionary<string, GatewayMembers>.KeyCollection GatewayIds => _gateways.Keys;
 
     /// <summary>Adds or updates a member; true when its gateway had no members before.</summary>
-    public bool Add(Member member, IGatewayService gateway)
+    public bool Add(Member member, GatewayDirectory gateways)
     {
         var added = false;
         if (!_gateways.TryGetValue(member.GatewayId, out var members))
         {
             ChainState? carried = null;
             _carried?.Remove(member.GatewayId, out carried);
-            members = new GatewayMembers(gateway, carried);
+            members = new GatewayMembers(new DeliveryChain(gateways, member.GatewayId, carried));
             _gateways.Add(member.GatewayId, members);
             added = true;
         }
@@ -147,9 +148,9 @@ internal sealed class MemberTable
         Count = 0;
     }
 
-    internal sealed class GatewayMembers(IGatewayService gateway, ChainState? carried = null)
+    internal sealed class GatewayMembers(DeliveryChain chain)
     {
-        public DeliveryChain Chain { get; } = new(gateway, carried);
+        public DeliveryChain Chain { get; } = chain;
 
         public Dictionary<string, Member> Connections { get; } = new(StringComparer.Ordinal);
     }

@@ -246,7 +246,7 @@ internal sealed class SessionGrain(
             _own.Add(new HistoryEntry(sequence, payload));
         }
 
-        _chain ??= new DeliveryChain(_gateway!);
+        _chain ??= new DeliveryChain(gateways, _info.Member.GatewayId);
         _chain.Send(new Delivery(_info.Hub, DeliveryTarget.Connection, _info.Member.ConnectionId, sequence, payload, null, Epoch: _epoch));
         return true;
     }

@@ -18,6 +18,7 @@ public sealed class FakeGateway
 {
     private readonly ConcurrentDictionary<(DeliveryTarget, string), ConcurrentDictionary<string, Member>> _members = new();
     private readonly ConcurrentQueue<Delivery> _deliveries = new();
+    private readonly ConcurrentQueue<(Delivery Delivery, GrainId? In)> _handed = new();
     private readonly ConcurrentDictionary<(DeliveryTarget, string), (GroupPosition? Applied, SentMessage[] Sent)> _known = new();
     private readonly ConcurrentQueue<(DeliveryTarget Target, string Key)> _queries = new();
     private readonly ConcurrentDictionary<string, JsonElement> _data = new(StringComparer.Ordinal);
@@ -42,6 +43,9 @@ public sealed class FakeGateway
     public string GatewayId { get; }
 
     public IReadOnlyCollection<Delivery> Deliveries => _deliveries;
+
+    /// <summary>Each delivery with the grain (or grain service) in whose turn it reached this gateway.</summary>
+    public IReadOnlyCollection<(Delivery Delivery, GrainId? In)> Handed => _handed;
 
     /// <summary>A connection of this gateway joins a room, as a gateway does it: its own record first, then the grain's.</summary>
     public async Task<Member> JoinAsync(string roomKey, string connectionId)
@@ -142,7 +146,11 @@ public sealed class FakeGateway
             : [.. connectionIds.Select(Session).OfType<SessionInfo>()];
     }
 
-    internal void Deliver(Delivery delivery) => _deliveries.Enqueue(delivery);
+    internal void Deliver(Delivery delivery, GrainId? handedIn)
+    {
+        _handed.Enqueue((delivery, handedIn));
+        _deliveries.Enqueue(delivery);
+    }
 
     internal IReadOnlyList<Member> Members(DeliveryTarget target, string key)
     {
@@ -161,7 +169,7 @@ public sealed class FakeGateway
 /// The <see cref="ILocalGateway"/> of one silo of the grain tests' cluster: hands each hub's calls to the fake gateway
 /// a test made for that hub on this silo (tests use hubs of their own).
 /// </summary>
-public sealed class FakeGatewayHost : ILocalGateway
+public sealed class FakeGatewayHost(IGrainContextAccessor context) : ILocalGateway
 {
     private readonly ConcurrentDictionary<string, FakeGateway> _gateways = new(StringComparer.Ordinal);
 
@@ -175,7 +183,7 @@ public sealed class FakeGatewayHost : ILocalGateway
     {
         if (_gateways.TryGetValue(delivery.Hub, out var gateway))
         {
-            gateway.Deliver(delivery);
+            gateway.Deliver(delivery, context.GrainContext?.GrainId);
         }
     }
 

@@ -34,6 +34,31 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         });
 
     [Fact]
+    public Task Room_AMessageToTheGatewayOfItsOwnSilo_IsHandedOverInTheRoomsTurn_NoticesAndTheOtherGatewayGetCalls() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            var roomId = grain.GetGrainId();
+            var (here, there) = fixture.SiloOf(roomId).SiloAddress.Equals(a.Silo.SiloAddress) ? (a, b) : (b, a);
+            await grain.Publish(Text("one")).Within("the send");
+            await here.JoinAsync(room, "leaver");
+            await grain.Leave(new Member("leaver", here.GatewayId, null)).Within("the leave");
+            await grain.Publish(Text("two")).Within("the send");
+            foreach (var gateway in new[] { here, there })
+            {
+                await Eventually.True(() => gateway.SequencesOf(DeliveryTarget.Room, room).Length == 2, $"gateway {gateway.GatewayId} gets both messages");
+            }
+
+            await Eventually.True(() => here.Deliveries.Any(d => d.Kind == DeliveryKind.MemberLeft), "the leave's notice reaches the room's own gateway");
+
+            // The room's own silo: its messages without a call (no message, no thread to wake), its notices as calls.
+            var handedHere = here.Handed.Where(h => h.Delivery.Key == room).ToList();
+            Assert.All(handedHere.Where(h => h.Delivery.Kind == DeliveryKind.Message), h => Assert.Equal(roomId, h.In));
+            Assert.All(handedHere.Where(h => h.Delivery.Kind != DeliveryKind.Message), h => Assert.NotEqual(roomId, h.In));
+            Assert.All(there.Handed.Where(h => h.Delivery.Key == room), h => Assert.NotEqual(roomId, h.In));
+            Assert.Equal(TextsInChainOrder(a, room), TextsInChainOrder(b, room));
+        });
+
+    [Fact]
     public Task Presence_MembersOnTwoGateways_AreListedAndCountedWithTheirGateways() =>
         InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
         {
