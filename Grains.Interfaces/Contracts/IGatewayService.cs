@@ -26,6 +26,14 @@ public interface IGatewayService : IGrainService
     Task Deliver(Delivery delivery);
 
     /// <summary>
+    /// <see cref="Deliver"/> for several deliveries at once, applied in the order given: what one turn of a group sends
+    /// the gateway (a sender's batch of sends), in one message between the nodes instead of one per message. Sent only
+    /// to a silo that says it reads <c>realtime.payloads</c> 4 or later.
+    /// </summary>
+    [OneWay, Alias("deliver-all")]
+    Task DeliverAll(Delivery[] deliveries);
+
+    /// <summary>
     /// The gateway's local members of a group (room, namespace or user, by grain key): how a group's grain that was
     /// activated again (its silo died, or it was idle) learns its members before it delivers anything.
     /// </summary>

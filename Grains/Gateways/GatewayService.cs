@@ -45,6 +45,20 @@ internal sealed partial class GatewayService(GrainId id, Silo silo, ILoggerFacto
         return Task.CompletedTask;
     }
 
+    public Task DeliverAll(Delivery[] deliveries)
+    {
+        if (Local is { } local)
+        {
+            local.DeliverAll(deliveries);
+        }
+        else if (deliveries.Length > 0)
+        {
+            NoConnectionsHere(_logger, deliveries[0].Target, deliveries[0].Key);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<IReadOnlyList<Member>> Members(string hub, DeliveryTarget target, string key) =>
         Task.FromResult(Local?.Members(hub, target, key) ?? []);
 

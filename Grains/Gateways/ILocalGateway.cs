@@ -15,6 +15,15 @@ public interface ILocalGateway
 
     void Deliver(Delivery delivery);
 
+    /// <summary>Several deliveries that came in one call (<see cref="IGatewayService.DeliverAll"/>), in their order.</summary>
+    void DeliverAll(IReadOnlyList<Delivery> deliveries)
+    {
+        foreach (var delivery in deliveries)
+        {
+            Deliver(delivery);
+        }
+    }
+
     IReadOnlyList<Member> Members(string hub, DeliveryTarget target, string key);
 
     /// <summary>

@@ -14,6 +14,8 @@ namespace Realtime.Grains.Gateways;
 /// <see cref="IGatewayService.GroupState"/>, and a gateway answers that and applies <see cref="DeliveryKind.Resent"/>.
 /// A gateway sends with <see cref="IMemberGroupGrain.Send"/> only while <see cref="EverySiloSendsPositions"/>, and a
 /// grain asks a gateway for its group state only when that gateway's silo says 3 (<see cref="GatewayDirectory.Reads"/>).</item>
+/// <item>4: a gateway takes several deliveries in one call (<see cref="IGatewayService.DeliverAll"/>); a group sends
+/// them so only to a gateway whose silo says 4.</item>
 /// </list>
 /// </summary>
 public sealed class PayloadForms(IClusterMembershipService membership, ILocalSiloDetails self, ISiloMetadataCache? metadata = null)
@@ -21,14 +23,17 @@ public sealed class PayloadForms(IClusterMembershipService membership, ILocalSil
     /// <summary>The silo metadata key: the version the silo reads, a number.</summary>
     public const string Key = "realtime.payloads";
 
-    /// <summary>The version this build reads: 3, group states and messages sent again.</summary>
-    public const int Version = 3;
+    /// <summary>The version this build reads: 4, several deliveries in one call.</summary>
+    public const int Version = 4;
 
     /// <summary>The first version whose gateways make the SignalR form of a socket.io emit.</summary>
     public const int SignalRFormsVersion = 2;
 
     /// <summary>The first version whose silos answer sends with positions, and whose gateways keep what they sent.</summary>
     public const int PositionsVersion = 3;
+
+    /// <summary>The first version whose gateways take several deliveries in one call.</summary>
+    public const int BatchesVersion = 4;
 
     /// <summary>How long an answer is kept before the membership and metadata are looked at again.</summary>
     internal static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);

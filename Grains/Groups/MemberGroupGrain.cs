@@ -227,13 +227,59 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
 
     public Task<long> Publish(Publication publication)
     {
-        var sequence = ++_sequence;
-        _members.Publish(new Delivery(_hub, _target, _key, sequence, publication.Payload, publication.Except, publication.Rooms, Epoch: _epoch));
-        // With whom it left out, so that a replay leaves the same members out.
         var time = _time.GetUtcNow();
-        _history?.Add(new HistoryEntry(sequence, publication.Payload, publication.Except, publication.Rooms, publication.Source, publication.Source is null ? default : time));
+        var delivery = Stamp(publication, time);
+        _members.Publish(delivery);
+        return publication.Source is null ? Task.FromResult(delivery.Sequence) : StreamAsync(publication.Source, delivery.Sequence, time);
+    }
 
-        return publication.Source is null ? Task.FromResult(sequence) : StreamAsync(publication.Source, sequence, time);
+    /// <summary>
+    /// Publishes in order, and sends each gateway what it gets of them in one call (<see cref="MemberTable.PublishAll"/>):
+    /// a sender's batch costs one message between the nodes per gateway, not one per send.
+    /// </summary>
+    public Task<long> PublishAll(IReadOnlyList<Publication> publications)
+    {
+        switch (publications.Count)
+        {
+            case 0:
+                return Task.FromResult(_sequence);
+            case 1:
+                return Publish(publications[0]);
+        }
+
+        var time = _time.GetUtcNow();
+        var deliveries = new Delivery[publications.Count];
+        var streamed = false;
+        for (var i = 0; i < deliveries.Length; i++)
+        {
+            deliveries[i] = Stamp(publications[i], time);
+            streamed |= publications[i].Source is not null;
+        }
+
+        _members.PublishAll(deliveries);
+        return streamed ? StreamAllAsync(publications, deliveries, time) : Task.FromResult(_sequence);
+    }
+
+    /// <summary>The publication numbered as the group's next message, and kept in its history with whom it left out, so that a replay leaves the same members out.</summary>
+    private Delivery Stamp(Publication publication, DateTimeOffset time)
+    {
+        var sequence = ++_sequence;
+        _history?.Add(new HistoryEntry(sequence, publication.Payload, publication.Except, publication.Rooms, publication.Source, publication.Source is null ? default : time));
+        return new Delivery(_hub, _target, _key, sequence, publication.Payload, publication.Except, publication.Rooms, Epoch: _epoch);
+    }
+
+    /// <summary>Puts a batch's client events on their namespace's stream, one after the other, after the members got them.</summary>
+    private async Task<long> StreamAllAsync(IReadOnlyList<Publication> publications, Delivery[] deliveries, DateTimeOffset time)
+    {
+        for (var i = 0; i < deliveries.Length; i++)
+        {
+            if (publications[i].Source is { } source)
+            {
+                await StreamAsync(source, deliveries[i].Sequence, time);
+            }
+        }
+
+        return deliveries[^1].Sequence;
     }
 
     public Task<GroupPosition> Send(Publication publication)
@@ -245,16 +291,6 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
     public Task<GroupPosition> SendAll(IReadOnlyList<Publication> publications) => PositionAsync(PublishAll(publications));
 
     private async Task<GroupPosition> PositionAsync(Task<long> published) => new(_epoch, await published);
-
-    public async Task<long> PublishAll(IReadOnlyList<Publication> publications)
-    {
-        foreach (var publication in publications)
-        {
-            await Publish(publication);
-        }
-
-        return _sequence;
-    }
 
     /// <summary>
     /// Puts a client's event on its namespace's stream, after its members got it. A stream that cannot take it does not

@@ -89,6 +89,15 @@ internal sealed class MemberTable
         }
     }
 
+    /// <summary>Sends the deliveries, in order, to every gateway with members, each gateway's in one call where it can.</summary>
+    public void PublishAll(IReadOnlyList<Delivery> deliveries)
+    {
+        foreach (var (_, members) in _gateways)
+        {
+            members.Chain.SendAll(deliveries);
+        }
+    }
+
     /// <summary>Sends the delivery to one gateway, as the next of its chain; false when the gateway has no members here.</summary>
     public bool SendTo(string gatewayId, Delivery delivery)
     {

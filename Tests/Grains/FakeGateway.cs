@@ -44,6 +44,9 @@ public sealed class FakeGateway
 
     public IReadOnlyCollection<Delivery> Deliveries => _deliveries;
 
+    /// <summary>How many deliveries each call of several at once (<see cref="IGatewayService.DeliverAll"/>) brought.</summary>
+    public ConcurrentQueue<int> Calls { get; } = new();
+
     /// <summary>Each delivery with the grain (or grain service) in whose turn it reached this gateway.</summary>
     public IReadOnlyCollection<(Delivery Delivery, GrainId? In)> Handed => _handed;
 
@@ -184,6 +187,18 @@ public sealed class FakeGatewayHost(IGrainContextAccessor context) : ILocalGatew
         if (_gateways.TryGetValue(delivery.Hub, out var gateway))
         {
             gateway.Deliver(delivery, context.GrainContext?.GrainId);
+        }
+    }
+
+    public void DeliverAll(IReadOnlyList<Delivery> deliveries)
+    {
+        if (deliveries.Count > 0 && _gateways.TryGetValue(deliveries[0].Hub, out var gateway))
+        {
+            gateway.Calls.Enqueue(deliveries.Count);
+            foreach (var delivery in deliveries)
+            {
+                gateway.Deliver(delivery, context.GrainContext?.GrainId);
+            }
         }
     }
 

@@ -17,13 +17,14 @@ namespace Realtime.Tests.Grains;
 public sealed class GrainClusterFixture : IAsyncLifetime, IAsyncDisposable
 {
     private readonly short _silos;
+    private readonly int? _lastSiloReads;
 
     public GrainClusterFixture()
         : this(2)
     {
     }
 
-    private GrainClusterFixture(short silos) => _silos = silos;
+    private GrainClusterFixture(short silos, int? lastSiloReads = null) => (_silos, _lastSiloReads) = (silos, lastSiloReads);
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
@@ -37,7 +38,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime, IAsyncDisposable
             ["Cluster:DepartureCheckPeriod"] = "00:00:00.100",
         }).Build();
         var builder = new InProcessTestClusterBuilder(_silos);
-        builder.ConfigureSilo((_, silo) =>
+        builder.ConfigureSilo((options, silo) =>
         {
             silo.Configure<ClusterMembershipOptions>(options =>
             {
@@ -49,18 +50,20 @@ public sealed class GrainClusterFixture : IAsyncLifetime, IAsyncDisposable
             silo.AddRealtimeGrains(configuration);
             silo.Services.AddSingleton<ILocalGateway, FakeGatewayHost>();
 
-            // Every silo says it reads this version, as the realtime hosting has it say.
-            silo.UseSiloMetadata(new Dictionary<string, string> { [PayloadForms.Key] = PayloadForms.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            // Every silo says it reads this version, as the realtime hosting has it say; the last one, in a cluster made
+            // so, an earlier one, as in a rolling upgrade.
+            var reads = _lastSiloReads is { } earlier && options.SiloName == $"Silo_{_silos - 1}" ? earlier : PayloadForms.Version;
+            silo.UseSiloMetadata(new Dictionary<string, string> { [PayloadForms.Key] = reads.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         });
         builder.ConfigureClient(client => client.Services.AddRealtimeSerialization());
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
 
-    /// <summary>A cluster of its own, for a test that kills silos.</summary>
-    public static async Task<GrainClusterFixture> StartAsync(short silos)
+    /// <summary>A cluster of its own, for a test that kills silos; or whose last silo says it reads <paramref name="lastSiloReads"/> (see <see cref="PayloadForms"/>).</summary>
+    public static async Task<GrainClusterFixture> StartAsync(short silos, int? lastSiloReads = null)
     {
-        var fixture = new GrainClusterFixture(silos);
+        var fixture = new GrainClusterFixture(silos, lastSiloReads);
         await fixture.InitializeAsync();
         return fixture;
     }

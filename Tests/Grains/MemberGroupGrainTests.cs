@@ -1,6 +1,9 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Realtime.Contracts;
+using Realtime.Grains.Gateways;
 using Realtime.Tests.Infrastructure;
 
 namespace Realtime.Tests.Grains;
@@ -38,7 +41,7 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
         {
             var roomId = grain.GetGrainId();
-            var (here, there) = fixture.SiloOf(roomId).SiloAddress.Equals(a.Silo.SiloAddress) ? (a, b) : (b, a);
+            var (here, there) = OwnSilosFirst(a, b, roomId);
             await grain.Publish(Text("one")).Within("the send");
             await here.JoinAsync(room, "leaver");
             await grain.Leave(new Member("leaver", here.GatewayId, null)).Within("the leave");
@@ -57,6 +60,53 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
             Assert.All(there.Handed.Where(h => h.Delivery.Key == room), h => Assert.NotEqual(roomId, h.In));
             Assert.Equal(TextsInChainOrder(a, room), TextsInChainOrder(b, room));
         });
+
+    [Fact]
+    public Task Room_ABatchOfSends_ReachesTheOtherSilosGatewayInOneCall_InOrder_AfterAndBeforeSingleSends() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            var roomId = grain.GetGrainId();
+            var (here, there) = OwnSilosFirst(a, b, roomId);
+
+            await grain.Publish(Text("0")).Within("a single send");
+            Assert.Equal(4, await grain.PublishAll([Text("1"), Text("2"), Text("3")]).Within("a batch of three"));
+            await grain.Publish(Text("4")).Within("a single send");
+
+            foreach (var gateway in new[] { here, there })
+            {
+                await Eventually.True(() => gateway.SequencesOf(DeliveryTarget.Room, room).Length == 5, $"gateway {gateway.GatewayId} gets all five");
+                Assert.Equal(["0", "1", "2", "3", "4"], TextsInChainOrder(gateway, room));
+            }
+
+            var history = await grain.Since(there.Deliveries.First(d => d.Key == room).Epoch, 0).Within("the history");
+            Assert.Equal([1L, 2, 3, 4, 5], history.Messages.Select(m => m.Sequence));
+            Assert.Equal([3], there.Calls);
+            Assert.Empty(here.Calls); // handed over in the room's turn, one by one
+        });
+
+    [Fact]
+    public async Task Room_ABatchOfSends_ToAGatewayOfAnEarlierVersion_GoesOneCallEach()
+    {
+        await using var cluster = await GrainClusterFixture.StartAsync(silos: 2, lastSiloReads: PayloadForms.PositionsVersion);
+        var (current, earlier) = await cluster.TwoGatewaysAsync(); // the second is on the silo that says 3
+        var seen = current.Silo.ServiceProvider.GetRequiredService<ISiloMetadataCache>().GetSiloMetadata(earlier.Silo.SiloAddress).Metadata;
+        Assert.Equal("3", seen.GetValueOrDefault(PayloadForms.Key));
+        var room = GrainKeys.Room(current.Hub, "/", "lobby");
+        await current.JoinAsync(room, "c1");
+        await earlier.JoinAsync(room, "e1");
+        var grain = cluster.Client.GetGrain<IRoomGrain>(room);
+        if (cluster.SiloOf(grain.GetGrainId()) == earlier.Silo)
+        {
+            await cluster.Cluster.MigrateAsync(grain.GetGrainId(), current.Silo.SiloAddress).Within("the room's move to the current silo");
+        }
+
+        await grain.PublishAll([Text("1"), Text("2"), Text("3")]).Within("a batch of three");
+
+        await Eventually.True(() => earlier.SequencesOf(DeliveryTarget.Room, room).Length == 3, "the earlier gateway gets all three");
+        Assert.Equal(current.Silo, cluster.SiloOf(grain.GetGrainId()));
+        Assert.Equal(["1", "2", "3"], TextsInChainOrder(earlier, room));
+        Assert.Empty(earlier.Calls);
+    }
 
     [Fact]
     public Task Presence_MembersOnTwoGateways_AreListedAndCountedWithTheirGateways() =>
@@ -251,6 +301,10 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         await b.JoinAsync(room, "b1");
         await test(a, b, room, fixture.Client.GetGrain<IRoomGrain>(room));
     }
+
+    /// <summary>The gateway on the silo of <paramref name="group"/>'s activation, then the other.</summary>
+    private (FakeGateway Here, FakeGateway There) OwnSilosFirst(FakeGateway a, FakeGateway b, GrainId group) =>
+        fixture.SiloOf(group) == a.Silo ? (a, b) : (b, a);
 
     internal static Publication Text(string text) =>
         new(new SerializedPayload([new ProtocolPayload("json", Encoding.UTF8.GetBytes(text))]));
