@@ -72,7 +72,7 @@ public sealed partial class GatewayDirectory : GrainServiceClient<IGatewayServic
         return true;
     }
 
-    [LoggerMessage(142, LogLevel.Error, "This silo's gateway failed to take message {Sequence} of {Target} {Key}; its local members miss it.")]
+    [LoggerMessage(142, LogLevel.Error, "This silo's gateway failed to take message {Sequence} of {Target} {Key}; its local members may miss it.")]
     private static partial void DeliveryFailed(ILogger logger, DeliveryTarget target, string key, long sequence, Exception exception);
 
     /// <summary>The gateway service of a silo.</summary>
