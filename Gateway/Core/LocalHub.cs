@@ -248,14 +248,6 @@ public sealed partial class LocalHub<THub> : ILocalHub
         }
     }
 
-    /// <summary>Sends a serialized message to every connection of the hub, on every gateway, but those excepted.</summary>
-    internal Task SendHubAsync(SerializedPayload payload, IReadOnlyList<string>? except) =>
-        _references.Get<IGatewayRegistryGrain>(HubName).Publish(new Publication(payload, except));
-
-    /// <summary>Sends a serialized message to every connection of a user, on every gateway.</summary>
-    internal Task SendUserAsync(string userId, SerializedPayload payload) =>
-        Publish(_references.Get<IUserGrain>(GrainKeys.User(HubName, userId)), new Publication(payload));
-
     /// <summary>
     /// Calls a method on one connection's client and returns its answer: a local connection is asked directly, one on
     /// another gateway through its session grain, within <see cref="GatewayOptions.ClientResultTimeout"/>.
@@ -322,69 +314,6 @@ public sealed partial class LocalHub<THub> : ILocalHub
     /// <summary>The namespace of a local connection, or null when it is not on this gateway.</summary>
     internal string? NamespaceOf(string connectionId) => _connections.TryGetValue(connectionId, out var local) ? local.Namespace : null;
 
-    internal Task SendNamespaceAsync(string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except)
-    {
-        var (grain, publication) = NamespacePublication(@namespace, methodName, args, except);
-        return Publish(grain, publication);
-    }
-
-    internal Task SendRoomAsync(string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except)
-    {
-        var (grain, publication) = RoomPublication(@namespace, room, methodName, args, except);
-        return Publish(grain, publication);
-    }
-
-    /// <summary>
-    /// A send to a namespace, checked and serialized, not yet sent; <paramref name="source"/> is the client event
-    /// behind it, for the namespace's stream (see <see cref="ClientEventSourceOf"/>).
-    /// </summary>
-    internal (IMemberGroupGrain Target, Publication Publication) NamespacePublication(
-        string @namespace, string methodName, object?[] args, IReadOnlyList<string>? except, ClientEventSource? source = null) =>
-        (_references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)), new Publication(Serialize(methodName, args), except, Source: source));
-
-    /// <summary>A send to a room, checked and serialized, not yet sent.</summary>
-    internal (IMemberGroupGrain Target, Publication Publication) RoomPublication(
-        string @namespace, string room, string methodName, object?[] args, IReadOnlyList<string>? except, ClientEventSource? source = null) =>
-        (Room(RoomKey(@namespace, room)), new Publication(Serialize(methodName, args), except, Source: source));
-
-    /// <summary>
-    /// What a client's event adds to its publication when its namespace's client events go to a stream
-    /// (<c>Streams:ClientEventNamespaces</c>); null, and nothing to carry, otherwise.
-    /// </summary>
-    internal ClientEventSource? ClientEventSourceOf(string @namespace, string sender, string eventName, JsonElement data) =>
-        _streams.StreamsClientEventsOf(@namespace) ? new ClientEventSource(@namespace, sender, eventName, data.Clone()) : null;
-
-    /// <summary>A serialized message for a namespace, optionally only for the connections a room filter selects; not yet sent.</summary>
-    internal (IMemberGroupGrain Target, Publication Publication) NamespacePublication(string @namespace, SerializedPayload payload, IReadOnlyList<string>? except, RoomFilter? rooms) =>
-        (_references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)), new Publication(payload, except, rooms));
-
-    /// <summary>A serialized message for a room, by its grain key; not yet sent.</summary>
-    internal (IMemberGroupGrain Target, Publication Publication) RoomPublication(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) =>
-        (Room(roomKey), new Publication(payload, except));
-
-    /// <summary>Sends a serialized message to a room.</summary>
-    internal Task SendRoomAsync(string roomKey, SerializedPayload payload, IReadOnlyList<string>? except) => Publish(Room(roomKey), new Publication(payload, except));
-
-    /// <summary>Sends a serialized message to one connection, here or on another gateway; false when it is not open.</summary>
-    internal Task<bool> SendConnectionAsync(string connectionId, SerializedPayload payload)
-    {
-        if (!_connections.TryGetValue(connectionId, out var local))
-        {
-            return Session(connectionId).Send(payload);
-        }
-
-        if (local.RecoveryWindow is not null)
-        {
-            // Its session numbers and keeps what is sent to it, for a recovery; sent one at a time to keep their order.
-            var session = Session(connectionId);
-            return local.InOrder(() => session.Send(payload));
-        }
-
-        local.Write(new OutgoingMessage(payload));
-        Metrics.HandedToWriters(payload.SentAtTicks);
-        return Task.FromResult(true);
-    }
-
     internal Task<IReadOnlyList<Member>> NamespaceMembersAsync(string @namespace) =>
         _references.Get<INamespaceGrain>(GrainKeys.Namespace(HubName, @namespace)).Members();
 
@@ -439,19 +368,6 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
         local.Abort();
         return true;
-    }
-
-    /// <summary>Serializes an invocation once per protocol, refusing what exceeds <see cref="GatewayOptions.MaxMessageBytes"/>.</summary>
-    internal SerializedPayload Serialize(string methodName, object?[] args)
-    {
-        try
-        {
-            return _serializer.Serialize(methodName, args);
-        }
-        catch (MessageTooLargeException ex)
-        {
-            throw new RejectedHubException(RejectionReason.MessageTooLarge, ex.Message);
-        }
     }
 
     private ISessionGrain Session(string connectionId) => _references.Get<ISessionGrain>(GrainKeys.Session(HubName, connectionId));
