@@ -79,18 +79,27 @@ internal sealed class GatewayMetrics
     /// <summary>The totals of a protocol: one of a few, each name the same string every time (a hub protocol's <c>Name</c>).</summary>
     private SentTotals SentTotalsOf(string protocol)
     {
-        var all = Volatile.Read(ref _sent);
-        foreach (var totals in all)
+        if (Find(Volatile.Read(ref _sent), protocol) is { } totals)
         {
-            if (ReferenceEquals(totals.Protocol, protocol) || string.Equals(totals.Protocol, protocol, StringComparison.Ordinal))
-            {
-                return totals;
-            }
+            return totals;
         }
 
         lock (_sentAdding)
         {
-            foreach (var totals in _sent)
+            if (Find(_sent, protocol) is { } added)
+            {
+                return added;
+            }
+
+            added = new SentTotals(protocol);
+            Volatile.Write(ref _sent, [.. _sent, added]);
+            return added;
+        }
+
+        // string.Equals looks at the references first: the same name string is one comparison.
+        static SentTotals? Find(SentTotals[] all, string protocol)
+        {
+            foreach (var totals in all)
             {
                 if (string.Equals(totals.Protocol, protocol, StringComparison.Ordinal))
                 {
@@ -98,9 +107,7 @@ internal sealed class GatewayMetrics
                 }
             }
 
-            var added = new SentTotals(protocol);
-            Volatile.Write(ref _sent, [.. _sent, added]);
-            return added;
+            return null;
         }
     }
 

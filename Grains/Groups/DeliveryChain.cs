@@ -16,13 +16,15 @@ internal sealed class DeliveryChain(GatewayDirectory gateways, string gatewayId,
 {
     private readonly long _id = carried?.Id ?? NewId();
     private readonly Func<Delivery, bool>? _here = gateways.HereOf(gatewayId);
-    private readonly SiloAddress? _silo = gateways.SiloOf(gatewayId);
     private long _position = carried?.Position ?? 0;
 
     /// <summary>Where the chain stands, to carry it to another activation of the group (a migration), which goes on with it.</summary>
     public ChainState State => new(_id, _position);
 
     public IGatewayService Gateway { get; } = gateways.Of(gatewayId);
+
+    // After Gateway: an id that names no silo was refused there.
+    private readonly SiloAddress _silo = gateways.SiloOf(gatewayId)!;
 
     /// <summary>Sends <paramref name="delivery"/> to the gateway as the chain's next one.</summary>
     public void Send(Delivery delivery)
@@ -41,7 +43,7 @@ internal sealed class DeliveryChain(GatewayDirectory gateways, string gatewayId,
     /// </summary>
     public void SendAll(IReadOnlyList<Delivery> deliveries)
     {
-        if (deliveries.Count == 1 || _here is not null || _silo is null || !gateways.Reads(_silo, PayloadForms.BatchesVersion))
+        if (deliveries.Count == 1 || _here is not null || !gateways.Reads(_silo, PayloadForms.BatchesVersion))
         {
             foreach (var delivery in deliveries)
             {

@@ -68,11 +68,7 @@ public sealed class DyingNodeTests
         var a = new TestConnection(cluster, "a", "/");
 
         var connect = cluster.Hub.ConnectAsync(a);
-        for (var retry = 0; retry < 2; retry++)
-        {
-            await Eventually.True(() => cluster.Time.PendingTimers > 0, "the registration waits to try again");
-            cluster.Time.Advance(TimeSpan.FromMilliseconds(200));
-        }
+        await RetriedAsync(cluster, 2, "the registration");
 
         await connect.Within("connect");
         Assert.Equal(["a"], cluster.Namespace("/").MemberList.Select(m => m.ConnectionId));
@@ -88,11 +84,7 @@ public sealed class DyingNodeTests
         room.Fail = 2;
 
         var join = cluster.Hub.JoinRoomAsync("a", "/", "lobby");
-        for (var retry = 0; retry < 2; retry++)
-        {
-            await Eventually.True(() => cluster.Time.PendingTimers > 0, "the join waits to try again");
-            cluster.Time.Advance(TimeSpan.FromMilliseconds(200));
-        }
+        await RetriedAsync(cluster, 2, "the join");
 
         Assert.True(await join.Within("join"));
         Assert.Equal(["a"], room.MemberList.Select(m => m.ConnectionId));
@@ -110,6 +102,16 @@ public sealed class DyingNodeTests
 
         await Assert.ThrowsAsync<SiloUnavailableException>(() => connect.Within("connect"));
         Assert.True(cluster.Time.GetUtcNow() >= new DateTimeOffset(2026, 1, 1, 0, 0, 5, TimeSpan.Zero), "it gave up before five seconds");
+    }
+
+    /// <summary>Moves the gateway's clock on 200 ms, <paramref name="times"/> times, each once a call waits to try again.</summary>
+    private static async Task RetriedAsync(FakeCluster cluster, int times, string what)
+    {
+        for (var retry = 0; retry < times; retry++)
+        {
+            await Eventually.True(() => cluster.Time.PendingTimers > 0, $"{what} waits to try again");
+            cluster.Time.Advance(TimeSpan.FromMilliseconds(200));
+        }
     }
 
     /// <summary>

@@ -27,9 +27,9 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
             }))).Within("400 sends");
 
             Assert.All(sent, sequences => Assert.True(sequences.SequenceEqual(sequences.Order()), "a sender's sends are stamped in the order it made them"));
+            await EachGetsAsync(room, 400, a, b);
             foreach (var gateway in new[] { a, b })
             {
-                await Eventually.True(() => gateway.SequencesOf(DeliveryTarget.Room, room).Length == 400, $"gateway {gateway.GatewayId} gets all 400");
                 Assert.Equal(Enumerable.Range(1, 400).Select(n => (long)n), gateway.SequencesOf(DeliveryTarget.Room, room));
             }
 
@@ -46,10 +46,7 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
             await here.JoinAsync(room, "leaver");
             await grain.Leave(new Member("leaver", here.GatewayId, null)).Within("the leave");
             await grain.Publish(Text("two")).Within("the send");
-            foreach (var gateway in new[] { here, there })
-            {
-                await Eventually.True(() => gateway.SequencesOf(DeliveryTarget.Room, room).Length == 2, $"gateway {gateway.GatewayId} gets both messages");
-            }
+            await EachGetsAsync(room, 2, here, there);
 
             await Eventually.True(() => here.Deliveries.Any(d => d.Kind == DeliveryKind.MemberLeft), "the leave's notice reaches the room's own gateway");
 
@@ -72,11 +69,9 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
             Assert.Equal(4, await grain.PublishAll([Text("1"), Text("2"), Text("3")]).Within("a batch of three"));
             await grain.Publish(Text("4")).Within("a single send");
 
-            foreach (var gateway in new[] { here, there })
-            {
-                await Eventually.True(() => gateway.SequencesOf(DeliveryTarget.Room, room).Length == 5, $"gateway {gateway.GatewayId} gets all five");
-                Assert.Equal(["0", "1", "2", "3", "4"], TextsInChainOrder(gateway, room));
-            }
+            await EachGetsAsync(room, 5, here, there);
+            Assert.Equal(["0", "1", "2", "3", "4"], TextsInChainOrder(here, room));
+            Assert.Equal(["0", "1", "2", "3", "4"], TextsInChainOrder(there, room));
 
             var history = await grain.Since(there.Deliveries.First(d => d.Key == room).Epoch, 0).Within("the history");
             Assert.Equal([1L, 2, 3, 4, 5], history.Messages.Select(m => m.Sequence));
@@ -102,7 +97,7 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
 
         await grain.PublishAll([Text("1"), Text("2"), Text("3")]).Within("a batch of three");
 
-        await Eventually.True(() => earlier.SequencesOf(DeliveryTarget.Room, room).Length == 3, "the earlier gateway gets all three");
+        await EachGetsAsync(room, 3, earlier);
         Assert.Equal(current.Silo, cluster.SiloOf(grain.GetGrainId()));
         Assert.Equal(["1", "2", "3"], TextsInChainOrder(earlier, room));
         Assert.Empty(earlier.Calls);
@@ -300,6 +295,15 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         await a.JoinAsync(room, "a1");
         await b.JoinAsync(room, "b1");
         await test(a, b, room, fixture.Client.GetGrain<IRoomGrain>(room));
+    }
+
+    /// <summary>Waits until each of <paramref name="gateways"/> has got <paramref name="count"/> of the room's messages.</summary>
+    private static async Task EachGetsAsync(string room, int count, params FakeGateway[] gateways)
+    {
+        foreach (var gateway in gateways)
+        {
+            await Eventually.True(() => gateway.SequencesOf(DeliveryTarget.Room, room).Length == count, $"gateway {gateway.GatewayId} gets {count} of {room}'s messages");
+        }
     }
 
     /// <summary>The gateway on the silo of <paramref name="group"/>'s activation, then the other.</summary>
