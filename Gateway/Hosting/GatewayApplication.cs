@@ -76,11 +76,8 @@ public static class GatewayApplication
 
         // Ready once the cluster's membership lists this gateway's silo as active and its hubs' grains know it serves
         // them (a hub-wide send reaches it), and until it starts to stop.
-        app.MapGet("/healthz/ready", (IClusterMembershipService membership, ILocalSiloDetails silo, GatewayReceiver receiver, IHostApplicationLifetime lifetime) =>
-            lifetime.ApplicationStopping.IsCancellationRequested ? Results.Text("stopping", statusCode: 503)
-            : membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress) != SiloStatus.Active ? Results.Text("not active in the cluster", statusCode: 503)
-            : !receiver.HubsRegistered ? Results.Text("registering with the hubs' grains", statusCode: 503)
-            : Results.Text("ready"));
+        app.MapGet("/healthz/ready", (RealtimeGatewayHealthCheck check) =>
+            check.NotReadyBecause() is { } why ? Results.Text(why, statusCode: 503) : Results.Text("ready"));
         map?.Invoke(app);
         return app;
     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Realtime.Client.Hosting;
 using Realtime.Contracts.Hosting;
@@ -56,6 +57,7 @@ public static class RealtimeGatewayExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayIdentity>();
         services.AddSingleton<GatewayReceiver>();
+        services.TryAddSingleton<RealtimeGatewayHealthCheck>();
         services.AddSingleton<ILocalGateway>(static sp => sp.GetRequiredService<GatewayReceiver>());
         services.AddSingleton<ServerEvents>();
         services.AddSingleton<IServerEvents>(static sp => sp.GetRequiredService<ServerEvents>());
@@ -90,9 +92,24 @@ public static class RealtimeGatewayExtensions
     }
 
     /// <summary>
+    /// Adds the gateway's readiness (<c>/healthz/ready</c> of the stock gateway) to an application's health checks:
+    /// healthy once the cluster's membership lists this node's silo as active and its hubs' grains know it serves
+    /// them, until it starts to stop. Map it where the readiness probe asks, for example
+    /// <c>app.MapHealthChecks("/healthz/ready", new() { Predicate = check =&gt; check.Tags.Contains("ready") })</c>.
+    /// </summary>
+    /// <param name="checks">The application's health checks (<c>services.AddHealthChecks()</c>).</param>
+    /// <param name="name">The check's name.</param>
+    /// <param name="tags">Its tags; <c>ready</c> when not given.</param>
+    public static IHealthChecksBuilder AddRealtimeGateway(this IHealthChecksBuilder checks, string name = "realtime-gateway", IEnumerable<string>? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        return checks.Add(new HealthCheckRegistration(name, static sp => sp.GetRequiredService<RealtimeGatewayHealthCheck>(), HealthStatus.Unhealthy, tags ?? ["ready"]));
+    }
+
+    /// <summary>
     /// Makes an application's SignalR clustered, as <c>AddStackExchangeRedis()</c> would, but through the realtime
     /// grains: every hub's <c>Clients.All</c>, groups, users and <c>IHubContext</c> reach the connections of every
-    /// gateway (<see cref="AddRealtimeGateway"/>). The application is then a node of the cluster: call
+    /// gateway (<see cref="AddRealtimeGateway(IServiceCollection, IConfiguration)"/>). The application is then a node of the cluster: call
     /// <see cref="AddRealtimeGatewaySilo"/> on its builder too.
     /// </summary>
     public static ISignalRServerBuilder AddRealtime(this ISignalRServerBuilder signalR, IConfiguration configuration)

@@ -14,9 +14,9 @@ public sealed class ExistingAppTests
     [Fact]
     public async Task TwoNodesOfTheApp_ShareItsHubsGroups_ItsHubContext_AndSocketIO()
     {
-        await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 0);
-        await using var a = await StartAppAsync(cluster, "appA");
-        await using var b = await StartAppAsync(cluster, "appB");
+        // Started as the cluster's gateways, each once its readiness check (AddHealthChecks().AddRealtimeGateway()) is healthy.
+        await using var cluster = await TestCluster.StartAsync(silos: 0, gateways: 2, gatewayProgram: TestCluster.ExistingApp);
+        var (a, b) = (cluster.Gateways[0], cluster.Gateways[1]);
         string[] methods = ["said", "announcement"];
         await using var onA = await SignalRTestClient.ConnectAsync(new Uri($"http://127.0.0.1:{a.Port}/chat"), "on-a", methods: methods);
         await using var onB = await SignalRTestClient.ConnectAsync(new Uri($"http://127.0.0.1:{b.Port}/chat"), "on-b", methods: methods);
@@ -44,21 +44,6 @@ public sealed class ExistingAppTests
         // Its own page, with the SignalR client the library serves from its npm package.
         Assert.Contains("ChatHub", await http.GetStringAsync($"http://127.0.0.1:{a.Port}/").Within("the page"), StringComparison.Ordinal);
         Assert.Contains("signalR", await http.GetStringAsync($"http://127.0.0.1:{a.Port}/lib/signalr/signalr.min.js").Within("the client"), StringComparison.Ordinal);
-    }
-
-    private static async Task<NodeProcess> StartAppAsync(TestCluster cluster, string name)
-    {
-        var port = NodeProcess.FreePort();
-        var app = NodeProcess.Start(
-            name,
-            "dotnet",
-            [
-                Build.Output(Path.Combine("samples", "ExistingApp"), "Realtime.Samples.ExistingApp.dll"), .. cluster.ClusterArguments(), "--Gateway:Mode=Cluster",
-                $"--Gateway:Name={name}", $"--Cluster:SiloPort={NodeProcess.FreePort()}", "--Cluster:GatewayPort=0", $"--Urls=http://127.0.0.1:{port}",
-            ],
-            port);
-        await Eventually.True(() => app.Output.Contains("Application started", StringComparison.Ordinal) || app.HasExited, $"{name} to start", TimeSpan.FromSeconds(60));
-        Assert.False(app.HasExited, app.Output);
-        return app;
+        Assert.Equal("Healthy", await http.GetStringAsync($"http://127.0.0.1:{a.Port}/healthz/ready").Within("the readiness"));
     }
 }

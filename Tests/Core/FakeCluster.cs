@@ -37,7 +37,7 @@ internal sealed class FakeCluster : IGrainFactory
         var lifetime = new Lifetime();
         var options = Options.Create(new GatewayOptions { Name = "core-test" });
         var metrics = new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var identity = new GatewayIdentity(options, new SiloDetails());
+        var identity = new GatewayIdentity(options, SiloDetails);
         Receiver = new GatewayReceiver(this, identity, options, new ServiceCollection().BuildServiceProvider(), lifetime, NullLogger<GatewayReceiver>.Instance);
         Hub = new HubCores(new HubCoreServices(
             this, Receiver, new JsonOnly(), options, lifetime, Options.Create(new RealtimeStreamsOptions()), metrics, Time, NullLoggerFactory.Instance,
@@ -47,6 +47,9 @@ internal sealed class FakeCluster : IGrainFactory
     public LocalHub<CoreTestHub> Hub { get; }
 
     public GatewayReceiver Receiver { get; }
+
+    /// <summary>The gateway's silo: 127.0.0.1:11111, generation 1 (silo 1 of <see cref="FakeMembership"/>).</summary>
+    public ILocalSiloDetails SiloDetails { get; } = new CoreTestSilo();
 
     public ManualTimeProvider Time { get; }
 
@@ -154,7 +157,7 @@ internal sealed class FakeCluster : IGrainFactory
         }
     }
 
-    private sealed class SiloDetails : ILocalSiloDetails
+    private sealed class CoreTestSilo : ILocalSiloDetails
     {
         public string Name => "core-test";
 

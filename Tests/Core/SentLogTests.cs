@@ -1,7 +1,4 @@
-using System.Collections.Immutable;
-using System.Net;
 using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -169,28 +166,4 @@ public sealed class SentLogTests
         [.. log.Of(group).Select(s => (s.At.Epoch, s.At.Sequence, Encoding.UTF8.GetString(s.Publication.Payload.Protocols[0].Bytes.Span)))];
 
     private static Publication Text(string text) => new(new SerializedPayload([new ProtocolPayload("json", Encoding.UTF8.GetBytes(text))]));
-
-    /// <summary>A membership whose updates the test announces: the silos numbered, each with the status given.</summary>
-    private sealed class FakeMembership : IClusterMembershipService
-    {
-        private readonly Channel<ClusterMembershipSnapshot> _updates = Channel.CreateUnbounded<ClusterMembershipSnapshot>();
-        private long _version;
-
-        public ClusterMembershipSnapshot CurrentSnapshot { get; private set; } =
-            new(ImmutableDictionary<SiloAddress, ClusterMember>.Empty, new MembershipVersion(0));
-
-        public IAsyncEnumerable<ClusterMembershipSnapshot> MembershipUpdates => _updates.Reader.ReadAllAsync();
-
-        public void Declare(SiloStatus status, params int[] silos)
-        {
-            var members = silos.Select(n => SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11110 + n), n))
-                .ToImmutableDictionary(s => s, s => new ClusterMember(s, status, $"silo{s.Generation}"));
-            CurrentSnapshot = new ClusterMembershipSnapshot(members, new MembershipVersion(++_version));
-            _updates.Writer.TryWrite(CurrentSnapshot);
-        }
-
-        public ValueTask Refresh(MembershipVersion minimumVersion = default, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-        public Task<bool> TryKill(SiloAddress siloAddress) => Task.FromResult(false);
-    }
 }

@@ -14,6 +14,9 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddRealtimeGatewaySilo();
 builder.Services.AddSignalR().AddRealtime(builder.Configuration);
 
+// Readiness for a load balancer or Kubernetes: ready once this node is active in the cluster and its hubs know it.
+builder.Services.AddHealthChecks().AddRealtimeGateway();
+
 // socket.io clients on the same application: an event handler, and a broadcast to every socket of every node.
 builder.Services.ConfigureSocketIO(io => io.Sockets.OnConnection(socket =>
     socket.On("say", e => io.Sockets.EmitAsync("said", new Said(socket.Id, e.Args[0].GetString() ?? "")))));
@@ -24,6 +27,7 @@ app.MapGet("/", () => Results.File(Path.Combine(AppContext.BaseDirectory, "wwwro
 app.MapHub<ChatHub>("/chat");
 app.MapSocketIO();
 app.MapRealtimeBrowserClients(); // the SignalR browser client for the page, at /lib/signalr/signalr.min.js
+app.MapHealthChecks("/healthz/ready");
 
 // A controller-style endpoint: IHubContext reaches the hub's clients on every node.
 app.MapPost("/announce", async (string text, IHubContext<ChatHub> hub) =>

@@ -39,6 +39,9 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The gateway of the socket.io sample: the flask-socketio test page's events and the page.</summary>
     public static readonly (string Project, string Assembly) SocketIOTestPage = (Path.Combine("samples", "SocketIOTestPage"), "Realtime.Samples.SocketIOTestPage.dll");
 
+    /// <summary>An application's own hub and page made clustered (<c>samples/ExistingApp</c>), as a gateway: its <c>ChatHub</c> at <c>/chat</c>.</summary>
+    public static readonly (string Project, string Assembly) ExistingApp = (Path.Combine("samples", "ExistingApp"), "Realtime.Samples.ExistingApp.dll");
+
     private TestCluster()
     {
     }
