@@ -12,9 +12,16 @@ namespace Realtime.Gateway.Core;
 /// </summary>
 public sealed partial class LocalHub<THub>
 {
-    /// <summary>Sends a serialized message to every connection of the hub, on every gateway, but those excepted.</summary>
-    internal Task SendHubAsync(SerializedPayload payload, IReadOnlyList<string>? except) =>
-        _references.Get<IGatewayRegistryGrain>(HubName).Publish(new Publication(payload, except));
+    /// <summary>
+    /// Sends a serialized message to every connection of the hub, on every gateway, but those excepted; what the hub's
+    /// grain took is kept for a while, as a group's sends are.
+    /// </summary>
+    internal Task SendHubAsync(SerializedPayload payload, IReadOnlyList<string>? except)
+    {
+        var hub = _references.Get<IGatewayRegistryGrain>(HubName);
+        var publication = new Publication(payload, except);
+        return _sent?.KeepsHubSends == true ? KeepAsync(hub, hub.Send(publication), [publication]) : hub.Publish(publication);
+    }
 
     /// <summary>Sends a serialized message to every connection of a user, on every gateway.</summary>
     internal Task SendUserAsync(string userId, SerializedPayload payload) =>
@@ -112,28 +119,29 @@ public sealed partial class LocalHub<THub>
         publications.Length == 1 ? Publish(group, publications[0])
         : KeepsSends ? KeepAsync(group, group.SendAll(publications), publications) : group.PublishAll(publications);
 
-    private async Task KeepAsync(IMemberGroupGrain group, Task<GroupPosition> sent, IReadOnlyList<Publication> publications) =>
+    private async Task KeepAsync(IGatewayDependentGrain group, Task<GroupPosition> sent, IReadOnlyList<Publication> publications) =>
         _sent!.Add(group, await sent, publications);
 
     GatewayGroupState ILocalHub.GroupState(DeliveryTarget target, string key)
     {
         var members = ((ILocalHub)this).Members(target, key);
-        if (target is not (DeliveryTarget.Room or DeliveryTarget.Namespace or DeliveryTarget.User))
+        if (target is not (DeliveryTarget.Room or DeliveryTarget.Namespace or DeliveryTarget.User or DeliveryTarget.Hub))
         {
             return new GatewayGroupState(members, null, []);
         }
 
-        var applied = IndexOf(target).Group(key)?.Order.Applied;
+        var applied = target == DeliveryTarget.Hub ? _hubOrder.Applied : IndexOf(target).Group(key)?.Order.Applied;
         if (_sent is not { Enabled: true } sent)
         {
             return new GatewayGroupState(members, applied, []);
         }
 
-        IMemberGroupGrain grain = target switch
+        IGatewayDependentGrain grain = target switch
         {
             DeliveryTarget.Room => _references.Get<IRoomGrain>(key),
             DeliveryTarget.Namespace => _references.Get<INamespaceGrain>(key),
-            _ => _references.Get<IUserGrain>(key),
+            DeliveryTarget.User => _references.Get<IUserGrain>(key),
+            _ => _references.Get<IGatewayRegistryGrain>(HubName),
         };
         return new GatewayGroupState(members, applied, sent.Of(grain));
     }

@@ -6,8 +6,8 @@ using Realtime.Gateway.Observability;
 namespace Realtime.Gateway.Core;
 
 /// <summary>
-/// What this gateway sent to rooms, namespaces and users lately that their grains took, with where each grain numbered
-/// it (<see cref="IMemberGroupGrain.Send"/>).
+/// What this gateway sent to rooms, namespaces, users and the whole hub lately that their grains took, with where each
+/// grain numbered it (<see cref="IMemberGroupGrain.Send"/>, <see cref="IGatewayRegistryGrain.Send"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -34,8 +34,8 @@ internal sealed class SentLog : IDisposable
 
     private readonly Lock _lock = new();
     // Groups by their grain reference (references compare by grain id).
-    private readonly Queue<(IMemberGroupGrain Group, long At)> _order = new();
-    private readonly Dictionary<IMemberGroupGrain, Group> _groups = [];
+    private readonly Queue<(IGatewayDependentGrain Group, long At)> _order = new();
+    private readonly Dictionary<IGatewayDependentGrain, Group> _groups = [];
     private readonly int _capacity;
     private readonly long _keepFor;
     private readonly TimeProvider _time;
@@ -44,6 +44,7 @@ internal sealed class SentLog : IDisposable
     private int _droppedPlaces; // places in the order of messages dropped with an old epoch (see Add)
 
     private readonly Func<bool> _clusterSendsPositions;
+    private readonly Func<bool> _clusterKeepsHubSends;
 
     public SentLog(
         IOptions<GatewayOptions> options,
@@ -52,7 +53,13 @@ internal sealed class SentLog : IDisposable
         PayloadForms? forms = null,
         IClusterMembershipService? membership = null,
         GatewayMetrics? metrics = null)
-        : this(options, time, logger, forms is null ? static () => false : () => forms.EverySiloSendsPositions, membership)
+        : this(
+            options,
+            time,
+            logger,
+            forms is null ? static () => false : () => forms.EverySiloSendsPositions,
+            membership,
+            forms is null ? static () => false : () => forms.EverySiloKeepsHubSends)
     {
         metrics?.ObserveKeptSends(() => Count);
     }
@@ -63,10 +70,17 @@ internal sealed class SentLog : IDisposable
     /// <param name="logger">The log.</param>
     /// <param name="clusterSendsPositions">Whether every other silo answers sends with their position, and there is one.</param>
     /// <param name="membership">The membership, watched for dead silos; none in unit tests.</param>
+    /// <param name="clusterKeepsHubSends">Whether every other silo answers sends to the whole hub with their position; <paramref name="clusterSendsPositions"/> when not given.</param>
     internal SentLog(
-        IOptions<GatewayOptions> options, TimeProvider time, ILogger<SentLog> logger, Func<bool> clusterSendsPositions, IClusterMembershipService? membership = null)
+        IOptions<GatewayOptions> options,
+        TimeProvider time,
+        ILogger<SentLog> logger,
+        Func<bool> clusterSendsPositions,
+        IClusterMembershipService? membership = null,
+        Func<bool>? clusterKeepsHubSends = null)
     {
         _clusterSendsPositions = clusterSendsPositions;
+        _clusterKeepsHubSends = clusterKeepsHubSends ?? clusterSendsPositions;
         _capacity = options.Value.KeepSent;
         _keepFor = (long)(options.Value.KeepSentFor.TotalSeconds * time.TimestampFrequency);
         _time = time;
@@ -87,6 +101,13 @@ internal sealed class SentLog : IDisposable
     /// </summary>
     public bool Keeps => Enabled && _clusterSendsPositions();
 
+    /// <summary>
+    /// True when sends to the whole hub are kept now: <see cref="Enabled"/>, and every other silo answers them with
+    /// their position (<see cref="PayloadForms.EverySiloKeepsHubSends"/>). Otherwise they go with
+    /// <see cref="IGatewayRegistryGrain.Publish"/>, as before.
+    /// </summary>
+    public bool KeepsHubSends => Enabled && _clusterKeepsHubSends();
+
     /// <summary>How many messages are kept now.</summary>
     public int Count
     {
@@ -105,7 +126,7 @@ internal sealed class SentLog : IDisposable
     /// <paramref name="last"/>. A group numbering in a new epoch (it came back) drops what is kept of the old one: its
     /// new activation asked for it before it numbered anything.
     /// </summary>
-    public void Add(IMemberGroupGrain group, GroupPosition last, IReadOnlyList<Publication> publications)
+    public void Add(IGatewayDependentGrain group, GroupPosition last, IReadOnlyList<Publication> publications)
     {
         var now = _time.GetTimestamp();
         lock (_lock)
@@ -135,7 +156,7 @@ internal sealed class SentLog : IDisposable
     }
 
     /// <summary>What is kept for a group, oldest first.</summary>
-    public IReadOnlyList<SentMessage> Of(IMemberGroupGrain group)
+    public IReadOnlyList<SentMessage> Of(IGatewayDependentGrain group)
     {
         lock (_lock)
         {
@@ -145,7 +166,7 @@ internal sealed class SentLog : IDisposable
     }
 
     /// <summary>The groups with messages kept now.</summary>
-    public List<IMemberGroupGrain> Groups()
+    public List<IGatewayDependentGrain> Groups()
     {
         lock (_lock)
         {
@@ -208,13 +229,18 @@ internal sealed class SentLog : IDisposable
     }
 
     /// <summary>Calls the group; a call that meets the cluster still settling the death is made again, a few times.</summary>
-    private async Task WakeAsync(IMemberGroupGrain group)
+    private async Task WakeAsync(IGatewayDependentGrain group)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await group.MemberCount();
+                await (group switch
+                {
+                    IGatewayRegistryGrain hub => hub.Gateways(),
+                    IMemberGroupGrain members => members.MemberCount(),
+                    _ => Task.CompletedTask,
+                });
                 return;
             }
             catch (Exception ex) when (attempt < WakeAttempts)

@@ -26,4 +26,12 @@ public interface IGatewayRegistryGrain : IGatewayDependentGrain
     /// <summary>Sends the publication to every connection of the hub; returns its sequence number.</summary>
     [Alias("publish")]
     Task<long> Publish(Publication publication);
+
+    /// <summary>
+    /// <see cref="Publish"/>, answered with the hub's epoch beside the sequence number: how a gateway learns where its
+    /// send stands, to keep it until a hub grain whose silo died has come back and sent it again to the gateways that
+    /// missed it (as <see cref="IMemberGroupGrain.Send"/> for a group).
+    /// </summary>
+    [Alias("send")]
+    Task<GroupPosition> Send(Publication publication);
 }

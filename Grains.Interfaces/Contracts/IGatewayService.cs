@@ -43,7 +43,9 @@ public interface IGatewayService : IGrainService
     /// <summary>
     /// <see cref="Members"/>, with the last of the group's messages the gateway applied and those it sent the group
     /// lately: how a group's new activation finds the messages that its previous one was answered for but that did
-    /// not reach every gateway before its silo died, and sends them again (<see cref="DeliveryKind.Resent"/>).
+    /// not reach every gateway before its silo died, and sends them again (<see cref="DeliveryKind.Resent"/>). For
+    /// <see cref="DeliveryTarget.Hub"/> (key: the hub), what the gateway applied of the hub's sends and sent it, with no
+    /// members: the hub's grain asks it of a gateway whose silo says version 4 (see <c>PayloadForms</c>).
     /// </summary>
     [AlwaysInterleave, Alias("group-state")]
     Task<GatewayGroupState> GroupState(string hub, DeliveryTarget target, string key);

@@ -71,7 +71,10 @@ public enum DeliveryKind : byte
 /// </param>
 /// <param name="Kind">A message, or a notice about the group.</param>
 /// <param name="Connection">For <see cref="DeliveryKind.MemberLeft"/>: the connection that left.</param>
-/// <param name="Epoch">For rooms and namespaces: the group's activation, which its sequence numbers belong to (see <see cref="IMemberGroupGrain.Since"/>).</param>
+/// <param name="Epoch">
+/// The activation of the group (or of the hub's grain) that numbered the delivery, which its sequence numbers belong
+/// to (see <see cref="IMemberGroupGrain.Since"/>).
+/// </param>
 [GenerateSerializer, Immutable, Alias("realtime.delivery")]
 public sealed record Delivery(
     [property: Id(0)] string Hub,

@@ -1,15 +1,15 @@
 namespace Realtime.Contracts;
 
 /// <summary>
-/// A message that a gateway sent to a group, and the group took (<see cref="IMemberGroupGrain.Send"/>): where the
-/// group numbered it, and what it was.
+/// A message that a gateway sent to a group, and the group took (<see cref="IMemberGroupGrain.Send"/>, or a hub's
+/// <see cref="IGatewayRegistryGrain.Send"/>): where the group numbered it, and what it was.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("realtime.sent-message")]
 public sealed record SentMessage([property: Id(0)] GroupPosition At, [property: Id(1)] Publication Publication);
 
 /// <summary>
-/// What one gateway holds of one group (room, namespace or user), as a group's new activation asks it
-/// (<see cref="IGatewayService.GroupState"/>).
+/// What one gateway holds of one group (room, namespace or user; or the hub, with no members), as a group's new
+/// activation asks it (<see cref="IGatewayService.GroupState"/>).
 /// </summary>
 /// <param name="Members">The gateway's members of the group.</param>
 /// <param name="Applied">

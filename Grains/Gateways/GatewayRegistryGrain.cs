@@ -13,6 +13,12 @@ namespace Realtime.Grains.Gateways;
 /// <see cref="DepartedGatewayMonitor"/> tells this grain), and an activation that comes back after its silo died asks
 /// every gateway of the cluster whether it serves the hub before it answers anything.
 /// </summary>
+/// <remarks>
+/// Sends are numbered in the activation's epoch, as a room's are: an activation that comes back asks each gateway
+/// what it applied of the previous one and what it sent lately (<see cref="IGatewayService.GroupState"/>), and sends
+/// each gateway first what it missed of the sends that the previous activation answered for (see
+/// <see cref="MemberGroupGrain"/>'s remarks; a gateway keeps its hub sends only while every silo says version 4).
+/// </remarks>
 // The grain type keeps its name from before the rename ("hub"), so that silos of both versions share one activation.
 [GrainType("hub")]
 [RolePlacement]
@@ -24,14 +30,15 @@ internal sealed partial class GatewayRegistryGrain(
     ILogger<GatewayRegistryGrain> logger) : Grain, IGatewayRegistryGrain
 {
     private readonly Dictionary<string, DeliveryChain> _gateways = new(StringComparer.Ordinal);
+    private readonly string _epoch = Epochs.New();
     private string _hub = "";
     private long _sequence;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _hub = this.GetPrimaryKeyString();
-        var serving = await GatewayQuery.AskAllAsync(gateways, gateway => gateway.Serving(_hub), cluster.Value.RebuildTimeout, $"Hub {_hub}");
-        foreach (var gatewayId in serving)
+        var answers = await GatewayQuery.AskAllAsync(gateways, AskAsync, cluster.Value.RebuildTimeout, $"Hub {_hub}");
+        foreach (var (gatewayId, _) in answers)
         {
             if (gatewayId is not null)
             {
@@ -39,7 +46,57 @@ internal sealed partial class GatewayRegistryGrain(
             }
         }
 
+        SendMissedAgain(answers);
+
+        // Each gateway learns the new epoch before any send of it (see MemberGroupGrain.OnActivateAsync).
+        var started = new Delivery(_hub, DeliveryTarget.Hub, _hub, _sequence, null, null, Kind: DeliveryKind.Started, Epoch: _epoch);
+        foreach (var (_, chain) in _gateways)
+        {
+            chain.Send(started);
+        }
+
         DelayDeactivation(TimeSpan.MaxValue);
+    }
+
+    /// <summary>Whether a gateway serves the hub, and what it applied and sent of the hub's sends (a gateway of version 4 or later).</summary>
+    private async Task<(string? GatewayId, GatewayGroupState? State)> AskAsync(IGatewayService gateway, SiloAddress silo)
+    {
+        var serving = gateway.Serving(_hub);
+        var state = gateways.Reads(silo, PayloadForms.HubSendsVersion) ? await gateway.GroupState(_hub, DeliveryTarget.Hub, _hub) : null;
+        return (await serving, state);
+    }
+
+    /// <summary>
+    /// Sends each gateway that serves the hub, before anything else, what it missed of the sends that the previous
+    /// activation answered for and other gateways kept (see <see cref="MemberGroupGrain"/>).
+    /// </summary>
+    private void SendMissedAgain(List<(string? GatewayId, GatewayGroupState? State)> answers)
+    {
+        if (Epochs.AllSent(answers.Select(a => a.State).OfType<GatewayGroupState>()) is not { } sent)
+        {
+            return;
+        }
+
+        foreach (var (gatewayId, state) in answers)
+        {
+            if (gatewayId is null || state?.Applied is not { } applied || !_gateways.TryGetValue(gatewayId, out var chain))
+            {
+                continue;
+            }
+
+            var missed = Epochs.MissedBy(sent, applied);
+            foreach (var message in missed)
+            {
+                var publication = message.Publication;
+                chain.Send(new Delivery(
+                    _hub, DeliveryTarget.Hub, _hub, message.At.Sequence, publication.Payload, publication.Except, publication.Rooms, Kind: DeliveryKind.Resent, Epoch: applied.Epoch));
+            }
+
+            if (missed.Count > 0)
+            {
+                SentAgain(logger, _hub, missed.Count, applied.Epoch, gatewayId);
+            }
+        }
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -93,15 +150,20 @@ internal sealed partial class GatewayRegistryGrain(
         }));
     }
 
-    public Task<long> Publish(Publication publication)
+    public Task<long> Publish(Publication publication) => Task.FromResult(Stamp(publication));
+
+    public Task<GroupPosition> Send(Publication publication) => Task.FromResult(new GroupPosition(_epoch, Stamp(publication)));
+
+    /// <summary>Numbers the publication and sends it to every gateway of the hub; returns its sequence number.</summary>
+    private long Stamp(Publication publication)
     {
-        var delivery = new Delivery(_hub, DeliveryTarget.Hub, _hub, ++_sequence, publication.Payload, publication.Except, publication.Rooms);
+        var delivery = new Delivery(_hub, DeliveryTarget.Hub, _hub, ++_sequence, publication.Payload, publication.Except, publication.Rooms, Epoch: _epoch);
         foreach (var (_, chain) in _gateways)
         {
             chain.Send(delivery);
         }
 
-        return Task.FromResult(delivery.Sequence);
+        return delivery.Sequence;
     }
 
     private bool Add(string gatewayId)
@@ -118,6 +180,9 @@ internal sealed partial class GatewayRegistryGrain(
 
     [LoggerMessage(111, LogLevel.Information, "Gateway {GatewayId} serves hub {Hub}.")]
     private static partial void GatewayRegistered(ILogger logger, string gatewayId, string hub);
+
+    [LoggerMessage(113, LogLevel.Information, "Hub {Hub} came back and sent {Count} send(s) of its previous activation ({Epoch}) again to gateway {GatewayId}, which had not had them.")]
+    private static partial void SentAgain(ILogger logger, string hub, int count, string epoch, string gatewayId);
 
     [LoggerMessage(112, LogLevel.Information, "Gateway {GatewayId} left hub {Hub}.")]
     private static partial void GatewayLeft(ILogger logger, string gatewayId, string hub);

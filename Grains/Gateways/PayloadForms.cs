@@ -15,7 +15,9 @@ namespace Realtime.Grains.Gateways;
 /// A gateway sends with <see cref="IMemberGroupGrain.Send"/> only while <see cref="EverySiloSendsPositions"/>, and a
 /// grain asks a gateway for its group state only when that gateway's silo says 3 (<see cref="GatewayDirectory.Reads"/>).</item>
 /// <item>4: a gateway takes several deliveries in one call (<see cref="IGatewayService.DeliverAll"/>); a group sends
-/// them so only to a gateway whose silo says 4.</item>
+/// them so only to a gateway whose silo says 4. A hub's grain answers <see cref="IGatewayRegistryGrain.Send"/> and
+/// asks gateways whose silo says 4 for their <see cref="IGatewayService.GroupState"/> of the hub; a gateway keeps its
+/// sends to the whole hub only while <see cref="EverySiloKeepsHubSends"/>.</item>
 /// </list>
 /// </summary>
 public sealed class PayloadForms(IClusterMembershipService membership, ILocalSiloDetails self, ISiloMetadataCache? metadata = null)
@@ -35,11 +37,15 @@ public sealed class PayloadForms(IClusterMembershipService membership, ILocalSil
     /// <summary>The first version whose gateways take several deliveries in one call.</summary>
     public const int BatchesVersion = 4;
 
+    /// <summary>The first version whose hub grains answer sends with positions, and whose gateways keep their sends to the whole hub.</summary>
+    public const int HubSendsVersion = 4;
+
     /// <summary>How long an answer is kept before the membership and metadata are looked at again.</summary>
     internal static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
 
     private readonly Check _forms = new(() => ClusterReads(membership, self, metadata, SignalRFormsVersion, grainSilosToo: false, othersRequired: false));
     private readonly Check _positions = new(() => ClusterReads(membership, self, metadata, PositionsVersion, grainSilosToo: true, othersRequired: true));
+    private readonly Check _hubSends = new(() => ClusterReads(membership, self, metadata, HubSendsVersion, grainSilosToo: true, othersRequired: true));
 
     /// <summary>
     /// True when every other silo that may hold connections, among all the membership lists as not dead (joining ones
@@ -54,6 +60,12 @@ public sealed class PayloadForms(IClusterMembershipService membership, ILocalSil
     /// there is no other silo whose death could take a group's deliveries with it. Looked at again at most once a second.
     /// </summary>
     public bool EverySiloSendsPositions => _positions.Value;
+
+    /// <summary>
+    /// <see cref="EverySiloSendsPositions"/> for version 4: every other silo, those of grains only included (any may hold
+    /// the hub's grain), answers a send to the whole hub with its position.
+    /// </summary>
+    public bool EverySiloKeepsHubSends => _hubSends.Value;
 
     /// <summary>
     /// <see cref="EveryOtherReads"/> on one membership snapshot, with the metadata this silo has seen; false without

@@ -33,7 +33,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
     // History (rooms and namespaces): the last messages, oldest first, with when they were sent. The epoch names the
     // group's numbering: sequence numbers of another (before the silo died, or an idle collection) mean nothing here.
     // A group that migrates to another silo takes its numbering, members and history with it.
-    private string _epoch = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+    private string _epoch = Epochs.New();
     private MessageHistory? _history;
     private TimeProvider _time = TimeProvider.System;
     private (Member[] Members, Dictionary<string, ChainState> Chains, HistorySnapshot? History)? _migrated;
@@ -123,16 +123,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
     /// </summary>
     private void SendMissedAgain(List<GatewayGroupState> answers)
     {
-        List<SentMessage>? sent = null;
-        foreach (var answer in answers)
-        {
-            if (answer.Sent.Count > 0)
-            {
-                (sent ??= []).AddRange(answer.Sent);
-            }
-        }
-
-        if (sent is null)
+        if (Epochs.AllSent(answers) is not { } sent)
         {
             return;
         }
@@ -144,10 +135,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
                 continue;
             }
 
-            var missed = sent.Where(s => s.At.Epoch == applied.Epoch && s.At.Sequence > applied.Sequence)
-                .DistinctBy(s => s.At.Sequence)
-                .OrderBy(s => s.At.Sequence)
-                .ToList();
+            var missed = Epochs.MissedBy(sent, applied);
             foreach (var message in missed)
             {
                 var publication = message.Publication;

@@ -58,6 +58,9 @@ internal sealed class FakeCluster : IGrainFactory
     /// <summary>When set, what the groups send is kept in <see cref="TakeHeld"/> instead of reaching the core.</summary>
     public bool HoldDeliveries { get; set; }
 
+    /// <summary>The hub's grain, which sends to the whole hub.</summary>
+    public FakeRegistry Registry => (FakeRegistry)GetGrain<IGatewayRegistryGrain>(nameof(CoreTestHub));
+
     public FakeRoom Room(string @namespace, string room) => (FakeRoom)GetGrain<IRoomGrain>(GrainKeys.Room(nameof(CoreTestHub), @namespace, room));
 
     public FakeNamespace Namespace(string @namespace) => (FakeNamespace)GetGrain<INamespaceGrain>(GrainKeys.Namespace(nameof(CoreTestHub), @namespace));

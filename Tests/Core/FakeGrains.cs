@@ -236,11 +236,27 @@ internal sealed class FakeRegistry(FakeCluster cluster, string hub) : IGatewayRe
 
     public Task<IReadOnlyList<GatewayStats>> GatewayStats(int maxRooms) => throw new NotSupportedException();
 
-    public Task<long> Publish(Publication publication)
+    /// <summary>The epoch in which <see cref="Send"/> numbers.</summary>
+    public string Epoch { get; } = "hub-epoch";
+
+    /// <summary>What the registry took, in order.</summary>
+    public List<Publication> Published { get; } = [];
+
+    public Task<long> Publish(Publication publication) => Task.FromResult(Stamp(publication, epoch: null));
+
+    public Task<GroupPosition> Send(Publication publication) => Task.FromResult(new GroupPosition(Epoch, Stamp(publication, Epoch)));
+
+    private long Stamp(Publication publication, string? epoch)
     {
-        var position = Interlocked.Increment(ref _position);
-        cluster.Push(new Delivery(hub, DeliveryTarget.Hub, hub, position, publication.Payload, publication.Except, null, 9, position));
-        return Task.FromResult(position);
+        long position;
+        lock (Published)
+        {
+            position = ++_position;
+            Published.Add(publication);
+        }
+
+        cluster.Push(new Delivery(hub, DeliveryTarget.Hub, hub, position, publication.Payload, publication.Except, null, 9, position, Epoch: epoch));
+        return position;
     }
 
     public Task GatewaysDeparted(IReadOnlyList<string> gatewayIds) => throw new NotSupportedException();

@@ -124,6 +124,34 @@ public sealed class SentLogTests
     }
 
     [Fact]
+    public async Task AGatewaysSendToTheWholeHub_IsKept_AndWhatItAppliedAndSentIsWhatItTellsTheHubsNewActivation()
+    {
+        var cluster = new FakeCluster(keepSends: true);
+        var a = new TestConnection(cluster, "a", "/");
+        await cluster.Hub.ConnectAsync(a).Within("connect");
+        var hub = (ILocalHub)cluster.Hub;
+
+        await cluster.Hub.SendHubAsync(cluster.Hub.Serialize("chat", ["hello"]), null).Within("a send to the hub");
+        await cluster.Hub.SendHubAsync(cluster.Hub.Serialize("chat", ["again"]), ["a"]).Within("a send to the hub but a");
+
+        var state = hub.GroupState(DeliveryTarget.Hub, nameof(CoreTestHub));
+        var registry = cluster.Registry;
+        Assert.Empty(state.Members);
+        Assert.Equal(new GroupPosition(registry.Epoch, 2), state.Applied);
+        Assert.Equal([new GroupPosition(registry.Epoch, 1), new GroupPosition(registry.Epoch, 2)], state.Sent.Select(s => s.At));
+        Assert.Equal(registry.Published, state.Sent.Select(s => s.Publication));
+    }
+
+    [Fact]
+    public void SendsToTheWholeHub_AreKeptOnlyWhileEverySiloAnswersThemWithTheirPosition()
+    {
+        var options = Options.Create(new GatewayOptions());
+        Assert.False(new SentLog(options, new ManualTimeProvider(), NullLogger<SentLog>.Instance, static () => true, clusterKeepsHubSends: static () => false).KeepsHubSends);
+        Assert.True(new SentLog(options, new ManualTimeProvider(), NullLogger<SentLog>.Instance, static () => true, clusterKeepsHubSends: static () => true).KeepsHubSends);
+        Assert.False(new SentLog(Options.Create(new GatewayOptions { KeepSent = 0 }), new ManualTimeProvider(), NullLogger<SentLog>.Instance, static () => true, clusterKeepsHubSends: static () => true).KeepsHubSends);
+    }
+
+    [Fact]
     public async Task ANodeDeclaredDeadWhileTheGroupsOfAnEarlierDeathAreStillRetried_HasItsGroupsCalledAtOnce()
     {
         var clock = new ManualTimeProvider();

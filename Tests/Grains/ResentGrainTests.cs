@@ -5,9 +5,10 @@ using Realtime.Tests.Infrastructure;
 namespace Realtime.Tests.Grains;
 
 /// <summary>
-/// A group whose silo died may have answered a send whose delivery to another gateway never left it. Its new
-/// activation asks every gateway what it applied and what it sent lately, and sends each gateway the messages it
-/// misses, first: on Orleans' in-process test cluster, with gateways that say what a real one would after the death.
+/// A group (or a hub's grain) whose silo died may have answered a send whose delivery to another gateway never left
+/// it. Its new activation asks every gateway what it applied and what it sent lately, and sends each gateway the
+/// messages it misses, first: on Orleans' in-process test cluster, with gateways that say what a real one would after
+/// the death.
 /// </summary>
 public sealed class ResentGrainTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>
 {
@@ -74,6 +75,33 @@ public sealed class ResentGrainTests(GrainClusterFixture fixture) : IClassFixtur
                 await Eventually.True(() => InChainOrder(gateway, key).Length >= 1, $"{gateway.GatewayId} to get the new message of {key}");
                 Assert.Equal([(DeliveryKind.Message, NewEpoch(gateway, key), 1L, "new")], InChainOrder(gateway, key));
             }
+        }
+    }
+
+    [Fact]
+    public async Task HubComesBack_SendsAGatewayWhatItsPreviousActivationTookButTheGatewayMissed_BeforeAnythingNew()
+    {
+        // Two gateways of a hub whose grain is not active: it died with its silo, and asks them when it comes back.
+        var hub = GrainClusterFixture.NewHub();
+        var a = new FakeGateway(fixture.Client, fixture.Cluster.Silos[0], hub, "a");
+        var b = new FakeGateway(fixture.Client, fixture.Cluster.Silos[1], hub, "b");
+        a.Knows(DeliveryTarget.Hub, hub, new GroupPosition(DeadEpoch, 3));
+        b.Knows(DeliveryTarget.Hub, hub, new GroupPosition(DeadEpoch, 5), Sent(4, "four"), Sent(5, "five"));
+
+        var position = await fixture.Client.GetGrain<IGatewayRegistryGrain>(hub).Send(MemberGroupGrainTests.Text("new")).Within("a send to the hub that came back");
+        Assert.Equal(1, position.Sequence);
+        Assert.NotEqual(DeadEpoch, position.Epoch);
+
+        await Eventually.True(() => InChainOrder(a, hub).Length == 3, "a to get the two sends it missed and the new one");
+        Assert.Equal(
+            [(DeliveryKind.Resent, DeadEpoch, 4L, "four"), (DeliveryKind.Resent, DeadEpoch, 5L, "five"), (DeliveryKind.Message, position.Epoch, 1L, "new")],
+            InChainOrder(a, hub));
+        await Eventually.True(() => InChainOrder(b, hub).Length == 1, "b to get the new send");
+        Assert.Equal([(DeliveryKind.Message, position.Epoch, 1L, "new")], InChainOrder(b, hub));
+        foreach (var gateway in new[] { a, b })
+        {
+            var chain = gateway.Deliveries.Where(d => d.Key == hub).OrderBy(d => d.Position).Select(d => d.Kind).ToArray();
+            Assert.Equal(gateway == a ? [DeliveryKind.Resent, DeliveryKind.Resent, DeliveryKind.Started, DeliveryKind.Message] : [DeliveryKind.Started, DeliveryKind.Message], chain);
         }
     }
 
