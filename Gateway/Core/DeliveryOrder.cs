@@ -54,6 +54,11 @@ internal sealed class DeliveryOrder(
     private string? _resentEpoch;
     private long _resentUpTo;
 
+    // What the previous chain left waiting behind a gap when a new one started (its group came back): applied, in their
+    // order, once the new activation's messages sent again (Resent) reach them, or before the new chain's first other
+    // delivery, with what is still missing then named as lost.
+    private List<Delivery>? _stranded;
+
     /// <summary>
     /// The last message applied (its epoch and sequence number), or the position given to <see cref="Seed"/>; null
     /// before either. How a group's new activation learns what this gateway still misses of its previous one.
@@ -131,12 +136,23 @@ internal sealed class DeliveryOrder(
     private void StartChain(long chain)
     {
         // A new activation of the group, or the first member here since the gateway had none: what still waits for
-        // the old chain goes first, in order.
+        // the old chain goes first, in order. Numbered messages wait for what the new activation sends again of the
+        // gap before them (see _stranded); others go now, and the gap before them is named as lost (what of it still
+        // comes, on the retired chain, is applied when it comes).
+        FlushStranded();
         if (_early is { Count: > 0 } early)
         {
-            foreach (var (_, waiting) in early)
+            if (early.Values[0].Epoch is not null)
             {
-                Apply(waiting); // the old chain's: its own numbers no longer count
+                _stranded = [.. early.Values];
+            }
+            else
+            {
+                lost(early.Values[0], early.Keys[^1] - _next + 1 - early.Count, _lastSequence);
+                foreach (var (_, waiting) in early)
+                {
+                    ApplyInTurn(waiting);
+                }
             }
 
             early.Clear();
@@ -157,10 +173,24 @@ internal sealed class DeliveryOrder(
     {
         if (delivery.Kind == DeliveryKind.Resent)
         {
+            // Sent again in their order: what waits of the previous chain numbered before this one goes first.
+            if (delivery.Epoch == _appliedEpoch)
+            {
+                FlushStranded(before: delivery.Sequence);
+            }
+
             ApplyResent(delivery);
+            ApplyStrandedInTurn();
             return;
         }
 
+        FlushStranded();
+        ApplyInTurn(delivery);
+    }
+
+    /// <summary>Applies a delivery whose turn has come (not one sent again).</summary>
+    private void ApplyInTurn(Delivery delivery, bool ofThisChain = true)
+    {
         if (delivery.Kind == DeliveryKind.Started)
         {
             // A new activation's epoch, before its first message: nothing to apply, only where the group stands.
@@ -173,7 +203,11 @@ internal sealed class DeliveryOrder(
         }
 
         apply(delivery);
-        _lastSequence = Math.Max(_lastSequence, delivery.Sequence);
+        if (ofThisChain)
+        {
+            _lastSequence = Math.Max(_lastSequence, delivery.Sequence);
+        }
+
         if (delivery is { Kind: DeliveryKind.Message, Epoch: { } epoch })
         {
             if (epoch == _appliedEpoch)
@@ -208,6 +242,76 @@ internal sealed class DeliveryOrder(
         apply(message);
         _appliedSequence = delivery.Sequence;
         (_resentEpoch, _resentUpTo) = (epoch, delivery.Sequence);
+    }
+
+    /// <summary>
+    /// Applies what the previous chain left waiting as far as the messages sent again have reached: those numbered up
+    /// to the last one applied are had already, the next one goes, and so on.
+    /// </summary>
+    private void ApplyStrandedInTurn()
+    {
+        while (_stranded is { Count: > 0 } stranded)
+        {
+            var waiting = stranded[0];
+            var had = waiting.Epoch == _appliedEpoch && waiting.Sequence <= _appliedSequence;
+            var next = waiting.Kind == DeliveryKind.Message && waiting.Epoch == _appliedEpoch && waiting.Sequence == _appliedSequence + 1;
+            if (waiting.Kind == DeliveryKind.Message ? !had && !next : !had)
+            {
+                return;
+            }
+
+            stranded.RemoveAt(0);
+            if (!(had && waiting.Kind == DeliveryKind.Message))
+            {
+                ApplyInTurn(waiting, ofThisChain: false);
+            }
+        }
+
+        _stranded = null;
+    }
+
+    /// <summary>
+    /// Applies what the previous chain left waiting, in its order, before anything else of the new chain (or, given
+    /// <paramref name="before"/>, those numbered before it in the epoch applied here): a message had already (sent
+    /// again) is dropped, and the messages still missing before one are named as lost.
+    /// </summary>
+    private void FlushStranded(long before = long.MaxValue)
+    {
+        if (_stranded is not { } stranded)
+        {
+            return;
+        }
+
+        var done = 0;
+        for (; done < stranded.Count; done++)
+        {
+            var waiting = stranded[done];
+            if (waiting.Epoch == _appliedEpoch && waiting.Sequence >= before)
+            {
+                break;
+            }
+
+            if (waiting.Kind == DeliveryKind.Message && waiting.Epoch == _appliedEpoch)
+            {
+                if (waiting.Sequence <= _appliedSequence)
+                {
+                    continue;
+                }
+
+                if (waiting.Sequence > _appliedSequence + 1)
+                {
+                    lost(waiting, waiting.Sequence - _appliedSequence - 1, _appliedSequence);
+                }
+            }
+
+            ApplyInTurn(waiting, ofThisChain: false);
+        }
+
+        stranded.RemoveRange(0, done);
+        if (stranded.Count == 0)
+        {
+            _stranded = null;
+        }
     }
 
     /// <summary>Whether the position was given up as lost (and is no longer): a late delivery rather than a duplicate.</summary>

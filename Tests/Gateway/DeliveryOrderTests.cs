@@ -191,19 +191,73 @@ public sealed class DeliveryOrderTests
     }
 
     [Fact]
-    public void ANewChain_FirstAppliesWhatWaitsOfTheOld_ThenStartsFromOne_AndTheOldChainStillComesThrough()
+    public void ANewChain_FirstAppliesWhatWaitsOfTheOld_NamingTheGapBeforeItAsLost_ThenStartsFromOne_AndTheOldChainStillComesThrough()
     {
         var order = new Recorder();
         order.Accept(1, 3);
 
         order.Accept(Delivery(chain: 8, position: 1));
         Assert.Equal([(7L, 1L), (7, 3), (8, 1)], order.AppliedWithChain);
+        Assert.Equal([(Next: 3L, Count: 1L)], order.Lost);
 
         // The old chain is retired: what still comes of it is applied as it comes.
         order.Accept(Delivery(chain: 7, position: 2));
         order.Accept(Delivery(chain: 8, position: 2));
         Assert.Equal([(7L, 1L), (7, 3), (8, 1), (7, 2), (8, 2)], order.AppliedWithChain);
+    }
+
+    [Fact]
+    public void TheGroupComesBack_WhileMessagesOfItsOldChainWaitForOneThatDiedWithIt_WhatItSendsAgainGoesInItsPlace_NothingLostOrTwice()
+    {
+        var order = new Recorder();
+        order.Accept(Message(Chain, 1, "old", 1));
+        order.Accept(Message(Chain, 2, "old", 2));
+        order.Accept(Message(Chain, 4, "old", 4)); // 3 never comes: it was on its way when the group's node died
+        order.Accept(Message(Chain, 5, "old", 5));
+        Assert.Equal([1, 2], order.AppliedSequences);
+        Assert.Equal(new GroupPosition("old", 2), order.Order.Applied); // what the new activation is told
+
+        // The new activation sends again what the senders kept after 2, then its epoch, then its first message.
+        order.Accept(Message(8, 1, "old", 3) with { Kind = DeliveryKind.Resent });
+        order.Accept(Message(8, 2, "old", 4) with { Kind = DeliveryKind.Resent });
+        order.Accept(Message(8, 3, "old", 5) with { Kind = DeliveryKind.Resent });
+        order.Accept(Message(8, 4, "new", 0) with { Kind = DeliveryKind.Started });
+        order.Accept(Message(8, 5, "new", 1));
+
+        Assert.Equal([1, 2, 3, 4, 5, 1], order.AppliedSequences);
+        Assert.Equal(new GroupPosition("new", 1), order.Order.Applied);
         Assert.Empty(order.Lost);
+    }
+
+    [Fact]
+    public void TheGroupComesBack_SendingAgainOnlyALaterOne_WhatWaitsOfTheOldChainGoesBeforeIt_AndOnlyWhatNobodyHasIsLost()
+    {
+        var order = new Recorder();
+        order.Accept(Message(Chain, 1, "old", 1));
+        order.Accept(Message(Chain, 3, "old", 3)); // 2 died on its way; 3 and 4 wait for it
+        order.Accept(Message(Chain, 4, "old", 4));
+
+        order.Accept(Message(8, 1, "old", 5) with { Kind = DeliveryKind.Resent }); // only 5 was kept by its sender
+        order.Accept(Message(8, 2, "new", 0) with { Kind = DeliveryKind.Started });
+
+        Assert.Equal([1, 3, 4, 5], order.AppliedSequences);
+        Assert.Equal([(After: 1L, Count: 1L)], order.LostAfter);
+    }
+
+    [Fact]
+    public void TheGroupComesBack_SendingNothingAgain_WhatWaitsOfTheOldChainGoesBeforeItsFirst_TheGapNamedAsLost()
+    {
+        var order = new Recorder();
+        order.Accept(Message(Chain, 1, "old", 1));
+        order.Accept(Message(Chain, 2, "old", 2));
+        order.Accept(Message(Chain, 4, "old", 4));
+
+        order.Accept(Message(8, 1, "new", 0) with { Kind = DeliveryKind.Started });
+        order.Accept(Message(8, 2, "new", 1));
+
+        Assert.Equal([1, 2, 4, 1], order.AppliedSequences);
+        Assert.Equal([(After: 2L, Count: 1L)], order.LostAfter);
+        Assert.Equal(new GroupPosition("new", 1), order.Order.Applied);
     }
 
     [Fact]
