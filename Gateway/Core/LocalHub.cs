@@ -282,25 +282,27 @@ public sealed partial class LocalHub<THub> : ILocalHub
 
     async Task<IReadOnlyList<JsonElement>> ILocalHub.InvokeClientsLocalAsync(IReadOnlyList<string> connectionIds, string method, JsonElement[] args, TimeSpan timeout)
     {
-        var calls = new List<Task<JsonElement>>(connectionIds.Count);
+        var calls = new List<(string ConnectionId, Task<JsonElement> Answer)>(connectionIds.Count);
         foreach (var connectionId in connectionIds)
         {
             if (_connections.ContainsKey(connectionId))
             {
-                calls.Add(((ILocalHub)this).InvokeClientLocalAsync(connectionId, method, args, timeout));
+                calls.Add((connectionId, ((ILocalHub)this).InvokeClientLocalAsync(connectionId, method, args, timeout)));
             }
         }
 
         var answers = new List<JsonElement>(calls.Count);
-        foreach (var call in calls)
+        foreach (var (connectionId, call) in calls)
         {
             try
             {
                 answers.Add(await call);
             }
-            catch (Exception)
+            catch (Exception ex)
             {
-                // Closed meanwhile, did not answer in time, or its client failed: no answer.
+                // Closed meanwhile, did not answer in time, or its client failed: no answer, which the asker counts
+                // (socket.io's emitWithAck fails with the answers that came and how many were expected).
+                GatewayLog.NoAnswerFromClient(Logger, connectionId, method, ex);
             }
         }
 

@@ -60,4 +60,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(39, LogLevel.Debug, "Calling group {Group} after a silo died failed (attempt {Attempt}); trying again.")]
     public static partial void WakingSentGroupRetried(ILogger logger, string group, int attempt, Exception exception);
+
+    [LoggerMessage(41, LogLevel.Debug, "Connection {ConnectionId} gave no answer to {Method} asked for several clients at once; the asker counts it as missing.")]
+    public static partial void NoAnswerFromClient(ILogger logger, string connectionId, string method, Exception exception);
 }
