@@ -17,7 +17,7 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
     public IRealtimeEmitTarget AllExcept(string @namespace, params string[] connectionIds)
     {
         var key = GrainKeys.Namespace(_options.Hub, Checked.Namespace(@namespace));
-        return new Target(this, @namespace, null, payload => grains.GetGrain<INamespaceGrain>(key).Publish(new Publication(payload, Except(connectionIds))));
+        return new Target(this, @namespace, null, payload => Publish(grains.GetGrain<INamespaceGrain>(key), new Publication(payload, Except(connectionIds))));
     }
 
     public IRealtimeEmitTarget Room(string @namespace, string room) => RoomExcept(@namespace, room);
@@ -25,7 +25,7 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
     public IRealtimeEmitTarget RoomExcept(string @namespace, string room, params string[] connectionIds)
     {
         var key = GrainKeys.Room(_options.Hub, Checked.Namespace(@namespace), Checked.Room(room));
-        return new Target(this, @namespace, room, payload => grains.GetGrain<IRoomGrain>(key).Publish(new Publication(payload, Except(connectionIds))));
+        return new Target(this, @namespace, room, payload => Publish(grains.GetGrain<IRoomGrain>(key), new Publication(payload, Except(connectionIds))));
     }
 
     public IRealtimeEmitTarget Rooms(string @namespace, params string[] rooms)
@@ -34,7 +34,7 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
         return new Target(this, @namespace, null, payload =>
         {
             var publication = new Publication(payload);
-            return Task.WhenAll(keys.Select(key => grains.GetGrain<IRoomGrain>(key).Publish(publication)));
+            return Task.WhenAll(keys.Select(key => Publish(grains.GetGrain<IRoomGrain>(key), publication)));
         });
     }
 
@@ -49,8 +49,12 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         var user = grains.GetGrain<IUserGrain>(GrainKeys.User(_options.Hub, userId));
-        return new Target(this, null, null, payload => user.Publish(new Publication(payload)));
+        return new Target(this, null, null, payload => Publish(user, new Publication(payload)));
     }
+
+    /// <summary>Sends to a group's grain: confirmed by every gateway with members (<see cref="RealtimeClientOptions.ConfirmedEmits"/>), or not.</summary>
+    private Task Publish(IMemberGroupGrain group, Publication publication) =>
+        _options.ConfirmedEmits ? group.PublishConfirmed(publication) : group.Publish(publication);
 
     private static IReadOnlyList<string>? Except(string[] connectionIds) => connectionIds.Length == 0 ? null : connectionIds;
 

@@ -20,6 +20,14 @@ public sealed class RealtimeClientOptions
     public int MaxMessageBytes { get; set; } = 64 * 1024;
 
     /// <summary>
+    /// Whether an emit to a namespace, room or user completes only once every gateway with members has it (the
+    /// group's <see cref="IMemberGroupGrain.PublishConfirmed"/>), so that an emit told of success cannot die with the
+    /// group's node. Silos of a version before 4 do not have that call: during a rolling upgrade from one, upgrade the
+    /// silos and gateways first, or turn this off until they are. Off: an emit completes once the group has sent it.
+    /// </summary>
+    public bool ConfirmedEmits { get; set; } = true;
+
+    /// <summary>
     /// How often a kept stream subscription (<see cref="Streams.IKeptSubscriptions"/>: a gateway's server events, a
     /// service's stream consumers) checks that the cluster's pub-sub still holds it, and subscribes again if not.
     /// </summary>

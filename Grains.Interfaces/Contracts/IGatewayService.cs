@@ -26,6 +26,13 @@ public interface IGatewayService : IGrainService
     Task Deliver(Delivery delivery);
 
     /// <summary>
+    /// <see cref="Deliver"/>, answered once the gateway took the delivery into its order: how a group confirms a
+    /// service's send to the service only when every gateway with members has it (<see cref="IMemberGroupGrain.PublishConfirmed"/>).
+    /// </summary>
+    [Alias("deliver-confirmed")]
+    Task DeliverConfirmed(Delivery delivery);
+
+    /// <summary>
     /// <see cref="Deliver"/> for several deliveries at once, applied in the order given: what one turn of a group sends
     /// the gateway (a sender's batch of sends), in one message between the nodes instead of one per message. Sent only
     /// to a silo that says it reads <c>realtime.payloads</c> 4 or later.

@@ -37,6 +37,16 @@ public interface IMemberGroupGrain : IGatewayDependentGrain
     Task<long> Publish(Publication publication);
 
     /// <summary>
+    /// <see cref="Publish"/>, answered only once every gateway with members has taken the delivery (those whose node
+    /// left or died meanwhile excepted): how a service (an Orleans client, which keeps nothing to send again) learns
+    /// that its send reached every member's gateway, so that a success it is told of cannot die with the group's
+    /// node. Other sends to the group go on meanwhile. A gateway of an earlier version than 4 is sent the delivery
+    /// without an answer, as <see cref="Publish"/> does.
+    /// </summary>
+    [AlwaysInterleave, Alias("publish-confirmed")]
+    Task<long> PublishConfirmed(Publication publication);
+
+    /// <summary>
     /// <see cref="Publish"/> for several publications, in order, in one call: how a gateway sends what one connection
     /// sent without waiting. Returns the last sequence number.
     /// </summary>

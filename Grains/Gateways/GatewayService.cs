@@ -45,6 +45,8 @@ internal sealed partial class GatewayService(GrainId id, Silo silo, ILoggerFacto
         return Task.CompletedTask;
     }
 
+    public Task DeliverConfirmed(Delivery delivery) => Deliver(delivery);
+
     public Task DeliverAll(Delivery[] deliveries)
     {
         if (Local is { } local)

@@ -17,7 +17,8 @@ namespace Realtime.Grains.Gateways;
 /// <item>4: a gateway takes several deliveries in one call (<see cref="IGatewayService.DeliverAll"/>); a group sends
 /// them so only to a gateway whose silo says 4. A hub's grain answers <see cref="IGatewayRegistryGrain.Send"/> and
 /// asks gateways whose silo says 4 for their <see cref="IGatewayService.GroupState"/> of the hub; a gateway keeps its
-/// sends to the whole hub only while <see cref="EverySiloKeepsHubSends"/>.</item>
+/// sends to the whole hub only while <see cref="EverySiloKeepsHubSends"/>. A gateway answers
+/// <see cref="IGatewayService.DeliverConfirmed"/>; a group sends it only to a gateway whose silo says 4.</item>
 /// </list>
 /// </summary>
 public sealed class PayloadForms(IClusterMembershipService membership, ILocalSiloDetails self, ISiloMetadataCache? metadata = null)
@@ -39,6 +40,9 @@ public sealed class PayloadForms(IClusterMembershipService membership, ILocalSil
 
     /// <summary>The first version whose hub grains answer sends with positions, and whose gateways keep their sends to the whole hub.</summary>
     public const int HubSendsVersion = 4;
+
+    /// <summary>The first version whose gateways answer a delivery once they took it (<see cref="IGatewayService.DeliverConfirmed"/>), and whose groups confirm a service's send.</summary>
+    public const int ConfirmedVersion = 4;
 
     /// <summary>How long an answer is kept before the membership and metadata are looked at again.</summary>
     internal static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);

@@ -37,6 +37,42 @@ internal sealed class DeliveryChain(GatewayDirectory gateways, string gatewayId,
     }
 
     /// <summary>
+    /// Sends <paramref name="delivery"/> (a message) to the gateway as the chain's next one, and completes once the
+    /// gateway took it: at once for the gateway of this silo (handed over in this turn) and for one of an earlier version
+    /// than <see cref="PayloadForms.ConfirmedVersion"/> (sent without an answer, as <see cref="Send"/> does); when
+    /// another silo's gateway answers <see cref="IGatewayService.DeliverConfirmed"/>, or its silo is no longer active
+    /// (its connections are gone with it). Fails when the gateway stays active and its call fails.
+    /// </summary>
+    public Task SendConfirmed(Delivery delivery)
+    {
+        var next = delivery with { Chain = _id, Position = ++_position };
+        if (_here?.Invoke(next) == true)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (!gateways.Reads(_silo, PayloadForms.ConfirmedVersion))
+        {
+            _ = Gateway.Deliver(next);
+            return Task.CompletedTask;
+        }
+
+        return ConfirmAsync(Gateway.DeliverConfirmed(next));
+    }
+
+    private async Task ConfirmAsync(Task call)
+    {
+        try
+        {
+            await call;
+        }
+        catch (Exception) when (!gateways.IsActive(gatewayId))
+        {
+            // Left the cluster or declared dead while it was sent: its members are gone with it.
+        }
+    }
+
+    /// <summary>
     /// Sends <paramref name="deliveries"/> to the gateway as the chain's next ones, in order: to another silo's gateway
     /// in one call when its silo reads them so (<see cref="PayloadForms.BatchesVersion"/>), one message between the
     /// nodes instead of one per delivery.

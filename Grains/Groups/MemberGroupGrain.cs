@@ -221,6 +221,20 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
         return publication.Source is null ? Task.FromResult(delivery.Sequence) : StreamAsync(publication.Source, delivery.Sequence, time);
     }
 
+    public async Task<long> PublishConfirmed(Publication publication)
+    {
+        var time = _time.GetUtcNow();
+        var delivery = Stamp(publication, time);
+        var confirmed = Task.WhenAll(_members.PublishConfirmed(delivery));
+        if (publication.Source is { } source)
+        {
+            await StreamAsync(source, delivery.Sequence, time);
+        }
+
+        await confirmed;
+        return delivery.Sequence;
+    }
+
     /// <summary>
     /// Publishes in order, and sends each gateway what it gets of them in one call (<see cref="MemberTable.PublishAll"/>):
     /// a sender's batch costs one message between the nodes per gateway, not one per send.

@@ -89,6 +89,21 @@ internal sealed class MemberTable
         }
     }
 
+    /// <summary>
+    /// Sends the delivery to every gateway with members, each as the next of its chain; each task completes once its
+    /// gateway took it (see <see cref="DeliveryChain.SendConfirmed"/>).
+    /// </summary>
+    public List<Task> PublishConfirmed(Delivery delivery)
+    {
+        var confirmations = new List<Task>(_gateways.Count);
+        foreach (var (_, members) in _gateways)
+        {
+            confirmations.Add(members.Chain.SendConfirmed(delivery));
+        }
+
+        return confirmations;
+    }
+
     /// <summary>Sends the deliveries, in order, to every gateway with members, each gateway's in one call where it can.</summary>
     public void PublishAll(IReadOnlyList<Delivery> deliveries)
     {

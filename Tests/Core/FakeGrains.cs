@@ -98,6 +98,8 @@ internal abstract class FakeGroup(FakeCluster cluster, string key, DeliveryTarge
         cluster.Push(delivery);
     }
 
+    public Task<long> PublishConfirmed(Publication publication) => Publish(publication);
+
     public Task<long> Publish(Publication publication)
     {
         ThrowIfFailing();

@@ -123,6 +123,8 @@ public sealed class SendPipelineTests
 
         public Task<GroupPosition> Send(Publication publication) => throw new NotSupportedException();
 
+        public Task<long> PublishConfirmed(Publication publication) => throw new NotSupportedException();
+
         public Task<GroupPosition> SendAll(IReadOnlyList<Publication> publications) => throw new NotSupportedException();
 
         public Task MoveTo(SiloAddress silo) => throw new NotSupportedException();

@@ -149,8 +149,23 @@ public sealed class FakeGateway
             : [.. connectionIds.Select(Session).OfType<SessionInfo>()];
     }
 
+    /// <summary>
+    /// While set, a message delivered here is held in the call that brings it until the task completes (at most 10 s),
+    /// as a gateway slow to take it; <see cref="Holding"/> completes when the first one arrives.
+    /// </summary>
+    public Task? HoldMessages { get; set; }
+
+    /// <summary>Completes when a message arrives while <see cref="HoldMessages"/> is set.</summary>
+    public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     internal void Deliver(Delivery delivery, GrainId? handedIn)
     {
+        if (delivery.Kind == DeliveryKind.Message && HoldMessages is { } hold)
+        {
+            Holding.TrySetResult();
+            hold.Wait(TimeSpan.FromSeconds(10));
+        }
+
         _handed.Enqueue((delivery, handedIn));
         _deliveries.Enqueue(delivery);
     }

@@ -83,17 +83,9 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
     public async Task Room_ABatchOfSends_ToAGatewayOfAnEarlierVersion_GoesOneCallEach()
     {
         await using var cluster = await GrainClusterFixture.StartAsync(silos: 2, lastSiloReads: PayloadForms.PositionsVersion);
-        var (current, earlier) = await cluster.TwoGatewaysAsync(); // the second is on the silo that says 3
+        var (current, earlier, room, grain) = await InARoomOnTheCurrentSiloAsync(cluster);
         var seen = current.Silo.ServiceProvider.GetRequiredService<ISiloMetadataCache>().GetSiloMetadata(earlier.Silo.SiloAddress).Metadata;
         Assert.Equal("3", seen.GetValueOrDefault(PayloadForms.Key));
-        var room = GrainKeys.Room(current.Hub, "/", "lobby");
-        await current.JoinAsync(room, "c1");
-        await earlier.JoinAsync(room, "e1");
-        var grain = cluster.Client.GetGrain<IRoomGrain>(room);
-        if (cluster.SiloOf(grain.GetGrainId()) == earlier.Silo)
-        {
-            await cluster.Cluster.MigrateAsync(grain.GetGrainId(), current.Silo.SiloAddress).Within("the room's move to the current silo");
-        }
 
         await grain.PublishAll([Text("1"), Text("2"), Text("3")]).Within("a batch of three");
 
@@ -287,6 +279,62 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         await Eventually.TrueWhileRecovering(async () => (await hub.Gateways()).SequenceEqual([a.GatewayId]), "the hub lists a only", TimeSpan.FromSeconds(30));
     }
 
+    [Fact]
+    public Task Room_AServicesConfirmedSend_IsAnsweredOnlyOnceTheOtherSilosGatewayTookIt_WhileOtherSendsGoOn() =>
+        InARoomOnTwoGatewaysAsync(async (a, b, room, grain) =>
+        {
+            await grain.Publish(Text("first")).Within("a send that places the room");
+            var (here, there) = OwnSilosFirst(a, b, grain.GetGrainId());
+            await EachGetsAsync(room, 1, here, there);
+
+            // The other silo's gateway is slow to take the next message: the confirmed send waits for it.
+            var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            there.HoldMessages = release.Task;
+            Task<long> confirmed;
+            try
+            {
+                confirmed = grain.PublishConfirmed(Text("confirmed"));
+                await there.Holding.Task.Within("the message to reach the held gateway");
+
+                // Meanwhile the room takes other sends, numbered after it.
+                Assert.Equal(3, await grain.Publish(Text("meanwhile")).Within("a send while the confirmation is awaited"));
+                Assert.False(confirmed.IsCompleted, "the confirmed send was answered before the other silo's gateway took it");
+            }
+            finally
+            {
+                // Released in any case: a gateway held on its silo holds that silo's gateway service for other tests too.
+                there.HoldMessages = null;
+                release.SetResult();
+            }
+
+            Assert.Equal(2, await confirmed.Within("the confirmed send, once taken"));
+            await EachGetsAsync(room, 3, here, there);
+            Assert.Equal(["first", "confirmed", "meanwhile"], TextsInChainOrder(there, room));
+        });
+
+    [Fact]
+    public async Task Room_AConfirmedSendToAGatewayOfVersion3_GoesWithoutAnAnswer_AndIsAnsweredAtOnce()
+    {
+        await using var cluster = await GrainClusterFixture.StartAsync(silos: 2, lastSiloReads: PayloadForms.PositionsVersion);
+        var (current, earlier, room, grain) = await InARoomOnTheCurrentSiloAsync(cluster);
+
+        await grain.Publish(Text("first")).Within("a send");
+        Assert.Equal(current.Silo, cluster.SiloOf(grain.GetGrainId()));
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        earlier.HoldMessages = release.Task;
+        try
+        {
+            Assert.Equal(2, await grain.PublishConfirmed(Text("confirmed")).Within("a confirmed send not waiting on a gateway of version 3"));
+        }
+        finally
+        {
+            earlier.HoldMessages = null;
+            release.SetResult();
+        }
+
+        await Eventually.True(() => earlier.SequencesOf(DeliveryTarget.Room, room).Length == 2, "the gateway of version 3 to get it");
+    }
+
     /// <summary>Two gateways of a new hub with a room "lobby" that a1 (on a) and b1 (on b) joined; runs <paramref name="test"/>.</summary>
     private async Task InARoomOnTwoGatewaysAsync(Func<FakeGateway, FakeGateway, string, IRoomGrain, Task> test)
     {
@@ -295,6 +343,25 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         await a.JoinAsync(room, "a1");
         await b.JoinAsync(room, "b1");
         await test(a, b, room, fixture.Client.GetGrain<IRoomGrain>(room));
+    }
+
+    /// <summary>
+    /// Two gateways of a new hub on a cluster whose last silo says version 3, with a room "lobby" that c1 (on the
+    /// current one) and e1 (on the earlier one) joined, and whose grain lives on the current one's silo.
+    /// </summary>
+    private static async Task<(FakeGateway Current, FakeGateway Earlier, string Room, IRoomGrain Grain)> InARoomOnTheCurrentSiloAsync(GrainClusterFixture cluster)
+    {
+        var (current, earlier) = await cluster.TwoGatewaysAsync(); // the second is on the silo that says 3
+        var room = GrainKeys.Room(current.Hub, "/", "lobby");
+        await current.JoinAsync(room, "c1");
+        await earlier.JoinAsync(room, "e1");
+        var grain = cluster.Client.GetGrain<IRoomGrain>(room);
+        if (cluster.SiloOf(grain.GetGrainId()) == earlier.Silo)
+        {
+            await cluster.Cluster.MigrateAsync(grain.GetGrainId(), current.Silo.SiloAddress).Within("the room's move to the current silo");
+        }
+
+        return (current, earlier, room, grain);
     }
 
     /// <summary>Waits until each of <paramref name="gateways"/> has got <paramref name="count"/> of the room's messages.</summary>
