@@ -102,6 +102,35 @@ public sealed partial class GatewayDirectory : GrainServiceClient<IGatewayServic
     public bool IsActive(string gatewayId) =>
         EntryOf(gatewayId).Silo is { } silo && IsActive(silo);
 
+    /// <summary>
+    /// Waits at most <paramref name="within"/> for the membership to stop listing the gateway's silo as active: true
+    /// when it did (its silo left, or was declared dead), false when it is still active then.
+    /// </summary>
+    internal async Task<bool> LeavesWithinAsync(string gatewayId, TimeSpan within)
+    {
+        if (!IsActive(gatewayId))
+        {
+            return true;
+        }
+
+        using var timeout = new CancellationTokenSource(within, Time);
+        try
+        {
+            await foreach (var _ in _membership.MembershipUpdates.WithCancellation(timeout.Token))
+            {
+                if (!IsActive(gatewayId))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+        }
+
+        return !IsActive(gatewayId);
+    }
+
     /// <summary>True when the membership lists the silo as active.</summary>
     public bool IsActive(SiloAddress silo) =>
         _membership.CurrentSnapshot.Members.TryGetValue(silo, out var member) && member.Status == SiloStatus.Active;

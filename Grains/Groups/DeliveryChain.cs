@@ -41,9 +41,11 @@ internal sealed class DeliveryChain(GatewayDirectory gateways, string gatewayId,
     /// gateway took it: at once for the gateway of this silo (handed over in this turn) and for one of an earlier version
     /// than <see cref="PayloadForms.ConfirmedVersion"/> (sent without an answer, as <see cref="Send"/> does); when
     /// another silo's gateway answers <see cref="IGatewayService.DeliverConfirmed"/>, or its silo is no longer active
-    /// (its connections are gone with it). Fails when the gateway stays active and its call fails.
+    /// (its connections are gone with it). A call that fails while the gateway's silo is still listed as active (a
+    /// process killed a moment ago, not declared dead yet) waits for the membership's verdict, at most
+    /// <paramref name="verdictWithin"/>; fails when the gateway is still active then.
     /// </summary>
-    public Task SendConfirmed(Delivery delivery)
+    public Task SendConfirmed(Delivery delivery, TimeSpan verdictWithin)
     {
         var next = delivery with { Chain = _id, Position = ++_position };
         if (_here?.Invoke(next) == true)
@@ -57,18 +59,22 @@ internal sealed class DeliveryChain(GatewayDirectory gateways, string gatewayId,
             return Task.CompletedTask;
         }
 
-        return ConfirmAsync(Gateway.DeliverConfirmed(next));
+        return ConfirmAsync(Gateway.DeliverConfirmed(next), verdictWithin);
     }
 
-    private async Task ConfirmAsync(Task call)
+    private async Task ConfirmAsync(Task call, TimeSpan verdictWithin)
     {
         try
         {
             await call;
         }
-        catch (Exception) when (!gateways.IsActive(gatewayId))
+        catch (Exception)
         {
             // Left the cluster or declared dead while it was sent: its members are gone with it.
+            if (!await gateways.LeavesWithinAsync(gatewayId, verdictWithin))
+            {
+                throw;
+            }
         }
     }
 

@@ -25,6 +25,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
     private readonly GatewayDependents _dependents;
     private readonly GatewayDirectory _gateways;
     private readonly TimeSpan _rebuildTimeout;
+    private readonly TimeSpan _responseTimeout;
     private string _hub = "";
     private string _key = "";
     private long _sequence;
@@ -46,6 +47,7 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
         _dependents = dependents;
         _gateways = gateways;
         _rebuildTimeout = cluster.Value.RebuildTimeout;
+        _responseTimeout = cluster.Value.ResponseTimeout;
         _logger = logger;
     }
 
@@ -225,7 +227,8 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
     {
         var time = _time.GetUtcNow();
         var delivery = Stamp(publication, time);
-        var confirmed = Task.WhenAll(_members.PublishConfirmed(delivery));
+        // A gateway whose call fails is waited for as long as a call may take, for the membership to say it died.
+        var confirmed = Task.WhenAll(_members.PublishConfirmed(delivery, _responseTimeout));
         if (publication.Source is { } source)
         {
             await StreamAsync(source, delivery.Sequence, time);

@@ -93,12 +93,12 @@ internal sealed class MemberTable
     /// Sends the delivery to every gateway with members, each as the next of its chain; each task completes once its
     /// gateway took it (see <see cref="DeliveryChain.SendConfirmed"/>).
     /// </summary>
-    public List<Task> PublishConfirmed(Delivery delivery)
+    public List<Task> PublishConfirmed(Delivery delivery, TimeSpan verdictWithin)
     {
         var confirmations = new List<Task>(_gateways.Count);
         foreach (var (_, members) in _gateways)
         {
-            confirmations.Add(members.Chain.SendConfirmed(delivery));
+            confirmations.Add(members.Chain.SendConfirmed(delivery, verdictWithin));
         }
 
         return confirmations;

@@ -23,6 +23,7 @@ public sealed class FakeGateway
     private readonly ConcurrentQueue<(DeliveryTarget Target, string Key)> _queries = new();
     private readonly ConcurrentDictionary<string, JsonElement> _data = new(StringComparer.Ordinal);
     private int _sessionQuestions;
+    private int _failures;
     private int _actQuestions;
     private int _invokeQuestions;
     private readonly IGrainFactory _grains;
@@ -158,8 +159,20 @@ public sealed class FakeGateway
     /// <summary>Completes when a message arrives while <see cref="HoldMessages"/> is set.</summary>
     public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>While set, a message delivered here fails the call that brings it, as a gateway whose process just died.</summary>
+    public bool FailMessages { get; set; }
+
+    /// <summary>How many messages failed while <see cref="FailMessages"/> was set.</summary>
+    public int Failures => Volatile.Read(ref _failures);
+
     internal void Deliver(Delivery delivery, GrainId? handedIn)
     {
+        if (delivery.Kind == DeliveryKind.Message && FailMessages)
+        {
+            Interlocked.Increment(ref _failures);
+            throw new InvalidOperationException($"Gateway {GatewayId} fails.");
+        }
+
         if (delivery.Kind == DeliveryKind.Message && HoldMessages is { } hold)
         {
             Holding.TrySetResult();

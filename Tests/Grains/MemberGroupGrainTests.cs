@@ -313,6 +313,32 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
         });
 
     [Fact]
+    public async Task Room_AConfirmedSendThatAGatewayFails_WaitsForItsNodesDeath_OrFailsWhenTheNodeLives()
+    {
+        await using var cluster = await GrainClusterFixture.StartAsync(silos: 3);
+        var (a, b) = await cluster.TwoGatewaysAsync();
+        var room = GrainKeys.Room(a.Hub, "/", "lobby");
+        await a.JoinAsync(room, "a1");
+        await b.JoinAsync(room, "b1");
+        var grain = cluster.Client.GetGrain<IRoomGrain>(room);
+        if (cluster.SiloOf(grain.GetGrainId()) == b.Silo)
+        {
+            await cluster.Cluster.MigrateAsync(grain.GetGrainId(), a.Silo.SiloAddress).Within("the room's move off b's silo");
+        }
+
+        // b fails its calls and its node stays listed as active: after the wait for a verdict, the send fails.
+        b.FailMessages = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => grain.PublishConfirmed(Text("not confirmed")).Within("the confirmed send", TimeSpan.FromSeconds(30)));
+
+        // b fails again, as a process killed a moment ago would, and then its node dies: the send is answered.
+        var confirmed = grain.PublishConfirmed(Text("confirmed by b's death"));
+        await Eventually.True(() => b.Failures == 2, "b to fail the call");
+        await cluster.Cluster.KillSiloAsync(b.Silo);
+        Assert.Equal(2, await confirmed.Within("the confirmed send", TimeSpan.FromSeconds(30)));
+        await EachGetsAsync(room, 2, a);
+    }
+
+    [Fact]
     public async Task Room_AConfirmedSendToAGatewayOfVersion3_GoesWithoutAnAnswer_AndIsAnsweredAtOnce()
     {
         await using var cluster = await GrainClusterFixture.StartAsync(silos: 2, lastSiloReads: PayloadForms.PositionsVersion);
