@@ -95,11 +95,25 @@ internal sealed class DeliveryOrder(
             {
                 // Not ordered: no chain, or one that ended. A message sent again by the group's next activation came
                 // first, and this is its late original.
-                if (!(delivery.Epoch is { } epoch && epoch == _resentEpoch && delivery.Sequence <= _resentUpTo))
+                if (delivery.Epoch is { } epoch && epoch == _resentEpoch && delivery.Sequence <= _resentUpTo)
                 {
-                    apply(delivery);
+                    return;
                 }
 
+                if (_stranded is not null && delivery.Kind == DeliveryKind.Message && delivery.Epoch == _appliedEpoch)
+                {
+                    // The late original of one that the old chain's waiting messages wait for: in its place, once.
+                    if (delivery.Sequence > _appliedSequence)
+                    {
+                        FlushStranded(before: delivery.Sequence);
+                        ApplyInTurn(delivery, ofThisChain: false);
+                        ApplyStrandedInTurn();
+                    }
+
+                    return;
+                }
+
+                apply(delivery);
                 return;
             }
 

@@ -245,6 +245,27 @@ public sealed class DeliveryOrderTests
     }
 
     [Fact]
+    public void TheGroupComesBack_AndTheOriginalThatTheOldChainWaitedForComesLate_ItGoesInItsPlace_NothingNamedAsLost()
+    {
+        var order = new Recorder();
+        order.Accept(Message(Chain, 1, "old", 1));
+        order.Accept(Message(Chain, 2, "old", 2));
+        order.Accept(Message(Chain, 4, "old", 4)); // 3 is late; 4 and 5 wait for it
+        order.Accept(Message(Chain, 5, "old", 5));
+
+        // The new chain's second delivery comes first: the old chain is retired, its waiting messages kept.
+        order.Accept(Message(8, 2, "new", 1));
+        Assert.Equal([1, 2], order.AppliedSequences);
+
+        // 3 comes after all, on the retired chain: it goes in its place, and those waiting for it after it.
+        order.Accept(Message(Chain, 3, "old", 3));
+        Assert.Equal([1, 2, 3, 4, 5], order.AppliedSequences);
+        order.Accept(Message(8, 1, "new", 0) with { Kind = DeliveryKind.Started });
+        Assert.Equal([1, 2, 3, 4, 5, 1], order.AppliedSequences);
+        Assert.Empty(order.Lost);
+    }
+
+    [Fact]
     public void TheGroupComesBack_SendingNothingAgain_WhatWaitsOfTheOldChainGoesBeforeItsFirst_TheGapNamedAsLost()
     {
         var order = new Recorder();
