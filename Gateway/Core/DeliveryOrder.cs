@@ -102,14 +102,9 @@ internal sealed class DeliveryOrder(
 
                 if (_stranded is not null && delivery.Kind == DeliveryKind.Message && delivery.Epoch == _appliedEpoch)
                 {
-                    // The late original of one that the old chain's waiting messages wait for: in its place, once.
-                    if (delivery.Sequence > _appliedSequence)
-                    {
-                        FlushStranded(before: delivery.Sequence);
-                        ApplyInTurn(delivery, ofThisChain: false);
-                        ApplyStrandedInTurn();
-                    }
-
+                    // The late original of one that the old chain's waiting messages wait for: in its place, once, as
+                    // one sent again would be.
+                    Apply(delivery with { Kind = DeliveryKind.Resent });
                     return;
                 }
 
