@@ -84,12 +84,10 @@ internal sealed partial class GatewayRegistryGrain(
                 continue;
             }
 
-            var missed = Epochs.MissedBy(sent, applied);
-            foreach (var message in missed)
+            var missed = Epochs.MissedBy(sent, applied, _hub, DeliveryTarget.Hub, _hub);
+            foreach (var delivery in missed)
             {
-                var publication = message.Publication;
-                chain.Send(new Delivery(
-                    _hub, DeliveryTarget.Hub, _hub, message.At.Sequence, publication.Payload, publication.Except, publication.Rooms, Kind: DeliveryKind.Resent, Epoch: applied.Epoch));
+                chain.Send(delivery);
             }
 
             if (missed.Count > 0)

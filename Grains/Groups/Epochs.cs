@@ -28,9 +28,14 @@ internal static class Epochs
     }
 
     /// <summary>
-    /// The messages of <paramref name="sent"/> a gateway that applied up to <paramref name="applied"/> does not have:
-    /// those of the same epoch after it, once each (several senders may have kept one), in their order.
+    /// What to send again to a gateway that applied up to <paramref name="applied"/>: the messages of
+    /// <paramref name="sent"/> of the same epoch after it, once each (several senders may have kept one), in their
+    /// order, as <see cref="DeliveryKind.Resent"/> deliveries of the group that keep their epoch and number.
     /// </summary>
-    public static List<SentMessage> MissedBy(List<SentMessage> sent, GroupPosition applied) =>
-        [.. sent.Where(s => s.At.Epoch == applied.Epoch && s.At.Sequence > applied.Sequence).DistinctBy(s => s.At.Sequence).OrderBy(s => s.At.Sequence)];
+    public static List<Delivery> MissedBy(List<SentMessage> sent, GroupPosition applied, string hub, DeliveryTarget target, string key) =>
+        [.. sent.Where(s => s.At.Epoch == applied.Epoch && s.At.Sequence > applied.Sequence)
+            .DistinctBy(s => s.At.Sequence)
+            .OrderBy(s => s.At.Sequence)
+            .Select(s => new Delivery(
+                hub, target, key, s.At.Sequence, s.Publication.Payload, s.Publication.Except, s.Publication.Rooms, Kind: DeliveryKind.Resent, Epoch: applied.Epoch))];
 }

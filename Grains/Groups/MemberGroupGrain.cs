@@ -137,12 +137,10 @@ internal abstract partial class MemberGroupGrain : Grain, IMemberGroupGrain, IGr
                 continue;
             }
 
-            var missed = Epochs.MissedBy(sent, applied);
-            foreach (var message in missed)
+            var missed = Epochs.MissedBy(sent, applied, _hub, _target, _key);
+            foreach (var delivery in missed)
             {
-                var publication = message.Publication;
-                _members.SendTo(gatewayId, new Delivery(
-                    _hub, _target, _key, message.At.Sequence, publication.Payload, publication.Except, publication.Rooms, Kind: DeliveryKind.Resent, Epoch: applied.Epoch));
+                _members.SendTo(gatewayId, delivery);
             }
 
             if (missed.Count > 0)
