@@ -83,7 +83,7 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
     public async Task Room_ABatchOfSends_ToAGatewayOfAnEarlierVersion_GoesOneCallEach()
     {
         await using var cluster = await GrainClusterFixture.StartAsync(silos: 2, lastSiloReads: PayloadForms.PositionsVersion);
-        var (current, earlier, room, grain) = await InARoomOnTheCurrentSiloAsync(cluster);
+        var (current, earlier, room, grain) = await InARoomOnTheFirstGatewaysSiloAsync(cluster); // the second is on the silo that says 3
         var seen = current.Silo.ServiceProvider.GetRequiredService<ISiloMetadataCache>().GetSiloMetadata(earlier.Silo.SiloAddress).Metadata;
         Assert.Equal("3", seen.GetValueOrDefault(PayloadForms.Key));
 
@@ -316,15 +316,7 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
     public async Task Room_AConfirmedSendThatAGatewayFails_WaitsForItsNodesDeath_OrFailsWhenTheNodeLives()
     {
         await using var cluster = await GrainClusterFixture.StartAsync(silos: 3);
-        var (a, b) = await cluster.TwoGatewaysAsync();
-        var room = GrainKeys.Room(a.Hub, "/", "lobby");
-        await a.JoinAsync(room, "a1");
-        await b.JoinAsync(room, "b1");
-        var grain = cluster.Client.GetGrain<IRoomGrain>(room);
-        if (cluster.SiloOf(grain.GetGrainId()) == b.Silo)
-        {
-            await cluster.Cluster.MigrateAsync(grain.GetGrainId(), a.Silo.SiloAddress).Within("the room's move off b's silo");
-        }
+        var (a, b, room, grain) = await InARoomOnTheFirstGatewaysSiloAsync(cluster);
 
         // b fails its calls and its node stays listed as active: after the wait for a verdict, the send fails.
         b.FailMessages = true;
@@ -342,7 +334,7 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
     public async Task Room_AConfirmedSendToAGatewayOfVersion3_GoesWithoutAnAnswer_AndIsAnsweredAtOnce()
     {
         await using var cluster = await GrainClusterFixture.StartAsync(silos: 2, lastSiloReads: PayloadForms.PositionsVersion);
-        var (current, earlier, room, grain) = await InARoomOnTheCurrentSiloAsync(cluster);
+        var (current, earlier, room, grain) = await InARoomOnTheFirstGatewaysSiloAsync(cluster); // the second is on the silo that says 3
 
         await grain.Publish(Text("first")).Within("a send");
         Assert.Equal(current.Silo, cluster.SiloOf(grain.GetGrainId()));
@@ -372,22 +364,22 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
     }
 
     /// <summary>
-    /// Two gateways of a new hub on a cluster whose last silo says version 3, with a room "lobby" that c1 (on the
-    /// current one) and e1 (on the earlier one) joined, and whose grain lives on the current one's silo.
+    /// Two gateways of a new hub on <paramref name="cluster"/>'s first two silos, with a room "lobby" that a1 (on the
+    /// first) and b1 (on the second) joined, and whose grain lives on the first one's silo (moved there if need be).
     /// </summary>
-    private static async Task<(FakeGateway Current, FakeGateway Earlier, string Room, IRoomGrain Grain)> InARoomOnTheCurrentSiloAsync(GrainClusterFixture cluster)
+    private static async Task<(FakeGateway A, FakeGateway B, string Room, IRoomGrain Grain)> InARoomOnTheFirstGatewaysSiloAsync(GrainClusterFixture cluster)
     {
-        var (current, earlier) = await cluster.TwoGatewaysAsync(); // the second is on the silo that says 3
-        var room = GrainKeys.Room(current.Hub, "/", "lobby");
-        await current.JoinAsync(room, "c1");
-        await earlier.JoinAsync(room, "e1");
+        var (a, b) = await cluster.TwoGatewaysAsync();
+        var room = GrainKeys.Room(a.Hub, "/", "lobby");
+        await a.JoinAsync(room, "a1");
+        await b.JoinAsync(room, "b1");
         var grain = cluster.Client.GetGrain<IRoomGrain>(room);
-        if (cluster.SiloOf(grain.GetGrainId()) == earlier.Silo)
+        if (cluster.SiloOf(grain.GetGrainId()) != a.Silo)
         {
-            await cluster.Cluster.MigrateAsync(grain.GetGrainId(), current.Silo.SiloAddress).Within("the room's move to the current silo");
+            await cluster.Cluster.MigrateAsync(grain.GetGrainId(), a.Silo.SiloAddress).Within("the room's move to the first gateway's silo");
         }
 
-        return (current, earlier, room, grain);
+        return (a, b, room, grain);
     }
 
     /// <summary>Waits until each of <paramref name="gateways"/> has got <paramref name="count"/> of the room's messages.</summary>
