@@ -262,15 +262,16 @@ internal sealed partial class DeliveryOrder(
         while (_stranded is { Count: > 0 } stranded)
         {
             var waiting = stranded[0];
-            var had = waiting.Epoch == _appliedEpoch && waiting.Sequence <= _appliedSequence;
+            var reached = waiting.Epoch == _appliedEpoch && waiting.Sequence <= _appliedSequence;
             var next = waiting.Kind == DeliveryKind.Message && waiting.Epoch == _appliedEpoch && waiting.Sequence == _appliedSequence + 1;
-            if (waiting.Kind == DeliveryKind.Message ? !had && !next : !had)
+            if (!reached && !next)
             {
                 return;
             }
 
+            // A message reached already was sent again: dropped. A notice reached, or the next message, goes now.
             stranded.RemoveAt(0);
-            if (!(had && waiting.Kind == DeliveryKind.Message))
+            if (next || waiting.Kind != DeliveryKind.Message)
             {
                 ApplyInTurn(waiting, ofThisChain: false);
             }
