@@ -88,7 +88,12 @@ public interface ISessionGrain : IGatewayDependentGrain
     [Alias("set-data")]
     Task SetData(JsonElement? data);
 
-    /// <summary>Sends a payload to the connection; false when it is not open.</summary>
+    /// <summary>
+    /// Sends a payload to the connection: answered once its gateway took it (or left the cluster, which ends the
+    /// connection; a recoverable one keeps it for its client), so that a success cannot die with this grain's node.
+    /// False when it is not open. Fails when the gateway's node fails the call and is still active after
+    /// <c>Cluster:ResponseTimeout</c>.
+    /// </summary>
     [Alias("send")]
     Task<bool> Send(SerializedPayload payload);
 

@@ -246,8 +246,13 @@ internal sealed class SessionGrain(
             _own.Add(new HistoryEntry(sequence, payload));
         }
 
+        // Answered once the connection's gateway took it (or left the cluster, its connections with it): nothing but this
+        // activation would know of it, so a success told before it arrived could die with this node. Reentrant: other
+        // sends go on meanwhile, and the chain's positions keep their order.
         _chain ??= new DeliveryChain(gateways, _info.Member.GatewayId);
-        _chain.Send(new Delivery(_info.Hub, DeliveryTarget.Connection, _info.Member.ConnectionId, sequence, payload, null, Epoch: _epoch));
+        await _chain.SendConfirmed(
+            new Delivery(_info.Hub, DeliveryTarget.Connection, _info.Member.ConnectionId, sequence, payload, null, Epoch: _epoch),
+            cluster.Value.ResponseTimeout);
         return true;
     }
 

@@ -398,7 +398,8 @@ public sealed class MemberGroupGrainTests(GrainClusterFixture fixture) : IClassF
     internal static Publication Text(string text) =>
         new(new SerializedPayload([new ProtocolPayload("json", Encoding.UTF8.GetBytes(text))]));
 
-    private static string[] TextsInChainOrder(FakeGateway gateway, string key) =>
+    /// <summary>The texts of the messages <paramref name="gateway"/> got for a group or connection, in their chain's order.</summary>
+    internal static string[] TextsInChainOrder(FakeGateway gateway, string key) =>
         gateway.Deliveries.Where(d => d.Key == key && d.Kind == DeliveryKind.Message)
             .OrderBy(d => d.Position)
             .Select(d => Encoding.UTF8.GetString(d.Payload!.Protocols[0].Bytes.Span))
