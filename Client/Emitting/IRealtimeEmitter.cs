@@ -21,8 +21,15 @@ public interface IRealtimeEmitter
     /// <summary>The members of several rooms of a namespace; a member of two of them receives the event twice.</summary>
     IRealtimeEmitTarget Rooms(string @namespace, params string[] rooms);
 
-    /// <summary>One connection, wherever it is.</summary>
+    /// <summary>One connection, wherever it is. Nothing happens for an id that no connection has, as with SignalR's <c>Clients.Client</c>.</summary>
     IRealtimeEmitTarget Connection(string connectionId);
+
+    /// <summary>
+    /// Sends an event to one connection, wherever it is, as <see cref="Connection"/> does, and says whether it was
+    /// there: false when no connection with that id is open, nor away and kept for its client to recover (a socket.io
+    /// socket with connection state recovery, which gets the event when it comes back).
+    /// </summary>
+    Task<bool> TryEmitToConnectionAsync(string connectionId, string eventName, object? data, CancellationToken cancellationToken = default);
 
     /// <summary>Every connection of one user, on every gateway.</summary>
     IRealtimeEmitTarget User(string userId);

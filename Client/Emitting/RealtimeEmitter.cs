@@ -40,9 +40,17 @@ internal sealed class RealtimeEmitter(IGrainFactory grains, PayloadSerializer se
 
     public IRealtimeEmitTarget Connection(string connectionId)
     {
-        ArgumentException.ThrowIfNullOrEmpty(connectionId);
-        var session = grains.GetGrain<ISessionGrain>(GrainKeys.Session(_options.Hub, connectionId));
+        var session = Session(connectionId);
         return new Target(this, null, null, payload => session.Send(payload));
+    }
+
+    public Task<bool> TryEmitToConnectionAsync(string connectionId, string eventName, object? data, CancellationToken cancellationToken = default) =>
+        Session(connectionId).Send(Serialize(eventName, data, null, null)).WaitAsync(cancellationToken);
+
+    private ISessionGrain Session(string connectionId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionId);
+        return grains.GetGrain<ISessionGrain>(GrainKeys.Session(_options.Hub, connectionId));
     }
 
     public IRealtimeEmitTarget User(string userId)

@@ -194,6 +194,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         await AssertStatusAsync(HttpStatusCode.NotFound, _http.PutAsync("api/v1/connections/nobody/rooms/lobby", null));
         await AssertStatusAsync(HttpStatusCode.NotFound, _http.DeleteAsync("api/v1/connections/nobody/rooms/lobby"));
         await AssertStatusAsync(HttpStatusCode.NotFound, _http.DeleteAsync("api/v1/connections/nobody"));
+        await AssertStatusAsync(HttpStatusCode.NotFound, Post(new { @event = "to_nobody", data = 1, connectionId = "nobody" }));
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public static class HttpApi
             .Accepts<EventRequest>("application/json")
             .Produces(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         api.MapGet("/presence", PresenceAsync)
             .WithSummary("The connections of a namespace, or of one of its rooms, on every gateway.");
@@ -74,12 +75,19 @@ public static class HttpApi
             throw new ApiException(StatusCodes.Status400BadRequest, "Give at most one of \"room\", \"rooms\", \"connectionId\" and \"userId\" (none: the whole namespace).");
         }
 
+        if (message.ConnectionId is { } connection)
+        {
+            // An id that no connection has is a mistake worth hearing of, as the other connection endpoints say.
+            return await emitter.TryEmitToConnectionAsync(connection, message.Event, message.Data, cancellationToken)
+                ? Results.Accepted()
+                : NotOpen(connection);
+        }
+
         var target = message switch
         {
             { Room: { } room } => emitter.RoomExcept(@namespace, room, except),
             { Rooms: { } rooms } when except.Length == 0 => emitter.Rooms(@namespace, rooms),
             { Rooms: not null } => throw new ApiException(StatusCodes.Status400BadRequest, "\"except\" cannot be combined with \"rooms\"."),
-            { ConnectionId: { } connectionId } => emitter.Connection(connectionId),
             { UserId: { } userId } => emitter.User(userId),
             _ => emitter.AllExcept(@namespace, except),
         };
@@ -173,8 +181,9 @@ public static class HttpApi
     private static async Task<IResult> DisconnectRoomAsync(IRealtimeCluster cluster, string room, string? @namespace, CancellationToken cancellationToken) =>
         Results.Ok(new { disconnected = await cluster.DisconnectRoomAsync(@namespace ?? GrainKeys.DefaultNamespace, room, cancellationToken) });
 
-    private static IResult Found(bool found, string connectionId) =>
-        found ? Results.NoContent() : ApiProblem.Create(StatusCodes.Status404NotFound, $"No connection '{connectionId}' is open.");
+    private static IResult Found(bool found, string connectionId) => found ? Results.NoContent() : NotOpen(connectionId);
+
+    private static IResult NotOpen(string connectionId) => ApiProblem.Create(StatusCodes.Status404NotFound, $"No connection '{connectionId}' is open.");
 
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
