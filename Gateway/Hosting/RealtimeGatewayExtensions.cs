@@ -42,6 +42,10 @@ public static class RealtimeGatewayExtensions
         services.AddSignalR(hubs => hubs.AddFilter<RealtimeHubFilter>())
             .AddMessagePackProtocol(options => options.SerializerOptions = RealtimeMessagePack.SerializerOptions);
 
+        // SignalR takes a filter registered as a service from the services; one it is not given it makes anew for every
+        // hub invocation, connect and disconnect. The filter keeps no state of its own.
+        services.TryAddSingleton<RealtimeHubFilter>();
+
         // The JSON protocol, wrapped so that a malformed frame gets an error and the connection goes on.
         services.RemoveAll<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ResilientJsonHubProtocol>());
