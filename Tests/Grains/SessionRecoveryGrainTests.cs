@@ -136,8 +136,9 @@ public sealed class SessionRecoveryGrainTests(GrainClusterFixture fixture) : ICl
         return (session, connectionId, token);
     }
 
-    private static SessionInfo Info(FakeGateway gateway, string connectionId) =>
+    /// <summary>A session of the root namespace on <paramref name="gateway"/>, in no room.</summary>
+    internal static SessionInfo Info(FakeGateway gateway, string connectionId) =>
         new(gateway.Hub, "/", new Member(connectionId, gateway.GatewayId, null), [], null);
 
-    private static SerializedPayload Text(string text) => MemberGroupGrainTests.Text(text).Payload;
+    internal static SerializedPayload Text(string text) => MemberGroupGrainTests.Text(text).Payload;
 }

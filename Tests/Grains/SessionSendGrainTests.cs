@@ -1,5 +1,6 @@
 using Realtime.Contracts;
 using Realtime.Tests.Infrastructure;
+using static Realtime.Tests.Grains.SessionRecoveryGrainTests; // Info, Text
 
 namespace Realtime.Tests.Grains;
 
@@ -89,9 +90,4 @@ public sealed class SessionSendGrainTests(GrainClusterFixture fixture) : IClassF
 
         throw new InvalidOperationException("Every session was placed on its gateway's silo.");
     }
-
-    private static SessionInfo Info(FakeGateway gateway, string connectionId) =>
-        new(gateway.Hub, "/", new Member(connectionId, gateway.GatewayId, null), [], null);
-
-    private static SerializedPayload Text(string text) => MemberGroupGrainTests.Text(text).Payload;
 }
